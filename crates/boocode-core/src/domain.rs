@@ -1,0 +1,373 @@
+//! Domain types: projects, sessions, chats, messages and their parts.
+//!
+//! These are plain data. They carry no I/O and are shared by the loop, the store, the
+//! server and the front-ends (which receive them as generated TypeScript types).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh random id.
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a project (a local repository BooCode works on).
+    ProjectId
+);
+id_type!(
+    /// Identifies a session: a workspace of chats on one project.
+    SessionId
+);
+id_type!(
+    /// Identifies one chat (one conversation with one agent or backend).
+    ChatId
+);
+id_type!(
+    /// Identifies one message in a chat.
+    MessageId
+);
+
+/// Milliseconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// The current time as a [`Timestamp`].
+pub fn now_ms() -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A local repository the user works on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Project {
+    /// Stable id.
+    pub id: ProjectId,
+    /// Display name (defaults to the directory name).
+    pub name: String,
+    /// Absolute path of the project root on the host.
+    pub root: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Whether the project is hidden from the sidebar.
+    pub archived: bool,
+}
+
+/// A working session on one project; it holds chats and a pane layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Session {
+    /// Stable id.
+    pub id: SessionId,
+    /// The project this session works on.
+    pub project_id: ProjectId,
+    /// Display title (auto-named after the first reply unless the user renamed it).
+    pub title: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last activity.
+    pub updated_at: Timestamp,
+    /// Whether the session is hidden from the sidebar.
+    pub archived: bool,
+}
+
+/// One conversation inside a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Chat {
+    /// Stable id.
+    pub id: ChatId,
+    /// The session that holds this chat.
+    pub session_id: SessionId,
+    /// Display title.
+    pub title: String,
+    /// The agent definition this chat runs with, if any.
+    pub agent: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last activity.
+    pub updated_at: Timestamp,
+    /// Whether the chat is archived.
+    pub archived: bool,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The human.
+    User,
+    /// The model (its text, reasoning, tool calls and, in BooCode, the results of those calls).
+    Assistant,
+    /// A standalone tool result, as imported from histories that keep them apart.
+    Tool,
+}
+
+impl Role {
+    /// The stable lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        }
+    }
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Being produced right now.
+    Streaming,
+    /// Finished normally.
+    Complete,
+    /// Ended by an error (or found still streaming after a crash).
+    Failed,
+    /// Stopped by the user.
+    Cancelled,
+}
+
+impl MessageStatus {
+    /// The stable lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Streaming => "streaming",
+            MessageStatus::Complete => "complete",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a message is for, beyond its role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// An ordinary message.
+    #[default]
+    Regular,
+    /// The loop's note on why a turn stopped early (step cap, budget, doom loop). Shown to the
+    /// user, never sent to the model.
+    Sentinel,
+    /// A rolling summary that stands in for the history before it.
+    Summary,
+}
+
+/// One piece of a message. Parts are the source of truth for tool calls, tool results and
+/// reasoning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Part {
+    /// Visible text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// The model's reasoning ("thinking") text.
+    Reasoning {
+        /// The reasoning text.
+        text: String,
+    },
+    /// A tool call the model asked for.
+    ToolCall {
+        /// The call id, unique within the chat.
+        id: String,
+        /// Tool name.
+        name: String,
+        /// The raw JSON arguments as the model produced them (they may be malformed).
+        arguments: String,
+    },
+    /// The result of a tool call.
+    ToolResult {
+        /// The id of the call this answers.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// What the model sees.
+        content: String,
+        /// Whether the call failed (the content then explains why).
+        is_error: bool,
+        /// Wall time of the call in milliseconds, when it ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
+}
+
+impl Part {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        Part::Text { text: text.into() }
+    }
+
+    /// Whether this part holds nothing worth sending (empty text or reasoning).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Part::Text { text } | Part::Reasoning { text } => text.trim().is_empty(),
+            Part::ToolCall { .. } | Part::ToolResult { .. } => false,
+        }
+    }
+}
+
+/// Token counts and context occupancy for one model request or one turn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Usage {
+    /// Prompt (input) tokens.
+    pub prompt_tokens: u64,
+    /// Completion (output) tokens.
+    pub completion_tokens: u64,
+    /// Tokens now in the model's context after the request (prompt + completion of the last
+    /// request).
+    pub ctx_used: u64,
+    /// The model's context size, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctx_max: Option<u64>,
+    /// Cost in US dollars, when the backend reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+/// A message in a chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Message {
+    /// Stable id.
+    pub id: MessageId,
+    /// Who wrote it.
+    pub role: Role,
+    /// Where it is in its life.
+    pub status: MessageStatus,
+    /// What it is for.
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// Its content, in order.
+    pub parts: Vec<Part>,
+    /// Token usage of the turn that produced it (assistant messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+impl Message {
+    /// A new message with the given role, status and parts.
+    pub fn new(role: Role, status: MessageStatus, parts: Vec<Part>) -> Self {
+        Self {
+            id: MessageId::new(),
+            role,
+            status,
+            kind: MessageKind::Regular,
+            parts,
+            usage: None,
+            created_at: now_ms(),
+        }
+    }
+
+    /// A complete user message holding one text part.
+    pub fn user(text: impl Into<String>) -> Self {
+        Self::new(Role::User, MessageStatus::Complete, vec![Part::text(text)])
+    }
+
+    /// A complete assistant message holding one text part.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::new(
+            Role::Assistant,
+            MessageStatus::Complete,
+            vec![Part::text(text)],
+        )
+    }
+
+    /// The concatenated visible text of the message.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            if let Part::Text { text } = part {
+                out.push_str(text);
+            }
+        }
+        out
+    }
+
+    /// Whether the message has no part worth sending.
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(Part::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_serialize_with_a_type_tag() {
+        let part = Part::ToolCall {
+            id: "c1".into(),
+            name: "grep".into(),
+            arguments: "{}".into(),
+        };
+        let json = serde_json::to_value(&part).unwrap();
+        assert_eq!(json["type"], "tool_call");
+        let back: Part = serde_json::from_value(json).unwrap();
+        assert_eq!(back, part);
+    }
+
+    #[test]
+    fn ids_round_trip_through_strings() {
+        let id = ChatId::new();
+        let parsed: ChatId = id.to_string().parse().unwrap();
+        assert_eq!(parsed, id);
+        assert!("not-a-uuid".parse::<ChatId>().is_err());
+    }
+
+    #[test]
+    fn empty_messages_are_detected() {
+        let mut m = Message::new(Role::Assistant, MessageStatus::Complete, vec![]);
+        assert!(m.is_empty());
+        m.parts.push(Part::text("  \n"));
+        assert!(m.is_empty());
+        m.parts.push(Part::Reasoning { text: "hm".into() });
+        assert!(!m.is_empty());
+    }
+}

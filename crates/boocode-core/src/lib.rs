@@ -1,0 +1,64 @@
+//! BooCode's engine core: the domain types, the one [`AgentEvent`] stream, the traits every
+//! backend plugs into ([`ModelClient`], [`Tool`], [`EventSink`]) and the outer step loop
+//! ([`run_turn`]).
+//!
+//! The core does no I/O of its own beyond reading agent files: a [`ModelClient`] (such as
+//! `boocode-inference`'s OpenAI-compatible client) talks to the model, tools touch the disk, and
+//! whoever calls [`run_turn`] decides where events and messages go.
+//!
+//! ```
+//! use boocode_core::{AgentDef, Message, MessageStatus, Part, Role, ToolSet, TurnLimits, repair_history};
+//!
+//! // Agent definitions are markdown with YAML frontmatter.
+//! let agent = AgentDef::parse("reviewer.md", "---\nname: reviewer\nsteps: 12\n---\nYou review code.")?;
+//! let limits = TurnLimits::for_agent(Some(&agent), &ToolSet::new());
+//! assert_eq!((limits.max_steps, limits.tool_budget), (12, 30));
+//!
+//! // An interrupted turn never poisons the next request: its dangling call gets a result.
+//! let interrupted = Message::new(
+//!     Role::Assistant,
+//!     MessageStatus::Cancelled,
+//!     vec![Part::ToolCall { id: "c1".into(), name: "grep".into(), arguments: "{}".into() }],
+//! );
+//! let repaired = repair_history(&[Message::user("find main"), interrupted]);
+//! assert!(matches!(repaired[1].parts[1], Part::ToolResult { is_error: true, .. }));
+//! # Ok::<(), boocode_core::AgentDefError>(())
+//! ```
+
+mod agent;
+mod domain;
+mod event;
+mod model;
+mod repair;
+mod sink;
+mod tool;
+mod turn;
+#[cfg(feature = "typescript")]
+mod typescript;
+
+pub use agent::{AgentDef, AgentDefError, AgentRegistry};
+pub use domain::{
+    Chat, ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Project, ProjectId, Role,
+    Session, SessionId, Timestamp, Usage, now_ms,
+};
+pub use event::{
+    AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,
+};
+pub use model::{
+    Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
+    ToolCallRequest, ToolSpec,
+};
+pub use repair::{ABORTED_RESULT, repair_history};
+pub use sink::{CollectSink, EventSink, FnSink, NullSink};
+pub use tool::{
+    Tool, ToolContext, ToolError, ToolLimits, ToolOutput, ToolSet, TypedTool, schema_for,
+};
+pub use turn::{
+    DOOM_LOOP_REPEATS, MAX_STEPS, READ_ONLY_TOOL_BUDGET, TurnConfig, TurnLimits, TurnResult,
+    WRITE_TOOL_BUDGET, run_turn,
+};
+#[cfg(feature = "typescript")]
+pub use typescript::typescript_bindings;
+
+/// Re-exported so callers name the same cancellation type the loop uses.
+pub use tokio_util::sync::CancellationToken;

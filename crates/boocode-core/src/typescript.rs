@@ -1,0 +1,48 @@
+//! TypeScript declarations of the types front-ends receive, generated from the Rust types.
+
+use crate::{
+    AgentEvent, Chat, ChatStatus, FinishReason, Message, MessageKind, MessageStatus, NoticeLevel,
+    Part, PermissionDecision, PlanEntry, Project, Role, Session, TurnOutcome, Usage,
+};
+use crate::{ChatId, MessageId, ProjectId, SessionId};
+use ts_rs::{Config, TS};
+
+/// The contents of `web/src/generated/types.ts`: every type that crosses to the front-end, as
+/// exported TypeScript declarations, in a stable order.
+pub fn typescript_bindings() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        ProjectId::decl(&cfg),
+        SessionId::decl(&cfg),
+        ChatId::decl(&cfg),
+        MessageId::decl(&cfg),
+        Project::decl(&cfg),
+        Session::decl(&cfg),
+        Chat::decl(&cfg),
+        Role::decl(&cfg),
+        MessageStatus::decl(&cfg),
+        MessageKind::decl(&cfg),
+        Part::decl(&cfg),
+        Usage::decl(&cfg),
+        Message::decl(&cfg),
+        TurnOutcome::decl(&cfg),
+        FinishReason::decl(&cfg),
+        ChatStatus::decl(&cfg),
+        NoticeLevel::decl(&cfg),
+        PermissionDecision::decl(&cfg),
+        PlanEntry::decl(&cfg),
+        AgentEvent::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\
+         // Regenerate: UPDATE_TYPES=1 cargo test -p boocode-core --test generated_types\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

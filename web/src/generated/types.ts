@@ -1,0 +1,371 @@
+// Generated from the Rust types in boocode-core. Do not edit by hand.
+// Regenerate: UPDATE_TYPES=1 cargo test -p boocode-core --test generated_types
+
+export type ProjectId = string;
+
+export type SessionId = string;
+
+export type ChatId = string;
+
+export type MessageId = string;
+
+export type Project = { 
+/**
+ * Stable id.
+ */
+id: ProjectId, 
+/**
+ * Display name (defaults to the directory name).
+ */
+name: string, 
+/**
+ * Absolute path of the project root on the host.
+ */
+root: string, 
+/**
+ * Creation time.
+ */
+created_at: number, 
+/**
+ * Whether the project is hidden from the sidebar.
+ */
+archived: boolean, };
+
+export type Session = { 
+/**
+ * Stable id.
+ */
+id: SessionId, 
+/**
+ * The project this session works on.
+ */
+project_id: ProjectId, 
+/**
+ * Display title (auto-named after the first reply unless the user renamed it).
+ */
+title: string, 
+/**
+ * Creation time.
+ */
+created_at: number, 
+/**
+ * Last activity.
+ */
+updated_at: number, 
+/**
+ * Whether the session is hidden from the sidebar.
+ */
+archived: boolean, };
+
+export type Chat = { 
+/**
+ * Stable id.
+ */
+id: ChatId, 
+/**
+ * The session that holds this chat.
+ */
+session_id: SessionId, 
+/**
+ * Display title.
+ */
+title: string, 
+/**
+ * The agent definition this chat runs with, if any.
+ */
+agent: string | null, 
+/**
+ * Creation time.
+ */
+created_at: number, 
+/**
+ * Last activity.
+ */
+updated_at: number, 
+/**
+ * Whether the chat is archived.
+ */
+archived: boolean, };
+
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export type MessageStatus = "streaming" | "complete" | "failed" | "cancelled";
+
+export type MessageKind = "regular" | "sentinel" | "summary";
+
+export type Part = { "type": "text", 
+/**
+ * The text.
+ */
+text: string, } | { "type": "reasoning", 
+/**
+ * The reasoning text.
+ */
+text: string, } | { "type": "tool_call", 
+/**
+ * The call id, unique within the chat.
+ */
+id: string, 
+/**
+ * Tool name.
+ */
+name: string, 
+/**
+ * The raw JSON arguments as the model produced them (they may be malformed).
+ */
+arguments: string, } | { "type": "tool_result", 
+/**
+ * The id of the call this answers.
+ */
+call_id: string, 
+/**
+ * Tool name.
+ */
+name: string, 
+/**
+ * What the model sees.
+ */
+content: string, 
+/**
+ * Whether the call failed (the content then explains why).
+ */
+is_error: boolean, 
+/**
+ * Wall time of the call in milliseconds, when it ran.
+ */
+duration_ms?: number | null, };
+
+export type Usage = { 
+/**
+ * Prompt (input) tokens.
+ */
+prompt_tokens: number, 
+/**
+ * Completion (output) tokens.
+ */
+completion_tokens: number, 
+/**
+ * Tokens now in the model's context after the request (prompt + completion of the last
+ * request).
+ */
+ctx_used: number, 
+/**
+ * The model's context size, when known.
+ */
+ctx_max?: number | null, 
+/**
+ * Cost in US dollars, when the backend reports it.
+ */
+cost_usd?: number | null, };
+
+export type Message = { 
+/**
+ * Stable id.
+ */
+id: MessageId, 
+/**
+ * Who wrote it.
+ */
+role: Role, 
+/**
+ * Where it is in its life.
+ */
+status: MessageStatus, 
+/**
+ * What it is for.
+ */
+kind: MessageKind, 
+/**
+ * Its content, in order.
+ */
+parts: Array<Part>, 
+/**
+ * Token usage of the turn that produced it (assistant messages).
+ */
+usage?: Usage | null, 
+/**
+ * Creation time.
+ */
+created_at: number, };
+
+export type TurnOutcome = "completed" | "step_cap" | "budget_exhausted" | "doom_loop" | "cancelled" | "error";
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "unknown";
+
+export type ChatStatus = "streaming" | "tool_running" | "waiting_for_input" | "idle" | "error";
+
+export type NoticeLevel = "info" | "warning";
+
+export type PermissionDecision = "allow_once" | "allow_session" | "deny" | "deny_and_stop";
+
+export type PlanEntry = { 
+/**
+ * What the step is.
+ */
+content: string, 
+/**
+ * `pending`, `in_progress` or `completed`, as the agent reports it.
+ */
+status: string, };
+
+export type AgentEvent = { "type": "turn_started", 
+/**
+ * The id of the assistant message the turn writes into.
+ */
+message_id: string, } | { "type": "step_started", 
+/**
+ * 1-based step number within the turn.
+ */
+step: number, } | { "type": "text_delta", 
+/**
+ * The new text.
+ */
+text: string, } | { "type": "reasoning_delta", 
+/**
+ * The new reasoning text.
+ */
+text: string, } | { "type": "tool_call_started", 
+/**
+ * The call id.
+ */
+call_id: string, 
+/**
+ * The tool's name.
+ */
+name: string, } | { "type": "tool_call_args_delta", 
+/**
+ * The call id.
+ */
+call_id: string, 
+/**
+ * The next fragment of the arguments text.
+ */
+delta: string, } | { "type": "tool_call_ready", 
+/**
+ * The call id.
+ */
+call_id: string, 
+/**
+ * The tool's name.
+ */
+name: string, 
+/**
+ * The complete arguments text.
+ */
+arguments: string, } | { "type": "tool_call_finished", 
+/**
+ * The call id.
+ */
+call_id: string, 
+/**
+ * The tool's name.
+ */
+name: string, 
+/**
+ * What the model sees as the result.
+ */
+output: string, 
+/**
+ * Whether the call failed.
+ */
+is_error: boolean, 
+/**
+ * Wall time of the call in milliseconds.
+ */
+duration_ms: number, 
+/**
+ * Size of the output in bytes.
+ */
+output_bytes: number, } | { "type": "permission_requested", 
+/**
+ * The request id to answer with.
+ */
+request_id: string, 
+/**
+ * The tool call this is about, when known.
+ */
+call_id: string | null, 
+/**
+ * The tool's name.
+ */
+tool: string, 
+/**
+ * A short human-readable description of the call.
+ */
+summary: string, 
+/**
+ * The choices offered.
+ */
+options: Array<PermissionDecision>, } | { "type": "permission_resolved", 
+/**
+ * The request id.
+ */
+request_id: string, 
+/**
+ * The answer.
+ */
+decision: PermissionDecision, } | { "type": "usage", 
+/**
+ * The counts.
+ */
+usage: Usage, } | { "type": "backend_session", 
+/**
+ * Which backend (`native`, `claude_sdk`, `acp`, `pty`).
+ */
+backend: string, 
+/**
+ * The backend's session id.
+ */
+session_id: string, } | { "type": "plan", 
+/**
+ * The whole current plan.
+ */
+entries: Array<PlanEntry>, } | { "type": "terminal_output", 
+/**
+ * Which terminal.
+ */
+terminal_id: string, 
+/**
+ * The output, as UTF-8 (invalid bytes replaced).
+ */
+data: string, } | { "type": "terminal_exited", 
+/**
+ * Which terminal.
+ */
+terminal_id: string, 
+/**
+ * Exit code, if it exited normally.
+ */
+exit_code: number | null, } | { "type": "status", 
+/**
+ * The new status.
+ */
+status: ChatStatus, } | { "type": "notice", 
+/**
+ * How severe.
+ */
+level: NoticeLevel, 
+/**
+ * The message.
+ */
+message: string, } | { "type": "step_finished", 
+/**
+ * 1-based step number.
+ */
+step: number, 
+/**
+ * Why the model stopped.
+ */
+finish_reason: FinishReason, } | { "type": "turn_finished", 
+/**
+ * How it ended.
+ */
+outcome: TurnOutcome, 
+/**
+ * The sentinel summary for early stops, or the error message.
+ */
+summary: string | null, 
+/**
+ * Usage over the whole turn.
+ */
+usage: Usage, };
