@@ -1,4 +1,10 @@
 //! Every way a turn can end, driven through the real HTTP client against the scripted server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -487,6 +487,8 @@ fn sse_response(s: StreamReply) -> Response {
             }
             Ending::Bare => {}
             Ending::Disconnect => {
+                // Let the frames already queued reach the socket before the abort.
+                tokio::time::sleep(Duration::from_millis(30)).await;
                 let _ = tx
                     .send(Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionAborted,

@@ -1,13 +1,25 @@
 //! The scripted server plays its script over real HTTP and records what it received.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
 
 use boocode_testkit::{Reply, ScriptedOpenAi};
+
+fn http() -> reqwest::Client {
+    // reqwest is built without a default TLS provider in this workspace.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
 
 #[tokio::test]
 async fn plays_a_stream_then_an_error_then_reports_an_empty_script() {
     let server = ScriptedOpenAi::start().await.unwrap();
     server.push(Reply::stream().text("hi").usage(3, 1));
     server.push(Reply::error(429, "slow down"));
-    let client = reqwest::Client::new();
+    let client = http();
     let url = format!("{}/v1/chat/completions", server.url());
 
     let body = client
@@ -49,7 +61,7 @@ async fn collapses_a_script_into_one_completion_for_non_streaming_requests() {
             .tool_call("c1", "grep", &["{\"pat", "tern\":\"x\"}"])
             .usage(5, 2),
     );
-    let text = reqwest::Client::new()
+    let text = http()
         .post(format!("{}/v1/chat/completions", server.url()))
         .body(r#"{"stream":false}"#)
         .send()

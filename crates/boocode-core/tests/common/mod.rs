@@ -1,6 +1,11 @@
 //! Shared fixtures for the loop tests: real tools, the real HTTP client, the scripted server.
-#![allow(dead_code)]
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
 use boocode_core::{
     AgentEvent, CancellationToken, CollectSink, Message, ToolContext, ToolError, ToolOutput,
     ToolSet, TurnConfig, TurnLimits, TurnResult, TypedTool, run_turn,
