@@ -1,8 +1,42 @@
-//! BooCode's guarded tools: the path, secret and URL guards, the read, web and write tools built
-//! on them, and output truncation.
+//! BooCode's guarded tools: the safety boundary between a model and a developer's machine.
 //!
-//! Not built yet: this crate holds its place in the workspace until the guarded-tools milestone.
+//! Every filesystem path goes through [`PathGuard`] (inside the project root or an explicit read
+//! grant, after canonicalization, symlinks included) and [`SecretGuard`] (a deny list of
+//! credential files, applied to reads, listings and search results alike). The network is
+//! reached only through [`UrlGuard`]. Output past a tool's limit is cut with a notice and kept
+//! in a [`TruncationStore`] under an opaque id.
 //!
 //! ```
-//! // The crate has no public items yet.
+//! use boocode_tools::{PathGuard, ToolEnv, Tier, read_tools};
+//! use std::sync::Arc;
+//!
+//! let project = std::env::temp_dir();
+//! let env = Arc::new(ToolEnv::new(PathGuard::new(&project)?));
+//! let (tools, unknown) = read_tools(env, Tier::Core, None);
+//! assert_eq!(tools.names().collect::<Vec<_>>(), ["find_files", "grep", "list_dir", "view_file"]);
+//! assert!(unknown.is_empty());
+//! # Ok::<(), boocode_tools::PathError>(())
 //! ```
+
+mod env;
+mod guard;
+mod read;
+mod registry;
+mod truncate;
+mod web;
+
+pub use env::{ToolEnv, WebConfig};
+pub use guard::path::{Access, GuardedPath, PathError, PathGuard};
+pub use guard::secret::{
+    DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError, redact_url_credentials,
+};
+pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
+pub use read::{
+    CaseMode, FindFiles, FindFilesArgs, Grep, GrepArgs, ListDir, ListDirArgs, ViewFile,
+    ViewFileArgs, ViewTruncatedArgs, ViewTruncatedOutput,
+};
+pub use registry::{Tier, read_tools};
+pub use truncate::{
+    TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
+};
+pub use web::{WebFetch, WebFetchArgs, WebSearch, WebSearchArgs, html_to_markdown};

@@ -1,0 +1,5 @@
+//! The guards every tool goes through.
+
+pub(crate) mod path;
+pub(crate) mod secret;
+pub(crate) mod url;

@@ -1,0 +1,477 @@
+//! `path_guard`: every filesystem path a tool touches is resolved here first.
+//!
+//! A path is accepted only if, after canonicalization (every symlink in it followed), it lies
+//! inside the project root, or, for reads, inside an explicit read grant. The checked result is a
+//! [`GuardedPath`], which only this module can build.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// What the caller means to do with the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading: the root and the read grants are allowed.
+    Read,
+    /// Writing: only the root is allowed.
+    Write,
+}
+
+/// Which rule refused a path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// The path contains a NUL byte.
+    #[error("refused {path}: the path contains a NUL byte")]
+    NulByte {
+        /// The path as given (escaped).
+        path: String,
+    },
+    /// `..` components lead outside the root.
+    #[error("refused {path}: `..` leads outside the project root")]
+    ParentEscape {
+        /// The path as given (escaped).
+        path: String,
+    },
+    /// An absolute path outside the root and grants.
+    #[error("refused {path}: it is outside the project root{grants}")]
+    OutsideRoot {
+        /// The path as given (escaped).
+        path: String,
+        /// " and the read grants" when grants exist.
+        grants: &'static str,
+    },
+    /// A symlink (the file itself or a parent directory) leads outside.
+    #[error("refused {path}: a symlink in it leads outside the project root")]
+    SymlinkEscape {
+        /// The path as given (escaped).
+        path: String,
+    },
+    /// A device, FIFO or socket.
+    #[error("refused {path}: it is a device, pipe or socket, not a regular file or directory")]
+    SpecialFile {
+        /// The path as given (escaped).
+        path: String,
+    },
+    /// Nothing exists there.
+    #[error("{path} does not exist")]
+    NotFound {
+        /// The path as given (escaped).
+        path: String,
+    },
+    /// Any other I/O failure.
+    #[error("cannot access {path}: {message}")]
+    Io {
+        /// The path as given (escaped).
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+}
+
+impl PathError {
+    /// A stable name for the rule, for logs and tests.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            PathError::NulByte { .. } => "nul_byte",
+            PathError::ParentEscape { .. } => "parent_escape",
+            PathError::OutsideRoot { .. } => "outside_root",
+            PathError::SymlinkEscape { .. } => "symlink_escape",
+            PathError::SpecialFile { .. } => "special_file",
+            PathError::NotFound { .. } => "not_found",
+            PathError::Io { .. } => "io",
+        }
+    }
+}
+
+/// A path that passed the guard: canonical, absolute and inside an allowed base.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GuardedPath {
+    path: PathBuf,
+    base: PathBuf,
+    relative: PathBuf,
+    exists: bool,
+}
+
+impl GuardedPath {
+    /// The canonical absolute path.
+    pub fn as_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The allowed base it lies in: the project root or a read grant.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// The path relative to the base it is in (the root or a grant); empty for the base itself.
+    pub fn relative(&self) -> &Path {
+        &self.relative
+    }
+
+    /// A display form: relative to its base, or `.` for the base.
+    pub fn display(&self) -> String {
+        if self.relative.as_os_str().is_empty() {
+            ".".to_owned()
+        } else {
+            self.relative.display().to_string()
+        }
+    }
+
+    /// Whether the path existed when it was checked.
+    pub fn exists(&self) -> bool {
+        self.exists
+    }
+}
+
+impl fmt::Debug for GuardedPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GuardedPath").field(&self.path).finish()
+    }
+}
+
+/// The project root plus read grants.
+#[derive(Debug, Clone)]
+pub struct PathGuard {
+    root: PathBuf,
+    grants: Vec<PathBuf>,
+}
+
+/// Quotes a user-given path for an error message, escaping control characters.
+fn quoted(input: &str) -> String {
+    format!("`{}`", input.escape_debug())
+}
+
+impl PathGuard {
+    /// A guard for `root`, which must be an existing directory.
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, PathError> {
+        let root = root.as_ref();
+        let name = quoted(&root.display().to_string());
+        let canonical = root.canonicalize().map_err(|e| io_error(&name, &e))?;
+        if !canonical.is_dir() {
+            return Err(PathError::Io {
+                path: name,
+                message: "the project root is not a directory".into(),
+            });
+        }
+        Ok(Self {
+            root: canonical,
+            grants: Vec::new(),
+        })
+    }
+
+    /// Also allows reads under `dir` (an existing directory).
+    pub fn with_read_grant(mut self, dir: impl AsRef<Path>) -> Result<Self, PathError> {
+        let dir = dir.as_ref();
+        let name = quoted(&dir.display().to_string());
+        let canonical = dir.canonicalize().map_err(|e| io_error(&name, &e))?;
+        self.grants.push(canonical);
+        Ok(self)
+    }
+
+    /// The canonical project root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn bases(&self, access: Access) -> impl Iterator<Item = &PathBuf> {
+        let grants = match access {
+            Access::Read => self.grants.as_slice(),
+            Access::Write => &[],
+        };
+        std::iter::once(&self.root).chain(grants.iter())
+    }
+
+    fn base_of(&self, path: &Path, access: Access) -> Option<&PathBuf> {
+        self.bases(access).find(|base| path.starts_with(base))
+    }
+
+    /// Checks `input` (relative to the root, or absolute) for `access`.
+    ///
+    /// A path that does not exist yet is allowed when its nearest existing ancestor is inside
+    /// (so a file can be created), unless a dangling symlink stands in the way.
+    pub fn resolve(&self, input: &str, access: Access) -> Result<GuardedPath, PathError> {
+        let name = quoted(input);
+        if input.contains('\0') {
+            return Err(PathError::NulByte { path: name });
+        }
+        let given = Path::new(input.trim());
+        let candidate = if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            self.root.join(given)
+        };
+        let lexical = normalize(&candidate);
+        if self.base_of(&lexical, access).is_none() {
+            let has_parent = given.components().any(|c| c == Component::ParentDir);
+            return Err(if has_parent && !given.is_absolute() {
+                PathError::ParentEscape { path: name }
+            } else {
+                PathError::OutsideRoot {
+                    path: name,
+                    grants: if access == Access::Read && !self.grants.is_empty() {
+                        " and the read grants"
+                    } else {
+                        ""
+                    },
+                }
+            });
+        }
+        let (canonical, exists) = canonicalize_allowing_missing(&lexical, &name)?;
+        let Some(base) = self.base_of(&canonical, access) else {
+            return Err(PathError::SymlinkEscape { path: name });
+        };
+        if exists {
+            let meta = std::fs::metadata(&canonical).map_err(|e| io_error(&name, &e))?;
+            if !(meta.is_file() || meta.is_dir()) {
+                return Err(PathError::SpecialFile { path: name });
+            }
+        }
+        let relative = canonical
+            .strip_prefix(base)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(GuardedPath {
+            base: base.clone(),
+            path: canonical,
+            relative,
+            exists,
+        })
+    }
+
+    /// Like [`resolve`](Self::resolve), but the path must exist.
+    pub fn resolve_existing(&self, input: &str, access: Access) -> Result<GuardedPath, PathError> {
+        let guarded = self.resolve(input, access)?;
+        if !guarded.exists {
+            return Err(PathError::NotFound {
+                path: quoted(input),
+            });
+        }
+        Ok(guarded)
+    }
+
+    /// Opens a checked file for reading, and checks again through the open descriptor that the
+    /// file really opened is inside (a symlink swapped in after the check is caught here).
+    pub fn open_read(&self, path: &GuardedPath) -> Result<File, PathError> {
+        let name = quoted(&path.display());
+        let file = File::open(&path.path).map_err(|e| io_error(&name, &e))?;
+        self.verify_open(&file, &name, Access::Read)?;
+        let meta = file.metadata().map_err(|e| io_error(&name, &e))?;
+        if !meta.is_file() {
+            return Err(PathError::SpecialFile { path: name });
+        }
+        Ok(file)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn verify_open(&self, file: &File, name: &str, access: Access) -> Result<(), PathError> {
+        use std::os::fd::AsRawFd;
+        let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .map_err(|e| io_error(name, &e))?;
+        match self.base_of(&real, access) {
+            Some(_) => Ok(()),
+            None => Err(PathError::SymlinkEscape {
+                path: name.to_owned(),
+            }),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn verify_open(&self, _file: &File, _name: &str, _access: Access) -> Result<(), PathError> {
+        Ok(())
+    }
+}
+
+fn io_error(name: &str, e: &io::Error) -> PathError {
+    match e.kind() {
+        io::ErrorKind::NotFound => PathError::NotFound {
+            path: name.to_owned(),
+        },
+        _ => PathError::Io {
+            path: name.to_owned(),
+            message: e.kind().to_string(),
+        },
+    }
+}
+
+/// Removes `.` and resolves `..` textually (never above the filesystem root).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Prefix(p) => out.push(p.as_os_str()),
+            Component::RootDir => out.push(Component::RootDir.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(part) => out.push(part),
+        }
+    }
+    out
+}
+
+/// Canonicalizes the longest existing prefix of `path` and appends the rest. Refuses a dangling
+/// symlink anywhere in the path: writing through it would land wherever it points.
+fn canonicalize_allowing_missing(path: &Path, name: &str) -> Result<(PathBuf, bool), PathError> {
+    match path.canonicalize() {
+        Ok(p) => return Ok((p, true)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(name, &e)),
+    }
+    let mut missing: Vec<&std::ffi::OsStr> = Vec::new();
+    let mut current = path;
+    loop {
+        match std::fs::symlink_metadata(current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                // It exists as a link but canonicalize failed: the link dangles.
+                return Err(PathError::SymlinkEscape {
+                    path: name.to_owned(),
+                });
+            }
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(name, &e)),
+        }
+        let Some(file_name) = current.file_name() else {
+            return Err(PathError::NotFound {
+                path: name.to_owned(),
+            });
+        };
+        missing.push(file_name);
+        current = match current.parent() {
+            Some(parent) => parent,
+            None => {
+                return Err(PathError::NotFound {
+                    path: name.to_owned(),
+                });
+            }
+        };
+    }
+    let mut canonical = current.canonicalize().map_err(|e| io_error(name, &e))?;
+    for part in missing.iter().rev() {
+        canonical.push(part);
+    }
+    Ok((canonical, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn layout() -> (tempfile::TempDir, tempfile::TempDir, PathGuard) {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("src/inner")).unwrap();
+        std::fs::write(root.path().join("src/main.rs"), "fn main() {}").unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "TOP SECRET").unwrap();
+        symlink(outside.path(), root.path().join("src/escape_dir")).unwrap();
+        symlink(
+            outside.path().join("secret.txt"),
+            root.path().join("leak.txt"),
+        )
+        .unwrap();
+        symlink(
+            root.path().join("src/main.rs"),
+            root.path().join("alias.rs"),
+        )
+        .unwrap();
+        symlink(
+            outside.path().join("nope/new.txt"),
+            root.path().join("dangling"),
+        )
+        .unwrap();
+        let guard = PathGuard::new(root.path()).unwrap();
+        (root, outside, guard)
+    }
+
+    #[test]
+    fn accepts_paths_inside_and_reports_them_relative() {
+        let (_root, _out, guard) = layout();
+        let p = guard
+            .resolve("src/./inner/../main.rs", Access::Read)
+            .unwrap();
+        assert_eq!(p.display(), "src/main.rs");
+        assert!(p.exists());
+        assert_eq!(guard.resolve("", Access::Read).unwrap().display(), ".");
+        // A symlink that stays inside is fine.
+        assert_eq!(
+            guard.resolve("alias.rs", Access::Read).unwrap().display(),
+            "src/main.rs"
+        );
+        // A file that does not exist yet can be named for writing.
+        let new = guard.resolve("src/new/file.rs", Access::Write).unwrap();
+        assert!(!new.exists());
+        assert!(new.as_path().starts_with(guard.root()));
+    }
+
+    #[test]
+    fn each_rule_refuses_and_says_which() {
+        let (_root, outside, guard) = layout();
+        let outside_file = outside.path().join("secret.txt");
+        let cases: Vec<(String, &str)> = vec![
+            ("src/\0main.rs".into(), "nul_byte"),
+            ("../x".into(), "parent_escape"),
+            ("src/../../x".into(), "parent_escape"),
+            (outside_file.display().to_string(), "outside_root"),
+            ("/etc/passwd".into(), "outside_root"),
+            ("leak.txt".into(), "symlink_escape"),
+            ("src/escape_dir/secret.txt".into(), "symlink_escape"),
+            ("src/escape_dir/new.txt".into(), "symlink_escape"),
+            ("dangling".into(), "symlink_escape"),
+            ("/dev/null".into(), "outside_root"),
+        ];
+        for (input, rule) in cases {
+            let err = guard.resolve(&input, Access::Read).unwrap_err();
+            assert_eq!(err.rule(), rule, "{input:?}: {err}");
+            assert!(!err.to_string().contains("TOP SECRET"));
+        }
+    }
+
+    #[test]
+    fn grants_allow_reads_but_not_writes() {
+        let (_root, outside, guard) = layout();
+        let guard = guard.with_read_grant(outside.path()).unwrap();
+        let path = outside.path().join("secret.txt").display().to_string();
+        assert!(guard.resolve(&path, Access::Read).is_ok());
+        let err = guard.resolve(&path, Access::Write).unwrap_err();
+        assert_eq!(err.rule(), "outside_root");
+        // Through a symlink the grant applies to reads too.
+        assert!(guard.resolve("leak.txt", Access::Read).is_ok());
+        assert_eq!(
+            guard.resolve("leak.txt", Access::Write).unwrap_err().rule(),
+            "symlink_escape"
+        );
+    }
+
+    #[test]
+    fn special_files_are_refused_even_inside() {
+        let root = tempfile::tempdir().unwrap();
+        symlink("/dev/null", root.path().join("null")).unwrap();
+        let guard = PathGuard::new(root.path())
+            .unwrap()
+            .with_read_grant("/dev")
+            .unwrap();
+        assert_eq!(
+            guard.resolve("null", Access::Read).unwrap_err().rule(),
+            "special_file"
+        );
+    }
+
+    #[test]
+    fn open_read_rechecks_the_real_file() {
+        let (root, _out, guard) = layout();
+        let checked = guard.resolve("src/main.rs", Access::Read).unwrap();
+        assert!(guard.open_read(&checked).is_ok());
+        // Swap the checked file for a symlink to the outside after the check.
+        std::fs::remove_file(root.path().join("src/main.rs")).unwrap();
+        symlink(
+            _out.path().join("secret.txt"),
+            root.path().join("src/main.rs"),
+        )
+        .unwrap();
+        let err = guard.open_read(&checked).unwrap_err();
+        assert_eq!(err.rule(), "symlink_escape");
+    }
+}

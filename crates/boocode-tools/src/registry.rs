@@ -1,0 +1,63 @@
+//! Which tools a chat gets: tiers, opt-in web tools and per-agent whitelists.
+
+use crate::env::ToolEnv;
+use crate::read::{FindFiles, Grep, ListDir, ViewFile, ViewTruncatedOutput};
+use crate::web::{WebFetch, WebSearch};
+use boocode_core::ToolSet;
+use std::sync::Arc;
+
+/// How many tools a chat is offered. Small local models do better with fewer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Tier {
+    /// `view_file`, `list_dir`, `grep`, `find_files`.
+    Core,
+    /// Core plus `view_truncated_output` (when truncated outputs are kept).
+    #[default]
+    Standard,
+    /// Standard plus the web tools (when web access is enabled).
+    All,
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "core" => Ok(Tier::Core),
+            "standard" => Ok(Tier::Standard),
+            "all" => Ok(Tier::All),
+            other => Err(format!(
+                "unknown tool tier {other:?} (core, standard or all)"
+            )),
+        }
+    }
+}
+
+/// The read tools of `tier` over `env`, narrowed to `whitelist` when given (an agent's `tools`).
+/// Returns the set and the whitelisted names that matched no tool, so callers can warn.
+pub fn read_tools(
+    env: Arc<ToolEnv>,
+    tier: Tier,
+    whitelist: Option<&[String]>,
+) -> (ToolSet, Vec<String>) {
+    let mut set = ToolSet::new()
+        .with(ViewFile::new(env.clone()))
+        .with(ListDir::new(env.clone()))
+        .with(Grep::new(env.clone()))
+        .with(FindFiles::new(env.clone()));
+    if tier != Tier::Core && env.truncation().is_some() {
+        set = set.with(ViewTruncatedOutput::new(env.clone()));
+    }
+    if tier == Tier::All
+        && let Some(web) = env.web()
+    {
+        if web.searxng.is_some() {
+            set = set.with(WebSearch::new(env.clone()));
+        }
+        set = set.with(WebFetch::new(env));
+    }
+    let unknown = match whitelist {
+        Some(names) => set.restrict_to(names.iter().map(String::as_str)),
+        None => Vec::new(),
+    };
+    (set, unknown)
+}
