@@ -368,7 +368,7 @@ impl Inner {
             Some(server) => server.min(policy.max_backoff.saturating_mul(4)),
             None => exponential + jitter(exponential / 4),
         };
-        tracing::warn!(%error, attempt, wait_ms = wait.as_millis() as u64, "model request failed; retrying");
+        tracing::info!(%error, attempt, wait_ms = wait.as_millis() as u64, "model request failed; retrying");
         tokio::select! {
             biased;
             _ = cancel.cancelled() => false,
@@ -535,9 +535,30 @@ fn transport_error(url: &str, e: &reqwest::Error) -> ModelError {
     if e.is_timeout() {
         return timeout(url, "connecting");
     }
+    // reqwest's own layers ("error sending request for url (…)", "client error (Connect)")
+    // repeat what the caller already says; the root cause is the useful part.
+    let message = if e.is_connect() || e.is_request() {
+        root_cause(e)
+    } else {
+        chain(e)
+    };
     ModelError::Connect {
         url: url.to_owned(),
-        message: chain(e),
+        message,
+    }
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    let mut chars = last.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => last,
     }
 }
 

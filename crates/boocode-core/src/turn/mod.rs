@@ -464,7 +464,7 @@ impl<'a> Turn<'a> {
             error.clone()
         };
         if let Some(e) = &error {
-            tracing::warn!(error = %e, "turn ended with an error");
+            tracing::debug!(error = %e, "turn ended with an error");
         }
         self.sink.emit(AgentEvent::Status {
             status: if outcome == TurnOutcome::Error {

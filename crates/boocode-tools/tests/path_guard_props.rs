@@ -1,0 +1,188 @@
+//! Property: whatever the path and whatever the symlink layout, nothing outside the project root
+//! is ever read — not by the guard, not by the tools.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_core::{CancellationToken, ToolContext, ToolLimits};
+use boocode_tools::{Access, PathGuard, Tier, ToolEnv, read_tools};
+use proptest::prelude::*;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const CANARY: &str = "CANARY-OUTSIDE-THE-ROOT";
+const LINK_SITES: &[&str] = &["l1", "a/l2", "a/b/l3"];
+
+#[derive(Debug, Clone)]
+enum Target {
+    OutsideDir,
+    OutsideFile,
+    OutsideMissing,
+    Relative(&'static str),
+    Absolute(&'static str),
+}
+
+fn target_strategy() -> impl Strategy<Value = Target> {
+    prop_oneof![
+        Just(Target::OutsideDir),
+        Just(Target::OutsideFile),
+        Just(Target::OutsideMissing),
+        prop::sample::select(vec![
+            "..", "../..", "../../..", "a", "a/f.txt", "b", "f.txt", "l1", "l2", "../l1", "missing"
+        ])
+        .prop_map(Target::Relative),
+        prop::sample::select(vec!["/", "/etc", "/etc/passwd", "/tmp", "/proc/self/root"])
+            .prop_map(Target::Absolute),
+    ]
+}
+
+fn component_strategy() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "a",
+        "b",
+        "f.txt",
+        "l1",
+        "l2",
+        "l3",
+        "..",
+        ".",
+        "canary.txt",
+        "odir",
+        "",
+        "missing",
+        "x.rs",
+    ])
+}
+
+/// Paths that start at a link site (or walk into one) are the interesting ones.
+fn first_component_strategy() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        3 => prop::sample::select(vec!["l1", "a", ".."]),
+        1 => component_strategy(),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Start {
+    Relative,
+    RootAbsolute,
+    OutsideAbsolute,
+    Slash,
+}
+
+fn start_strategy() -> impl Strategy<Value = Start> {
+    prop_oneof![
+        4 => Just(Start::Relative),
+        1 => Just(Start::RootAbsolute),
+        1 => Just(Start::OutsideAbsolute),
+        1 => Just(Start::Slash),
+    ]
+}
+
+struct World {
+    root: tempfile::TempDir,
+    outside: tempfile::TempDir,
+}
+
+fn build(links: &[(usize, Target)]) -> World {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+    std::fs::write(root.path().join("a/f.txt"), "inside").unwrap();
+    std::fs::create_dir_all(outside.path().join("odir")).unwrap();
+    std::fs::write(outside.path().join("canary.txt"), CANARY).unwrap();
+    std::fs::write(outside.path().join("odir/canary.txt"), CANARY).unwrap();
+    for (site, target) in links {
+        let link = root.path().join(LINK_SITES[*site % LINK_SITES.len()]);
+        if link.symlink_metadata().is_ok() {
+            continue;
+        }
+        let to: PathBuf = match target {
+            Target::OutsideDir => outside.path().to_path_buf(),
+            Target::OutsideFile => outside.path().join("canary.txt"),
+            Target::OutsideMissing => outside.path().join("new/file.txt"),
+            Target::Relative(r) => PathBuf::from(r),
+            Target::Absolute(a) => PathBuf::from(a),
+        };
+        symlink(to, link).unwrap();
+    }
+    World { root, outside }
+}
+
+fn path_of(world: &World, start: &Start, parts: &[&str]) -> String {
+    let joined = parts.join("/");
+    match start {
+        Start::Relative => joined,
+        Start::RootAbsolute => format!("{}/{joined}", world.root.path().display()),
+        Start::OutsideAbsolute => format!("{}/{joined}", world.outside.path().display()),
+        Start::Slash => format!("/{joined}"),
+    }
+}
+
+fn inside(path: &Path, root: &Path) -> bool {
+    path.starts_with(root.canonicalize().unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn nothing_outside_the_root_is_ever_read(
+        links in prop::collection::vec((0usize..3, target_strategy()), 1..4),
+        start in start_strategy(),
+        first in first_component_strategy(),
+        rest in prop::collection::vec(component_strategy(), 0..5),
+    ) {
+        let world = build(&links);
+        let mut parts = vec![first];
+        parts.extend(rest);
+        let input = path_of(&world, &start, &parts);
+        let guard = PathGuard::new(world.root.path()).unwrap();
+
+        for access in [Access::Read, Access::Write] {
+            if let Ok(checked) = guard.resolve(&input, access) {
+                prop_assert!(inside(checked.as_path(), world.root.path()), "{input} -> {:?}", checked.as_path());
+                if checked.exists() && checked.as_path().is_file() {
+                    let mut text = String::new();
+                    if let Ok(mut file) = guard.open_read(&checked) {
+                        use std::io::Read;
+                        let _ = file.read_to_string(&mut text);
+                    }
+                    prop_assert!(!text.contains(CANARY), "{input} read the canary");
+                }
+            }
+        }
+
+        // The tools, end to end.
+        let env = Arc::new(ToolEnv::new(guard));
+        let (tools, _) = read_tools(env, Tier::Core, None);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let ctx = ToolContext {
+            root: world.root.path().to_owned(),
+            call_id: "p".into(),
+            cancel: CancellationToken::new(),
+            limits: ToolLimits::default(),
+        };
+        for (tool, args) in [
+            ("view_file", serde_json::json!({"path": input})),
+            ("list_dir", serde_json::json!({"path": input, "depth": 5, "include_hidden": true})),
+            ("grep", serde_json::json!({"pattern": "CANARY|inside", "path": input, "include_hidden": true})),
+            ("find_files", serde_json::json!({"pattern": "*", "path": input, "include_hidden": true})),
+        ] {
+            let out = rt.block_on(tools.get(tool).unwrap().execute(args, &ctx));
+            let text = match out {
+                Ok(o) => o.content,
+                Err(e) => e.to_string(),
+            };
+            prop_assert!(!text.contains(CANARY), "{tool} {input}: {text}");
+            // Errors echo the input; beyond that, no outside name may appear in any output.
+            if !input.contains("canary") {
+                prop_assert!(!text.contains("canary.txt"), "{tool} {input} listed an outside file: {text}");
+            }
+        }
+    }
+}
