@@ -17,5 +17,9 @@
 //! ```
 
 mod openai;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply};
+#[cfg(feature = "postgres")]
+pub use postgres::{DEFAULT_DATABASE_URL, PgTestDb};

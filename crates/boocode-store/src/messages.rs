@@ -1,0 +1,400 @@
+//! Messages and their parts: append, update a streaming message in place, finalize, page
+//! through a chat, and sweep rows left streaming by a crash.
+
+use crate::db::{Store, with_pool};
+use crate::error::StoreError;
+use crate::workspace::missing_parent;
+use boocode_core::{
+    ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Role, Usage, now_ms,
+};
+use sqlx::Row;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// How long a streaming row may go without an update before the sweep fails it.
+pub const STALE_STREAMING_AFTER: Duration = Duration::from_secs(5 * 60);
+/// Largest page of messages one call returns.
+pub const MAX_PAGE: usize = 500;
+
+/// One page of a chat, oldest message first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagePage {
+    /// The messages, in chat order.
+    pub messages: Vec<Message>,
+    /// Pass as `before` to get the page before this one.
+    pub cursor: Option<i64>,
+    /// Whether older messages exist.
+    pub has_more: bool,
+}
+
+fn role_from(s: &str) -> Result<Role, StoreError> {
+    Ok(match s {
+        "system" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "tool" => Role::Tool,
+        other => return Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
+    })
+}
+
+fn status_from(s: &str) -> Result<MessageStatus, StoreError> {
+    Ok(match s {
+        "streaming" => MessageStatus::Streaming,
+        "complete" => MessageStatus::Complete,
+        "failed" => MessageStatus::Failed,
+        "cancelled" => MessageStatus::Cancelled,
+        other => return Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
+    })
+}
+
+pub(crate) fn kind_str(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Regular => "regular",
+        MessageKind::Sentinel => "sentinel",
+        MessageKind::Summary => "summary",
+    }
+}
+
+fn kind_from(s: &str) -> Result<MessageKind, StoreError> {
+    Ok(match s {
+        "regular" => MessageKind::Regular,
+        "sentinel" => MessageKind::Sentinel,
+        "summary" => MessageKind::Summary,
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unknown message kind {other:?}"
+            )));
+        }
+    })
+}
+
+fn part_kind(part: &Part) -> &'static str {
+    match part {
+        Part::Text { .. } => "text",
+        Part::Reasoning { .. } => "reasoning",
+        Part::ToolCall { .. } => "tool_call",
+        Part::ToolResult { .. } => "tool_result",
+    }
+}
+
+/// Parts are stored as JSON text (never JSONB: Postgres JSONB refuses `\u0000`, and tool output
+/// may contain NUL bytes).
+fn encode_part(part: &Part) -> Result<String, StoreError> {
+    serde_json::to_string(part).map_err(|e| StoreError::Invalid {
+        field: "part",
+        message: e.to_string(),
+    })
+}
+
+fn decode_part(data: &str) -> Result<Part, StoreError> {
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("message part: {e}")))
+}
+
+fn to_db(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn from_db(n: Option<i64>) -> u64 {
+    n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+}
+
+/// A message row (without parts) as read from a joined query.
+macro_rules! message_head {
+    ($row:expr) => {{
+        let row = &$row;
+        let prompt: Option<i64> = row.try_get("prompt_tokens")?;
+        let completion: Option<i64> = row.try_get("completion_tokens")?;
+        let ctx_used: Option<i64> = row.try_get("ctx_used")?;
+        let ctx_max: Option<i64> = row.try_get("ctx_max")?;
+        let cost: Option<f64> = row.try_get("cost_usd")?;
+        let usage = (prompt.is_some() || completion.is_some()).then(|| Usage {
+            prompt_tokens: from_db(prompt),
+            completion_tokens: from_db(completion),
+            ctx_used: from_db(ctx_used),
+            ctx_max: ctx_max.and_then(|n| u64::try_from(n).ok()),
+            cost_usd: cost,
+        });
+        let id: String = row.try_get("id")?;
+        let seq: i64 = row.try_get("seq")?;
+        let message = Message {
+            id: id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("message id {id:?}")))?,
+            role: role_from(&row.try_get::<String, _>("role")?)?,
+            status: status_from(&row.try_get::<String, _>("status")?)?,
+            kind: kind_from(&row.try_get::<String, _>("kind")?)?,
+            parts: Vec::new(),
+            usage,
+            created_at: row.try_get("created_at")?,
+        };
+        (seq, message)
+    }};
+}
+
+/// Folds joined message/part rows (ordered by seq, idx) into messages.
+macro_rules! fold_rows {
+    ($rows:expr) => {{
+        let mut out: Vec<(i64, Message)> = Vec::new();
+        for row in &$rows {
+            let id: String = row.try_get("id")?;
+            let same = out.last().is_some_and(|(_, m)| m.id.to_string() == id);
+            if !same {
+                out.push(message_head!(row));
+            }
+            let data: Option<String> = row.try_get("data")?;
+            if let (Some(data), Some((_, message))) = (data, out.last_mut()) {
+                message.parts.push(decode_part(&data)?);
+            }
+        }
+        out
+    }};
+}
+
+const SELECT_WITH_PARTS: &str = "SELECT m.id, m.seq, m.role, m.status, m.kind, m.prompt_tokens, m.completion_tokens, \
+     m.ctx_used, m.ctx_max, m.cost_usd, m.created_at, p.idx, p.data";
+
+impl Store {
+    /// Appends a message (with its parts) at the end of a chat.
+    pub async fn append_message(
+        &self,
+        chat_id: ChatId,
+        message: &Message,
+    ) -> Result<(), StoreError> {
+        let parts: Vec<(String, &'static str)> = message
+            .parts
+            .iter()
+            .map(|p| Ok((encode_part(p)?, part_kind(p))))
+            .collect::<Result<_, StoreError>>()?;
+        let now = now_ms();
+        let usage = message.usage.unwrap_or_default();
+        let has_usage = message.usage.is_some();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let seq: Option<i64> = sqlx::query_scalar(
+                "UPDATE chats SET next_seq = next_seq + 1, updated_at = $2 WHERE id = $1 RETURNING next_seq",
+            )
+            .bind(chat_id.to_string())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(seq) = seq else {
+                return Err(StoreError::NotFound { what: "chat", id: chat_id.to_string() });
+            };
+            sqlx::query("UPDATE sessions SET updated_at = $1 WHERE id = (SELECT session_id FROM chats WHERE id = $2)")
+                .bind(now)
+                .bind(chat_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO messages (id, chat_id, seq, role, status, kind, prompt_tokens, completion_tokens, ctx_used, ctx_max, cost_usd, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(message.id.to_string())
+            .bind(chat_id.to_string())
+            .bind(seq)
+            .bind(message.role.as_str())
+            .bind(message.status.as_str())
+            .bind(kind_str(message.kind))
+            .bind(has_usage.then(|| to_db(usage.prompt_tokens)))
+            .bind(has_usage.then(|| to_db(usage.completion_tokens)))
+            .bind(has_usage.then(|| to_db(usage.ctx_used)))
+            .bind(usage.ctx_max.map(to_db))
+            .bind(usage.cost_usd)
+            .bind(message.created_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| missing_parent(e, "chat", chat_id.to_string()))?;
+            for (idx, (data, kind)) in parts.iter().enumerate() {
+                sqlx::query("INSERT INTO message_parts (message_id, idx, kind, data) VALUES ($1, $2, $3, $4)")
+                    .bind(message.id.to_string())
+                    .bind(idx as i64)
+                    .bind(*kind)
+                    .bind(data)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces a message's parts from index `from` onward with `parts` (the caller sends only
+    /// what changed since its last flush: usually the growing last part and any new ones), and
+    /// marks the message as recently active.
+    pub async fn update_parts(
+        &self,
+        message_id: MessageId,
+        from: usize,
+        parts: &[Part],
+    ) -> Result<(), StoreError> {
+        let encoded: Vec<(String, &'static str)> = parts
+            .iter()
+            .map(|p| Ok((encode_part(p)?, part_kind(p))))
+            .collect::<Result<_, StoreError>>()?;
+        let id = message_id.to_string();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let touched = sqlx::query("UPDATE messages SET updated_at = $1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if touched == 0 {
+                return Err(StoreError::NotFound { what: "message", id });
+            }
+            sqlx::query("DELETE FROM message_parts WHERE message_id = $1 AND idx >= $2")
+                .bind(&id)
+                .bind(from as i64)
+                .execute(&mut *tx)
+                .await?;
+            for (offset, (data, kind)) in encoded.iter().enumerate() {
+                sqlx::query("INSERT INTO message_parts (message_id, idx, kind, data) VALUES ($1, $2, $3, $4)")
+                    .bind(&id)
+                    .bind((from + offset) as i64)
+                    .bind(*kind)
+                    .bind(data)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Keeps a streaming message from being swept while a long tool runs.
+    pub async fn touch_message(&self, message_id: MessageId) -> Result<(), StoreError> {
+        let done = with_pool!(self, pool => sqlx::query("UPDATE messages SET updated_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(message_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id: message_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets a message's final status and usage.
+    pub async fn finalize_message(
+        &self,
+        message_id: MessageId,
+        status: MessageStatus,
+        usage: Option<Usage>,
+    ) -> Result<(), StoreError> {
+        let u = usage.unwrap_or_default();
+        let has = usage.is_some();
+        let done = with_pool!(self, pool => sqlx::query(
+            "UPDATE messages SET status = $1, updated_at = $2, \
+             prompt_tokens = COALESCE($3, prompt_tokens), completion_tokens = COALESCE($4, completion_tokens), \
+             ctx_used = COALESCE($5, ctx_used), ctx_max = COALESCE($6, ctx_max), cost_usd = COALESCE($7, cost_usd) \
+             WHERE id = $8",
+        )
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(has.then(|| to_db(u.prompt_tokens)))
+        .bind(has.then(|| to_db(u.completion_tokens)))
+        .bind(has.then(|| to_db(u.ctx_used)))
+        .bind(u.ctx_max.map(to_db))
+        .bind(u.cost_usd)
+        .bind(message_id.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id: message_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// One message with its parts.
+    pub async fn get_message(&self, message_id: MessageId) -> Result<Message, StoreError> {
+        let sql = format!(
+            "{SELECT_WITH_PARTS} FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id WHERE m.id = $1 ORDER BY p.idx"
+        );
+        let mut found = with_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(message_id.to_string()).fetch_all(pool).await?;
+            fold_rows!(rows)
+        });
+        found
+            .pop()
+            .map(|(_, m)| m)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "message",
+                id: message_id.to_string(),
+            })
+    }
+
+    /// A page of a chat with every message's parts, in one query: the `limit` messages before
+    /// `before` (or the newest), oldest first.
+    pub async fn list_messages(
+        &self,
+        chat_id: ChatId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<MessagePage, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let sql = format!(
+            "{SELECT_WITH_PARTS} FROM (SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m \
+             LEFT JOIN message_parts p ON p.message_id = m.id ORDER BY m.seq, p.idx"
+        );
+        let mut rows = with_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(chat_id.to_string())
+                .bind(before.unwrap_or(i64::MAX))
+                .bind((limit + 1) as i64)
+                .fetch_all(pool)
+                .await?;
+            fold_rows!(rows)
+        });
+        if rows.is_empty() {
+            // Tell an empty chat from an unknown one.
+            self.get_chat(chat_id).await?;
+        }
+        let has_more = rows.len() > limit;
+        if has_more {
+            rows.remove(0);
+        }
+        Ok(MessagePage {
+            cursor: rows.first().map(|(seq, _)| *seq),
+            messages: rows.into_iter().map(|(_, m)| m).collect(),
+            has_more,
+        })
+    }
+
+    /// Fails every message still streaming with no update for `older_than`, and returns the
+    /// chats they belong to (so their clients can be told). Run at boot and periodically.
+    pub async fn sweep_stale_streaming(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        let now = now_ms();
+        let cutoff = now - i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        let chats: Vec<String> = with_pool!(self, pool => sqlx::query_scalar(
+            "UPDATE messages SET status = 'failed', updated_at = $1 WHERE status = 'streaming' AND updated_at <= $2 RETURNING chat_id",
+        )
+        .bind(now)
+        .bind(cutoff)
+        .fetch_all(pool)
+        .await?);
+        let unique: BTreeSet<String> = chats.into_iter().collect();
+        if !unique.is_empty() {
+            tracing::info!(chats = unique.len(), "failed messages left streaming");
+        }
+        unique
+            .into_iter()
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("chat id {id:?}")))
+            })
+            .collect()
+    }
+}

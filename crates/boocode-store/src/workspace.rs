@@ -1,0 +1,442 @@
+//! Projects, sessions and chats: create, rename, archive, unarchive, list; workspace panes.
+
+use crate::db::{Store, with_pool};
+use crate::error::{StoreError, check_name};
+use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, now_ms};
+use sqlx::Row;
+
+/// Longest project name, session title or chat title, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest project root path, in bytes.
+pub const MAX_ROOT_BYTES: usize = 4096;
+/// Largest workspace-panes document, in bytes.
+pub const MAX_PANES_BYTES: usize = 256 * 1024;
+
+/// The three tables that can be renamed and archived.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Projects,
+    Sessions,
+    Chats,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Projects => "projects",
+            Table::Sessions => "sessions",
+            Table::Chats => "chats",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Table::Projects => "project",
+            Table::Sessions => "session",
+            Table::Chats => "chat",
+        }
+    }
+
+    /// The column renamed by `rename`.
+    fn title_column(self) -> &'static str {
+        match self {
+            Table::Projects => "name",
+            Table::Sessions | Table::Chats => "title",
+        }
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(what: &'static str, raw: &str) -> Result<T, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} id {raw:?} is not a UUID")))
+}
+
+macro_rules! project_from_row {
+    ($row:expr) => {{
+        let row = &$row;
+        Project {
+            id: parse_id("project", &row.try_get::<String, _>("id")?)?,
+            name: row.try_get("name")?,
+            root: row.try_get("root")?,
+            created_at: row.try_get("created_at")?,
+            archived: row.try_get("archived")?,
+        }
+    }};
+}
+
+macro_rules! session_from_row {
+    ($row:expr) => {{
+        let row = &$row;
+        Session {
+            id: parse_id("session", &row.try_get::<String, _>("id")?)?,
+            project_id: parse_id("project", &row.try_get::<String, _>("project_id")?)?,
+            title: row.try_get("title")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            archived: row.try_get("archived")?,
+        }
+    }};
+}
+
+macro_rules! chat_from_row {
+    ($row:expr) => {{
+        let row = &$row;
+        Chat {
+            id: parse_id("chat", &row.try_get::<String, _>("id")?)?,
+            session_id: parse_id("session", &row.try_get::<String, _>("session_id")?)?,
+            title: row.try_get("title")?,
+            agent: row.try_get("agent")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            archived: row.try_get("archived")?,
+        }
+    }};
+}
+
+impl Store {
+    async fn rename(&self, table: Table, id: &str, title: &str) -> Result<(), StoreError> {
+        check_name(
+            table.title_column(),
+            title,
+            MAX_NAME_CHARS,
+            table.title_column() == "title",
+        )?;
+        let sql = format!(
+            "UPDATE {} SET {} = $1 WHERE id = $2",
+            table.name(),
+            table.title_column()
+        );
+        let done = with_pool!(self, pool => sqlx::query(&sql).bind(title.trim()).bind(id).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: table.what(),
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_archived(&self, table: Table, id: &str, archived: bool) -> Result<(), StoreError> {
+        let sql = format!("UPDATE {} SET archived = $1 WHERE id = $2", table.name());
+        let done = with_pool!(self, pool => sqlx::query(&sql).bind(archived).bind(id).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: table.what(),
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    // ---- projects ----
+
+    /// Adds a project. `root` is the absolute path of its directory; it must be unique.
+    pub async fn create_project(&self, name: &str, root: &str) -> Result<Project, StoreError> {
+        check_name("name", name, MAX_NAME_CHARS, false)?;
+        if root.is_empty() || root.len() > MAX_ROOT_BYTES || root.contains('\0') {
+            return Err(StoreError::Invalid {
+                field: "root",
+                message: format!("must be a path of 1 to {MAX_ROOT_BYTES} bytes without NUL"),
+            });
+        }
+        let project = Project {
+            id: ProjectId::new(),
+            name: name.trim().to_owned(),
+            root: root.to_owned(),
+            created_at: now_ms(),
+            archived: false,
+        };
+        let result = with_pool!(self, pool => sqlx::query(
+            "INSERT INTO projects (id, name, root, created_at, archived) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(project.id.to_string())
+        .bind(&project.name)
+        .bind(&project.root)
+        .bind(project.created_at)
+        .bind(false)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+        match result {
+            Ok(_) => Ok(project),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Conflict(_) => Err(StoreError::Conflict(format!(
+                    "a project already uses {root}"
+                ))),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// One project.
+    pub async fn get_project(&self, id: ProjectId) -> Result<Project, StoreError> {
+        let row = with_pool!(self, pool => {
+            let row = sqlx::query("SELECT * FROM projects WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => Some(project_from_row!(row)),
+                None => None,
+            }
+        });
+        row.ok_or_else(|| StoreError::NotFound {
+            what: "project",
+            id: id.to_string(),
+        })
+    }
+
+    /// Projects by name; archived ones only when asked.
+    pub async fn list_projects(&self, include_archived: bool) -> Result<Vec<Project>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query("SELECT * FROM projects WHERE archived = FALSE OR $1 ORDER BY name, created_at")
+                .bind(include_archived)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|row| Ok(project_from_row!(row))).collect()
+        })
+    }
+
+    /// Renames a project.
+    pub async fn rename_project(&self, id: ProjectId, name: &str) -> Result<(), StoreError> {
+        self.rename(Table::Projects, &id.to_string(), name).await
+    }
+
+    /// Archives or unarchives a project.
+    pub async fn set_project_archived(
+        &self,
+        id: ProjectId,
+        archived: bool,
+    ) -> Result<(), StoreError> {
+        self.set_archived(Table::Projects, &id.to_string(), archived)
+            .await
+    }
+
+    // ---- sessions ----
+
+    /// Starts a session on a project.
+    pub async fn create_session(
+        &self,
+        project_id: ProjectId,
+        title: &str,
+    ) -> Result<Session, StoreError> {
+        check_name("title", title, MAX_NAME_CHARS, true)?;
+        let now = now_ms();
+        let session = Session {
+            id: SessionId::new(),
+            project_id,
+            title: title.trim().to_owned(),
+            created_at: now,
+            updated_at: now,
+            archived: false,
+        };
+        let result = with_pool!(self, pool => sqlx::query(
+            "INSERT INTO sessions (id, project_id, title, created_at, updated_at, archived) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(session.id.to_string())
+        .bind(project_id.to_string())
+        .bind(&session.title)
+        .bind(now)
+        .bind(now)
+        .bind(false)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+        result.map_err(|e| missing_parent(e, "project", project_id.to_string()))?;
+        Ok(session)
+    }
+
+    /// One session.
+    pub async fn get_session(&self, id: SessionId) -> Result<Session, StoreError> {
+        let row = with_pool!(self, pool => {
+            let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => Some(session_from_row!(row)),
+                None => None,
+            }
+        });
+        row.ok_or_else(|| StoreError::NotFound {
+            what: "session",
+            id: id.to_string(),
+        })
+    }
+
+    /// A project's sessions, most recently active first.
+    pub async fn list_sessions(
+        &self,
+        project_id: ProjectId,
+        include_archived: bool,
+    ) -> Result<Vec<Session>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT * FROM sessions WHERE project_id = $1 AND (archived = FALSE OR $2) ORDER BY updated_at DESC, id",
+            )
+            .bind(project_id.to_string())
+            .bind(include_archived)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|row| Ok(session_from_row!(row))).collect()
+        })
+    }
+
+    /// Renames a session.
+    pub async fn rename_session(&self, id: SessionId, title: &str) -> Result<(), StoreError> {
+        self.rename(Table::Sessions, &id.to_string(), title).await
+    }
+
+    /// Archives or unarchives a session.
+    pub async fn set_session_archived(
+        &self,
+        id: SessionId,
+        archived: bool,
+    ) -> Result<(), StoreError> {
+        self.set_archived(Table::Sessions, &id.to_string(), archived)
+            .await
+    }
+
+    /// Saves a session's workspace layout (any JSON document up to 256 KiB).
+    pub async fn save_panes(
+        &self,
+        id: SessionId,
+        panes: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let text = panes.to_string();
+        if text.len() > MAX_PANES_BYTES {
+            return Err(StoreError::Invalid {
+                field: "panes",
+                message: format!("is {} bytes; the limit is {MAX_PANES_BYTES}", text.len()),
+            });
+        }
+        let done = with_pool!(self, pool => sqlx::query("UPDATE sessions SET panes = $1 WHERE id = $2")
+            .bind(text)
+            .bind(id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A session's workspace layout, if one was saved.
+    pub async fn load_panes(&self, id: SessionId) -> Result<Option<serde_json::Value>, StoreError> {
+        let text: Option<Option<String>> = with_pool!(self, pool => sqlx::query_scalar("SELECT panes FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?);
+        match text {
+            None => Err(StoreError::NotFound {
+                what: "session",
+                id: id.to_string(),
+            }),
+            Some(None) => Ok(None),
+            Some(Some(text)) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("panes of session {id}: {e}"))),
+        }
+    }
+
+    // ---- chats ----
+
+    /// Opens a chat in a session.
+    pub async fn create_chat(
+        &self,
+        session_id: SessionId,
+        title: &str,
+        agent: Option<&str>,
+    ) -> Result<Chat, StoreError> {
+        check_name("title", title, MAX_NAME_CHARS, true)?;
+        if let Some(agent) = agent {
+            check_name("agent", agent, MAX_NAME_CHARS, false)?;
+        }
+        let now = now_ms();
+        let chat = Chat {
+            id: ChatId::new(),
+            session_id,
+            title: title.trim().to_owned(),
+            agent: agent.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            archived: false,
+        };
+        let result = with_pool!(self, pool => sqlx::query(
+            "INSERT INTO chats (id, session_id, title, agent, created_at, updated_at, archived) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(chat.id.to_string())
+        .bind(session_id.to_string())
+        .bind(&chat.title)
+        .bind(&chat.agent)
+        .bind(now)
+        .bind(now)
+        .bind(false)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+        result.map_err(|e| missing_parent(e, "session", session_id.to_string()))?;
+        Ok(chat)
+    }
+
+    /// One chat.
+    pub async fn get_chat(&self, id: ChatId) -> Result<Chat, StoreError> {
+        let row = with_pool!(self, pool => {
+            let row = sqlx::query("SELECT * FROM chats WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => Some(chat_from_row!(row)),
+                None => None,
+            }
+        });
+        row.ok_or_else(|| StoreError::NotFound {
+            what: "chat",
+            id: id.to_string(),
+        })
+    }
+
+    /// A session's chats, oldest first.
+    pub async fn list_chats(
+        &self,
+        session_id: SessionId,
+        include_archived: bool,
+    ) -> Result<Vec<Chat>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT * FROM chats WHERE session_id = $1 AND (archived = FALSE OR $2) ORDER BY created_at, id",
+            )
+            .bind(session_id.to_string())
+            .bind(include_archived)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|row| Ok(chat_from_row!(row))).collect()
+        })
+    }
+
+    /// Renames a chat.
+    pub async fn rename_chat(&self, id: ChatId, title: &str) -> Result<(), StoreError> {
+        self.rename(Table::Chats, &id.to_string(), title).await
+    }
+
+    /// Archives or unarchives a chat.
+    pub async fn set_chat_archived(&self, id: ChatId, archived: bool) -> Result<(), StoreError> {
+        self.set_archived(Table::Chats, &id.to_string(), archived)
+            .await
+    }
+}
+
+/// A foreign-key failure on insert means the parent id is unknown.
+pub(crate) fn missing_parent(e: sqlx::Error, what: &'static str, id: String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound { what, id }
+        }
+        _ => StoreError::from(e),
+    }
+}

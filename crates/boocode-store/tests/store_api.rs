@@ -1,0 +1,552 @@
+//! The store API on SQLite and Postgres: what the server needs, and every kind of bad input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use boocode_core::{ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Role, Usage};
+use boocode_store::{BackendName, ChangeState, PendingChange, Store, StoreError, ToolCallRecord};
+use std::time::Duration;
+
+async fn chat(store: &Store) -> ChatId {
+    let project = store
+        .create_project("demo", &format!("/src/{}", uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
+    let session = store.create_session(project.id, "s").await.unwrap();
+    store.create_chat(session.id, "c", None).await.unwrap().id
+}
+
+fn tool_call(id: &str) -> Part {
+    Part::ToolCall {
+        id: id.into(),
+        name: "grep".into(),
+        arguments: "{\"pattern\":\"x\"}".into(),
+    }
+}
+
+fn tool_result(id: &str, content: &str) -> Part {
+    Part::ToolResult {
+        call_id: id.into(),
+        name: "grep".into(),
+        content: content.into(),
+        is_error: false,
+        duration_ms: Some(3),
+    }
+}
+
+#[tokio::test]
+async fn projects_sessions_and_chats_can_be_created_renamed_archived_and_listed() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let p = s.create_project("alpha", "/src/alpha").await.unwrap();
+        let q = s.create_project("beta", "/src/beta").await.unwrap();
+        assert_eq!(s.get_project(p.id).await.unwrap(), p, "{}", b.name);
+        s.rename_project(p.id, "Alpha 2").await.unwrap();
+        s.set_project_archived(q.id, true).await.unwrap();
+        let names: Vec<String> = s
+            .list_projects(false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["Alpha 2"], "{}", b.name);
+        assert_eq!(s.list_projects(true).await.unwrap().len(), 2);
+        s.set_project_archived(q.id, false).await.unwrap();
+        assert_eq!(s.list_projects(false).await.unwrap().len(), 2);
+        assert!(
+            matches!(
+                s.create_project("dup", "/src/alpha").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            b.name
+        );
+
+        let s1 = s.create_session(p.id, "first").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let s2 = s.create_session(p.id, "second").await.unwrap();
+        s.rename_session(s1.id, "renamed").await.unwrap();
+        let c1 = s
+            .create_chat(s1.id, "chat", Some("reviewer"))
+            .await
+            .unwrap();
+        // Activity in s1 moves it to the top.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        s.append_message(c1.id, &Message::user("hi")).await.unwrap();
+        let titles: Vec<String> = s
+            .list_sessions(p.id, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| x.title)
+            .collect();
+        assert_eq!(titles, ["renamed", "second"], "{}", b.name);
+        s.set_session_archived(s2.id, true).await.unwrap();
+        assert_eq!(s.list_sessions(p.id, false).await.unwrap().len(), 1);
+        assert_eq!(s.list_sessions(p.id, true).await.unwrap().len(), 2);
+
+        assert_eq!(
+            s.get_chat(c1.id).await.unwrap().agent.as_deref(),
+            Some("reviewer")
+        );
+        s.rename_chat(c1.id, "better").await.unwrap();
+        s.set_chat_archived(c1.id, true).await.unwrap();
+        assert!(s.list_chats(s1.id, false).await.unwrap().is_empty());
+        let chats = s.list_chats(s1.id, true).await.unwrap();
+        assert_eq!(
+            (chats[0].title.as_str(), chats[0].archived),
+            ("better", true)
+        );
+
+        let panes = serde_json::json!({"split": "h", "tabs": [{"chat": c1.id.to_string()}]});
+        assert_eq!(s.load_panes(s1.id).await.unwrap(), None);
+        s.save_panes(s1.id, &panes).await.unwrap();
+        assert_eq!(s.load_panes(s1.id).await.unwrap(), Some(panes));
+    }
+}
+
+#[tokio::test]
+async fn a_streaming_message_is_updated_in_place_then_finalized() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let chat = chat(s).await;
+        s.append_message(chat, &Message::user("find main"))
+            .await
+            .unwrap();
+        let mut assistant = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
+        s.append_message(chat, &assistant).await.unwrap();
+
+        // Flushes: the growing last part, then new parts.
+        s.update_parts(assistant.id, 0, &[Part::Reasoning { text: "hm".into() }])
+            .await
+            .unwrap();
+        s.update_parts(
+            assistant.id,
+            0,
+            &[
+                Part::Reasoning {
+                    text: "hmm, grep".into(),
+                },
+                tool_call("c1"),
+            ],
+        )
+        .await
+        .unwrap();
+        s.update_parts(
+            assistant.id,
+            2,
+            &[
+                tool_result("c1", "src/main.rs:1:fn main"),
+                Part::text("It is in"),
+            ],
+        )
+        .await
+        .unwrap();
+        s.update_parts(assistant.id, 3, &[Part::text("It is in src/main.rs.")])
+            .await
+            .unwrap();
+        let usage = Usage {
+            prompt_tokens: 100,
+            completion_tokens: 20,
+            ctx_used: 120,
+            ctx_max: Some(8192),
+            cost_usd: Some(0.001),
+        };
+        s.finalize_message(assistant.id, MessageStatus::Complete, Some(usage))
+            .await
+            .unwrap();
+
+        assistant.parts = vec![
+            Part::Reasoning {
+                text: "hmm, grep".into(),
+            },
+            tool_call("c1"),
+            tool_result("c1", "src/main.rs:1:fn main"),
+            Part::text("It is in src/main.rs."),
+        ];
+        assistant.status = MessageStatus::Complete;
+        assistant.usage = Some(usage);
+        assert_eq!(
+            s.get_message(assistant.id).await.unwrap(),
+            assistant,
+            "{}",
+            b.name
+        );
+        let page = s.list_messages(chat, None, 10).await.unwrap();
+        assert_eq!(page.messages.len(), 2);
+        assert_eq!(page.messages[1], assistant, "{}", b.name);
+        assert!(!page.has_more);
+    }
+}
+
+#[tokio::test]
+async fn pages_walk_back_through_a_long_chat_in_order() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let chat = chat(s).await;
+        for i in 0..25 {
+            let mut m = Message::user(format!("m{i}"));
+            m.parts.push(Part::text(format!(" part2 of {i}")));
+            s.append_message(chat, &m).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = s.list_messages(chat, cursor, 10).await.unwrap();
+            let mut texts: Vec<String> = page.messages.iter().map(|m| m.text()).collect();
+            texts.extend(seen);
+            seen = texts;
+            if !page.has_more {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        let expected: Vec<String> = (0..25).map(|i| format!("m{i} part2 of {i}")).collect();
+        assert_eq!(seen, expected, "{}", b.name);
+        let empty_chat = {
+            let p = s
+                .create_project("e", &format!("/e/{}", uuid::Uuid::new_v4()))
+                .await
+                .unwrap();
+            let sess = s.create_session(p.id, "").await.unwrap();
+            s.create_chat(sess.id, "", None).await.unwrap().id
+        };
+        let page = s.list_messages(empty_chat, None, 10).await.unwrap();
+        assert!(page.messages.is_empty() && !page.has_more && page.cursor.is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_fails_stale_streaming_rows_and_names_their_chats() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let stale_chat = chat(s).await;
+        let live_chat = chat(s).await;
+        let stale = Message::new(
+            Role::Assistant,
+            MessageStatus::Streaming,
+            vec![Part::text("half")],
+        );
+        s.append_message(stale_chat, &stale).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let live = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
+        s.append_message(live_chat, &live).await.unwrap();
+        let swept = s
+            .sweep_stale_streaming(Duration::from_millis(40))
+            .await
+            .unwrap();
+        assert_eq!(swept, vec![stale_chat], "{}", b.name);
+        let m = s.get_message(stale.id).await.unwrap();
+        assert_eq!(m.status, MessageStatus::Failed);
+        assert_eq!(m.text(), "half", "the partial text is kept");
+        assert_eq!(
+            s.get_message(live.id).await.unwrap().status,
+            MessageStatus::Streaming
+        );
+        // A heartbeat keeps a long-running turn from being swept.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        s.touch_message(live.id).await.unwrap();
+        assert!(
+            s.sweep_stale_streaming(Duration::from_millis(40))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn settings_tool_stats_agent_sessions_and_pending_changes() {
+    for b in common::backends().await {
+        let s = &b.store;
+        s.set_setting("model", &serde_json::json!({"url": "http://x", "n": 1}))
+            .await
+            .unwrap();
+        s.set_setting("model", &serde_json::json!({"url": "http://y"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_setting("model").await.unwrap(),
+            Some(serde_json::json!({"url": "http://y"}))
+        );
+        assert_eq!(s.get_setting("nope").await.unwrap(), None);
+        assert_eq!(s.list_settings().await.unwrap().len(), 1);
+        assert!(s.delete_setting("model").await.unwrap());
+
+        let chat = chat(s).await;
+        for i in 0..130u64 {
+            s.record_tool_call(&ToolCallRecord {
+                chat_id: Some(chat),
+                tool: "grep".into(),
+                // The first 30 calls are slow: the stats must look at the last 100 only.
+                duration_ms: if i < 30 { 10_000 } else { i },
+                output_bytes: 100,
+                is_error: i.is_multiple_of(10),
+            })
+            .await
+            .unwrap();
+        }
+        s.record_tool_call(&ToolCallRecord {
+            chat_id: None,
+            tool: "view_file".into(),
+            duration_ms: 7,
+            output_bytes: 50,
+            is_error: false,
+        })
+        .await
+        .unwrap();
+        let stats = s.tool_stats().await.unwrap();
+        assert_eq!(stats.len(), 2, "{}", b.name);
+        let grep = &stats[0];
+        assert_eq!((grep.tool.as_str(), grep.count), ("grep", 100));
+        assert_eq!(grep.p50_ms, 79, "{}: median of 30..=129", b.name);
+        assert_eq!(grep.p95_ms, 124);
+        assert_eq!(grep.mean_output_bytes, 100);
+        assert!((grep.error_rate - 0.10).abs() < 1e-9, "{}", grep.error_rate);
+        assert_eq!((stats[1].count, stats[1].p95_ms), (1, 7));
+
+        let agent = s
+            .create_agent_session(chat, BackendName::ClaudeSdk, "claude")
+            .await
+            .unwrap();
+        s.set_backend_session_id(&agent.id, "8cfbab10-aaaa")
+            .await
+            .unwrap();
+        s.add_agent_usage(&agent.id, 100, 20, 0.01).await.unwrap();
+        s.add_agent_usage(&agent.id, 50, 5, 0.005).await.unwrap();
+        let rows = s.list_agent_sessions(chat).await.unwrap();
+        assert_eq!(rows[0].backend_session_id.as_deref(), Some("8cfbab10-aaaa"));
+        assert_eq!(
+            (rows[0].prompt_tokens, rows[0].completion_tokens),
+            (150, 25)
+        );
+        assert!((rows[0].cost_usd - 0.015).abs() < 1e-9);
+        assert!(matches!(
+            s.add_agent_usage(&agent.id, 1, 1, f64::NAN).await,
+            Err(StoreError::Invalid {
+                field: "cost_usd",
+                ..
+            })
+        ));
+
+        let change = PendingChange {
+            id: String::new(),
+            chat_id: Some(chat),
+            run_id: None,
+            seq: 0,
+            path: "src/a.rs".into(),
+            state: ChangeState::Pending,
+            base_hash: Some("abc".into()),
+            base_content: Some(b"old\0bytes".to_vec()),
+            proposed_content: Some(b"new".to_vec()),
+            mode: Some(0o644),
+            diff: "--- a/src/a.rs\n+++ b/src/a.rs\n".into(),
+        };
+        let first = s.add_pending_change(&change).await.unwrap();
+        let second = s
+            .add_pending_change(&PendingChange {
+                path: "src/b.rs".into(),
+                proposed_content: None,
+                ..change.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!((first.seq, second.seq), (1, 2));
+        let listed = s.list_pending_changes(Some(chat), None).await.unwrap();
+        assert_eq!(listed, vec![first.clone(), second.clone()], "{}", b.name);
+        s.set_change_state(&first.id, ChangeState::Pending, ChangeState::Applied)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.set_change_state(&first.id, ChangeState::Pending, ChangeState::Rejected)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.set_change_state("nope", ChangeState::Pending, ChangeState::Applied)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_typed_errors_and_loses_nothing() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let long = "x".repeat(201);
+        assert!(
+            matches!(
+                s.create_project(&long, "/r").await,
+                Err(StoreError::Invalid { field: "name", .. })
+            ),
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.create_project("", "/r").await,
+            Err(StoreError::Invalid { field: "name", .. })
+        ));
+        assert!(matches!(
+            s.create_project("a\0b", "/r").await,
+            Err(StoreError::Invalid { field: "name", .. })
+        ));
+        assert!(matches!(
+            s.create_project("ok", "/r\0x").await,
+            Err(StoreError::Invalid { field: "root", .. })
+        ));
+        let chat = chat(s).await;
+        let session = s.get_chat(chat).await.unwrap().session_id;
+        assert!(matches!(
+            s.rename_session(session, &long).await,
+            Err(StoreError::Invalid { field: "title", .. })
+        ));
+        assert!(matches!(
+            s.rename_chat(chat, "tab\there").await,
+            Err(StoreError::Invalid { .. })
+        ));
+
+        // Unknown ids.
+        let ghost_chat = ChatId::new();
+        assert!(
+            matches!(
+                s.get_chat(ghost_chat).await,
+                Err(StoreError::NotFound { what: "chat", .. })
+            ),
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.append_message(ghost_chat, &Message::user("x")).await,
+            Err(StoreError::NotFound { what: "chat", .. })
+        ));
+        assert!(matches!(
+            s.list_messages(ghost_chat, None, 10).await,
+            Err(StoreError::NotFound { what: "chat", .. })
+        ));
+        assert!(matches!(
+            s.update_parts(MessageId::new(), 0, &[]).await,
+            Err(StoreError::NotFound {
+                what: "message",
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.finalize_message(MessageId::new(), MessageStatus::Complete, None)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(
+            matches!(
+                s.create_session(boocode_core::ProjectId::new(), "x").await,
+                Err(StoreError::NotFound {
+                    what: "project",
+                    ..
+                })
+            ),
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.create_chat(boocode_core::SessionId::new(), "x", None)
+                .await,
+            Err(StoreError::NotFound {
+                what: "session",
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.load_panes(boocode_core::SessionId::new()).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let big = serde_json::json!({"x": "y".repeat(300_000)});
+        assert!(matches!(
+            s.save_panes(session, &big).await,
+            Err(StoreError::Invalid { field: "panes", .. })
+        ));
+
+        // Tool output with NUL bytes and replacement characters (a lossily decoded binary) is
+        // kept exactly: Postgres would refuse NUL in TEXT or JSONB, so parts are escaped JSON.
+        let raw = String::from_utf8_lossy(&[b'o', b'k', 0, 0xff, 0xfe, b'!']).into_owned();
+        let mut m = Message::new(
+            Role::Assistant,
+            MessageStatus::Complete,
+            vec![tool_call("n1"), tool_result("n1", &raw)],
+        );
+        m.kind = MessageKind::Regular;
+        s.append_message(chat, &m).await.unwrap();
+        assert_eq!(
+            s.get_message(m.id).await.unwrap().parts[1],
+            tool_result("n1", &raw),
+            "{}",
+            b.name
+        );
+
+        // A closed pool.
+        s.close().await;
+        assert_eq!(
+            s.get_chat(chat).await.unwrap_err(),
+            StoreError::Closed,
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            s.append_message(chat, &Message::user("late"))
+                .await
+                .unwrap_err(),
+            StoreError::Closed
+        );
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_data_survives_reconnecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("nested/dir/b.db").display());
+    let first = Store::connect(&url).await.unwrap();
+    let kept = chat(&first).await;
+    first
+        .append_message(kept, &Message::user("kept"))
+        .await
+        .unwrap();
+    first.close().await;
+    let second = Store::connect(&url).await.unwrap();
+    second.migrate().await.unwrap();
+    assert_eq!(
+        second.list_messages(kept, None, 10).await.unwrap().messages[0].text(),
+        "kept"
+    );
+
+    if let Some(pg) = boocode_testkit::PgTestDb::create().await {
+        let a = Store::connect(pg.url()).await.unwrap();
+        let b = Store::connect(pg.url()).await.unwrap();
+        b.migrate().await.unwrap();
+        let shared = chat(&a).await;
+        b.append_message(shared, &Message::user("shared"))
+            .await
+            .unwrap();
+        assert_eq!(
+            a.list_messages(shared, None, 10).await.unwrap().messages[0].text(),
+            "shared"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unsupported_and_unreachable_urls_are_typed_errors() {
+    assert!(matches!(
+        Store::connect("mysql://x/y").await,
+        Err(StoreError::UnsupportedUrl(_))
+    ));
+    let err = Store::connect("postgres://bob:secret@127.0.0.1:1/none")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+}
