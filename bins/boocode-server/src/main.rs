@@ -1,10 +1,190 @@
-//! `boocode-server`: not built yet. It holds its place in the workspace until its milestone lands
-//! (see docs/ARCHITECTURE.md).
+//! `boocode-server`: the BooCode chat server (REST + WebSockets).
+//!
+//! Binds 127.0.0.1:7410 by default; listening anywhere else needs `BOOCODE_AUTH_TOKEN` or
+//! trusted proxies. Stores everything in SQLite in the user's data directory unless
+//! `--database` points at another SQLite file or a Postgres server.
+#![allow(clippy::print_stderr)]
 
-use std::process::ExitCode;
+use anyhow::{Context, Result, bail};
+use boocode_api::{AppState, ServerConfig, serve};
+use boocode_store::Store;
+use clap::{Parser, ValueEnum};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
 
-#[allow(clippy::print_stderr)]
-fn main() -> ExitCode {
-    eprintln!("boocode-server is not built yet; see docs/ARCHITECTURE.md for the plan.");
-    ExitCode::from(2)
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "boocode-server", version, about = "The BooCode chat server")]
+struct Args {
+    /// Address to listen on. Non-loopback addresses need an auth token or trusted proxies.
+    #[arg(long, env = "BOOCODE_BIND", default_value = "127.0.0.1:7410")]
+    bind: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…` [default: SQLite in the user's data directory].
+    #[arg(long, env = "BOOCODE_DATABASE_URL")]
+    database: Option<String>,
+    /// OpenAI-compatible model server.
+    #[arg(
+        long,
+        env = "BOOCODE_MODEL_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    model_url: String,
+    /// Default model id.
+    #[arg(long, env = "BOOCODE_MODEL")]
+    model: Option<String>,
+    /// Directories under which existing projects may be added (repeat, or ':'-separated in the
+    /// environment) [default: the home directory].
+    #[arg(
+        long = "allowed-root",
+        env = "BOOCODE_ALLOWED_ROOTS",
+        value_delimiter = ':'
+    )]
+    allowed_roots: Vec<PathBuf>,
+    /// Where new projects are created [default: ~/boocode-projects].
+    #[arg(long, env = "BOOCODE_PROJECTS_DIR")]
+    projects_dir: Option<PathBuf>,
+    /// Reverse proxies whose user header is trusted (repeat, or ','-separated).
+    #[arg(
+        long = "trusted-proxy",
+        env = "BOOCODE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpAddr>,
+    /// The header a trusted proxy puts the authenticated user in.
+    #[arg(long, env = "BOOCODE_PROXY_USER_HEADER", default_value = "Remote-User")]
+    proxy_user_header: String,
+    /// Extra origins allowed to open WebSockets (repeat, or ','-separated).
+    #[arg(
+        long = "allowed-origin",
+        env = "BOOCODE_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
+    /// Seconds a streaming message may stay silent before the sweep fails it.
+    #[arg(long, env = "BOOCODE_STALE_AFTER_SECS", default_value_t = 300)]
+    stale_after_secs: u64,
+    /// Seconds to wait for a model's first token, and between tokens.
+    #[arg(long, env = "BOOCODE_MODEL_TIMEOUT_SECS", default_value_t = 300)]
+    model_timeout_secs: u64,
+    /// Log format on stderr.
+    #[arg(long, env = "BOOCODE_LOG_FORMAT", value_enum, default_value = "pretty")]
+    log_format: LogFormat,
+    /// Log filter (e.g. `info`, `boocode_api=debug`).
+    #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
+    log: String,
+}
+
+fn init_logging(args: &Args) {
+    let filter = tracing_subscriber::EnvFilter::new(&args.log);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let home = dirs::home_dir();
+    let data = dirs::data_local_dir().map(|d| d.join("boocode"));
+    let mut config = ServerConfig::new(args.model_url.clone());
+    config.bind = args.bind;
+    config.auth_token = std::env::var("BOOCODE_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    config.api_key = std::env::var("BOOCODE_API_KEY")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    config.model = args.model.clone();
+    config.trusted_proxies = args.trusted_proxies.clone();
+    config.proxy_user_header = args.proxy_user_header.clone();
+    config.allowed_origins = args.allowed_origins.clone();
+    config.allowed_roots = if args.allowed_roots.is_empty() {
+        home.clone().into_iter().collect()
+    } else {
+        args.allowed_roots.clone()
+    };
+    config.bootstrap_root = args
+        .projects_dir
+        .clone()
+        .or_else(|| home.map(|h| h.join("boocode-projects")));
+    config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
+    config.truncation_dir = data.as_ref().map(|d| d.join("truncated"));
+    config.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
+    config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
+    if let Err(reason) = config.check_exposure() {
+        bail!(reason);
+    }
+
+    let database = match &args.database {
+        Some(url) => url.clone(),
+        None => {
+            let path = boocode_store::default_sqlite_path()
+                .context("no data directory to keep the database in; pass --database")?;
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let store = Store::connect(&database)
+        .await
+        .context("cannot open the database")?;
+    let state = AppState::new(config, store).map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = ?state.store.kind(), model_url = %args.model_url, "BooCode server listening");
+    eprintln!("listening on http://{addr}");
+    serve(state, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    init_logging(&args);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

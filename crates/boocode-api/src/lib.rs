@@ -1,8 +1,69 @@
-//! BooCode's HTTP and WebSocket API: the axum routers, the frame protocol and the event broker
-//! shared by the server binaries.
+//! BooCode's HTTP and WebSocket API: the axum router, the frame protocol, the turn runner and
+//! the event broker shared by the server binaries.
 //!
-//! Not built yet: this crate holds its place in the workspace until the server milestone.
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use boocode_api::{AppState, ServerConfig, serve};
+//! use boocode_store::Store;
 //!
+//! let config = ServerConfig::new("http://127.0.0.1:8080");
+//! config.check_exposure()?;
+//! let store = Store::connect("sqlite::memory:").await?;
+//! let state = AppState::new(config, store)?;
+//! let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+//! serve(state, listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(())
+//! # }
 //! ```
-//! // The crate has no public items yet.
-//! ```
+
+mod auth;
+mod broker;
+mod config;
+mod context;
+mod error;
+mod routes;
+mod runner;
+mod state;
+
+pub use broker::{Broker, Fanout, Snapshot};
+pub use config::ServerConfig;
+pub use error::{ApiError, ApiJson};
+pub use routes::router;
+pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};
+pub use state::{AppState, Inner};
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Serves the API on `listener` until `shutdown` resolves, then stops every running turn
+/// (recording it as cancelled) before returning.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    sweep(&state, true).await;
+    let stop_sweeper = boocode_core::CancellationToken::new();
+    let sweeper_task = tokio::spawn(sweeper(state.clone(), stop_sweeper.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let runner_state = state.clone();
+    // Turns must stop when the shutdown begins, not after the last WebSocket closes.
+    let stopper = tokio::spawn(async move {
+        if rx.await.is_ok() {
+            tracing::info!("shutting down: cancelling running turns");
+            runner_state.runner.shutdown(Duration::from_secs(15)).await;
+        }
+    });
+    let result = server.await;
+    let _ = stopper.await;
+    stop_sweeper.cancel();
+    let _ = sweeper_task.await;
+    result
+}

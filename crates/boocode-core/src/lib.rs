@@ -26,8 +26,10 @@
 //! ```
 
 mod agent;
+mod builder;
 mod domain;
 mod event;
+mod frame;
 mod model;
 mod repair;
 mod sink;
@@ -37,6 +39,7 @@ mod turn;
 mod typescript;
 
 pub use agent::{AgentDef, AgentDefError, AgentRegistry};
+pub use builder::MessageBuilder;
 pub use domain::{
     Chat, ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Project, ProjectId, Role,
     Session, SessionId, Timestamp, Usage, now_ms,
@@ -44,6 +47,7 @@ pub use domain::{
 pub use event::{
     AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,
 };
+pub use frame::{SessionFrame, UserFrame};
 pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,

@@ -2,7 +2,8 @@
 
 use crate::{
     AgentEvent, Chat, ChatStatus, FinishReason, Message, MessageKind, MessageStatus, NoticeLevel,
-    Part, PermissionDecision, PlanEntry, Project, Role, Session, TurnOutcome, Usage,
+    Part, PermissionDecision, PlanEntry, Project, Role, Session, SessionFrame, TurnOutcome, Usage,
+    UserFrame,
 };
 use crate::{ChatId, MessageId, ProjectId, SessionId};
 use ts_rs::{Config, TS};
@@ -32,6 +33,8 @@ pub fn typescript_bindings() -> String {
         PermissionDecision::decl(&cfg),
         PlanEntry::decl(&cfg),
         AgentEvent::decl(&cfg),
+        SessionFrame::decl(&cfg),
+        UserFrame::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\

@@ -370,6 +370,90 @@ impl Store {
         })
     }
 
+    /// Ids of a chat's messages that are still marked streaming.
+    pub async fn streaming_messages(&self, chat_id: ChatId) -> Result<Vec<MessageId>, StoreError> {
+        let ids: Vec<String> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM messages WHERE chat_id = $1 AND status = 'streaming' ORDER BY seq",
+        )
+        .bind(chat_id.to_string())
+        .fetch_all(pool)
+        .await?);
+        ids.into_iter()
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("message id {id:?}")))
+            })
+            .collect()
+    }
+
+    /// Fails a chat's streaming messages except `keep` (the user's "discard stale"); returns how
+    /// many.
+    pub async fn fail_streaming(
+        &self,
+        chat_id: ChatId,
+        keep: Option<MessageId>,
+    ) -> Result<u64, StoreError> {
+        let keep = keep.map(|k| k.to_string()).unwrap_or_default();
+        Ok(with_pool!(self, pool => sqlx::query(
+            "UPDATE messages SET status = 'failed', updated_at = $1 WHERE chat_id = $2 AND status = 'streaming' AND id <> $3",
+        )
+        .bind(now_ms())
+        .bind(chat_id.to_string())
+        .bind(keep)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+
+    /// Deletes a chat's messages of `kind` (a new summary supersedes the old one); returns how
+    /// many.
+    pub async fn delete_messages_of_kind(
+        &self,
+        chat_id: ChatId,
+        kind: MessageKind,
+    ) -> Result<u64, StoreError> {
+        Ok(
+            with_pool!(self, pool => sqlx::query("DELETE FROM messages WHERE chat_id = $1 AND kind = $2")
+            .bind(chat_id.to_string())
+            .bind(kind_str(kind))
+            .execute(pool)
+            .await?
+            .rows_affected()),
+        )
+    }
+
+    /// Every message of a chat from the newest one of `kind` (inclusive) on, or the whole chat
+    /// when there is none: what a turn sends after compaction.
+    pub async fn messages_since_kind(
+        &self,
+        chat_id: ChatId,
+        kind: MessageKind,
+    ) -> Result<Vec<Message>, StoreError> {
+        let from: Option<i64> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MAX(seq) FROM messages WHERE chat_id = $1 AND kind = $2",
+        )
+        .bind(chat_id.to_string())
+        .bind(kind_str(kind))
+        .fetch_one(pool)
+        .await?);
+        let sql = format!(
+            "{SELECT_WITH_PARTS} FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id \
+             WHERE m.chat_id = $1 AND m.seq >= $2 ORDER BY m.seq, p.idx"
+        );
+        let rows = with_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(chat_id.to_string())
+                .bind(from.unwrap_or(0))
+                .fetch_all(pool)
+                .await?;
+            fold_rows!(rows)
+        });
+        if rows.is_empty() {
+            self.get_chat(chat_id).await?;
+        }
+        Ok(rows.into_iter().map(|(_, m)| m).collect())
+    }
+
     /// Fails every message still streaming with no update for `older_than`, and returns the
     /// chats they belong to (so their clients can be told). Run at boot and periodically.
     pub async fn sweep_stale_streaming(

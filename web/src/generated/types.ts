@@ -369,3 +369,91 @@ summary: string | null,
  * Usage over the whole turn.
  */
 usage: Usage, };
+
+export type SessionFrame = { "type": "snapshot", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The partial assistant message.
+ */
+message: Message, 
+/**
+ * The last event folded in.
+ */
+seq: number, } | { "type": "event", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The assistant message the turn writes.
+ */
+message_id: MessageId, 
+/**
+ * Position in the turn's event sequence.
+ */
+seq: number, 
+/**
+ * The event.
+ */
+event: AgentEvent, } | { "type": "message_created", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The message as stored.
+ */
+message: Message, } | { "type": "message_finished", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The final message.
+ */
+message: Message, } | { "type": "ready", 
+/**
+ * The session.
+ */
+session_id: SessionId, };
+
+export type UserFrame = { "type": "session_created", 
+/**
+ * The session.
+ */
+session: Session, } | { "type": "session_updated", 
+/**
+ * The session as it is now.
+ */
+session: Session, } | { "type": "chat_created", 
+/**
+ * The chat.
+ */
+chat: Chat, } | { "type": "chat_status", 
+/**
+ * The session holding the chat.
+ */
+session_id: SessionId, 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Its status.
+ */
+status: ChatStatus, } | { "type": "workspace_updated", 
+/**
+ * The session.
+ */
+session_id: SessionId, 
+/**
+ * The layout document.
+ */
+panes: unknown, 
+/**
+ * An id of the client that saved it, so it can ignore its own echo.
+ */
+origin: string | null, };

@@ -1,0 +1,144 @@
+//! [`ApiError`]: one stable JSON shape for every failure, `{"error": {"code", "message"}}`.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use boocode_store::StoreError;
+use serde_json::json;
+
+/// A failed request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// A stable machine-readable code (`not_found`, `invalid_field`, `turn_running`, …).
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 naming the bad field.
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            format!("{field}: {message}"),
+        )
+    }
+
+    /// 404.
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} {id} does not exist"),
+        )
+    }
+
+    /// 409.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 500 (details go to the log, not the client).
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        tracing::error!(%message, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
+    }
+
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "authentication required",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => ApiError::not_found(what, id),
+            StoreError::Invalid { field, message } => ApiError::invalid(field, message),
+            StoreError::Conflict(m) => ApiError::conflict("conflict", m),
+            StoreError::Closed | StoreError::Unavailable(_) => {
+                tracing::error!(error = %e, "store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the database is unavailable",
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                // serde's message names the field ("missing field `text`", "unknown field …").
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", e.body_text())
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) => {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "the request body is too large",
+                    )
+                } else {
+                    ApiError::new(e.status(), "bad_body", e.body_text())
+                }
+            }
+            other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        }
+    }
+}
+
+/// JSON body extractor whose rejections use the API's error shape.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}

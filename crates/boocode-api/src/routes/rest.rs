@@ -1,0 +1,520 @@
+//! REST handlers under `/api`.
+
+use crate::error::{ApiError, ApiJson};
+use crate::runner::{self, StartedTurn};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
+use boocode_store::MessagePage;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::{Path as FsPath, PathBuf};
+
+/// A JSON body that may be absent (an empty body means the defaults).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()),
+    })
+}
+
+fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::invalid(field, format!("{raw:?} is not a valid id")))
+}
+
+/// `GET /api/health`.
+pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let store = match state.store.check_integrity().await {
+        Ok(()) => "ok",
+        Err(_) => "unavailable",
+    };
+    let backend = match state.store.kind() {
+        boocode_store::BackendKind::Sqlite => "sqlite",
+        boocode_store::BackendKind::Postgres => "postgres",
+    };
+    let status = if store == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        ApiJson(
+            json!({ "status": store, "store": backend, "running_turns": state.runner.running_count() }),
+        ),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    archived: bool,
+}
+
+/// `GET /api/projects`.
+pub(crate) async fn list_projects(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<ApiJson<Vec<Project>>, ApiError> {
+    Ok(ApiJson(state.store.list_projects(q.archived).await?))
+}
+
+/// Body of `POST /api/projects`: an existing directory, or a new one to create.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewProject {
+    /// An existing directory under an allowed root.
+    #[serde(default)]
+    path: Option<String>,
+    /// The display name (default: the directory name), or the new directory's name with `create`.
+    #[serde(default)]
+    name: Option<String>,
+    /// Create `name` under the bootstrap root.
+    #[serde(default)]
+    create: bool,
+}
+
+fn valid_dir_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn under_allowed_root(state: &AppState, dir: &FsPath) -> bool {
+    state
+        .config
+        .allowed_roots
+        .iter()
+        .filter_map(|r| r.canonicalize().ok())
+        .any(|root| dir.starts_with(&root))
+}
+
+/// `POST /api/projects`.
+pub(crate) async fn create_project(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewProject>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (dir, name): (PathBuf, String) = if body.create {
+        let name = body
+            .name
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        if !valid_dir_name(&name) {
+            return Err(ApiError::invalid(
+                "name",
+                "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            ));
+        }
+        let root = state.config.bootstrap_root.clone().ok_or_else(|| {
+            ApiError::invalid(
+                "create",
+                "no bootstrap root is configured (BOOCODE_PROJECTS_DIR)",
+            )
+        })?;
+        std::fs::create_dir_all(&root).map_err(ApiError::internal)?;
+        let dir = root.join(&name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(ApiError::conflict(
+                    "exists",
+                    format!("{} already exists; add it by path instead", dir.display()),
+                ));
+            }
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+        (dir.canonicalize().map_err(ApiError::internal)?, name)
+    } else {
+        let raw = body
+            .path
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid("path", "is required (or set create: true with a name)")
+            })?;
+        let dir = FsPath::new(raw)
+            .canonicalize()
+            .map_err(|e| ApiError::invalid("path", format!("{raw:?}: {}", e.kind())))?;
+        if !dir.is_dir() {
+            return Err(ApiError::invalid(
+                "path",
+                format!("{raw:?} is not a directory"),
+            ));
+        }
+        if !under_allowed_root(&state, &dir) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "outside_allowed_roots",
+                format!(
+                    "{} is not under an allowed root (BOOCODE_ALLOWED_ROOTS)",
+                    dir.display()
+                ),
+            ));
+        }
+        let name = body
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| {
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "project".into())
+            });
+        (dir, name)
+    };
+    let project = state
+        .store
+        .create_project(&name, &dir.to_string_lossy())
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(project)))
+}
+
+/// Body of the PATCH endpoints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Patch {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    archived: Option<bool>,
+}
+
+/// `PATCH /api/projects/{id}`.
+pub(crate) async fn patch_project(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<Patch>,
+) -> Result<ApiJson<Project>, ApiError> {
+    let id: ProjectId = parse_id("id", &id)?;
+    if let Some(name) = patch.name.as_deref().or(patch.title.as_deref()) {
+        state.store.rename_project(id, name).await?;
+    }
+    if let Some(archived) = patch.archived {
+        state.store.set_project_archived(id, archived).await?;
+    }
+    Ok(ApiJson(state.store.get_project(id).await?))
+}
+
+/// `GET /api/projects/{id}/sessions`.
+pub(crate) async fn list_sessions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<ApiJson<Vec<Session>>, ApiError> {
+    let id: ProjectId = parse_id("id", &id)?;
+    state.store.get_project(id).await?;
+    Ok(ApiJson(state.store.list_sessions(id, q.archived).await?))
+}
+
+/// Body of `POST /api/projects/{id}/sessions` and `POST /api/sessions/{id}/chats`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewItem {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+/// `POST /api/projects/{id}/sessions`: a session with its first chat.
+pub(crate) async fn create_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: ProjectId = parse_id("id", &id)?;
+    let body: NewItem = optional_body(&body)?;
+    let session = state
+        .store
+        .create_session(id, body.title.as_deref().unwrap_or(""))
+        .await?;
+    let chat = state
+        .store
+        .create_chat(session.id, "", body.agent.as_deref())
+        .await?;
+    state.broker.publish_user(UserFrame::SessionCreated {
+        session: session.clone(),
+    });
+    state
+        .broker
+        .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(json!({ "session": session, "chat": chat })),
+    ))
+}
+
+/// `GET /api/sessions/{id}`: the session and its chats.
+pub(crate) async fn get_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: SessionId = parse_id("id", &id)?;
+    let session = state.store.get_session(id).await?;
+    let chats = state.store.list_chats(id, true).await?;
+    Ok(ApiJson(json!({ "session": session, "chats": chats })))
+}
+
+/// `PATCH /api/sessions/{id}`.
+pub(crate) async fn patch_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<Patch>,
+) -> Result<ApiJson<Session>, ApiError> {
+    let id: SessionId = parse_id("id", &id)?;
+    if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {
+        state.store.rename_session(id, title).await?;
+    }
+    if let Some(archived) = patch.archived {
+        state.store.set_session_archived(id, archived).await?;
+    }
+    let session = state.store.get_session(id).await?;
+    state.broker.publish_user(UserFrame::SessionUpdated {
+        session: session.clone(),
+    });
+    Ok(ApiJson(session))
+}
+
+/// `POST /api/sessions/{id}/chats`.
+pub(crate) async fn create_chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: SessionId = parse_id("id", &id)?;
+    let body: NewItem = optional_body(&body)?;
+    let chat = state
+        .store
+        .create_chat(
+            id,
+            body.title.as_deref().unwrap_or(""),
+            body.agent.as_deref(),
+        )
+        .await?;
+    state
+        .broker
+        .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
+    Ok((StatusCode::CREATED, ApiJson(chat)))
+}
+
+/// `PATCH /api/chats/{id}`.
+pub(crate) async fn patch_chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<Patch>,
+) -> Result<ApiJson<Chat>, ApiError> {
+    let id: ChatId = parse_id("id", &id)?;
+    if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {
+        state.store.rename_chat(id, title).await?;
+    }
+    if let Some(archived) = patch.archived {
+        state.store.set_chat_archived(id, archived).await?;
+    }
+    Ok(ApiJson(state.store.get_chat(id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/chats/{id}/messages?before=&limit=`: a page, oldest first, with a cursor.
+pub(crate) async fn list_messages(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: ChatId = parse_id("id", &id)?;
+    let MessagePage {
+        messages,
+        cursor,
+        has_more,
+    } = state
+        .store
+        .list_messages(id, q.before, q.limit.unwrap_or(100))
+        .await?;
+    Ok(ApiJson(
+        json!({ "messages": messages, "cursor": cursor, "has_more": has_more, "running": state.runner.is_running(id) }),
+    ))
+}
+
+/// Body of `POST /api/chats/{id}/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewMessage {
+    /// The user's message.
+    text: String,
+}
+
+/// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
+pub(crate) async fn post_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: ChatId = parse_id("id", &id)?;
+    if body.text.trim().is_empty() {
+        return Err(ApiError::invalid("text", "must not be empty"));
+    }
+    if body.text.len() > state.config.max_message_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_field",
+            format!(
+                "text: is {} bytes; the limit is {}",
+                body.text.len(),
+                state.config.max_message_bytes
+            ),
+        ));
+    }
+    let started: StartedTurn = runner::start_turn(&state, id, body.text).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(started)))
+}
+
+/// `POST /api/chats/{id}/stop`.
+pub(crate) async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: ChatId = parse_id("id", &id)?;
+    state.store.get_chat(id).await?;
+    Ok(ApiJson(json!({ "stopped": state.runner.stop(id) })))
+}
+
+/// `POST /api/chats/{id}/discard-stale`: fails streaming rows no turn here is writing.
+pub(crate) async fn discard_stale(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: ChatId = parse_id("id", &id)?;
+    let chat = state.store.get_chat(id).await?;
+    let keep = state.broker.live(id).map(|t| match t.lock() {
+        Ok(t) => t.builder.message().id,
+        Err(p) => p.into_inner().builder.message().id,
+    });
+    let failed = state.store.fail_streaming(id, keep).await?;
+    if failed > 0 {
+        state.broker.publish_user(UserFrame::ChatStatus {
+            session_id: chat.session_id,
+            chat_id: id,
+            status: boocode_core::ChatStatus::Idle,
+        });
+    }
+    Ok(ApiJson(json!({ "failed": failed })))
+}
+
+/// `GET /api/sessions/{id}/workspace`.
+pub(crate) async fn get_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: SessionId = parse_id("id", &id)?;
+    Ok(ApiJson(
+        json!({ "panes": state.store.load_panes(id).await? }),
+    ))
+}
+
+/// Body of `PUT /api/sessions/{id}/workspace`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Workspace {
+    panes: Value,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+/// `PUT /api/sessions/{id}/workspace`: saves the layout and tells the user's other devices.
+pub(crate) async fn put_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Workspace>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let id: SessionId = parse_id("id", &id)?;
+    state.store.save_panes(id, &body.panes).await?;
+    state.broker.publish_user(UserFrame::WorkspaceUpdated {
+        session_id: id,
+        panes: body.panes.clone(),
+        origin: body.origin,
+    });
+    Ok(ApiJson(json!({ "panes": body.panes })))
+}
+
+/// `GET /api/settings`.
+pub(crate) async fn list_settings(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Value>, ApiError> {
+    let settings: serde_json::Map<String, Value> =
+        state.store.list_settings().await?.into_iter().collect();
+    Ok(ApiJson(Value::Object(settings)))
+}
+
+/// `PUT /api/settings/{key}`.
+pub(crate) async fn put_setting(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiJson(value): ApiJson<Value>,
+) -> Result<ApiJson<Value>, ApiError> {
+    state.store.set_setting(&key, &value).await?;
+    Ok(ApiJson(value))
+}
+
+/// `DELETE /api/settings/{key}`.
+pub(crate) async fn delete_setting(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.delete_setting(&key).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("setting", key))
+    }
+}
+
+/// `GET /api/stats/tools`.
+pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
+    Ok(ApiJson(
+        json!({ "tools": state.store.tool_stats().await?, "window": boocode_store::TOOL_STATS_WINDOW }),
+    ))
+}
+
+/// `GET /api/models`: the server's models and the default model's context size.
+pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
+    use boocode_core::ModelClient;
+    let models =
+        state.model.list_models().await.map_err(|e| {
+            ApiError::new(StatusCode::BAD_GATEWAY, "model_unreachable", e.to_string())
+        })?;
+    let context = state
+        .model
+        .context_size(state.config.model.as_deref())
+        .await;
+    let list: Vec<Value> = models
+        .iter()
+        .map(|m| json!({ "id": m.id, "context": m.context }))
+        .collect();
+    Ok(ApiJson(
+        json!({ "default": state.config.model, "context": context, "models": list }),
+    ))
+}
+
+/// Fallback for unknown API paths.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}

@@ -1,0 +1,57 @@
+//! [`AppState`]: what every handler shares.
+
+use crate::broker::Broker;
+use crate::config::ServerConfig;
+use crate::context::ContextState;
+use crate::runner::Runner;
+use boocode_inference::{OpenAiClient, OpenAiConfig};
+use boocode_store::Store;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// The server's shared state. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of the state.
+#[derive(Debug)]
+pub struct Inner {
+    /// Settings.
+    pub config: ServerConfig,
+    /// The session store.
+    pub store: Store,
+    /// Frame fan-out.
+    pub broker: Broker,
+    /// Turns in flight.
+    pub runner: Runner,
+    /// The model endpoint.
+    pub model: Arc<OpenAiClient>,
+    pub(crate) context: ContextState,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// State for `config` over `store`. Fails when the model URL is unusable.
+    pub fn new(config: ServerConfig, store: Store) -> Result<Self, String> {
+        let mut model = OpenAiConfig::new(config.model_url.clone());
+        model.model = config.model.clone();
+        model.api_key = config.api_key.clone();
+        model.first_token_timeout = config.model_timeout;
+        model.idle_timeout = config.model_timeout.min(model.idle_timeout);
+        let model = OpenAiClient::new(model).map_err(|e| e.to_string())?;
+        Ok(Self(Arc::new(Inner {
+            context: ContextState::new(config.config_dir.clone()),
+            config,
+            store,
+            broker: Broker::new(),
+            runner: Runner::default(),
+            model: Arc::new(model),
+        })))
+    }
+}

@@ -1,0 +1,95 @@
+//! What a server sends its clients: [`SessionFrame`]s on a session's stream and [`UserFrame`]s on
+//! the per-user channel. Plain data, generated into TypeScript with the rest of the types.
+
+use crate::domain::{Chat, ChatId, Message, MessageId, Session, SessionId};
+use crate::event::{AgentEvent, ChatStatus};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A frame on one session's WebSocket stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionFrame {
+    /// The state of a turn that is running, sent on (re)connect. Events with `seq` up to and
+    /// including this one are already folded into `message`; live events follow.
+    Snapshot {
+        /// The chat.
+        chat_id: ChatId,
+        /// The partial assistant message.
+        message: Message,
+        /// The last event folded in.
+        seq: u64,
+    },
+    /// One event of a running turn. `seq` counts up from 1 within the turn.
+    Event {
+        /// The chat.
+        chat_id: ChatId,
+        /// The assistant message the turn writes.
+        message_id: MessageId,
+        /// Position in the turn's event sequence.
+        seq: u64,
+        /// The event.
+        event: AgentEvent,
+    },
+    /// A message was stored (the user's message, the turn's empty assistant row, a summary).
+    MessageCreated {
+        /// The chat.
+        chat_id: ChatId,
+        /// The message as stored.
+        message: Message,
+    },
+    /// A turn's message reached its final state.
+    MessageFinished {
+        /// The chat.
+        chat_id: ChatId,
+        /// The final message.
+        message: Message,
+    },
+    /// Sent once after connecting: the subscription is live.
+    Ready {
+        /// The session.
+        session_id: SessionId,
+    },
+}
+
+/// A frame on the per-user channel: what a sidebar needs to stay current across tabs and devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UserFrame {
+    /// A session was created.
+    SessionCreated {
+        /// The session.
+        session: Session,
+    },
+    /// A session was renamed, archived or unarchived.
+    SessionUpdated {
+        /// The session as it is now.
+        session: Session,
+    },
+    /// A chat was created.
+    ChatCreated {
+        /// The chat.
+        chat: Chat,
+    },
+    /// A chat's status changed.
+    ChatStatus {
+        /// The session holding the chat.
+        session_id: SessionId,
+        /// The chat.
+        chat_id: ChatId,
+        /// Its status.
+        status: ChatStatus,
+    },
+    /// A session's workspace layout was saved.
+    WorkspaceUpdated {
+        /// The session.
+        session_id: SessionId,
+        /// The layout document.
+        #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
+        panes: serde_json::Value,
+        /// An id of the client that saved it, so it can ignore its own echo.
+        origin: Option<String>,
+    },
+}
