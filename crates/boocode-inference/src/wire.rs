@@ -57,9 +57,19 @@ fn push_message(out: &mut Vec<Value>, message: &Message) {
     match message.role {
         Role::System | Role::User => {
             let text = message.text();
-            if !text.is_empty() {
-                out.push(json!({ "role": message.role.as_str(), "content": text }));
+            if text.is_empty() {
+                return;
             }
+            // Chat templates expect roles to alternate: a summary followed by the user's next
+            // message goes as one user message.
+            if let Some(last) = out.last_mut()
+                && last["role"] == message.role.as_str()
+                && let Some(prev) = last["content"].as_str()
+            {
+                last["content"] = json!(format!("{prev}\n\n{text}"));
+                return;
+            }
+            out.push(json!({ "role": message.role.as_str(), "content": text }));
         }
         Role::Assistant | Role::Tool => push_assistant(out, message),
     }

@@ -50,6 +50,8 @@ impl Sandbox {
 
 pub struct Server {
     pub child: Child,
+    /// Every line the server logged so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub url: String,
     pub addr: String,
     pub http: reqwest::Client,
@@ -113,28 +115,37 @@ impl Server {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let startup_log = log.clone();
         let addr = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
+                startup_log.lock().unwrap().push(line.clone());
                 if let Some(rest) = line.strip_prefix("listening on http://") {
                     return rest.trim().to_owned();
                 }
             }
-            panic!("the server exited before listening");
+            panic!(
+                "the server exited before listening: {:?}",
+                startup_log.lock().unwrap()
+            );
         })
         .await
         .expect("the server did not start within 30 s");
         // Keep draining the log so the server never blocks on a full pipe.
+        let sink = log.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 if std::env::var_os("SERVER_LOG").is_some() {
                     eprintln!("[server] {line}");
                 }
+                sink.lock().unwrap().push(line);
             }
         });
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = addr.rsplit(':').next().unwrap().to_owned();
         Server {
             child,
+            log,
             url: format!("http://127.0.0.1:{port}"),
             addr,
             http: reqwest::Client::new(),
@@ -229,6 +240,11 @@ impl Server {
         }
         let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         Ws { stream }
+    }
+
+    /// The log so far, as one string.
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
     }
 
     pub fn kill9(&mut self) {
