@@ -21,6 +21,7 @@ mod broker;
 mod config;
 mod context;
 mod error;
+mod fanout;
 mod routes;
 mod runner;
 mod state;
@@ -46,6 +47,12 @@ pub async fn serve(
     sweep(&state, true).await;
     let stop_sweeper = boocode_core::CancellationToken::new();
     let sweeper_task = tokio::spawn(sweeper(state.clone(), stop_sweeper.clone()));
+    if let Some(pool) = state.store.postgres_pool().cloned() {
+        match fanout::start(&state, pool, stop_sweeper.clone()).await {
+            Ok(f) => state.set_remote_stop(f),
+            Err(e) => tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances"),
+        }
+    }
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {

@@ -27,6 +27,7 @@ pub struct Inner {
     /// The model endpoint.
     pub model: Arc<OpenAiClient>,
     pub(crate) context: ContextState,
+    pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
 }
 
 impl Deref for AppState {
@@ -52,6 +53,25 @@ impl AppState {
             broker: Broker::new(),
             runner: Runner::default(),
             model: Arc::new(model),
+            remote: std::sync::OnceLock::new(),
         })))
+    }
+
+    pub(crate) fn set_remote_stop(&self, fanout: Arc<crate::fanout::PgFanout>) {
+        let _ = self.remote.set(fanout);
+    }
+
+    /// Stops a chat's turn here, or asks the other instances to.
+    pub(crate) fn stop_anywhere(&self, chat_id: boocode_core::ChatId) -> bool {
+        if self.runner.stop(chat_id) {
+            return true;
+        }
+        match self.remote.get() {
+            Some(remote) => {
+                remote.stop(chat_id);
+                true
+            }
+            None => false,
+        }
     }
 }

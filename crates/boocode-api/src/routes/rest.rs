@@ -395,7 +395,15 @@ pub(crate) async fn stop(
 ) -> Result<ApiJson<Value>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
     state.store.get_chat(id).await?;
-    Ok(ApiJson(json!({ "stopped": state.runner.stop(id) })))
+    let stopped = if state.runner.is_running(id) {
+        state.runner.stop(id)
+    } else if !state.store.streaming_messages(id).await?.is_empty() {
+        // Running on another instance (Postgres): ask it.
+        state.stop_anywhere(id)
+    } else {
+        false
+    };
+    Ok(ApiJson(json!({ "stopped": stopped })))
 }
 
 /// `POST /api/chats/{id}/discard-stale`: fails streaming rows no turn here is writing.
