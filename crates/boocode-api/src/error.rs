@@ -7,6 +7,21 @@ use axum::response::{IntoResponse, Response};
 use boocode_store::StoreError;
 use serde_json::json;
 
+/// The error body every failure shares (for the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// The inside of [`ErrorBody`].
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable machine-readable code.
+    code: String,
+    /// What went wrong.
+    message: String,
+}
+
 /// A failed request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]

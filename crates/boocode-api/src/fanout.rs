@@ -18,11 +18,24 @@ const MAX_INLINE: usize = 7900;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 enum Envelope {
-    Session { i: String, s: SessionId, f: SessionFrame },
-    User { i: String, f: UserFrame },
-    Stop { i: String, c: ChatId },
+    Session {
+        i: String,
+        s: SessionId,
+        f: SessionFrame,
+    },
+    User {
+        i: String,
+        f: UserFrame,
+    },
+    Stop {
+        i: String,
+        c: ChatId,
+    },
     /// A large envelope, stored in `broker_outbox`.
-    Outbox { i: String, id: i64 },
+    Outbox {
+        i: String,
+        id: i64,
+    },
 }
 
 /// Sends this instance's frames to the others.
@@ -34,34 +47,56 @@ pub(crate) struct PgFanout {
 
 impl PgFanout {
     pub(crate) fn stop(&self, chat_id: ChatId) {
-        let _ = self.tx.send(Envelope::Stop { i: self.instance.clone(), c: chat_id });
+        let _ = self.tx.send(Envelope::Stop {
+            i: self.instance.clone(),
+            c: chat_id,
+        });
     }
 }
 
 impl Fanout for PgFanout {
     fn session(&self, session_id: SessionId, frame: &SessionFrame) {
-        let _ = self.tx.send(Envelope::Session { i: self.instance.clone(), s: session_id, f: frame.clone() });
+        let _ = self.tx.send(Envelope::Session {
+            i: self.instance.clone(),
+            s: session_id,
+            f: frame.clone(),
+        });
     }
 
     fn user(&self, frame: &UserFrame) {
-        let _ = self.tx.send(Envelope::User { i: self.instance.clone(), f: frame.clone() });
+        let _ = self.tx.send(Envelope::User {
+            i: self.instance.clone(),
+            f: frame.clone(),
+        });
     }
 }
 
 /// Starts the sender and the listener; returns the fanout (already installed in the broker).
-pub(crate) async fn start(state: &AppState, pool: PgPool, stop: CancellationToken) -> Result<std::sync::Arc<PgFanout>, sqlx::Error> {
+pub(crate) async fn start(
+    state: &AppState,
+    pool: PgPool,
+    stop: CancellationToken,
+) -> Result<std::sync::Arc<PgFanout>, sqlx::Error> {
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let mut listener = PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let fanout = std::sync::Arc::new(PgFanout { instance: instance.clone(), tx });
+    let fanout = std::sync::Arc::new(PgFanout {
+        instance: instance.clone(),
+        tx,
+    });
     state.broker.set_fanout(fanout.clone());
     tokio::spawn(send_loop(pool.clone(), instance.clone(), rx, stop.clone()));
     tokio::spawn(listen_loop(state.clone(), pool, instance, listener, stop));
     Ok(fanout)
 }
 
-async fn send_loop(pool: PgPool, instance: String, mut rx: mpsc::UnboundedReceiver<Envelope>, stop: CancellationToken) {
+async fn send_loop(
+    pool: PgPool,
+    instance: String,
+    mut rx: mpsc::UnboundedReceiver<Envelope>,
+    stop: CancellationToken,
+) {
     let mut sent: u64 = 0;
     loop {
         let envelope = tokio::select! {
@@ -72,12 +107,20 @@ async fn send_loop(pool: PgPool, instance: String, mut rx: mpsc::UnboundedReceiv
             continue;
         };
         if payload.len() > MAX_INLINE {
-            let stored: Result<i64, sqlx::Error> = sqlx::query_scalar("INSERT INTO broker_outbox (payload, created_at) VALUES ($1, $2) RETURNING id")
-                .bind(&payload)
-                .bind(now_ms())
-                .fetch_one(&pool)
-                .await;
-            match stored.ok().and_then(|id| serde_json::to_string(&Envelope::Outbox { i: instance.clone(), id }).ok()) {
+            let stored: Result<i64, sqlx::Error> = sqlx::query_scalar(
+                "INSERT INTO broker_outbox (payload, created_at) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(&payload)
+            .bind(now_ms())
+            .fetch_one(&pool)
+            .await;
+            match stored.ok().and_then(|id| {
+                serde_json::to_string(&Envelope::Outbox {
+                    i: instance.clone(),
+                    id,
+                })
+                .ok()
+            }) {
                 Some(p) => payload = p,
                 None => {
                     tracing::warn!("could not store a large frame for other instances");
@@ -86,7 +129,12 @@ async fn send_loop(pool: PgPool, instance: String, mut rx: mpsc::UnboundedReceiv
             }
         }
         // Sent in order from one task, so every instance sees this instance's frames in order.
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(&pool).await {
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(&payload)
+            .execute(&pool)
+            .await
+        {
             tracing::warn!(error = %e, "NOTIFY failed; other instances miss a frame");
         }
         sent += 1;
@@ -99,7 +147,13 @@ async fn send_loop(pool: PgPool, instance: String, mut rx: mpsc::UnboundedReceiv
     }
 }
 
-async fn listen_loop(state: AppState, pool: PgPool, instance: String, mut listener: PgListener, stop: CancellationToken) {
+async fn listen_loop(
+    state: AppState,
+    pool: PgPool,
+    instance: String,
+    mut listener: PgListener,
+    stop: CancellationToken,
+) {
     loop {
         let notification = tokio::select! {
             _ = stop.cancelled() => return,
@@ -121,10 +175,11 @@ async fn listen_loop(state: AppState, pool: PgPool, instance: String, mut listen
             if *i == instance {
                 continue;
             }
-            let payload: Result<String, sqlx::Error> = sqlx::query_scalar("SELECT payload FROM broker_outbox WHERE id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await;
+            let payload: Result<String, sqlx::Error> =
+                sqlx::query_scalar("SELECT payload FROM broker_outbox WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await;
             match payload.ok().and_then(|p| serde_json::from_str(&p).ok()) {
                 Some(e) => envelope = e,
                 None => continue,

@@ -50,7 +50,9 @@ pub async fn serve(
     if let Some(pool) = state.store.postgres_pool().cloned() {
         match fanout::start(&state, pool, stop_sweeper.clone()).await {
             Ok(f) => state.set_remote_stop(f),
-            Err(e) => tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances"),
+            Err(e) => {
+                tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances")
+            }
         }
     }
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -1,5 +1,6 @@
 //! The router.
 
+mod openapi;
 mod rest;
 mod ws;
 
@@ -13,6 +14,7 @@ use axum::routing::{get, post};
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(rest::health))
+        .route("/openapi.json", get(openapi::openapi))
         .route(
             "/projects",
             get(rest::list_projects).post(rest::create_project),

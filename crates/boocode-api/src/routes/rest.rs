@@ -1,6 +1,6 @@
 //! REST handlers under `/api`.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::runner::{self, StartedTurn};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -31,6 +31,7 @@ fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError>
 }
 
 /// `GET /api/health`.
+#[utoipa::path(get, path = "/api/health", tag = "server", responses((status = 200, description = "The server and its store are up", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = match state.store.check_integrity().await {
         Ok(()) => "ok",
@@ -53,13 +54,15 @@ pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     #[serde(default)]
     archived: bool,
 }
 
 /// `GET /api/projects`.
+#[utoipa::path(get, path = "/api/projects", tag = "projects", params(ListQuery), responses((status = 200, body = Vec<Project>)))]
 pub(crate) async fn list_projects(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -68,7 +71,7 @@ pub(crate) async fn list_projects(
 }
 
 /// Body of `POST /api/projects`: an existing directory, or a new one to create.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewProject {
     /// An existing directory under an allowed root.
@@ -99,6 +102,7 @@ fn under_allowed_root(state: &AppState, dir: &FsPath) -> bool {
 }
 
 /// `POST /api/projects`.
+#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = NewProject, responses((status = 201, body = Project), (status = 400, body = ErrorBody), (status = 403, description = "Outside the allowed roots", body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn create_project(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewProject>,
@@ -182,7 +186,7 @@ pub(crate) async fn create_project(
 }
 
 /// Body of the PATCH endpoints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Patch {
     #[serde(default)]
@@ -194,6 +198,7 @@ pub(crate) struct Patch {
 }
 
 /// `PATCH /api/projects/{id}`.
+#[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", params(("id" = String, Path)), request_body = Patch, responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
 pub(crate) async fn patch_project(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -210,6 +215,7 @@ pub(crate) async fn patch_project(
 }
 
 /// `GET /api/projects/{id}/sessions`.
+#[utoipa::path(get, path = "/api/projects/{id}/sessions", tag = "sessions", params(("id" = String, Path), ListQuery), responses((status = 200, body = Vec<Session>), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_sessions(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -221,7 +227,7 @@ pub(crate) async fn list_sessions(
 }
 
 /// Body of `POST /api/projects/{id}/sessions` and `POST /api/sessions/{id}/chats`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewItem {
     #[serde(default)]
@@ -231,6 +237,7 @@ pub(crate) struct NewItem {
 }
 
 /// `POST /api/projects/{id}/sessions`: a session with its first chat.
+#[utoipa::path(post, path = "/api/projects/{id}/sessions", tag = "sessions", params(("id" = String, Path)), request_body(content = Option<NewItem>, description = "Optional title and agent of the first chat"), responses((status = 201, description = "The session and its first chat", body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn create_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -259,6 +266,7 @@ pub(crate) async fn create_session(
 }
 
 /// `GET /api/sessions/{id}`: the session and its chats.
+#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, description = "The session and its chats", body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -270,6 +278,7 @@ pub(crate) async fn get_session(
 }
 
 /// `PATCH /api/sessions/{id}`.
+#[utoipa::path(patch, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path)), request_body = Patch, responses((status = 200, body = Session), (status = 404, body = ErrorBody)))]
 pub(crate) async fn patch_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -290,6 +299,7 @@ pub(crate) async fn patch_session(
 }
 
 /// `POST /api/sessions/{id}/chats`.
+#[utoipa::path(post, path = "/api/sessions/{id}/chats", tag = "chats", params(("id" = String, Path)), request_body(content = Option<NewItem>), responses((status = 201, body = Chat), (status = 404, body = ErrorBody)))]
 pub(crate) async fn create_chat(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -312,6 +322,7 @@ pub(crate) async fn create_chat(
 }
 
 /// `PATCH /api/chats/{id}`.
+#[utoipa::path(patch, path = "/api/chats/{id}", tag = "chats", params(("id" = String, Path)), request_body = Patch, responses((status = 200, body = Chat), (status = 404, body = ErrorBody)))]
 pub(crate) async fn patch_chat(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -327,7 +338,8 @@ pub(crate) async fn patch_chat(
     Ok(ApiJson(state.store.get_chat(id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     #[serde(default)]
     before: Option<i64>,
@@ -336,6 +348,7 @@ pub(crate) struct PageQuery {
 }
 
 /// `GET /api/chats/{id}/messages?before=&limit=`: a page, oldest first, with a cursor.
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path), PageQuery), responses((status = 200, description = "`{messages, cursor, has_more, running}`, oldest first", body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_messages(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -356,7 +369,7 @@ pub(crate) async fn list_messages(
 }
 
 /// Body of `POST /api/chats/{id}/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewMessage {
     /// The user's message.
@@ -364,6 +377,7 @@ pub(crate) struct NewMessage {
 }
 
 /// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage, responses((status = 202, description = "The stored user message and the streaming assistant row; the turn runs in the background", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "A turn is already running", body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn post_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -389,6 +403,7 @@ pub(crate) async fn post_message(
 }
 
 /// `POST /api/chats/{id}/stop`.
+#[utoipa::path(post, path = "/api/chats/{id}/stop", tag = "chats", params(("id" = String, Path)), responses((status = 200, description = "`{stopped}`", body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn stop(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -407,6 +422,7 @@ pub(crate) async fn stop(
 }
 
 /// `POST /api/chats/{id}/discard-stale`: fails streaming rows no turn here is writing.
+#[utoipa::path(post, path = "/api/chats/{id}/discard-stale", tag = "chats", params(("id" = String, Path)), responses((status = 200, description = "`{failed}`: how many streaming rows were failed", body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn discard_stale(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -429,6 +445,7 @@ pub(crate) async fn discard_stale(
 }
 
 /// `GET /api/sessions/{id}/workspace`.
+#[utoipa::path(get, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_workspace(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -440,15 +457,17 @@ pub(crate) async fn get_workspace(
 }
 
 /// Body of `PUT /api/sessions/{id}/workspace`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Workspace {
+    #[schema(value_type = Object)]
     panes: Value,
     #[serde(default)]
     origin: Option<String>,
 }
 
 /// `PUT /api/sessions/{id}/workspace`: saves the layout and tells the user's other devices.
+#[utoipa::path(put, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), request_body = Workspace, responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub(crate) async fn put_workspace(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -465,6 +484,7 @@ pub(crate) async fn put_workspace(
 }
 
 /// `GET /api/settings`.
+#[utoipa::path(get, path = "/api/settings", tag = "settings", responses((status = 200, body = Object)))]
 pub(crate) async fn list_settings(
     State(state): State<AppState>,
 ) -> Result<ApiJson<Value>, ApiError> {
@@ -474,6 +494,7 @@ pub(crate) async fn list_settings(
 }
 
 /// `PUT /api/settings/{key}`.
+#[utoipa::path(put, path = "/api/settings/{key}", tag = "settings", params(("key" = String, Path)), request_body = Object, responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
 pub(crate) async fn put_setting(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -484,6 +505,7 @@ pub(crate) async fn put_setting(
 }
 
 /// `DELETE /api/settings/{key}`.
+#[utoipa::path(delete, path = "/api/settings/{key}", tag = "settings", params(("key" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub(crate) async fn delete_setting(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -496,6 +518,7 @@ pub(crate) async fn delete_setting(
 }
 
 /// `GET /api/stats/tools`.
+#[utoipa::path(get, path = "/api/stats/tools", tag = "server", responses((status = 200, description = "Per-tool count, p50/p95 ms, mean output bytes, error rate over the last 100 calls", body = Object)))]
 pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
     Ok(ApiJson(
         json!({ "tools": state.store.tool_stats().await?, "window": boocode_store::TOOL_STATS_WINDOW }),
@@ -503,6 +526,7 @@ pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<
 }
 
 /// `GET /api/models`: the server's models and the default model's context size.
+#[utoipa::path(get, path = "/api/models", tag = "server", responses((status = 200, description = "`{default, context, models}`", body = Object), (status = 502, body = ErrorBody)))]
 pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
     use boocode_core::ModelClient;
     let models =

@@ -1,0 +1,235 @@
+//! The rest of the API: sidebar events across devices, workspace panes, settings, models and
+//! context size, discard-stale.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use boocode_testkit::ScriptedOpenAi;
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sidebar_and_workspace_changes_reach_the_users_other_devices() {
+    let sandbox = Sandbox::new();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+    let mut phone = server.ws("/api/user/ws").await;
+    assert_eq!(
+        phone.next(Duration::from_secs(5)).await.unwrap()["type"],
+        "ready"
+    );
+
+    let (session, chat) = server.session(&sandbox.repo("sidebar")).await;
+    let created = phone.until(|f| f["type"] == "chat_created").await;
+    assert_eq!(created[0]["type"], "session_created");
+    assert_eq!(created[0]["session"]["id"], session.as_str());
+    assert_eq!(created[1]["chat"]["id"], chat.as_str());
+
+    let (status, renamed) = server
+        .send(
+            "PATCH",
+            &format!("/api/sessions/{session}"),
+            json!({ "title": "Renamed" }),
+        )
+        .await;
+    assert_eq!((status, renamed["title"].as_str()), (200, Some("Renamed")));
+    let frame = phone
+        .until(|f| f["type"] == "session_updated")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(frame["session"]["title"], "Renamed");
+    server
+        .send(
+            "PATCH",
+            &format!("/api/sessions/{session}"),
+            json!({ "archived": true }),
+        )
+        .await;
+    let frame = phone
+        .until(|f| f["type"] == "session_updated")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(frame["session"]["archived"], true);
+    let (_, project) = server.get("/api/projects").await;
+    let pid = project[0]["id"].as_str().unwrap();
+    let (_, listed) = server.get(&format!("/api/projects/{pid}/sessions")).await;
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        0,
+        "archived sessions are hidden"
+    );
+    let (_, listed) = server
+        .get(&format!("/api/projects/{pid}/sessions?archived=true"))
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    let panes =
+        json!({ "split": "horizontal", "panes": [{ "tabs": [{ "kind": "chat", "id": chat }] }] });
+    let (status, _) = server
+        .send(
+            "PUT",
+            &format!("/api/sessions/{session}/workspace"),
+            json!({ "panes": panes, "origin": "laptop" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let frame = phone
+        .until(|f| f["type"] == "workspace_updated")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(
+        (frame["panes"].clone(), frame["origin"].as_str()),
+        (panes.clone(), Some("laptop"))
+    );
+    let (_, saved) = server
+        .get(&format!("/api/sessions/{session}/workspace"))
+        .await;
+    assert_eq!(saved["panes"], panes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_models_context_and_discard_stale() {
+    let sandbox = Sandbox::new();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.set_props_n_ctx(Some(32768));
+    model.set_models(
+        json!({ "data": [{ "id": "qwen3-coder" }, { "id": "small", "max_model_len": 4096 }] }),
+    );
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+
+    let (status, _) = server
+        .send("PUT", "/api/settings/theme", json!("dark"))
+        .await;
+    assert_eq!(status, 200);
+    let (_, settings) = server.get("/api/settings").await;
+    assert_eq!(settings, json!({ "theme": "dark" }));
+    assert_eq!(
+        server
+            .send("DELETE", "/api/settings/theme", json!(null))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        server
+            .send("DELETE", "/api/settings/theme", json!(null))
+            .await
+            .0,
+        404
+    );
+
+    let (status, models) = server.get("/api/models").await;
+    assert_eq!(status, 200, "{models}");
+    assert_eq!(models["context"], 32768);
+    assert_eq!(
+        models["models"][1],
+        json!({ "id": "small", "context": 4096 })
+    );
+
+    // A row left streaming (by a crash elsewhere) blocks new turns until discarded.
+    let (_session, chat) = server.session(&sandbox.repo("stale")).await;
+    let db = boocode_store::Store::connect(&sandbox.sqlite_url())
+        .await
+        .unwrap();
+    let stuck = boocode_core::Message::new(
+        boocode_core::Role::Assistant,
+        boocode_core::MessageStatus::Streaming,
+        vec![],
+    );
+    db.append_message(chat.parse().unwrap(), &stuck)
+        .await
+        .unwrap();
+    let (status, err) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "hi" }),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("turn_running")),
+        "{err}"
+    );
+    let (status, discarded) = server
+        .post(&format!("/api/chats/{chat}/discard-stale"), json!({}))
+        .await;
+    assert_eq!((status, discarded["failed"].as_u64()), (200, Some(1)));
+    model.push(boocode_testkit::Reply::text("now it works"));
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "hi" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_model_server_makes_the_model_list_a_clear_502() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into()),
+    )
+    .await;
+    let (status, body) = server.get("/api/models").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (502, Some("model_unreachable")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:9")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_the_handlers() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into()),
+    )
+    .await;
+    let (status, doc) = server.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/projects", "post"),
+        ("/api/chats/{id}/messages", "post"),
+        ("/api/chats/{id}/stop", "post"),
+        ("/api/sessions/{id}/workspace", "put"),
+        ("/api/models", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is missing"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["Project", "Session", "Chat", "NewMessage", "ErrorBody"] {
+        assert!(
+            schemas.contains_key(name),
+            "schema {name} is missing: {:?}",
+            schemas.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        paths["/api/chats/{id}/messages"]["post"]["responses"]
+            .get("409")
+            .is_some()
+    );
+}

@@ -1,0 +1,26 @@
+//! The OpenAPI document, generated from the handlers' annotations (utoipa).
+
+use super::rest;
+use crate::error::ApiJson;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "BooCode", description = "The BooCode chat server's REST API. Live updates arrive over WebSockets at /api/sessions/{id}/ws (SessionFrame) and /api/user/ws (UserFrame); their TypeScript types are in web/src/generated/types.ts."),
+    paths(
+        rest::health, rest::list_projects, rest::create_project, rest::patch_project,
+        rest::list_sessions, rest::create_session, rest::get_session, rest::patch_session,
+        rest::create_chat, rest::patch_chat, rest::list_messages, rest::post_message, rest::stop,
+        rest::discard_stale, rest::get_workspace, rest::put_workspace, rest::list_settings,
+        rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
+    ),
+    tags(
+        (name = "projects"), (name = "sessions"), (name = "chats"), (name = "settings"), (name = "server"),
+    )
+)]
+struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub(crate) async fn openapi() -> ApiJson<utoipa::openapi::OpenApi> {
+    ApiJson(ApiDoc::openapi())
+}
