@@ -417,4 +417,44 @@ mod tests {
         assert!(t.contains("OUTPUT-2") && t.contains("OUTPUT-4"), "{t}");
         assert!(t.contains("output pruned"));
     }
+
+    #[test]
+    fn agents_are_reread_when_their_files_change() {
+        let root = std::env::temp_dir().join(format!("boocode-ctx-{}", uuid::Uuid::new_v4()));
+        let agents = root.join(".boocode/agents");
+        std::fs::create_dir_all(&agents).unwrap();
+        std::fs::write(agents.join("a.md"), "---\nname: a\nsteps: 1\n---\none").unwrap();
+        let state = ContextState::new(None);
+        assert_eq!(state.agents(&root).get("a").unwrap().steps, Some(1));
+        // Same files: served from the cache.
+        assert_eq!(state.agents(&root).len(), 1);
+        std::fs::write(
+            agents.join("a.md"),
+            "---\nname: a\nsteps: 22\n---\nlonger body now",
+        )
+        .unwrap();
+        std::fs::write(agents.join("b.md"), "---\nname: b\n---\ntwo").unwrap();
+        let reloaded = state.agents(&root);
+        assert_eq!(reloaded.get("a").unwrap().steps, Some(22));
+        assert!(reloaded.get("b").is_some());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn prompts_are_fingerprinted_per_input() {
+        let root = std::env::temp_dir().join(format!("boocode-ctx-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&root).unwrap();
+        let state = ContextState::new(None);
+        let a = state.system_prompt("p", &root, None);
+        std::fs::write(root.join("BOOCHAT.md"), "Use tabs.").unwrap();
+        let b = state.system_prompt("p", &root, None);
+        assert_ne!(a.fingerprint, b.fingerprint);
+        assert_eq!(b.fingerprint.len(), 64);
+        assert!(b.text.ends_with("Use tabs."));
+        assert_eq!(
+            b.inputs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["base", "project BOOCHAT.md"]
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }

@@ -45,6 +45,8 @@ enum Frame {
     Data(Value),
     /// Bytes written as they are.
     Raw(Vec<u8>),
+    /// A content delta `"{prefix}@{unix micros at send time} "`, for latency measurements.
+    Stamped(String),
     /// A pause before the next frame.
     Delay(Duration),
 }
@@ -129,6 +131,13 @@ impl StreamReply {
             call["id"] = json!(id);
         }
         self.delta(json!({ "role": "assistant", "tool_calls": [call] }));
+        self
+    }
+
+    /// A content delta stamped with the send time: `"{prefix}@{unix microseconds} "`. Lets a
+    /// load test measure the time from the model's delta to a client's frame.
+    pub fn stamped_text(mut self, prefix: &str) -> Self {
+        self.frames.push(Frame::Stamped(prefix.to_owned()));
         self
     }
 
@@ -454,6 +463,14 @@ fn sse_response(s: StreamReply) -> Response {
             let bytes = match frame {
                 Frame::Data(v) => Bytes::from(format!("data: {v}\n\n")),
                 Frame::Raw(b) => Bytes::from(b.clone()),
+                Frame::Stamped(prefix) => {
+                    let micros = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_micros())
+                        .unwrap_or(0);
+                    let delta = json!({ "content": format!("{prefix}@{micros} ") });
+                    Bytes::from(format!("data: {}\n\n", chunk(delta, None)))
+                }
                 Frame::Delay(d) => {
                     tokio::time::sleep(*d).await;
                     continue;
