@@ -69,6 +69,9 @@ struct Args {
     /// Seconds a streaming message may stay silent before the sweep fails it.
     #[arg(long, env = "BOOCODE_STALE_AFTER_SECS", default_value_t = 300)]
     stale_after_secs: u64,
+    /// The built web UI [default: web/dist when it exists].
+    #[arg(long, env = "BOOCODE_WEB_DIR")]
+    web_dir: Option<PathBuf>,
     /// Seconds to wait for a model's first token, and between tokens.
     #[arg(long, env = "BOOCODE_MODEL_TIMEOUT_SECS", default_value_t = 300)]
     model_timeout_secs: u64,
@@ -138,6 +141,10 @@ async fn run(args: Args) -> Result<()> {
         .or_else(|| home.map(|h| h.join("boocode-projects")));
     config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
     config.truncation_dir = data.as_ref().map(|d| d.join("truncated"));
+    config.web_dir = args
+        .web_dir
+        .clone()
+        .or_else(|| Some(PathBuf::from("web/dist")).filter(|d| d.join("index.html").is_file()));
     config.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
     if let Err(reason) = config.check_exposure() {

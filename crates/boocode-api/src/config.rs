@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     /// Where the global BOOCHAT.md and `agents/` live (`~/.config/boocode`).
     pub config_dir: Option<PathBuf>,
+    /// The built web UI (`web/dist`); `None` serves a page saying how to build it.
+    pub web_dir: Option<PathBuf>,
     /// Where truncated tool outputs are kept.
     pub truncation_dir: Option<PathBuf>,
     /// How long to wait for the model's first token, and between tokens.
@@ -81,6 +83,7 @@ impl ServerConfig {
             api_key: None,
             config_dir: None,
             truncation_dir: None,
+            web_dir: None,
             model_timeout: Duration::from_secs(300),
             flush_interval: Duration::from_millis(250),
             stale_after: boocode_store::STALE_STREAMING_AFTER,

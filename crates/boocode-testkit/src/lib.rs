@@ -20,6 +20,6 @@ mod openai;
 #[cfg(feature = "postgres")]
 mod postgres;
 
-pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply};
+pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_DATABASE_URL, PgTestDb};

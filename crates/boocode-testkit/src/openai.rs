@@ -374,6 +374,9 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     };
     let path = recorded.path.clone();
+    if let Some(control) = path.strip_prefix("/__") {
+        return control_response(&state, parts.method, control, &recorded.body);
+    }
     let stream = recorded.body["stream"].as_bool().unwrap_or(false);
     let (reply, discovery) = {
         let mut shared = lock(&state);
@@ -390,6 +393,82 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         Some(None) => error_response(500, "scripted server: no reply left in the script"),
         None => discovery_response(&parts.method, &path, &discovery),
     }
+}
+
+/// Scripting over HTTP, for harnesses in other languages (the web UI's end-to-end tests):
+/// `POST /__push` with a [`reply_from_json`] document, `GET /__requests`, `GET /__remaining`.
+fn control_response(state: &SharedState, method: Method, control: &str, body: &Value) -> Response {
+    match (method, control) {
+        (Method::POST, "push") => match reply_from_json(body) {
+            Ok(reply) => {
+                lock(state).script.push_back(reply);
+                axum::Json(json!({ "remaining": lock(state).script.len() })).into_response()
+            }
+            Err(message) => error_response(400, &message),
+        },
+        (Method::GET, "requests") => {
+            let requests: Vec<Value> = lock(state)
+                .requests
+                .iter()
+                .filter(|r| !r.path.starts_with("/__"))
+                .map(|r| json!({ "method": r.method, "path": r.path, "body": r.body }))
+                .collect();
+            axum::Json(Value::Array(requests)).into_response()
+        }
+        (Method::GET, "remaining") => {
+            axum::Json(json!({ "remaining": lock(state).script.len() })).into_response()
+        }
+        _ => error_response(404, "unknown control endpoint"),
+    }
+}
+
+/// A reply from JSON: `{"reasoning": [..], "text": [..], "tool_calls": [{"id", "name", "args":
+/// [fragments]}], "delay_ms": n, "usage": [prompt, completion], "stall": bool, "error": [status,
+/// message]}`. Text and reasoning chunks are sent in that order, `delay_ms` apart.
+pub fn reply_from_json(body: &Value) -> Result<Reply, String> {
+    if let Some(err) = body.get("error") {
+        let status = err[0].as_u64().ok_or("error: [status, message]")? as u16;
+        return Ok(Reply::error(
+            status,
+            err[1].as_str().unwrap_or("scripted error"),
+        ));
+    }
+    let delay = Duration::from_millis(body["delay_ms"].as_u64().unwrap_or(0));
+    let strings = |key: &str| -> Vec<String> {
+        body[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut reply = Reply::stream();
+    for chunk in strings("reasoning") {
+        reply = reply.reasoning(&chunk).delay(delay);
+    }
+    for chunk in strings("text") {
+        reply = reply.text(&chunk).delay(delay);
+    }
+    for call in body["tool_calls"].as_array().into_iter().flatten() {
+        let id = call["id"].as_str().ok_or("tool_calls[].id is required")?;
+        let name = call["name"]
+            .as_str()
+            .ok_or("tool_calls[].name is required")?;
+        let args: Vec<&str> = call["args"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        reply = reply.tool_call(id, name, &args);
+    }
+    if let Some([p, c]) = body["usage"].as_array().map(Vec::as_slice) {
+        reply = reply.usage(p.as_u64().unwrap_or(0), c.as_u64().unwrap_or(0));
+    }
+    if body["stall"].as_bool().unwrap_or(false) {
+        reply = reply.stall();
+    }
+    Ok(Reply::Stream(reply))
 }
 
 fn header_map(headers: &HeaderMap) -> HashMap<String, String> {

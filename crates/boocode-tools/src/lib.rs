@@ -18,6 +18,7 @@
 //! # Ok::<(), boocode_tools::PathError>(())
 //! ```
 
+mod browse;
 mod env;
 mod guard;
 mod read;
@@ -25,6 +26,7 @@ mod registry;
 mod truncate;
 mod web;
 
+pub use browse::{DirEntry, FileContent, list_entries, read_file};
 pub use env::{ToolEnv, WebConfig};
 pub use guard::path::{Access, GuardedPath, PathError, PathGuard};
 pub use guard::secret::{

@@ -2,6 +2,7 @@
 
 mod openapi;
 mod rest;
+mod web;
 mod ws;
 
 use crate::auth;
@@ -20,6 +21,8 @@ pub fn router(state: AppState) -> Router {
             get(rest::list_projects).post(rest::create_project),
         )
         .route("/projects/{id}", axum::routing::patch(rest::patch_project))
+        .route("/projects/{id}/files", get(rest::list_files))
+        .route("/projects/{id}/file", get(rest::read_project_file))
         .route(
             "/projects/{id}/sessions",
             get(rest::list_sessions).post(rest::create_session),
@@ -54,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/login", get(auth::login_page).post(auth::login))
+        .fallback(web::serve)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

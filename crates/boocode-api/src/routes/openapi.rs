@@ -13,6 +13,7 @@ use utoipa::OpenApi;
         rest::create_chat, rest::patch_chat, rest::list_messages, rest::post_message, rest::stop,
         rest::discard_stale, rest::get_workspace, rest::put_workspace, rest::list_settings,
         rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
+        rest::list_files, rest::read_project_file,
     ),
     tags(
         (name = "projects"), (name = "sessions"), (name = "chats"), (name = "settings"), (name = "server"),

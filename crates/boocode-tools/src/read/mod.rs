@@ -5,7 +5,7 @@ mod grep;
 mod list_dir;
 mod truncated;
 mod view_file;
-mod walk;
+pub(crate) mod walk;
 
 pub use find_files::{FindFiles, FindFilesArgs};
 pub use grep::{CaseMode, Grep, GrepArgs};

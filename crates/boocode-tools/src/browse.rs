@@ -1,0 +1,107 @@
+//! Structured browsing for people (a file-browser pane): one directory level, or one file's
+//! text, through the same path and secret guards the model's tools use.
+
+use crate::env::ToolEnv;
+use crate::read::walk::{WalkOptions, walker};
+use boocode_core::ToolError;
+use serde::Serialize;
+use std::io::Read;
+
+/// One entry of a directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirEntry {
+    /// The name.
+    pub name: String,
+    /// The path relative to the project root.
+    pub path: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+    /// Size in bytes (files).
+    pub size: u64,
+}
+
+/// A file's content for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileContent {
+    /// The path relative to the project root.
+    pub path: String,
+    /// The text (lossily decoded), unless the file is binary.
+    pub text: Option<String>,
+    /// Whether the file looks binary.
+    pub binary: bool,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Whether `text` stops before the end of the file.
+    pub truncated: bool,
+}
+
+/// The entries of one directory, directories first, then by name. Ignored files (.gitignore),
+/// `.git` and secrets are left out; hidden entries only with `include_hidden`.
+pub fn list_entries(
+    env: &ToolEnv,
+    path: &str,
+    include_hidden: bool,
+) -> Result<Vec<DirEntry>, ToolError> {
+    let dir = env.resolve_read(if path.is_empty() { "." } else { path })?;
+    if !dir.as_path().is_dir() {
+        return Err(ToolError::to_model(format!(
+            "`{}` is not a directory",
+            path.escape_debug()
+        )));
+    }
+    let options = WalkOptions {
+        include_hidden,
+        max_depth: Some(1),
+        globs: &[],
+        threads: 1,
+    };
+    let builder = walker(&dir, &options).map_err(ToolError::to_model)?;
+    let mut entries = Vec::new();
+    for entry in builder.build().flatten() {
+        if entry.depth() == 0 || env.is_secret_abs(entry.path(), dir.base()) {
+            continue;
+        }
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        let rel = entry
+            .path()
+            .strip_prefix(dir.base())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        entries.push(DirEntry {
+            name: entry.file_name().to_string_lossy().into_owned(),
+            path: rel,
+            is_dir,
+            size: if is_dir {
+                0
+            } else {
+                entry.metadata().map(|m| m.len()).unwrap_or(0)
+            },
+        });
+    }
+    entries.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
+    Ok(entries)
+}
+
+/// Up to `max_bytes` of a file's text; binary files are reported, not shown.
+pub fn read_file(env: &ToolEnv, path: &str, max_bytes: usize) -> Result<FileContent, ToolError> {
+    let guarded = env.resolve_read(path)?;
+    let file = env
+        .paths()
+        .open_read(&guarded)
+        .map_err(|e| ToolError::to_model(e.to_string()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    file.take(max_bytes as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ToolError::to_model(format!("cannot read `{}`: {e}", guarded.display())))?;
+    let binary = bytes[..bytes.len().min(8192)].contains(&0);
+    let text =
+        (!binary).then(|| env.redact(&guarded, String::from_utf8_lossy(&bytes).into_owned()));
+    Ok(FileContent {
+        path: guarded.display(),
+        text,
+        binary,
+        size,
+        truncated: (bytes.len() as u64) < size,
+    })
+}

@@ -1,0 +1,78 @@
+import ReactMarkdown from "react-markdown";
+import rehypeHighlight from "rehype-highlight";
+import type { Message, Part } from "../generated/types";
+
+export interface Artifact {
+  kind: "html" | "markdown";
+  title: string;
+  source: string;
+}
+
+function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>; result?: Extract<Part, { type: "tool_result" }> }) {
+  const state = !result ? "running" : result.is_error ? "error" : "ok";
+  return (
+    <details className={`tool-card ${state}`} data-testid="tool-card">
+      <summary>
+        <span className="tool-name">{call.name}</span>
+        <span className="tool-args">{call.arguments}</span>
+        <span className="tool-meta">{result ? `${result.is_error ? "failed" : "done"} · ${result.duration_ms ?? 0} ms` : "running…"}</span>
+      </summary>
+      <pre className="tool-io">{call.arguments}</pre>
+      {result && <pre className={`tool-io ${result.is_error ? "error" : ""}`}>{result.content}</pre>}
+    </details>
+  );
+}
+
+/** Code blocks in html or markdown can be opened as artifacts. */
+function artifactsOf(text: string): Artifact[] {
+  const found: Artifact[] = [];
+  const re = /```(html|markdown|md)\n([\s\S]*?)```/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) found.push({ kind: m[1] === "html" ? "html" : "markdown", title: `${m[1]} artifact`, source: m[2] });
+  return found;
+}
+
+export function MessageView({ message, onArtifact }: { message: Message; onArtifact: (a: Artifact) => void }) {
+  const results = new Map<string, Extract<Part, { type: "tool_result" }>>();
+  for (const p of message.parts) if (p.type === "tool_result") results.set(p.call_id, p);
+  const text = message.parts.filter((p) => p.type === "text").map((p) => (p as { text: string }).text).join("");
+  const copy = () => void navigator.clipboard?.writeText(text);
+  if (message.kind === "sentinel") return <div className="notice warning" data-testid="sentinel">{text}</div>;
+  return (
+    <div className={`message ${message.role} ${message.status} ${message.kind}`} data-testid={`message-${message.role}`} data-status={message.status}>
+      {message.kind === "summary" && <div className="summary-label">Summary of earlier messages</div>}
+      {message.parts.map((part, i) => {
+        switch (part.type) {
+          case "reasoning":
+            return (
+              <details key={i} className="reasoning" open={message.status === "streaming" && i === message.parts.length - 1}>
+                <summary>Reasoning</summary>
+                <div className="reasoning-text">{part.text}</div>
+              </details>
+            );
+          case "text":
+            return (
+              <div key={i} className="markdown" data-testid="message-text">
+                <ReactMarkdown rehypePlugins={[rehypeHighlight]}>{part.text}</ReactMarkdown>
+              </div>
+            );
+          case "tool_call":
+            return <ToolCard key={i} call={part} result={results.get(part.id)} />;
+          default:
+            return null;
+        }
+      })}
+      {message.status === "streaming" && <span className="cursor" aria-label="streaming">▍</span>}
+      {message.status === "failed" && <div className="notice error">This reply failed.</div>}
+      {message.status === "cancelled" && <div className="notice">Stopped.</div>}
+      {message.role === "assistant" && text && (
+        <div className="message-actions">
+          <button onClick={copy} title="Copy">Copy</button>
+          {artifactsOf(text).map((a, i) => (
+            <button key={i} onClick={() => onArtifact(a)} data-testid="open-artifact">Open {a.title}</button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

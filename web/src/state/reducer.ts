@@ -1,0 +1,160 @@
+// Folds the server's frames into each chat's message list. The TypeScript twin of
+// boocode_core::MessageBuilder: text and reasoning deltas grow the last part of their kind,
+// tool calls append parts, results follow; snapshots and seq numbers make reconnects exact.
+import type {
+  AgentEvent,
+  ChatId,
+  ChatStatus,
+  Message,
+  MessageId,
+  Part,
+  SessionFrame,
+  Usage,
+} from "../generated/types";
+
+export interface ChatState {
+  messages: Message[];
+  /** The last event seq folded in, per streaming message. */
+  seqs: Record<MessageId, number>;
+  status: ChatStatus;
+  usage: Usage | null;
+  /** Loop notices, sentinel summaries and errors of the current turn. */
+  notices: { level: "info" | "warning" | "error"; text: string }[];
+  /** Completion tokens seen in the running step, and when streaming began (ms). */
+  streamStart: number | null;
+  streamedChars: number;
+  /** A frame arrived out of order: the client should reload the chat. */
+  needsReload: boolean;
+}
+
+export type SessionState = Record<ChatId, ChatState>;
+
+export function emptyChat(): ChatState {
+  return { messages: [], seqs: {}, status: "idle", usage: null, notices: [], streamStart: null, streamedChars: 0, needsReload: false };
+}
+
+export type Action =
+  | { kind: "history"; chatId: ChatId; messages: Message[]; running: boolean }
+  | { kind: "frame"; frame: SessionFrame; now?: number };
+
+function upsert(messages: Message[], message: Message): Message[] {
+  const i = messages.findIndex((m) => m.id === message.id);
+  if (i === -1) return [...messages, message];
+  const next = messages.slice();
+  next[i] = message;
+  return next;
+}
+
+function grow(parts: Part[], text: string, reasoning: boolean): Part[] {
+  const last = parts[parts.length - 1];
+  if (last && last.type === (reasoning ? "reasoning" : "text")) {
+    return [...parts.slice(0, -1), { ...last, text: (last as { text: string }).text + text } as Part];
+  }
+  return [...parts, reasoning ? { type: "reasoning", text } : { type: "text", text }];
+}
+
+/** Applies one event to a message's parts (pure). */
+export function applyEvent(message: Message, event: AgentEvent): Message {
+  let parts = message.parts;
+  switch (event.type) {
+    case "text_delta":
+      parts = grow(parts, event.text, false);
+      break;
+    case "reasoning_delta":
+      parts = grow(parts, event.text, true);
+      break;
+    case "tool_call_started":
+      parts = [...parts, { type: "tool_call", id: event.call_id, name: event.name, arguments: "" }];
+      break;
+    case "tool_call_args_delta":
+    case "tool_call_ready": {
+      const i = parts.findLastIndex((p) => p.type === "tool_call" && p.id === event.call_id);
+      if (i === -1) {
+        if (event.type === "tool_call_ready") parts = [...parts, { type: "tool_call", id: event.call_id, name: event.name, arguments: event.arguments }];
+        break;
+      }
+      const call = parts[i] as Extract<Part, { type: "tool_call" }>;
+      const args = event.type === "tool_call_ready" ? event.arguments : call.arguments + event.delta;
+      parts = parts.slice();
+      parts[i] = { ...call, arguments: args };
+      break;
+    }
+    case "tool_call_finished":
+      parts = [...parts, { type: "tool_result", call_id: event.call_id, name: event.name, content: event.output, is_error: event.is_error, duration_ms: event.duration_ms }];
+      break;
+    case "turn_finished":
+      return { ...message, usage: event.usage };
+    default:
+      return message;
+  }
+  return { ...message, parts };
+}
+
+function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatState {
+  switch (frame.type) {
+    case "snapshot":
+      return {
+        ...chat,
+        messages: upsert(chat.messages, frame.message),
+        seqs: { ...chat.seqs, [frame.message.id]: frame.seq },
+        status: chat.status === "idle" ? "streaming" : chat.status,
+        streamStart: chat.streamStart ?? now,
+      };
+    case "message_created":
+      return { ...chat, messages: upsert(chat.messages, frame.message), notices: frame.message.status === "streaming" ? [] : chat.notices };
+    case "message_finished": {
+      const seqs = { ...chat.seqs };
+      delete seqs[frame.message.id];
+      return { ...chat, messages: upsert(chat.messages, frame.message), seqs, streamStart: null, streamedChars: 0 };
+    }
+    case "event": {
+      const last = chat.seqs[frame.message_id] ?? 0;
+      if (frame.seq <= last) return chat; // already folded in (snapshot or duplicate)
+      if (frame.seq > last + 1 && last > 0) return { ...chat, needsReload: true };
+      const index = chat.messages.findIndex((m) => m.id === frame.message_id);
+      if (index === -1) return { ...chat, needsReload: true };
+      const message = applyEvent(chat.messages[index], frame.event);
+      const messages = chat.messages.slice();
+      messages[index] = message;
+      const next: ChatState = { ...chat, messages, seqs: { ...chat.seqs, [frame.message_id]: frame.seq } };
+      const e = frame.event;
+      if (e.type === "status") next.status = e.status;
+      if (e.type === "usage") next.usage = e.usage;
+      if (e.type === "turn_started") {
+        next.notices = [];
+        next.streamStart = now;
+        next.streamedChars = 0;
+      }
+      if (e.type === "text_delta" || e.type === "reasoning_delta") next.streamedChars += e.text.length;
+      if (e.type === "notice") next.notices = [...next.notices, { level: e.level, text: e.message }];
+      if (e.type === "turn_finished") {
+        next.usage = e.usage;
+        if (e.outcome === "error" && e.summary) next.notices = [...next.notices, { level: "error", text: e.summary }];
+        else if (e.summary) next.notices = [...next.notices, { level: "warning", text: e.summary }];
+      }
+      return next;
+    }
+    default:
+      return chat;
+  }
+}
+
+export function reducer(state: SessionState, action: Action): SessionState {
+  if (action.kind === "history") {
+    const chat = state[action.chatId] ?? emptyChat();
+    // Keep live partials (from snapshots) that the page does not have yet.
+    let messages = action.messages;
+    for (const m of chat.messages) if (!messages.some((x) => x.id === m.id) && m.status === "streaming") messages = [...messages, m];
+    return { ...state, [action.chatId]: { ...chat, messages, needsReload: false, status: action.running ? "streaming" : chat.status } };
+  }
+  const frame = action.frame;
+  if (frame.type === "ready") return state;
+  const chatId = frame.chat_id;
+  return { ...state, [chatId]: chatReducer(state[chatId] ?? emptyChat(), frame, action.now ?? Date.now()) };
+}
+
+/** Characters per second of the running turn, a stand-in for tokens/s (about 4 chars a token). */
+export function tokensPerSecond(chat: ChatState, now: number): number | null {
+  if (chat.streamStart === null || now <= chat.streamStart) return null;
+  return chat.streamedChars / 4 / ((now - chat.streamStart) / 1000);
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// The server (boocode-server) serves dist/; `npm run dev` proxies the API to it.
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", sourcemap: true },
+  server: {
+    proxy: {
+      "/api": { target: "http://127.0.0.1:7410", ws: true },
+      "/login": "http://127.0.0.1:7410",
+    },
+  },
+  test: { include: ["src/**/*.test.ts"] },
+});
