@@ -233,3 +233,77 @@ async fn the_openapi_document_describes_the_handlers() {
             .is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_ui_is_served_with_spa_fallback_and_cache_headers() {
+    let sandbox = Sandbox::new();
+    let web = sandbox.home.path().join("dist");
+    std::fs::create_dir_all(web.join("assets")).unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>BooCode</title>",
+    )
+    .unwrap();
+    std::fs::write(web.join("assets/app-1a2b3c.js"), "console.log(1)").unwrap();
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env
+        .push(("BOOCODE_WEB_DIR", web.display().to_string()));
+    let server = Server::start(&sandbox, opts).await;
+    let get = |path: &str| server.http.get(format!("{}{path}", server.url)).send();
+
+    let page = get("/").await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let asset = get("/assets/app-1a2b3c.js").await.unwrap();
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let route = get("/sessions/some-client-route").await.unwrap();
+    assert_eq!(route.status(), 200, "client-side routes get the page");
+    assert!(route.text().await.unwrap().contains("<title>BooCode"));
+    assert_eq!(get("/assets/missing-9z.js").await.unwrap().status(), 404);
+    assert_eq!(get("/favicon.ico").await.unwrap().status(), 404);
+    // A client normalizes dot segments away; a raw request keeps them, and is refused.
+    let normalized = get("/%2e%2e/%2e%2e/etc/passwd")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!normalized.contains("root:"), "{normalized}");
+    let raw = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        tcp.write_all(b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    assert!(
+        raw.starts_with("HTTP/1.1 404") || raw.starts_with("HTTP/1.1 400"),
+        "{raw}"
+    );
+    assert!(!raw.contains("root:"));
+    assert_eq!(
+        get("/api/unknown").await.unwrap().status(),
+        404,
+        "API paths never fall back to the page"
+    );
+}
