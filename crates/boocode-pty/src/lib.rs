@@ -1,8 +1,308 @@
-//! PTY sessions for BooCode: spawn a program in a pseudo-terminal, resize it, keep a bounded
-//! scrollback for late viewers, and never leak a process.
+//! PTY sessions for BooCode: run a program in a pseudo-terminal, write to it, resize it, let
+//! several viewers watch (a late one first gets a bounded scrollback), report how it exited, and
+//! never leak a process: closing a session kills its whole process group.
 //!
-//! Not built yet: this crate holds its place in the workspace until the agent-backends milestone.
+//! ```no_run
+//! # async fn demo() -> Result<(), boocode_pty::PtyError> {
+//! use boocode_pty::{PtyOptions, PtySession};
 //!
+//! let session = PtySession::spawn(PtyOptions::new("bash").arg("-c").arg("echo hi; exit 3"))?;
+//! let (scrollback, mut live) = session.attach();
+//! # let _ = (scrollback, &mut live);
+//! let status = session.wait().await;
+//! assert_eq!(status.code, Some(3));
+//! # Ok(())
+//! # }
 //! ```
-//! // The crate has no public items yet.
-//! ```
+
+use bytes::Bytes;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{broadcast, watch};
+
+/// Why a PTY operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PtyError {
+    /// The terminal could not be opened.
+    #[error("cannot open a terminal: {0}")]
+    Open(String),
+    /// The program could not be started.
+    #[error("cannot start {program}: {message}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        message: String,
+    },
+    /// Writing to or resizing the terminal failed (usually: the program has exited).
+    #[error("terminal I/O failed: {0}")]
+    Io(String),
+}
+
+/// How to start a session.
+#[derive(Debug, Clone)]
+pub struct PtyOptions {
+    program: String,
+    args: Vec<String>,
+    cwd: Option<PathBuf>,
+    env: Vec<(String, String)>,
+    rows: u16,
+    cols: u16,
+    scrollback_bytes: usize,
+}
+
+impl PtyOptions {
+    /// Runs `program` (found on `PATH`) in an 80×24 terminal with 256 KiB of scrollback.
+    pub fn new(program: impl Into<String>) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+            rows: 24,
+            cols: 80,
+            scrollback_bytes: 256 * 1024,
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets the working directory.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the initial size.
+    pub fn size(mut self, rows: u16, cols: u16) -> Self {
+        self.rows = rows;
+        self.cols = cols;
+        self
+    }
+
+    /// Sets how many bytes of output late viewers are replayed.
+    pub fn scrollback(mut self, bytes: usize) -> Self {
+        self.scrollback_bytes = bytes;
+        self
+    }
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    /// The exit code, when it exited normally.
+    pub code: Option<i32>,
+    /// Whether it was killed by a signal (or by closing the session).
+    pub signaled: bool,
+}
+
+struct Output {
+    scrollback: VecDeque<u8>,
+    limit: usize,
+    live: broadcast::Sender<Bytes>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// A running (or finished) terminal session.
+pub struct PtySession {
+    master: Mutex<Box<dyn portable_pty::MasterPty + Send>>,
+    writer: Mutex<Box<dyn Write + Send>>,
+    killer: Mutex<Box<dyn portable_pty::ChildKiller + Send + Sync>>,
+    pid: Option<u32>,
+    output: Arc<Mutex<Output>>,
+    exit: watch::Receiver<Option<Exit>>,
+}
+
+impl std::fmt::Debug for PtySession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PtySession")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PtySession {
+    /// Starts the program. Output is read on a background thread from the start, so nothing is
+    /// lost before the first viewer attaches.
+    pub fn spawn(options: PtyOptions) -> Result<Self, PtyError> {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: options.rows,
+                cols: options.cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        let mut cmd = CommandBuilder::new(&options.program);
+        cmd.args(&options.args);
+        if let Some(cwd) = &options.cwd {
+            cmd.cwd(cwd);
+        }
+        cmd.env("TERM", "xterm-256color");
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let mut child = pair.slave.spawn_command(cmd).map_err(|e| PtyError::Spawn {
+            program: options.program.clone(),
+            message: e.to_string(),
+        })?;
+        // The slave end belongs to the child now; keeping it open would hide the child's exit.
+        drop(pair.slave);
+        let pid = child.process_id();
+        let killer = child.clone_killer();
+        let mut reader = pair
+            .master
+            .try_clone_reader()
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        let writer = pair
+            .master
+            .take_writer()
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        let output = Arc::new(Mutex::new(Output {
+            scrollback: VecDeque::new(),
+            limit: options.scrollback_bytes,
+            live: broadcast::channel(1024).0,
+        }));
+        let sink = output.clone();
+        std::thread::Builder::new()
+            .name("pty-reader".into())
+            .spawn(move || {
+                let mut buf = [0u8; 8192];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let mut out = lock(&sink);
+                            out.scrollback.extend(&buf[..n]);
+                            let excess = out.scrollback.len().saturating_sub(out.limit);
+                            out.scrollback.drain(..excess);
+                            let _ = out.live.send(Bytes::copy_from_slice(&buf[..n]));
+                        }
+                    }
+                }
+            })
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        let (exit_tx, exit_rx) = watch::channel(None);
+        std::thread::Builder::new()
+            .name("pty-wait".into())
+            .spawn(move || {
+                let status = child.wait();
+                let exit = match status {
+                    Ok(s) if s.signal().is_none() => Exit {
+                        code: i32::try_from(s.exit_code()).ok(),
+                        signaled: false,
+                    },
+                    _ => Exit {
+                        code: None,
+                        signaled: true,
+                    },
+                };
+                let _ = exit_tx.send(Some(exit));
+            })
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        Ok(Self {
+            master: Mutex::new(pair.master),
+            writer: Mutex::new(writer),
+            killer: Mutex::new(killer),
+            pid,
+            output,
+            exit: exit_rx,
+        })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Sends input (keystrokes, a prompt followed by `\r`).
+    pub fn write(&self, bytes: &[u8]) -> Result<(), PtyError> {
+        let mut writer = lock(&self.writer);
+        writer
+            .write_all(bytes)
+            .and_then(|()| writer.flush())
+            .map_err(|e| PtyError::Io(e.to_string()))
+    }
+
+    /// Resizes the terminal; the program gets SIGWINCH.
+    pub fn resize(&self, rows: u16, cols: u16) -> Result<(), PtyError> {
+        lock(&self.master)
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(|e| PtyError::Io(e.to_string()))
+    }
+
+    /// A new viewer: the scrollback so far, then every later chunk. Taken under one lock, so
+    /// nothing falls between the two and nothing arrives twice.
+    pub fn attach(&self) -> (Vec<u8>, broadcast::Receiver<Bytes>) {
+        let out = lock(&self.output);
+        let rx = out.live.subscribe();
+        (out.scrollback.iter().copied().collect(), rx)
+    }
+
+    /// How it exited, once it has.
+    pub fn exit(&self) -> Option<Exit> {
+        *self.exit.borrow()
+    }
+
+    /// Waits for the program to exit.
+    pub async fn wait(&self) -> Exit {
+        let mut rx = self.exit.clone();
+        loop {
+            if let Some(exit) = *rx.borrow_and_update() {
+                return exit;
+            }
+            if rx.changed().await.is_err() {
+                return Exit {
+                    code: None,
+                    signaled: true,
+                };
+            }
+        }
+    }
+
+    /// Kills the program and everything it started (its process group).
+    pub fn kill(&self) {
+        if self.exit().is_some() {
+            return;
+        }
+        if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+            // The child leads its own session and process group (setsid), so this reaches its
+            // children too.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = lock(&self.killer).kill();
+    }
+}
+
+impl Drop for PtySession {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
