@@ -10,6 +10,12 @@ use boocode_pty::{PtyOptions, PtySession};
 use std::time::Duration;
 
 /// Everything the live stream yields until `done` holds (or 10 s pass).
+/// A viewer: what was already printed, as the start of the text, plus the live stream.
+fn viewer(session: &PtySession) -> (String, tokio::sync::broadcast::Receiver<bytes::Bytes>) {
+    let (scrollback, live) = session.attach();
+    (String::from_utf8_lossy(&scrollback).into_owned(), live)
+}
+
 async fn read_until(
     rx: &mut tokio::sync::broadcast::Receiver<bytes::Bytes>,
     mut seen: String,
@@ -27,11 +33,7 @@ async fn read_until(
 
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.split_whitespace()
-                .nth(2)
-                .is_some_and(|state| state == "Z")
-        })
+        .map(|s| s.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
         .unwrap_or(false)
 }
 
@@ -66,8 +68,8 @@ async fn a_resize_is_visible_to_stty_size() {
             .size(24, 80),
     )
     .unwrap();
-    let (_, mut live) = session.attach();
-    let first = read_until(&mut live, String::new(), |s| s.contains("24 80")).await;
+    let (seen, mut live) = viewer(&session);
+    let first = read_until(&mut live, seen, |s| s.contains("24 80")).await;
     assert!(first.contains("24 80"), "{first:?}");
     session.resize(40, 132).unwrap();
     session.write(b"\r").unwrap();
@@ -84,8 +86,8 @@ async fn a_late_viewer_gets_the_scrollback_then_live_output() {
             .arg("echo one; echo two; read _; echo three"),
     )
     .unwrap();
-    let (_, mut first) = session.attach();
-    read_until(&mut first, String::new(), |s| s.contains("two")).await;
+    let (seen, mut first) = viewer(&session);
+    read_until(&mut first, seen, |s| s.contains("two")).await;
     let (scrollback, mut second) = session.attach();
     let replay = String::from_utf8_lossy(&scrollback).into_owned();
     assert!(replay.contains("one\r\ntwo"), "{replay:?}");
@@ -108,8 +110,8 @@ async fn the_scrollback_is_bounded() {
             .scrollback(100),
     )
     .unwrap();
-    let (_, mut live) = session.attach();
-    read_until(&mut live, String::new(), |s| s.contains("line-200")).await;
+    let (seen, mut live) = viewer(&session);
+    read_until(&mut live, seen, |s| s.contains("line-200")).await;
     let (scrollback, _) = session.attach();
     assert!(scrollback.len() <= 100, "{}", scrollback.len());
     assert!(String::from_utf8_lossy(&scrollback).contains("line-200"));
@@ -123,8 +125,8 @@ async fn closing_a_session_leaves_no_process_behind() {
             .arg("sleep 300 & echo child=$!; wait"),
     )
     .unwrap();
-    let (_, mut live) = session.attach();
-    let text = read_until(&mut live, String::new(), |s| {
+    let (seen, mut live) = viewer(&session);
+    let text = read_until(&mut live, seen, |s| {
         s.contains("child=") && s.contains('\n')
     })
     .await;
@@ -132,7 +134,6 @@ async fn closing_a_session_leaves_no_process_behind() {
         .split("child=")
         .nth(1)
         .unwrap()
-        .trim()
         .split_whitespace()
         .next()
         .unwrap()
