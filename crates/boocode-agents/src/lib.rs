@@ -1,8 +1,26 @@
-//! BooCode's agent backends: the `AgentBackend` trait with native, Claude SDK, ACP and PTY
-//! implementations, and the provider registry.
+//! BooCode's agent backends: one [`AgentBackend`] trait for every way of running an agent —
+//! BooCode's own loop ([`NativeBackend`]), any CLI in a terminal ([`PtyBackend`]), and (next)
+//! Claude Code over stream-json and ACP agents — all reporting through the one
+//! [`boocode_core::AgentEvent`] stream. Permission prompts are parked one per request
+//! ([`Permissions`]).
 //!
-//! Not built yet: this crate holds its place in the workspace until the agent-backends milestone.
+//! ```no_run
+//! # async fn demo() -> Result<(), boocode_agents::AgentError> {
+//! use boocode_agents::{AgentBackend, PtyBackend, SessionConfig};
+//! use boocode_core::{CancellationToken, CollectSink};
 //!
+//! let backend = PtyBackend::new("bash", vec!["-c".into(), "read q; echo you said $q".into()]);
+//! let mut session = backend.start(SessionConfig { cwd: ".".into(), ..Default::default() }).await?;
+//! let sink = CollectSink::new();
+//! session.prompt("hello", &sink, &CancellationToken::new()).await?;
+//! # Ok(())
+//! # }
 //! ```
-//! // The crate has no public items yet.
-//! ```
+
+mod backend;
+mod permission;
+
+pub use backend::{
+    AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
+};
+pub use permission::{CallPattern, PermissionError, Permissions, Verdict};

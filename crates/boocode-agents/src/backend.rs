@@ -1,0 +1,328 @@
+//! [`AgentBackend`] and [`AgentSession`]: what every way of running an agent provides, and the
+//! native backend (BooCode's own loop) and the PTY backend (any CLI, as a terminal).
+
+use crate::permission::{PermissionError, Permissions};
+use boocode_core::{
+    AgentEvent, CancellationToken, EventSink, Message, ModelClient, PermissionDecision, ToolSet,
+    TurnConfig, TurnOutcome, Usage, run_turn,
+};
+use boocode_pty::{PtyOptions, PtySession};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which protocol a backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// BooCode's own loop.
+    Native,
+    /// Claude Code over stream-json.
+    ClaudeSdk,
+    /// The Agent Client Protocol.
+    Acp,
+    /// A CLI in a terminal.
+    Pty,
+}
+
+/// Why an agent could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentError {
+    /// The agent program could not be started.
+    #[error("cannot start {program}: {message}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        message: String,
+    },
+    /// The agent broke the protocol or died.
+    #[error("the agent failed: {0}")]
+    Agent(String),
+    /// A permission answer was not taken.
+    #[error(transparent)]
+    Permission(#[from] PermissionError),
+}
+
+/// What a session starts with.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// The project directory.
+    pub cwd: PathBuf,
+    /// The backend's own session id to resume.
+    pub resume: Option<String>,
+    /// Model id, when the backend lets us choose.
+    pub model: Option<String>,
+    /// Extra system prompt.
+    pub system: Option<String>,
+}
+
+/// A way of running an agent.
+#[async_trait::async_trait]
+pub trait AgentBackend: Send + Sync {
+    /// The protocol.
+    fn kind(&self) -> BackendKind;
+    /// Starts a session.
+    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError>;
+}
+
+/// One conversation with an agent.
+#[async_trait::async_trait]
+pub trait AgentSession: Send + Sync {
+    /// Runs one prompt to the end of its turn, streaming events to `sink`. Cancelling `cancel`
+    /// interrupts the agent and ends the turn as cancelled.
+    async fn prompt(
+        &mut self,
+        text: &str,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, AgentError>;
+    /// Answers a permission prompt this session raised.
+    fn resolve_permission(
+        &self,
+        request_id: &str,
+        decision: PermissionDecision,
+    ) -> Result<(), AgentError>;
+    /// The backend's own session id, once known (for resuming later).
+    fn backend_session_id(&self) -> Option<String>;
+    /// Ends the session and whatever process it runs.
+    async fn close(&mut self);
+}
+
+/// BooCode's own loop as a backend.
+pub struct NativeBackend {
+    model: Arc<dyn ModelClient>,
+    tools: ToolSet,
+    config: TurnConfig,
+}
+
+impl NativeBackend {
+    /// The loop over `model` with `tools`; `config` carries limits and the system prompt.
+    pub fn new(model: Arc<dyn ModelClient>, tools: ToolSet, config: TurnConfig) -> Self {
+        Self {
+            model,
+            tools,
+            config,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AgentBackend for NativeBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Native
+    }
+
+    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
+        let mut turn = self.config.clone();
+        turn.root = config.cwd;
+        if config.model.is_some() {
+            turn.model = config.model;
+        }
+        if let Some(system) = config.system {
+            turn.system = Some(match turn.system {
+                Some(base) => format!("{base}\n\n{system}"),
+                None => system,
+            });
+        }
+        Ok(Box::new(NativeSession {
+            model: self.model.clone(),
+            tools: self.tools.clone(),
+            config: turn,
+            history: Vec::new(),
+            id: uuid::Uuid::new_v4().to_string(),
+            permissions: Permissions::new(),
+        }))
+    }
+}
+
+struct NativeSession {
+    model: Arc<dyn ModelClient>,
+    tools: ToolSet,
+    config: TurnConfig,
+    history: Vec<Message>,
+    id: String,
+    permissions: Permissions,
+}
+
+#[async_trait::async_trait]
+impl AgentSession for NativeSession {
+    async fn prompt(
+        &mut self,
+        text: &str,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, AgentError> {
+        self.history.push(Message::user(text));
+        let result = run_turn(
+            self.model.as_ref(),
+            &self.tools,
+            &self.history,
+            &self.config,
+            sink,
+            cancel,
+        )
+        .await;
+        self.history.extend(result.messages);
+        Ok(result.outcome)
+    }
+
+    fn resolve_permission(
+        &self,
+        request_id: &str,
+        decision: PermissionDecision,
+    ) -> Result<(), AgentError> {
+        Ok(self.permissions.answer(request_id, decision)?)
+    }
+
+    fn backend_session_id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    async fn close(&mut self) {
+        self.permissions.cancel_all();
+    }
+}
+
+/// Any CLI with no protocol, run in a terminal: the prompt goes in as typed input, output
+/// streams out as terminal events, the exit ends the turn.
+#[derive(Debug, Clone)]
+pub struct PtyBackend {
+    program: String,
+    args: Vec<String>,
+    /// How long output may stay silent before the turn is considered done (for interactive
+    /// CLIs that do not exit after answering).
+    idle: Option<Duration>,
+}
+
+impl PtyBackend {
+    /// Runs `program args…`; the turn ends when the program exits.
+    pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
+        Self {
+            program: program.into(),
+            args,
+            idle: None,
+        }
+    }
+
+    /// Also ends a turn after `idle` without output (the program keeps running for the next).
+    pub fn idle_after(mut self, idle: Duration) -> Self {
+        self.idle = Some(idle);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl AgentBackend for PtyBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Pty
+    }
+
+    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
+        let mut options = PtyOptions::new(&self.program)
+            .cwd(&config.cwd)
+            .size(40, 120);
+        for arg in &self.args {
+            options = options.arg(arg);
+        }
+        let session = PtySession::spawn(options).map_err(|e| AgentError::Spawn {
+            program: self.program.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Box::new(PtyAgentSession {
+            terminal_id: format!("pty_{}", uuid::Uuid::new_v4().simple()),
+            session,
+            idle: self.idle,
+            replayed: false,
+        }))
+    }
+}
+
+struct PtyAgentSession {
+    terminal_id: String,
+    session: PtySession,
+    idle: Option<Duration>,
+    replayed: bool,
+}
+
+#[async_trait::async_trait]
+impl AgentSession for PtyAgentSession {
+    async fn prompt(
+        &mut self,
+        text: &str,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, AgentError> {
+        sink.emit(AgentEvent::TurnStarted {
+            message_id: self.terminal_id.clone(),
+        });
+        let (scrollback, mut live) = self.session.attach();
+        if !self.replayed && !scrollback.is_empty() {
+            // What the program printed before the first prompt (a banner, a prompt line).
+            sink.emit(AgentEvent::TerminalOutput {
+                terminal_id: self.terminal_id.clone(),
+                data: String::from_utf8_lossy(&scrollback).into_owned(),
+            });
+        }
+        self.replayed = true;
+        if self.session.exit().is_none() {
+            let mut input = text.as_bytes().to_vec();
+            input.push(b'\r');
+            self.session
+                .write(&input)
+                .map_err(|e| AgentError::Agent(e.to_string()))?;
+        }
+        let outcome = loop {
+            let wait = async {
+                match self.idle {
+                    Some(idle) => tokio::time::timeout(idle, live.recv()).await.ok(),
+                    None => Some(live.recv().await),
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    // Ctrl-C to the program; the turn is over either way.
+                    let _ = self.session.write(&[0x03]);
+                    break TurnOutcome::Cancelled;
+                }
+                exit = self.session.wait() => {
+                    // Drain what is left, then report the exit.
+                    while let Ok(chunk) = live.try_recv() {
+                        sink.emit(AgentEvent::TerminalOutput { terminal_id: self.terminal_id.clone(), data: String::from_utf8_lossy(&chunk).into_owned() });
+                    }
+                    sink.emit(AgentEvent::TerminalExited { terminal_id: self.terminal_id.clone(), exit_code: exit.code });
+                    break if exit.code == Some(0) { TurnOutcome::Completed } else { TurnOutcome::Error };
+                }
+                chunk = wait => match chunk {
+                    Some(Ok(chunk)) => sink.emit(AgentEvent::TerminalOutput { terminal_id: self.terminal_id.clone(), data: String::from_utf8_lossy(&chunk).into_owned() }),
+                    Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                    Some(Err(_)) => {}
+                    None => break TurnOutcome::Completed,
+                },
+            }
+        };
+        sink.emit(AgentEvent::TurnFinished {
+            outcome,
+            summary: None,
+            usage: Usage::default(),
+        });
+        Ok(outcome)
+    }
+
+    fn resolve_permission(
+        &self,
+        request_id: &str,
+        _decision: PermissionDecision,
+    ) -> Result<(), AgentError> {
+        Err(PermissionError::Unknown(request_id.to_owned()).into())
+    }
+
+    fn backend_session_id(&self) -> Option<String> {
+        None
+    }
+
+    async fn close(&mut self) {
+        self.session.kill();
+    }
+}

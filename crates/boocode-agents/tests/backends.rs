@@ -1,0 +1,150 @@
+//! The native backend against the scripted model, and the PTY backend with a real shell.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_agents::{AgentBackend, NativeBackend, PtyBackend, SessionConfig};
+use boocode_core::{AgentEvent, CancellationToken, CollectSink, ToolSet, TurnConfig, TurnOutcome};
+use boocode_inference::{OpenAiClient, OpenAiConfig};
+use boocode_testkit::{Reply, ScriptedOpenAi};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn terminal_text(sink: &CollectSink) -> String {
+    sink.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::TerminalOutput { data, .. } => Some(data),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_native_backend_keeps_the_conversation_across_prompts() {
+    let server = ScriptedOpenAi::start().await.unwrap();
+    server.push(Reply::text("First answer."));
+    server.push(Reply::text("Second answer."));
+    let client = OpenAiClient::new(OpenAiConfig::new(server.url())).unwrap();
+    let backend = NativeBackend::new(Arc::new(client), ToolSet::new(), TurnConfig::default());
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    let cancel = CancellationToken::new();
+    assert_eq!(
+        session.prompt("one", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed
+    );
+    assert_eq!(
+        session.prompt("two", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed
+    );
+    let second = &server.completion_requests()[1];
+    let contents: Vec<&str> = second
+        .messages()
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(contents, ["one", "First answer.", "two"]);
+    assert!(session.backend_session_id().is_some());
+    session.close().await;
+}
+
+#[tokio::test]
+async fn the_pty_backend_sends_the_prompt_streams_output_and_reports_the_exit() {
+    let backend = PtyBackend::new(
+        "bash",
+        vec!["-c".into(), "read q; echo \"you said $q\"; exit 4".into()],
+    );
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    let outcome = session
+        .prompt("hello there", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Error, "a non-zero exit is an error");
+    assert!(
+        terminal_text(&sink).contains("you said hello there"),
+        "{}",
+        terminal_text(&sink)
+    );
+    let exited = sink.events().into_iter().find_map(|e| match e {
+        AgentEvent::TerminalExited { exit_code, .. } => Some(exit_code),
+        _ => None,
+    });
+    assert_eq!(exited, Some(Some(4)));
+}
+
+#[tokio::test]
+async fn an_interactive_cli_answers_turn_after_turn_and_can_be_cancelled() {
+    let backend = PtyBackend::new("cat", vec![]).idle_after(Duration::from_millis(300));
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    for word in ["ping", "pong"] {
+        let sink = CollectSink::new();
+        assert_eq!(
+            session.prompt(word, &sink, &cancel).await.unwrap(),
+            TurnOutcome::Completed
+        );
+        assert!(
+            terminal_text(&sink).contains(word),
+            "{}",
+            terminal_text(&sink)
+        );
+    }
+    let slow = PtyBackend::new(
+        "bash",
+        vec!["-c".into(), "read q; echo started; sleep 100".into()],
+    );
+    let mut session = slow
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let stop = CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        trigger.cancel();
+    });
+    let sink = CollectSink::new();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        session.prompt("go", &sink, &stop).await.unwrap(),
+        TurnOutcome::Cancelled
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_missing_cli_is_a_clear_error() {
+    let err = PtyBackend::new("no-such-agent-cli", vec![])
+        .start(SessionConfig::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no-such-agent-cli"), "{err}");
+}
