@@ -33,6 +33,60 @@ enum Command {
     /// Exit status: 0 answered, 1 error, 3 stopped early (step cap, tool budget or doom loop),
     /// 130 interrupted.
     Run(run::RunArgs),
+    /// List the coding agents BooCode can drive, and whether each is installed and answers.
+    Providers {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Settings file [env: BOOCODE_CONFIG].
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
+}
+
+async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    use boocode_agents::ProbeStatus;
+    let file = settings::load_file(config)?;
+    let list = boocode_agents::providers_with(&file.providers);
+    let results = boocode_agents::probe_all(&list, boocode_agents::ProbeLimits::default()).await;
+    if json {
+        let rows: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(p, s)| serde_json::json!({ "name": p.name, "kind": p.kind, "command": p.command, "args": p.args, "probe": s }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(0);
+    }
+    for (p, status) in &results {
+        let command = p
+            .command
+            .clone()
+            .map(|c| format!("{c} {}", p.args.join(" ")).trim().to_owned())
+            .unwrap_or_else(|| "(built in)".into());
+        let state = match status {
+            ProbeStatus::Disabled => "disabled".to_owned(),
+            ProbeStatus::Missing { .. } => "not installed".to_owned(),
+            ProbeStatus::Broken { version, reason } => format!(
+                "broken ({}): {reason}",
+                version.as_deref().unwrap_or("no version")
+            ),
+            ProbeStatus::Ready { version, handshake } => format!(
+                "ready {}{}",
+                version.as_deref().unwrap_or(""),
+                if *handshake {
+                    ""
+                } else {
+                    " (version checked; no handshake without a model)"
+                }
+            ),
+        };
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!("{:<12} {:<11} {:<32} {state}", p.name, kind, command);
+    }
+    Ok(0)
 }
 
 fn init_logging(filter: Option<&str>) {
@@ -64,6 +118,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Providers { json, config } => providers(json, config.as_deref()).await,
         }
     });
     match result {

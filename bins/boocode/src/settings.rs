@@ -16,6 +16,9 @@ pub(crate) struct FileSettings {
     pub(crate) api_key: Option<String>,
     /// `core`, `standard` or `all`.
     pub(crate) tool_tier: Option<String>,
+    /// `[providers.NAME]` overrides: `enabled`, `command`, `args`.
+    #[serde(default)]
+    pub(crate) providers: std::collections::BTreeMap<String, boocode_agents::ProviderOverride>,
 }
 
 /// Values from the command line (highest precedence).
@@ -44,6 +47,20 @@ pub(crate) fn config_dir() -> Option<PathBuf> {
 /// Where kept outputs and other state go.
 pub(crate) fn data_dir() -> Option<PathBuf> {
     dirs::data_local_dir().map(|d| d.join("boocode"))
+}
+
+/// The settings file alone (for subcommands that need only its tables).
+pub(crate) fn load_file(config: Option<&Path>) -> Result<FileSettings> {
+    let explicit = config
+        .map(Path::to_path_buf)
+        .or_else(|| env_var("BOOCODE_CONFIG").map(PathBuf::from));
+    match explicit
+        .clone()
+        .or_else(|| config_dir().map(|d| d.join("config.toml")))
+    {
+        Some(p) => read_file(&p, explicit.is_some()),
+        None => Ok(FileSettings::default()),
+    }
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileSettings> {

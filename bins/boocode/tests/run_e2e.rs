@@ -378,3 +378,56 @@ async fn ctrl_c_cancels_cleanly() {
     );
     assert!(stdout.contains("thinking about it"));
 }
+
+#[tokio::test]
+async fn providers_lists_every_agent_with_its_probe_and_honours_overrides() {
+    let sandbox = sandbox();
+    write_config(
+        sandbox.home.path(),
+        "[providers.goose]\nenabled = false\n\n[providers.mytool]\ncommand = \"bash\"\n",
+    );
+    let out = command(&sandbox)
+        .args(["providers", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let by_name = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(rows.len(), 9);
+    assert_eq!(by_name("boocode")["probe"]["status"], "ready");
+    assert_eq!(by_name("goose")["probe"]["status"], "disabled");
+    let mine = by_name("mytool");
+    assert_eq!(
+        (mine["kind"].as_str(), mine["probe"]["status"].as_str()),
+        (Some("pty"), Some("ready"))
+    );
+    for name in [
+        "claude",
+        "claude-acp",
+        "opencode",
+        "qwen",
+        "cursor",
+        "copilot",
+    ] {
+        let status = by_name(name)["probe"]["status"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            ["missing", "ready", "broken"].contains(&status.as_str()),
+            "{name}: {status}"
+        );
+    }
+    let table = command(&sandbox).arg("providers").output().await.unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("claude_sdk") && text.contains("goose") && text.contains("disabled"),
+        "{text}"
+    );
+}

@@ -19,8 +19,13 @@
 
 mod backend;
 mod permission;
+mod providers;
 
 pub use backend::{
     AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
 };
 pub use permission::{CallPattern, PermissionError, Permissions, Verdict};
+pub use providers::{
+    ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
+    find_program, probe, probe_all, providers_with,
+};

@@ -1,0 +1,319 @@
+//! The provider registry: which coding agents BooCode can drive, how to start each, and a
+//! two-tier probe (is the binary there and what version is it; does it answer its protocol's
+//! handshake), every step under a timeout so a missing or silent binary never hangs.
+
+use crate::backend::BackendKind;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// How to run one provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// The provider's name (`claude`, `opencode`, …).
+    pub name: String,
+    /// The protocol.
+    pub kind: BackendKind,
+    /// The program (`None` for the native loop).
+    pub command: Option<String>,
+    /// Arguments that start its agent mode (`acp` for `opencode acp`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Whether it may be used.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Overrides from the settings file: `[providers.NAME] enabled = false`, `command = "…"`,
+/// `args = […]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderOverride {
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+    /// Another program.
+    pub command: Option<String>,
+    /// Other arguments.
+    pub args: Option<Vec<String>>,
+}
+
+fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str]) -> Provider {
+    Provider {
+        name: name.to_owned(),
+        kind,
+        command: command.map(str::to_owned),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        enabled: true,
+    }
+}
+
+/// The built-in providers.
+pub fn default_providers() -> Vec<Provider> {
+    vec![
+        provider("boocode", BackendKind::Native, None, &[]),
+        provider("claude", BackendKind::ClaudeSdk, Some("claude"), &[]),
+        provider(
+            "claude-acp",
+            BackendKind::Acp,
+            Some("claude-agent-acp"),
+            &[],
+        ),
+        provider("opencode", BackendKind::Acp, Some("opencode"), &["acp"]),
+        provider("goose", BackendKind::Acp, Some("goose"), &["acp"]),
+        provider(
+            "qwen",
+            BackendKind::Acp,
+            Some("qwen"),
+            &["--experimental-acp"],
+        ),
+        provider("cursor", BackendKind::Acp, Some("cursor-agent"), &["acp"]),
+        provider("copilot", BackendKind::Acp, Some("copilot"), &["--acp"]),
+    ]
+}
+
+/// The built-in providers with `overrides` applied (unknown names add PTY providers).
+pub fn providers_with(
+    overrides: &std::collections::BTreeMap<String, ProviderOverride>,
+) -> Vec<Provider> {
+    let mut list = default_providers();
+    for (name, o) in overrides {
+        let p = match list.iter_mut().find(|p| &p.name == name) {
+            Some(p) => p,
+            None => {
+                list.push(provider(name, BackendKind::Pty, Some(name), &[]));
+                let last = list.len() - 1;
+                &mut list[last]
+            }
+        };
+        if let Some(enabled) = o.enabled {
+            p.enabled = enabled;
+        }
+        if let Some(command) = &o.command {
+            p.command = Some(command.clone());
+        }
+        if let Some(args) = &o.args {
+            p.args.clone_from(args);
+        }
+    }
+    list
+}
+
+/// What the probe found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ProbeStatus {
+    /// Turned off in the settings.
+    Disabled,
+    /// The program is not on `PATH`.
+    Missing {
+        /// The program looked for.
+        command: String,
+    },
+    /// The program is there but did not work.
+    Broken {
+        /// Its version, if it gave one.
+        version: Option<String>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Ready to use.
+    Ready {
+        /// Its version.
+        version: Option<String>,
+        /// Whether the protocol handshake was checked (only some protocols have one that
+        /// needs no model).
+        handshake: bool,
+    },
+}
+
+/// Limits for the probe.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeLimits {
+    /// For `--version`.
+    pub version: Duration,
+    /// For the protocol handshake.
+    pub handshake: Duration,
+}
+
+impl Default for ProbeLimits {
+    fn default() -> Self {
+        Self {
+            version: Duration::from_secs(5),
+            handshake: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Finds `command` on `PATH` (or as a path).
+pub fn find_program(command: &str) -> Option<PathBuf> {
+    if command.contains('/') {
+        let p = PathBuf::from(command);
+        return is_executable(&p).then_some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(command))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+async fn version(program: &Path, limit: Duration) -> Result<Option<String>, String> {
+    let run = Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(limit, run).await {
+        Err(_) => Err(format!(
+            "`--version` did not answer within {} s",
+            limit.as_secs()
+        )),
+        Ok(Err(e)) => Err(format!("cannot run it: {e}")),
+        Ok(Ok(out)) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(str::to_owned);
+            if out.status.success() {
+                Ok(line)
+            } else {
+                Err(format!("`--version` exited with {}", out.status))
+            }
+        }
+    }
+}
+
+/// Sends ACP `initialize` and waits for its answer.
+pub async fn acp_handshake(
+    program: &Path,
+    args: &[String],
+    limit: Duration,
+) -> Result<u64, String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start it: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let request = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": { "protocolVersion": 1, "clientCapabilities": { "fs": { "readTextFile": true, "writeTextFile": true }, "terminal": true } }
+    });
+    let exchange = async {
+        stdin
+            .write_all(format!("{request}\n").as_bytes())
+            .await
+            .map_err(|e| format!("it closed its input: {e}"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .map_err(|e| format!("reading its output failed: {e}"))?
+                .ok_or("it exited without answering initialize")?;
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+                return Err(format!(
+                    "it printed something that is not JSON-RPC: {:?}",
+                    line.chars().take(80).collect::<String>()
+                ));
+            };
+            if message.get("id") != Some(&serde_json::json!(1)) {
+                continue; // a notification or a request of its own
+            }
+            if let Some(error) = message.get("error") {
+                return Err(format!("initialize failed: {error}"));
+            }
+            return message
+                .pointer("/result/protocolVersion")
+                .and_then(serde_json::Value::as_u64)
+                .ok_or_else(|| "initialize answered without a protocolVersion".to_owned());
+        }
+    };
+    let result = tokio::time::timeout(limit, exchange)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer to initialize within {} s",
+                limit.as_secs()
+            ))
+        });
+    let _ = child.kill().await;
+    result
+}
+
+/// Probes one provider.
+pub async fn probe(provider: &Provider, limits: ProbeLimits) -> ProbeStatus {
+    if !provider.enabled {
+        return ProbeStatus::Disabled;
+    }
+    let Some(command) = &provider.command else {
+        return ProbeStatus::Ready {
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            handshake: true,
+        };
+    };
+    let Some(program) = find_program(command) else {
+        return ProbeStatus::Missing {
+            command: command.clone(),
+        };
+    };
+    let version = match version(&program, limits.version).await {
+        Ok(v) => v,
+        Err(reason) => {
+            return ProbeStatus::Broken {
+                version: None,
+                reason,
+            };
+        }
+    };
+    match provider.kind {
+        BackendKind::Acp => match acp_handshake(&program, &provider.args, limits.handshake).await {
+            Ok(_) => ProbeStatus::Ready {
+                version,
+                handshake: true,
+            },
+            Err(reason) => ProbeStatus::Broken { version, reason },
+        },
+        // Claude Code's and a PTY program's handshakes need a model behind them; the version
+        // check is the probe.
+        BackendKind::ClaudeSdk | BackendKind::Pty | BackendKind::Native => ProbeStatus::Ready {
+            version,
+            handshake: false,
+        },
+    }
+}
+
+/// Probes every provider at once.
+pub async fn probe_all(
+    providers: &[Provider],
+    limits: ProbeLimits,
+) -> Vec<(Provider, ProbeStatus)> {
+    let futures = providers
+        .iter()
+        .map(|p| async move { (p.clone(), probe(p, limits).await) });
+    futures::future::join_all(futures).await
+}

@@ -1,0 +1,122 @@
+//! The provider probe: truthful on this machine, bounded on broken or silent agents.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_agents::{
+    BackendKind, ProbeLimits, ProbeStatus, Provider, default_providers, find_program, probe,
+    probe_all,
+};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn script(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/bash\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+fn acp(name: &str, command: String) -> Provider {
+    Provider {
+        name: name.into(),
+        kind: BackendKind::Acp,
+        command: Some(command),
+        args: vec![],
+        enabled: true,
+    }
+}
+
+const QUICK: ProbeLimits = ProbeLimits {
+    version: Duration::from_secs(2),
+    handshake: Duration::from_secs(2),
+};
+
+#[tokio::test]
+async fn every_builtin_provider_is_reported_truthfully_and_quickly() {
+    let providers = default_providers();
+    assert_eq!(providers.len(), 8, "boocode plus seven external agents");
+    let started = Instant::now();
+    let results = probe_all(&providers, QUICK).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the probe must not hang"
+    );
+    for (provider, status) in results {
+        match (&provider.command, &status) {
+            (None, ProbeStatus::Ready { .. }) => {}
+            (Some(cmd), ProbeStatus::Missing { command }) => {
+                assert_eq!(cmd, command);
+                assert!(
+                    find_program(cmd).is_none(),
+                    "{} reported missing but is on PATH",
+                    provider.name
+                );
+            }
+            (Some(cmd), _) => assert!(
+                find_program(cmd).is_some(),
+                "{} reported present but is not on PATH: {status:?}",
+                provider.name
+            ),
+            (None, other) => panic!("the native provider should be ready: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_real_acp_answer_is_ready_and_bad_agents_are_clear_errors_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let version = "if [ \"$1\" = --version ]; then echo 'fake 1.0'; exit 0; fi";
+    let good = script(
+        dir.path(),
+        "good-acp",
+        &format!(
+            "{version}\nread line\necho '{{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{{\"protocolVersion\":1,\"agentCapabilities\":{{}}}}}}'\nsleep 5"
+        ),
+    );
+    let garbage = script(
+        dir.path(),
+        "garbage-acp",
+        &format!("{version}\nread line\necho 'Welcome to FakeAgent v2!'\nsleep 5"),
+    );
+    let exits = script(dir.path(), "exits-acp", &format!("{version}\nexit 0"));
+    let silent = script(dir.path(), "silent-acp", &format!("{version}\nsleep 100"));
+    let no_version = script(dir.path(), "hangs-on-version", "sleep 100");
+
+    assert_eq!(
+        probe(&acp("good", good), QUICK).await,
+        ProbeStatus::Ready {
+            version: Some("fake 1.0".into()),
+            handshake: true
+        }
+    );
+    for (name, cmd, needle) in [
+        ("garbage", garbage, "not JSON-RPC"),
+        ("exits", exits, "exited without answering"),
+        ("silent", silent, "no answer to initialize within 2 s"),
+        ("no-version", no_version, "did not answer within 2 s"),
+    ] {
+        let started = Instant::now();
+        let status = probe(&acp(name, cmd), QUICK).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        match status {
+            ProbeStatus::Broken { reason, .. } => {
+                assert!(reason.contains(needle), "{name}: {reason}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let disabled = Provider {
+        enabled: false,
+        ..acp("off", "x".into())
+    };
+    assert_eq!(probe(&disabled, QUICK).await, ProbeStatus::Disabled);
+}
