@@ -16,10 +16,12 @@
 //! # }
 //! ```
 
+mod anthropic;
 mod openai;
 #[cfg(feature = "postgres")]
 mod postgres;
 
+pub use anthropic::{AnthropicReply, ScriptedAnthropic};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_DATABASE_URL, PgTestDb};
