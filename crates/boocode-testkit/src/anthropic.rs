@@ -217,18 +217,9 @@ pub struct ScriptedAnthropic {
 impl ScriptedAnthropic {
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state: SharedState = Arc::default();
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (addr, tx) = crate::serve::serve_loopback(app).await?;
         Ok(Self {
             addr,
             state,

@@ -20,6 +20,7 @@ mod anthropic;
 mod openai;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod serve;
 
 pub use anthropic::{AnthropicReply, ScriptedAnthropic};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};

@@ -288,19 +288,9 @@ pub struct ScriptedOpenAi {
 impl ScriptedOpenAi {
     /// Starts a server on `127.0.0.1` with an ephemeral port, on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state: SharedState = Arc::default();
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "scripted server stopped");
-            }
-        });
+        let (addr, tx) = crate::serve::serve_loopback(app).await?;
         Ok(Self {
             addr,
             state,

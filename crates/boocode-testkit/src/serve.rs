@@ -1,0 +1,23 @@
+//! What every scripted server shares: a loopback listener and a shutdown on drop.
+
+use axum::Router;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+/// Serves `app` on `127.0.0.1` with an ephemeral port until the returned sender is dropped.
+pub(crate) async fn serve_loopback(
+    app: Router,
+) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let server = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = server.await {
+            tracing::warn!(error = %e, "scripted server stopped");
+        }
+    });
+    Ok((addr, tx))
+}
