@@ -83,6 +83,8 @@ pub trait AgentSession: Send + Sync {
         request_id: &str,
         decision: PermissionDecision,
     ) -> Result<(), AgentError>;
+    /// The session's prompts, to answer them while a `prompt` call is running.
+    fn permissions(&self) -> Arc<Permissions>;
     /// The backend's own session id, once known (for resuming later).
     fn backend_session_id(&self) -> Option<String>;
     /// Ends the session and whatever process it runs.
@@ -131,7 +133,7 @@ impl AgentBackend for NativeBackend {
             config: turn,
             history: Vec::new(),
             id: uuid::Uuid::new_v4().to_string(),
-            permissions: Permissions::new(),
+            permissions: Arc::new(Permissions::new()),
         }))
     }
 }
@@ -142,7 +144,7 @@ struct NativeSession {
     config: TurnConfig,
     history: Vec<Message>,
     id: String,
-    permissions: Permissions,
+    permissions: Arc<Permissions>,
 }
 
 #[async_trait::async_trait]
@@ -173,6 +175,10 @@ impl AgentSession for NativeSession {
         decision: PermissionDecision,
     ) -> Result<(), AgentError> {
         Ok(self.permissions.answer(request_id, decision)?)
+    }
+
+    fn permissions(&self) -> Arc<Permissions> {
+        self.permissions.clone()
     }
 
     fn backend_session_id(&self) -> Option<String> {
@@ -234,6 +240,7 @@ impl AgentBackend for PtyBackend {
             session,
             idle: self.idle,
             replayed: false,
+            permissions: Arc::new(Permissions::new()),
         }))
     }
 }
@@ -243,6 +250,8 @@ struct PtyAgentSession {
     session: PtySession,
     idle: Option<Duration>,
     replayed: bool,
+    /// A terminal program asks in its own output; nothing is ever parked here.
+    permissions: Arc<Permissions>,
 }
 
 #[async_trait::async_trait]
@@ -316,6 +325,10 @@ impl AgentSession for PtyAgentSession {
         _decision: PermissionDecision,
     ) -> Result<(), AgentError> {
         Err(PermissionError::Unknown(request_id.to_owned()).into())
+    }
+
+    fn permissions(&self) -> Arc<Permissions> {
+        self.permissions.clone()
     }
 
     fn backend_session_id(&self) -> Option<String> {

@@ -18,12 +18,14 @@
 //! ```
 
 mod backend;
+mod claude;
 mod permission;
 mod providers;
 
 pub use backend::{
     AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
 };
+pub use claude::ClaudeSdkBackend;
 pub use permission::{CallPattern, PermissionError, Permissions, Verdict};
 pub use providers::{
     ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,

@@ -18,11 +18,13 @@
 
 mod anthropic;
 mod openai;
+mod peers;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod serve;
 
 pub use anthropic::{AnthropicReply, ScriptedAnthropic};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
+pub use peers::peer_bin;
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_DATABASE_URL, PgTestDb};

@@ -1,0 +1,590 @@
+//! Claude Code as a backend: one warm `claude` process per session in streaming-input mode
+//! (JSON lines both ways), the control protocol (`initialize`, `interrupt`, `can_use_tool`
+//! answered through [`Permissions`]), and every SDK message mapped to [`AgentEvent`]s.
+//!
+//! A process that dies is reported, reaped, and replaced on the next prompt, resuming its
+//! session by id.
+
+use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
+use crate::permission::{Permissions, Verdict};
+use boocode_core::{
+    AgentEvent, CancellationToken, EventSink, PermissionDecision, TurnOutcome, Usage,
+};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{mpsc, oneshot};
+
+/// The longest JSON line accepted from the CLI (transcript frames can be large).
+const MAX_LINE: usize = 64 * 1024 * 1024;
+
+/// How to run `claude`.
+#[derive(Debug, Clone)]
+pub struct ClaudeSdkBackend {
+    program: PathBuf,
+    env: Vec<(String, String)>,
+    permission_mode: String,
+    extra_args: Vec<String>,
+}
+
+impl ClaudeSdkBackend {
+    /// Runs `program` (the `claude` binary) in `default` permission mode.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            env: Vec::new(),
+            permission_mode: "default".into(),
+            extra_args: vec!["--setting-sources=".into()],
+        }
+    }
+
+    /// Adds an environment variable for the child (`ANTHROPIC_BASE_URL`, `CLAUDE_CONFIG_DIR`…).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the permission mode (`default`, `acceptEdits`, `plan`, `bypassPermissions`).
+    pub fn permission_mode(mut self, mode: impl Into<String>) -> Self {
+        self.permission_mode = mode.into();
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl AgentBackend for ClaudeSdkBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::ClaudeSdk
+    }
+
+    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
+        let mut session = ClaudeSession {
+            backend: self.clone(),
+            config,
+            process: None,
+            session_id: Arc::new(Mutex::new(None)),
+            permissions: Arc::new(Permissions::new()),
+        };
+        session.ensure_process().await?;
+        Ok(Box::new(session))
+    }
+}
+
+enum Incoming {
+    Message(Value),
+    CanUseTool { request_id: String, request: Value },
+    Exited,
+}
+
+struct Process {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: mpsc::UnboundedReceiver<Incoming>,
+    pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
+    next_id: u64,
+}
+
+impl Process {
+    async fn send(&mut self, value: &Value) -> Result<(), AgentError> {
+        let line = format!("{value}\n");
+        self.stdin
+            .write_all(line.as_bytes())
+            .await
+            .map_err(|e| AgentError::Agent(format!("claude stopped reading its input: {e}")))
+    }
+
+    async fn control(
+        &mut self,
+        request: Value,
+        wait: Option<Duration>,
+    ) -> Result<Option<Value>, AgentError> {
+        self.next_id += 1;
+        let id = format!("req_{}_{}", self.next_id, uuid::Uuid::new_v4().simple());
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(id.clone(), tx);
+        }
+        self.send(&json!({"type": "control_request", "request_id": id, "request": request}))
+            .await?;
+        let Some(wait) = wait else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(wait, rx).await {
+            Ok(Ok(response)) => Ok(Some(response)),
+            Ok(Err(_)) => Err(AgentError::Agent("claude exited before answering".into())),
+            Err(_) => Err(AgentError::Agent(format!(
+                "claude did not answer {} within {} s",
+                request["subtype"],
+                wait.as_secs()
+            ))),
+        }
+    }
+}
+
+struct ClaudeSession {
+    backend: ClaudeSdkBackend,
+    config: SessionConfig,
+    process: Option<Process>,
+    session_id: Arc<Mutex<Option<String>>>,
+    permissions: Arc<Permissions>,
+}
+
+fn spawn_reader(
+    stdout: tokio::process::ChildStdout,
+    pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
+) -> mpsc::UnboundedReceiver<Incoming> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) if n > MAX_LINE => {
+                    tracing::warn!(bytes = n, "skipping an oversized line from claude");
+                    continue;
+                }
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim();
+            // Lines that are not JSON objects are diagnostics (e.g. "[SandboxDebug] …").
+            if !text.starts_with('{') {
+                continue;
+            }
+            let Ok(value) = serde_json::from_str::<Value>(text) else {
+                tracing::warn!("claude printed a corrupt JSON line");
+                continue;
+            };
+            match value["type"].as_str() {
+                Some("control_response") => {
+                    let id = value
+                        .pointer("/response/request_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
+                    let waiter = pending.lock().ok().and_then(|mut p| p.remove(&id));
+                    if let Some(w) = waiter {
+                        let _ = w.send(value["response"].clone());
+                    }
+                }
+                Some("control_request")
+                    if value.pointer("/request/subtype") == Some(&json!("can_use_tool")) =>
+                {
+                    let request_id = value["request_id"].as_str().unwrap_or("").to_owned();
+                    let _ = tx.send(Incoming::CanUseTool {
+                        request_id,
+                        request: value["request"].clone(),
+                    });
+                }
+                Some("keep_alive") | Some("transcript_mirror") => {}
+                _ => {
+                    let _ = tx.send(Incoming::Message(value));
+                }
+            }
+        }
+        let _ = tx.send(Incoming::Exited);
+    });
+    rx
+}
+
+impl ClaudeSession {
+    async fn ensure_process(&mut self) -> Result<(), AgentError> {
+        if self.process.is_some() {
+            return Ok(());
+        }
+        let b = &self.backend;
+        let mut cmd = Command::new(&b.program);
+        cmd.args([
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--input-format",
+            "stream-json",
+            "--include-partial-messages",
+        ])
+        .arg("--permission-prompt-tool=stdio")
+        .arg(format!("--permission-mode={}", b.permission_mode))
+        .args(&b.extra_args);
+        if let Some(model) = &self.config.model {
+            cmd.arg(format!("--model={model}"));
+        }
+        let resume = self
+            .session_id
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .or_else(|| self.config.resume.clone());
+        if let Some(id) = resume {
+            cmd.arg(format!("--resume={id}"));
+        }
+        cmd.current_dir(&self.config.cwd)
+            .env("CLAUDE_CODE_ENTRYPOINT", "sdk-boocode")
+            .env_remove("CLAUDECODE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        for (k, v) in &b.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().map_err(|e| AgentError::Spawn {
+            program: b.program.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| AgentError::Agent("no stdin".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| AgentError::Agent("no stdout".into()))?;
+        let pending = Arc::new(Mutex::new(HashMap::new()));
+        let incoming = spawn_reader(stdout, pending.clone());
+        let mut process = Process {
+            child,
+            stdin,
+            incoming,
+            pending,
+            next_id: 0,
+        };
+        let mut init = json!({"subtype": "initialize", "hooks": null});
+        if let Some(system) = &self.config.system {
+            init["appendSystemPrompt"] = json!(system);
+        }
+        process.control(init, Some(Duration::from_secs(60))).await?;
+        self.process = Some(process);
+        Ok(())
+    }
+
+    async fn answer_permission(
+        &self,
+        process: &mut Process,
+        request_id: String,
+        request: Value,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<bool, AgentError> {
+        let tool = request["tool_name"].as_str().unwrap_or("tool").to_owned();
+        let input = request["input"].clone();
+        let summary = request["title"]
+            .as_str()
+            .or_else(|| request["description"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{tool} {input}"));
+        let call_id = request["tool_use_id"].as_str().map(str::to_owned);
+        let ask = self.permissions.ask(sink, call_id, &tool, &input, summary);
+        tokio::pin!(ask);
+        let mut verdict = tokio::select! {
+            v = &mut ask => v,
+            _ = cancel.cancelled() => {
+                // Deny what waits (the prompt still reports how it was resolved).
+                self.permissions.cancel_all();
+                ask.await
+            }
+        };
+        if cancel.is_cancelled() && verdict != Verdict::Allow {
+            verdict = Verdict::DenyAndStop;
+        }
+        let response = match verdict {
+            Verdict::Allow => json!({"behavior": "allow", "updatedInput": input}),
+            Verdict::Deny => {
+                json!({"behavior": "deny", "message": "The user denied this tool call."})
+            }
+            Verdict::DenyAndStop => {
+                json!({"behavior": "deny", "message": "The user denied this tool call and stopped the turn.", "interrupt": true})
+            }
+        };
+        process
+            .send(&json!({"type": "control_response", "response": {"subtype": "success", "request_id": request_id, "response": response}}))
+            .await?;
+        Ok(verdict == Verdict::DenyAndStop)
+    }
+}
+
+/// Maps `stream_event` partials and whole SDK messages to events.
+#[derive(Default)]
+struct Mapper {
+    /// Stream block index → tool call id.
+    tool_blocks: HashMap<u64, String>,
+}
+
+impl Mapper {
+    fn map(&mut self, message: &Value, sink: &dyn EventSink) {
+        match message["type"].as_str() {
+            Some("stream_event") => {
+                let event = &message["event"];
+                let index = event["index"].as_u64().unwrap_or(0);
+                match event["type"].as_str() {
+                    Some("content_block_start")
+                        if event.pointer("/content_block/type") == Some(&json!("tool_use")) =>
+                    {
+                        let id = event
+                            .pointer("/content_block/id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned();
+                        let name = event
+                            .pointer("/content_block/name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned();
+                        self.tool_blocks.insert(index, id.clone());
+                        sink.emit(AgentEvent::ToolCallStarted { call_id: id, name });
+                    }
+                    Some("message_start") => self.tool_blocks.clear(),
+                    Some("content_block_delta") => {
+                        let delta = &event["delta"];
+                        match delta["type"].as_str() {
+                            Some("text_delta") => sink.emit(AgentEvent::TextDelta {
+                                text: delta["text"].as_str().unwrap_or("").to_owned(),
+                            }),
+                            Some("thinking_delta") => sink.emit(AgentEvent::ReasoningDelta {
+                                text: delta["thinking"].as_str().unwrap_or("").to_owned(),
+                            }),
+                            Some("input_json_delta") => {
+                                if let Some(id) = self.tool_blocks.get(&index) {
+                                    sink.emit(AgentEvent::ToolCallArgsDelta {
+                                        call_id: id.clone(),
+                                        delta: delta["partial_json"]
+                                            .as_str()
+                                            .unwrap_or("")
+                                            .to_owned(),
+                                    });
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Some("assistant") => {
+                for block in message
+                    .pointer("/message/content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if block["type"] == "tool_use" {
+                        sink.emit(AgentEvent::ToolCallReady {
+                            call_id: block["id"].as_str().unwrap_or("").to_owned(),
+                            name: block["name"].as_str().unwrap_or("").to_owned(),
+                            arguments: block["input"].to_string(),
+                        });
+                    }
+                }
+            }
+            Some("user") => {
+                for block in message
+                    .pointer("/message/content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if block["type"] == "tool_result" {
+                        let output = match &block["content"] {
+                            Value::String(s) => s.clone(),
+                            Value::Array(parts) => parts
+                                .iter()
+                                .filter_map(|p| p["text"].as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                            other => other.to_string(),
+                        };
+                        sink.emit(AgentEvent::ToolCallFinished {
+                            call_id: block["tool_use_id"].as_str().unwrap_or("").to_owned(),
+                            name: String::new(),
+                            output_bytes: output.len() as u64,
+                            output,
+                            is_error: block["is_error"].as_bool().unwrap_or(false),
+                            duration_ms: 0,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn usage_of(result: &Value) -> Usage {
+    let u = &result["usage"];
+    let prompt = u["input_tokens"].as_u64().unwrap_or(0)
+        + u["cache_read_input_tokens"].as_u64().unwrap_or(0)
+        + u["cache_creation_input_tokens"].as_u64().unwrap_or(0);
+    let completion = u["output_tokens"].as_u64().unwrap_or(0);
+    let ctx_max = result["modelUsage"]
+        .as_object()
+        .and_then(|m| m.values().find_map(|v| v["contextWindow"].as_u64()));
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        ctx_used: prompt + completion,
+        ctx_max,
+        cost_usd: result["total_cost_usd"].as_f64(),
+    }
+}
+
+fn error_text(result: &Value) -> String {
+    if let Some(errors) = result["errors"].as_array().filter(|e| !e.is_empty()) {
+        return errors
+            .iter()
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    if let Some(text) = result["result"].as_str().filter(|t| !t.is_empty()) {
+        return text.to_owned();
+    }
+    result["subtype"]
+        .as_str()
+        .unwrap_or("claude reported an error")
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl AgentSession for ClaudeSession {
+    async fn prompt(
+        &mut self,
+        text: &str,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, AgentError> {
+        self.ensure_process().await?;
+        let Some(mut process) = self.process.take() else {
+            return Err(AgentError::Agent("no claude process".into()));
+        };
+        sink.emit(AgentEvent::TurnStarted {
+            message_id: format!("claude_{}", uuid::Uuid::new_v4().simple()),
+        });
+        process
+            .send(&json!({"type": "user", "session_id": "", "parent_tool_use_id": null, "message": {"role": "user", "content": [{"type": "text", "text": text}]}}))
+            .await?;
+        let mut mapper = Mapper::default();
+        let mut interrupted = false;
+        let outcome = loop {
+            let incoming = tokio::select! {
+                biased;
+                _ = cancel.cancelled(), if !interrupted => {
+                    interrupted = true;
+                    self.permissions.cancel_all();
+                    // Ask claude to stop; its `result` still ends the turn.
+                    process.control(json!({"subtype": "interrupt"}), None).await?;
+                    continue;
+                }
+                m = process.incoming.recv() => m.unwrap_or(Incoming::Exited),
+            };
+            match incoming {
+                Incoming::Message(message) => {
+                    if message["type"] == "system"
+                        && message["subtype"] == "init"
+                        && let Some(id) = message["session_id"].as_str()
+                    {
+                        let changed = self
+                            .session_id
+                            .lock()
+                            .ok()
+                            .map(|mut s| s.replace(id.to_owned()) != Some(id.to_owned()))
+                            .unwrap_or(false);
+                        if changed {
+                            sink.emit(AgentEvent::BackendSession {
+                                backend: "claude_sdk".into(),
+                                session_id: id.to_owned(),
+                            });
+                        }
+                    }
+                    if message["type"] == "result" {
+                        let usage = usage_of(&message);
+                        sink.emit(AgentEvent::Usage { usage });
+                        let (outcome, summary) = if interrupted {
+                            (TurnOutcome::Cancelled, None)
+                        } else if message["is_error"].as_bool().unwrap_or(false) {
+                            (TurnOutcome::Error, Some(error_text(&message)))
+                        } else {
+                            (TurnOutcome::Completed, None)
+                        };
+                        sink.emit(AgentEvent::TurnFinished {
+                            outcome,
+                            summary,
+                            usage,
+                        });
+                        break outcome;
+                    }
+                    mapper.map(&message, sink);
+                }
+                Incoming::CanUseTool {
+                    request_id,
+                    request,
+                } => {
+                    if self
+                        .answer_permission(&mut process, request_id, request, sink, cancel)
+                        .await?
+                        && !interrupted
+                    {
+                        interrupted = true;
+                    }
+                }
+                Incoming::Exited => {
+                    let status = process.child.wait().await.ok();
+                    let message = format!(
+                        "claude exited mid-turn ({})",
+                        status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "unknown status".into())
+                    );
+                    sink.emit(AgentEvent::TurnFinished {
+                        outcome: TurnOutcome::Error,
+                        summary: Some(message.clone()),
+                        usage: Usage::default(),
+                    });
+                    // The next prompt starts a fresh process that resumes the session.
+                    return Err(AgentError::Agent(message));
+                }
+            }
+        };
+        self.process = Some(process);
+        Ok(outcome)
+    }
+
+    fn resolve_permission(
+        &self,
+        request_id: &str,
+        decision: PermissionDecision,
+    ) -> Result<(), AgentError> {
+        Ok(self.permissions.answer(request_id, decision)?)
+    }
+
+    fn permissions(&self) -> Arc<Permissions> {
+        self.permissions.clone()
+    }
+
+    fn backend_session_id(&self) -> Option<String> {
+        self.session_id.lock().ok().and_then(|s| s.clone())
+    }
+
+    async fn close(&mut self) {
+        self.permissions.cancel_all();
+        if let Some(mut process) = self.process.take() {
+            // Closing stdin lets claude flush its session; then it is given a few seconds.
+            drop(process.stdin);
+            if tokio::time::timeout(Duration::from_secs(5), process.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = process.child.kill().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The Claude SDK backend driving the real `claude` CLI (pinned in tests/peers) against the
+//! scripted Anthropic server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_agents::{AgentBackend, AgentSession, ClaudeSdkBackend, SessionConfig};
+use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
+use boocode_testkit::{AnthropicReply, ScriptedAnthropic, peer_bin};
+use std::time::Duration;
+
+struct Setup {
+    server: ScriptedAnthropic,
+    dir: tempfile::TempDir,
+    session: Box<dyn AgentSession>,
+}
+
+async fn setup() -> Option<Setup> {
+    let claude = peer_bin("claude")?;
+    let server = ScriptedAnthropic::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("claude-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let backend = ClaudeSdkBackend::new(claude)
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .env("CLAUDE_CONFIG_DIR", config.display().to_string())
+        .env("HOME", dir.path().display().to_string())
+        .env("DISABLE_TELEMETRY", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    let session = backend
+        .start(SessionConfig {
+            cwd: work,
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    Some(Setup {
+        server,
+        dir,
+        session,
+    })
+}
+
+fn text(sink: &CollectSink) -> String {
+    sink.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::TextDelta { text } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_turn_streams_and_reports_usage_and_the_session_id() {
+    let Some(mut s) = setup().await else { return };
+    s.server.push(
+        AnthropicReply::new()
+            .thinking("hm")
+            .text(&["Hello ", "there."])
+            .usage(120, 7),
+    );
+    let sink = CollectSink::new();
+    let outcome = s
+        .session
+        .prompt("say hello", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert_eq!(text(&sink), "Hello there.");
+    assert!(
+        sink.events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::ReasoningDelta { text } if text == "hm"))
+    );
+    let session_id = s.session.backend_session_id().unwrap();
+    assert!(sink.events().iter().any(
+        |e| matches!(e, AgentEvent::BackendSession { session_id: id, .. } if *id == session_id)
+    ));
+    let finished = sink
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            AgentEvent::TurnFinished { usage, .. } => Some(usage),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        finished.completion_tokens > 0 && finished.cost_usd.is_some(),
+        "{finished:?}"
+    );
+    s.session.close().await;
+}
+
+async fn write_file_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Vec<AgentEvent>) {
+    let mut s = setup().await.expect("the claude peer");
+    let target = s.dir.path().join("work/created.txt");
+    let input = format!(
+        "{{\"file_path\": \"{}\", \"content\": \"written by claude\\n\"}}",
+        target.display()
+    );
+    s.server
+        .push(AnthropicReply::new().text(&["Writing the file."]).tool_use(
+            "toolu_w1",
+            "Write",
+            &["", &input],
+        ));
+    s.server.push(AnthropicReply::new().text(&["Done."]));
+    let sink = CollectSink::new();
+    let permissions = s.session.permissions();
+    let never = CancellationToken::new();
+    let prompt = s.session.prompt("create the file", &sink, &never);
+    // The user answers as soon as the prompt shows up.
+    let answer = async {
+        loop {
+            let asked = sink.events().into_iter().find_map(|e| match e {
+                AgentEvent::PermissionRequested {
+                    request_id, tool, ..
+                } if tool == "Write" => Some(request_id),
+                _ => None,
+            });
+            if let Some(id) = asked {
+                permissions.answer(&id, decision).unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(prompt, answer)
+    })
+    .await
+    .unwrap();
+    let exists = target.exists();
+    (exists, outcome.unwrap(), sink.events())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_write_is_written_and_a_denied_one_is_not() {
+    if peer_bin("claude").is_none() {
+        return;
+    }
+    let (written, outcome, events) = write_file_turn(PermissionDecision::AllowOnce).await;
+    assert!(written, "allowed: the file is written");
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::ToolCallFinished {
+            is_error: false,
+            ..
+        }
+    )));
+    let (written, outcome, events) = write_file_turn(PermissionDecision::Deny).await;
+    assert!(!written, "denied: nothing is written");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Completed,
+        "a plain deny lets the turn go on"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::ToolCallFinished { is_error: true, .. })),
+        "the model sees the refusal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_while_a_permission_prompt_waits_denies_it_and_stops() {
+    let Some(mut s) = setup().await else { return };
+    let target = s.dir.path().join("work/created.txt");
+    let input = format!(
+        "{{\"file_path\": \"{}\", \"content\": \"written by claude\\n\"}}",
+        target.display()
+    );
+    s.server
+        .push(AnthropicReply::new().text(&["Writing the file."]).tool_use(
+            "toolu_w1",
+            "Write",
+            &["", &input],
+        ));
+    s.server.push(AnthropicReply::new().text(&["Done."]));
+    s.server.push(AnthropicReply::new().text(&["Understood."]));
+    let sink = CollectSink::new();
+    let cancel = CancellationToken::new();
+    let prompt = s.session.prompt("create the file", &sink, &cancel);
+    // Cancel once asked: the waiting prompt is denied and the turn stops, nothing written.
+    let watcher = async {
+        loop {
+            if sink.events().iter().any(
+                |e| matches!(e, AgentEvent::PermissionRequested { tool, .. } if tool == "Write"),
+            ) {
+                cancel.cancel();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(prompt, watcher)
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.unwrap(), TurnOutcome::Cancelled);
+    assert!(!target.exists(), "a denied write writes nothing");
+    let events = sink.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::ToolCallStarted { name, .. } if name == "Write"))
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::PermissionResolved {
+            decision: PermissionDecision::Deny,
+            ..
+        }
+    )));
+}
