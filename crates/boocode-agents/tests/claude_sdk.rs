@@ -224,3 +224,51 @@ async fn cancelling_while_a_permission_prompt_waits_denies_it_and_stops() {
         }
     )));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_mid_stream_ends_the_turn_as_cancelled_and_the_session_goes_on() {
+    let Some(mut s) = setup().await else { return };
+    let pieces: Vec<String> = (0..30).map(|i| format!("w{i} ")).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    s.server.push(
+        AnthropicReply::new()
+            .text(&refs)
+            .delay(Duration::from_millis(100)),
+    );
+    for _ in 0..3 {
+        s.server
+            .push(AnthropicReply::new().text(&["After the stop."]));
+    }
+    let sink = CollectSink::new();
+    let cancel = CancellationToken::new();
+    let prompt = s.session.prompt("talk for a while", &sink, &cancel);
+    let stopper = async {
+        while !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::TextDelta { .. }))
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        cancel.cancel();
+    };
+    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(prompt, stopper)
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.unwrap(), TurnOutcome::Cancelled);
+    assert!(
+        text(&sink).len() < pieces.concat().len(),
+        "the stream was cut short"
+    );
+    // The same warm process takes the next prompt.
+    let next = CollectSink::new();
+    let outcome = s
+        .session
+        .prompt("and now?", &next, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert_eq!(text(&next), "After the stop.");
+}
