@@ -10,6 +10,7 @@ use crate::permission::{Permissions, Verdict};
 use boocode_core::{
     AgentEvent, CancellationToken, EventSink, PermissionDecision, TurnOutcome, Usage,
 };
+use boocode_store::{SessionKey, TranscriptStore, project_key_for};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,12 +25,23 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
 /// How to run `claude`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClaudeSdkBackend {
     program: PathBuf,
     env: Vec<(String, String)>,
     permission_mode: String,
     extra_args: Vec<String>,
+    transcripts: Option<Arc<dyn TranscriptStore>>,
+}
+
+impl std::fmt::Debug for ClaudeSdkBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaudeSdkBackend")
+            .field("program", &self.program)
+            .field("permission_mode", &self.permission_mode)
+            .field("mirrors_transcripts", &self.transcripts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClaudeSdkBackend {
@@ -40,7 +52,28 @@ impl ClaudeSdkBackend {
             env: Vec::new(),
             permission_mode: "default".into(),
             extra_args: vec!["--setting-sources=".into()],
+            transcripts: None,
         }
+    }
+
+    /// Mirrors every transcript line into `store` (`--session-mirror`), and resumes sessions
+    /// from it: a session asked to resume an id is materialized from the store into a fresh
+    /// config directory, so it can continue on another host or after a restart.
+    pub fn with_transcripts(mut self, store: Arc<dyn TranscriptStore>) -> Self {
+        self.transcripts = Some(store);
+        self
+    }
+
+    /// The config directory the child uses (where its `projects/` transcripts live).
+    fn config_dir(&self) -> PathBuf {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "CLAUDE_CONFIG_DIR")
+            .map(|(_, v)| PathBuf::from(v))
+            .or_else(|| std::env::var_os("CLAUDE_CONFIG_DIR").map(PathBuf::from))
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".claude")))
+            .unwrap_or_else(|| PathBuf::from(".claude"))
     }
 
     /// Adds an environment variable for the child (`ANTHROPIC_BASE_URL`, `CLAUDE_CONFIG_DIR`…).
@@ -69,6 +102,7 @@ impl AgentBackend for ClaudeSdkBackend {
             process: None,
             session_id: Arc::new(Mutex::new(None)),
             permissions: Arc::new(Permissions::new()),
+            resume_dir: None,
         };
         session.ensure_process().await?;
         Ok(Box::new(session))
@@ -87,6 +121,8 @@ struct Process {
     incoming: mpsc::UnboundedReceiver<Incoming>,
     pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
     next_id: u64,
+    /// Appends mirrored transcript lines in order; finished when the reader ends.
+    mirror: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Process {
@@ -132,11 +168,88 @@ struct ClaudeSession {
     process: Option<Process>,
     session_id: Arc<Mutex<Option<String>>>,
     permissions: Arc<Permissions>,
+    /// A config directory materialized from the transcript store, removed on close.
+    resume_dir: Option<PathBuf>,
+}
+
+/// The store key of a transcript file the CLI wrote under `<config>/projects`:
+/// `<pk>/<sid>.jsonl` is the main transcript, `<pk>/<sid>/<a>/…/<name>.jsonl` a subpath.
+pub(crate) fn key_for_transcript(config_dir: &std::path::Path, file: &str) -> Option<SessionKey> {
+    let relative = std::path::Path::new(file)
+        .strip_prefix(config_dir.join("projects"))
+        .ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match parts.as_slice() {
+        [pk, name] => Some(SessionKey::main(
+            pk.clone(),
+            name.strip_suffix(".jsonl")?.to_owned(),
+        )),
+        [pk, sid, rest @ ..] if rest.len() >= 2 => {
+            let mut sub: Vec<String> = rest.to_vec();
+            let last = sub.pop()?;
+            sub.push(last.strip_suffix(".jsonl")?.to_owned());
+            Some(SessionKey::sub(pk.clone(), sid.clone(), sub.join("/")))
+        }
+        _ => None,
+    }
+}
+
+/// Writes a stored session into `<dir>/projects/<pk>/<sid>.jsonl` (and its subpaths) so a fresh
+/// process can `--resume` it. Returns false when the store has nothing for it.
+async fn materialize(
+    store: &dyn TranscriptStore,
+    dir: &std::path::Path,
+    project_key: &str,
+    session_id: &str,
+) -> Result<bool, AgentError> {
+    let io =
+        |e: std::io::Error| AgentError::Agent(format!("cannot write the resumed transcript: {e}"));
+    let store_err = |e: boocode_store::StoreError| {
+        AgentError::Agent(format!("cannot load the transcript: {e}"))
+    };
+    let Some(entries) = store
+        .load(&SessionKey::main(project_key, session_id))
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(false);
+    };
+    let base = dir.join("projects").join(project_key);
+    std::fs::create_dir_all(&base).map_err(io)?;
+    let write = |path: &std::path::Path, entries: &[Value]| -> Result<(), AgentError> {
+        let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+        std::fs::write(path, text).map_err(io)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+    };
+    write(&base.join(format!("{session_id}.jsonl")), &entries)?;
+    for sub in store
+        .list_subkeys(project_key, session_id)
+        .await
+        .map_err(store_err)?
+    {
+        let key = SessionKey::sub(project_key, session_id, sub.clone());
+        if key.validate().is_err() {
+            continue;
+        }
+        if let Some(entries) = store.load(&key).await.map_err(store_err)? {
+            let path = base.join(session_id).join(format!("{sub}.jsonl"));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            write(&path, &entries)?;
+        }
+    }
+    Ok(true)
 }
 
 fn spawn_reader(
     stdout: tokio::process::ChildStdout,
     pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
+    mirror: Option<mpsc::UnboundedSender<Value>>,
 ) -> mpsc::UnboundedReceiver<Incoming> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -183,7 +296,12 @@ fn spawn_reader(
                         request: value["request"].clone(),
                     });
                 }
-                Some("keep_alive") | Some("transcript_mirror") => {}
+                Some("transcript_mirror") => {
+                    if let Some(m) = &mirror {
+                        let _ = m.send(value);
+                    }
+                }
+                Some("keep_alive") => {}
                 _ => {
                     let _ = tx.send(Incoming::Message(value));
                 }
@@ -199,7 +317,7 @@ impl ClaudeSession {
         if self.process.is_some() {
             return Ok(());
         }
-        let b = &self.backend;
+        let b = self.backend.clone();
         let mut cmd = Command::new(&b.program);
         cmd.args([
             "--output-format",
@@ -221,8 +339,24 @@ impl ClaudeSession {
             .ok()
             .and_then(|s| s.clone())
             .or_else(|| self.config.resume.clone());
+        let mut config_dir = b.config_dir();
+        if let (Some(id), Some(store), None) = (&resume, &b.transcripts, &self.resume_dir) {
+            // Resume from the store alone, in a fresh config directory.
+            let dir = std::env::temp_dir()
+                .join(format!("claude-resume-{}", uuid::Uuid::new_v4().simple()));
+            let project_key = project_key_for(&self.config.cwd);
+            if materialize(store.as_ref(), &dir, &project_key, id).await? {
+                self.resume_dir = Some(dir);
+            }
+        }
+        if let Some(dir) = &self.resume_dir {
+            config_dir = dir.clone();
+        }
         if let Some(id) = resume {
             cmd.arg(format!("--resume={id}"));
+        }
+        if b.transcripts.is_some() {
+            cmd.arg("--session-mirror");
         }
         cmd.current_dir(&self.config.cwd)
             .env("CLAUDE_CODE_ENTRYPOINT", "sdk-boocode")
@@ -233,6 +367,9 @@ impl ClaudeSession {
             .kill_on_drop(true);
         for (k, v) in &b.env {
             cmd.env(k, v);
+        }
+        if self.resume_dir.is_some() {
+            cmd.env("CLAUDE_CONFIG_DIR", &config_dir);
         }
         let mut child = cmd.spawn().map_err(|e| AgentError::Spawn {
             program: b.program.display().to_string(),
@@ -247,13 +384,38 @@ impl ClaudeSession {
             .take()
             .ok_or_else(|| AgentError::Agent("no stdout".into()))?;
         let pending = Arc::new(Mutex::new(HashMap::new()));
-        let incoming = spawn_reader(stdout, pending.clone());
+        let (mirror_tx, mirror) = match &b.transcripts {
+            Some(store) => {
+                let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+                let store = store.clone();
+                let task = tokio::spawn(async move {
+                    // One task, so each key's entries are appended in the order written.
+                    while let Some(frame) = rx.recv().await {
+                        let Some(key) = frame["filePath"]
+                            .as_str()
+                            .and_then(|f| key_for_transcript(&config_dir, f))
+                        else {
+                            tracing::warn!(file = ?frame["filePath"], "a mirrored transcript is outside the config directory; dropped");
+                            continue;
+                        };
+                        let entries = frame["entries"].as_array().cloned().unwrap_or_default();
+                        if let Err(e) = store.append(&key, &entries).await {
+                            tracing::error!(error = %e, "could not mirror transcript entries");
+                        }
+                    }
+                });
+                (Some(tx), Some(task))
+            }
+            None => (None, None),
+        };
+        let incoming = spawn_reader(stdout, pending.clone(), mirror_tx);
         let mut process = Process {
             child,
             stdin,
             incoming,
             pending,
             next_id: 0,
+            mirror,
         };
         let mut init = json!({"subtype": "initialize", "hooks": null});
         if let Some(system) = &self.config.system {
@@ -585,6 +747,13 @@ impl AgentSession for ClaudeSession {
             {
                 let _ = process.child.kill().await;
             }
+            // The last mirror frames arrive after the final result: let them land.
+            if let Some(mirror) = process.mirror.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(10), mirror).await;
+            }
+        }
+        if let Some(dir) = self.resume_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -272,3 +272,102 @@ async fn an_interrupt_mid_stream_ends_the_turn_as_cancelled_and_the_session_goes
     assert_eq!(outcome, TurnOutcome::Completed);
     assert_eq!(text(&next), "After the stop.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_resumes_from_a_postgres_transcript_store_on_a_fresh_process_and_config_dir() {
+    let Some(claude) = peer_bin("claude") else {
+        return;
+    };
+    let Some(db) = boocode_testkit::PgTestDb::create().await else {
+        return;
+    };
+    let store: std::sync::Arc<dyn boocode_store::TranscriptStore> =
+        std::sync::Arc::new(boocode_store::Store::connect(db.url()).await.unwrap());
+    let server = ScriptedAnthropic::start().await.unwrap();
+    server.push(AnthropicReply::new().text(&["Noted: PINEAPPLE."]));
+    server.push(AnthropicReply::new().text(&["You told me PINEAPPLE."]));
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let backend = |config: &std::path::Path| {
+        std::fs::create_dir_all(config).unwrap();
+        ClaudeSdkBackend::new(claude.clone())
+            .env("ANTHROPIC_BASE_URL", server.url())
+            .env("ANTHROPIC_API_KEY", "sk-test")
+            .env("CLAUDE_CONFIG_DIR", config.display().to_string())
+            .env("HOME", dir.path().display().to_string())
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .with_transcripts(store.clone())
+    };
+
+    // Host A.
+    let config_a = dir.path().join("config-a");
+    let mut first = backend(&config_a)
+        .start(SessionConfig {
+            cwd: work.clone(),
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    assert_eq!(
+        first
+            .prompt(
+                "Remember the word PINEAPPLE.",
+                &sink,
+                &CancellationToken::new()
+            )
+            .await
+            .unwrap(),
+        TurnOutcome::Completed
+    );
+    let session_id = first.backend_session_id().unwrap();
+    first.close().await;
+    let key =
+        boocode_store::SessionKey::main(boocode_store::project_key_for(&work), session_id.clone());
+    let mirrored = store
+        .load(&key)
+        .await
+        .unwrap()
+        .expect("the transcript was mirrored into the store");
+    assert!(
+        mirrored
+            .iter()
+            .any(|e| e.to_string().contains("Remember the word PINEAPPLE."))
+    );
+    // Nothing of host A's disk survives.
+    std::fs::remove_dir_all(&config_a).unwrap();
+
+    // Host B: a fresh process and an empty config dir, resuming from the store alone.
+    let mut second = backend(&dir.path().join("config-b"))
+        .start(SessionConfig {
+            cwd: work.clone(),
+            model: Some("claude-sonnet-4-5".into()),
+            resume: Some(session_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    assert_eq!(
+        second
+            .prompt("Which word was it?", &sink, &CancellationToken::new())
+            .await
+            .unwrap(),
+        TurnOutcome::Completed
+    );
+    assert_eq!(text(&sink), "You told me PINEAPPLE.");
+    assert_eq!(
+        second.backend_session_id().as_deref(),
+        Some(session_id.as_str()),
+        "the same session continues"
+    );
+    let resumed = &server.message_requests()[1];
+    let sent = resumed.body["messages"].to_string();
+    assert!(
+        sent.contains("Remember the word PINEAPPLE.") && sent.contains("Noted: PINEAPPLE."),
+        "the model received the earlier turn: {sent}"
+    );
+    second.close().await;
+}
