@@ -87,6 +87,19 @@ pub trait AgentSession: Send + Sync {
     fn permissions(&self) -> Arc<Permissions>;
     /// The backend's own session id, once known (for resuming later).
     fn backend_session_id(&self) -> Option<String>;
+    /// Switches the agent's permission mode (`default`, `acceptEdits`, `plan`, …), where the
+    /// backend has modes.
+    async fn set_mode(&mut self, mode: &str) -> Result<(), AgentError> {
+        Err(AgentError::Agent(format!(
+            "this backend has no modes (asked for {mode:?})"
+        )))
+    }
+    /// Switches the model for later turns, where the backend allows it.
+    async fn set_model(&mut self, model: &str) -> Result<(), AgentError> {
+        Err(AgentError::Agent(format!(
+            "this backend cannot switch models (asked for {model:?})"
+        )))
+    }
     /// Ends the session and whatever process it runs.
     async fn close(&mut self);
 }

@@ -426,6 +426,26 @@ impl ClaudeSession {
         Ok(())
     }
 
+    /// Sends a control request between turns and checks it succeeded.
+    async fn control_ok(&mut self, request: Value) -> Result<(), AgentError> {
+        self.ensure_process().await?;
+        let process = self
+            .process
+            .as_mut()
+            .ok_or_else(|| AgentError::Agent("no claude process".into()))?;
+        let response = process
+            .control(request.clone(), Some(Duration::from_secs(30)))
+            .await?;
+        match response {
+            Some(r) if r["subtype"] == "error" => Err(AgentError::Agent(format!(
+                "claude refused {}: {}",
+                request["subtype"],
+                r["error"].as_str().unwrap_or("unknown error")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     async fn answer_permission(
         &self,
         process: &mut Process,
@@ -734,6 +754,20 @@ impl AgentSession for ClaudeSession {
 
     fn backend_session_id(&self) -> Option<String> {
         self.session_id.lock().ok().and_then(|s| s.clone())
+    }
+
+    async fn set_mode(&mut self, mode: &str) -> Result<(), AgentError> {
+        self.control_ok(json!({"subtype": "set_permission_mode", "mode": mode}))
+            .await?;
+        self.backend.permission_mode = mode.to_owned();
+        Ok(())
+    }
+
+    async fn set_model(&mut self, model: &str) -> Result<(), AgentError> {
+        self.control_ok(json!({"subtype": "set_model", "model": model}))
+            .await?;
+        self.config.model = Some(model.to_owned());
+        Ok(())
     }
 
     async fn close(&mut self) {

@@ -371,3 +371,91 @@ async fn a_session_resumes_from_a_postgres_transcript_store_on_a_fresh_process_a
     );
     second.close().await;
 }
+
+/// The pid of the process whose working directory is `dir` (the session's claude).
+fn process_in(dir: &std::path::Path) -> Option<i32> {
+    let want = dir.canonicalize().ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+        (std::fs::read_link(e.path().join("cwd")).ok()? == want).then_some(pid)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modes_and_models_switch_and_a_crashed_process_is_replaced() {
+    let Some(mut s) = setup().await else { return };
+    // acceptEdits: a Write goes through without asking.
+    s.session.set_mode("acceptEdits").await.unwrap();
+    s.session.set_model("claude-opus-4-1").await.unwrap();
+    let target = s.dir.path().join("work/auto.txt");
+    let input = format!(
+        "{{\"file_path\": \"{}\", \"content\": \"auto\\n\"}}",
+        target.display()
+    );
+    s.server
+        .push(AnthropicReply::new().tool_use("toolu_a1", "Write", &["", &input]));
+    s.server.push(AnthropicReply::new().text(&["Written."]));
+    let sink = CollectSink::new();
+    assert_eq!(
+        s.session
+            .prompt("write it", &sink, &CancellationToken::new())
+            .await
+            .unwrap(),
+        TurnOutcome::Completed
+    );
+    assert!(target.exists(), "acceptEdits writes without a prompt");
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::PermissionRequested { .. }))
+    );
+    // The CLI resolves the alias to its current opus id; what matters is the switch.
+    let model = s.server.message_requests().last().unwrap().body["model"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(model.starts_with("claude-opus"), "{model}");
+    let session_id = s.session.backend_session_id().unwrap();
+
+    // The process dies between turns: the next prompt reports it, the one after starts a
+    // fresh process that resumes the same session.
+    let pid = process_in(&s.dir.path().join("work")).expect("the claude process");
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.server.push(AnthropicReply::new().text(&["Back again."]));
+    s.server.push(AnthropicReply::new().text(&["Back again."]));
+    let sink = CollectSink::new();
+    let first_try = s
+        .session
+        .prompt("still there?", &sink, &CancellationToken::new())
+        .await;
+    let outcome = match first_try {
+        Err(e) => {
+            assert!(
+                e.to_string().contains("claude exited")
+                    || e.to_string().contains("stopped reading"),
+                "{e}"
+            );
+            s.session
+                .prompt("still there?", &sink, &CancellationToken::new())
+                .await
+                .unwrap()
+        }
+        Ok(outcome) => outcome,
+    };
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(text(&sink).contains("Back again."));
+    assert_eq!(
+        s.session.backend_session_id().as_deref(),
+        Some(session_id.as_str())
+    );
+    assert!(
+        process_in(&s.dir.path().join("work")).is_some_and(|p| p != pid),
+        "a new process, not a zombie"
+    );
+    s.session.close().await;
+}
