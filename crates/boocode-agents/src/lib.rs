@@ -1,6 +1,7 @@
 //! BooCode's agent backends: one [`AgentBackend`] trait for every way of running an agent —
-//! BooCode's own loop ([`NativeBackend`]), any CLI in a terminal ([`PtyBackend`]), and (next)
-//! Claude Code over stream-json and ACP agents — all reporting through the one
+//! BooCode's own loop ([`NativeBackend`]), any CLI in a terminal ([`PtyBackend`]), Claude Code
+//! over stream-json ([`ClaudeSdkBackend`]) and any Agent Client Protocol agent ([`AcpBackend`]) —
+//! all reporting through the one
 //! [`boocode_core::AgentEvent`] stream. Permission prompts are parked one per request
 //! ([`Permissions`]).
 //!
@@ -17,11 +18,13 @@
 //! # }
 //! ```
 
+mod acp;
 mod backend;
 mod claude;
 mod permission;
 mod providers;
 
+pub use acp::AcpBackend;
 pub use backend::{
     AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
 };
