@@ -15,17 +15,18 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    CancelNotification, ClientCapabilities, ContentBlock, Implementation, InitializeRequest,
-    LoadSessionRequest, NewSessionRequest, PermissionOptionKind, PromptRequest,
-    RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse,
-    SelectedPermissionOutcome, SessionId, SessionNotification, SetSessionModeRequest, StopReason,
-    TextContent,
+    CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
+    InitializeRequest, LoadSessionRequest, NewSessionRequest, PermissionOptionKind, PromptRequest,
+    ReadTextFileRequest, ReadTextFileResponse, RequestPermissionOutcome, RequestPermissionRequest,
+    RequestPermissionResponse, SelectedPermissionOutcome, SessionId, SessionNotification,
+    SetSessionModeRequest, StopReason, TextContent, WriteTextFileRequest, WriteTextFileResponse,
 };
-use agent_client_protocol::{Agent, ByteStreams, Client, Responder, V1};
+use agent_client_protocol::{Agent, ByteStreams, Client, ErrorCode, Responder, V1};
 use boocode_core::{
     AgentEvent, CancellationToken, EventSink, NoticeLevel, PermissionDecision, PlanEntry,
     TurnOutcome, Usage,
 };
+use boocode_tools::{Access, PathGuard, ToolEnv};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
@@ -37,6 +38,8 @@ use crate::permission::{Permissions, Verdict};
 
 /// How long the agent gets to answer `initialize` and open its session.
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(60);
+/// The largest file `fs/read_text_file` returns.
+const MAX_FS_READ: usize = 8 * 1024 * 1024;
 /// How much of the agent's stderr is kept to explain a failure.
 const STDERR_TAIL: usize = 4096;
 
@@ -47,6 +50,7 @@ pub struct AcpBackend {
     args: Vec<String>,
     env: Vec<(String, String)>,
     handshake: Duration,
+    serve_fs: bool,
 }
 
 impl AcpBackend {
@@ -57,7 +61,16 @@ impl AcpBackend {
             args,
             env: Vec::new(),
             handshake: DEFAULT_HANDSHAKE,
+            serve_fs: true,
         }
+    }
+
+    /// Whether BooCode serves the agent's `fs/read_text_file` and `fs/write_text_file` (through
+    /// the path and secret guards, inside the project directory). On by default; off, the agent
+    /// uses its own file access.
+    pub fn serve_fs(mut self, on: bool) -> Self {
+        self.serve_fs = on;
+        self
     }
 
     /// Sets an environment variable for the agent process.
@@ -103,6 +116,13 @@ impl AgentBackend for AcpBackend {
             program: program.clone(),
             message: format!("bad project directory: {e}"),
         })?;
+        let guard = PathGuard::new(&cwd).map_err(|e| AgentError::Spawn {
+            program: program.clone(),
+            message: e.to_string(),
+        })?;
+        let files = Arc::new(ToolEnv::new(guard));
+        let (read_files, write_files) = (files.clone(), files);
+        let serve_fs = self.serve_fs;
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .current_dir(&cwd)
@@ -158,8 +178,36 @@ impl AgentBackend for AcpBackend {
                     },
                     agent_client_protocol::on_receive_request!(),
                 )
+                .on_receive_request(
+                    async move |r: ReadTextFileRequest, responder, _cx| {
+                        let env = read_files.clone();
+                        match tokio::task::spawn_blocking(move || read_text(&env, &r)).await {
+                            Ok(Ok(content)) => {
+                                responder.respond(ReadTextFileResponse::new(content))
+                            }
+                            Ok(Err(e)) => responder.respond_with_error(e),
+                            Err(e) => responder.respond_with_error(
+                                agent_client_protocol::Error::into_internal_error(e),
+                            ),
+                        }
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: WriteTextFileRequest, responder, _cx| {
+                        let env = write_files.clone();
+                        match tokio::task::spawn_blocking(move || write_text(&env, &r)).await {
+                            Ok(Ok(())) => responder.respond(WriteTextFileResponse::new()),
+                            Ok(Err(e)) => responder.respond_with_error(e),
+                            Err(e) => responder.respond_with_error(
+                                agent_client_protocol::Error::into_internal_error(e),
+                            ),
+                        }
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
                 .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
-                    let opened = handshake(&cx, cwd, resume).await;
+                    let opened = handshake(&cx, cwd, resume, serve_fs).await;
                     let failed = opened.is_err();
                     let _ = opened_tx.send(opened.map(|(session_id, modes)| Opened {
                         cx: cx.clone(),
@@ -236,11 +284,16 @@ async fn handshake(
     cx: &ConnectionTo<Agent>,
     cwd: PathBuf,
     resume: Option<String>,
+    serve_fs: bool,
 ) -> Result<(SessionId, Vec<String>), String> {
     let init = cx
         .send_request(
             InitializeRequest::new(ProtocolVersion::V1)
-                .client_capabilities(ClientCapabilities::new())
+                .client_capabilities(
+                    ClientCapabilities::new().fs(FileSystemCapabilities::new()
+                        .read_text_file(serve_fs)
+                        .write_text_file(serve_fs)),
+                )
                 .client_info(Implementation::new("boocode", env!("CARGO_PKG_VERSION"))),
         )
         .block_task()
@@ -273,6 +326,63 @@ async fn handshake(
         .map_err(|e| format!("session/new failed: {}", first_line(&e)))?;
     let modes = mode_ids(serde_json::to_value(&created.modes).ok());
     Ok((created.session_id, modes))
+}
+
+/// Serves `fs/read_text_file`: guarded, secrets refused, `line` (1-based) and `limit` applied.
+fn read_text(
+    env: &ToolEnv,
+    request: &ReadTextFileRequest,
+) -> Result<String, agent_client_protocol::Error> {
+    let path = request.path.to_string_lossy();
+    let file = boocode_tools::read_file(env, &path, MAX_FS_READ).map_err(|e| {
+        agent_client_protocol::Error::new(ErrorCode::RESOURCE_NOT_FOUND, e.to_string())
+    })?;
+    let Some(text) = file.text else {
+        return Err(agent_client_protocol::Error::new(
+            ErrorCode::INVALID_PARAMS,
+            format!("{} is binary, not text", file.path),
+        ));
+    };
+    if file.truncated {
+        return Err(agent_client_protocol::Error::new(
+            ErrorCode::INVALID_PARAMS,
+            format!(
+                "{} is {} bytes, over the {MAX_FS_READ}-byte limit for fs/read_text_file",
+                file.path, file.size
+            ),
+        ));
+    }
+    if request.line.is_none() && request.limit.is_none() {
+        return Ok(text);
+    }
+    let skip = request.line.map_or(0, |l| l.saturating_sub(1)) as usize;
+    let take = request.limit.map_or(usize::MAX, |l| l as usize);
+    Ok(text.split_inclusive('\n').skip(skip).take(take).collect())
+}
+
+/// Serves `fs/write_text_file`: inside the project only, never a secret, parents created.
+fn write_text(
+    env: &ToolEnv,
+    request: &WriteTextFileRequest,
+) -> Result<(), agent_client_protocol::Error> {
+    use std::io::Write;
+    let refused = |e: &dyn std::fmt::Display| {
+        agent_client_protocol::Error::new(ErrorCode::INVALID_PARAMS, e.to_string())
+    };
+    let path = request.path.to_string_lossy();
+    let guarded = env
+        .paths()
+        .resolve(&path, Access::Write)
+        .map_err(|e| refused(&e))?;
+    if let Some(pattern) = env.secrets().matching_pattern(guarded.relative()) {
+        return Err(refused(&format!(
+            "refused {path}: it matches the secret deny list ({pattern})"
+        )));
+    }
+    let mut file = env.paths().open_write(&guarded).map_err(|e| refused(&e))?;
+    file.write_all(request.content.as_bytes())
+        .map_err(agent_client_protocol::Error::into_internal_error)?;
+    Ok(())
 }
 
 /// The crate's errors print their JSON data after the message; keep the message.

@@ -263,6 +263,29 @@ impl PathGuard {
         Ok(file)
     }
 
+    /// Opens a checked path for writing (created if missing, parent directories included) and
+    /// empties it only after checking through the open descriptor that the file really opened
+    /// is inside the root, so a symlink swapped in after the check cannot truncate a file outside.
+    pub fn open_write(&self, path: &GuardedPath) -> Result<File, PathError> {
+        let name = quoted(&path.display());
+        if let Some(parent) = path.path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(&name, &e))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path.path)
+            .map_err(|e| io_error(&name, &e))?;
+        self.verify_open(&file, &name, Access::Write)?;
+        let meta = file.metadata().map_err(|e| io_error(&name, &e))?;
+        if !meta.is_file() {
+            return Err(PathError::SpecialFile { path: name });
+        }
+        file.set_len(0).map_err(|e| io_error(&name, &e))?;
+        Ok(file)
+    }
+
     #[cfg(target_os = "linux")]
     fn verify_open(&self, file: &File, name: &str, access: Access) -> Result<(), PathError> {
         use std::os::fd::AsRawFd;
@@ -359,6 +382,35 @@ fn canonicalize_allowing_missing(path: &Path, name: &str) -> Result<(PathBuf, bo
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn open_write_creates_inside_and_never_truncates_outside() {
+        use std::io::Write;
+        let (root, outside, guard) = layout();
+        let target = guard.resolve("new/dir/file.txt", Access::Write).unwrap();
+        guard
+            .open_write(&target)
+            .unwrap()
+            .write_all(b"hello")
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("new/dir/file.txt")).unwrap(),
+            "hello"
+        );
+        // A checked path whose file is swapped for a symlink to the outside after the check.
+        let swapped = guard.resolve("swapped.txt", Access::Write).unwrap();
+        symlink(
+            outside.path().join("secret.txt"),
+            root.path().join("swapped.txt"),
+        )
+        .unwrap();
+        let err = guard.open_write(&swapped).unwrap_err();
+        assert!(matches!(err, PathError::SymlinkEscape { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(),
+            "TOP SECRET"
+        );
+    }
 
     fn layout() -> (tempfile::TempDir, tempfile::TempDir, PathGuard) {
         let root = tempfile::tempdir().unwrap();
