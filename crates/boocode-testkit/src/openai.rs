@@ -265,6 +265,8 @@ struct Discovery {
 #[derive(Default)]
 struct Shared {
     script: VecDeque<Reply>,
+    /// Standing answers for requests whose body contains a marker; they do not use the script.
+    standing: Vec<(String, Reply)>,
     requests: Vec<RecordedRequest>,
     discovery: Discovery,
 }
@@ -301,6 +303,15 @@ impl ScriptedOpenAi {
     /// The base URL, `http://127.0.0.1:PORT` (clients add `/v1/...`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Answers every completion request whose JSON body contains `marker` with `reply`, outside
+    /// the script — for side requests a client makes on its own schedule (a title generator).
+    pub fn answer_matching(&self, marker: &str, reply: impl Into<Reply>) -> &Self {
+        lock(&self.state)
+            .standing
+            .push((marker.to_owned(), reply.into()));
+        self
     }
 
     /// The socket address.
@@ -372,7 +383,17 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         let mut shared = lock(&state);
         shared.requests.push(recorded);
         let reply = if parts.method == Method::POST && path.ends_with("/chat/completions") {
-            Some(shared.script.pop_front())
+            let body = shared
+                .requests
+                .last()
+                .map(|r| r.body.to_string())
+                .unwrap_or_default();
+            let standing = shared
+                .standing
+                .iter()
+                .find(|(marker, _)| body.contains(marker.as_str()))
+                .map(|(_, reply)| reply.clone());
+            Some(standing.or_else(|| shared.script.pop_front()))
         } else {
             None
         };

@@ -1,0 +1,228 @@
+//! The ACP backend driving the real `opencode acp` (pinned in tests/peers) against the scripted
+//! OpenAI-compatible server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_agents::{AcpBackend, AgentBackend, AgentSession, SessionConfig};
+use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
+use boocode_testkit::{Reply, ScriptedOpenAi, peer_bin};
+use std::time::Duration;
+
+struct Setup {
+    server: ScriptedOpenAi,
+    _dir: tempfile::TempDir,
+    work: std::path::PathBuf,
+    session: Box<dyn AgentSession>,
+}
+
+async fn setup() -> Option<Setup> {
+    let opencode = peer_bin("opencode")?;
+    let server = ScriptedOpenAi::start().await.unwrap();
+    // opencode names each new session with a side request of its own; answer those apart.
+    server.answer_matching("You are a title generator", Reply::text("Scripted title"));
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let config = serde_json::json!({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            "scripted": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "Scripted",
+                "options": {"baseURL": format!("{}/v1", server.url()), "apiKey": "sk-test"},
+                "models": {"scripted-model": {"name": "Scripted model"}}
+            }
+        },
+        "model": "scripted/scripted-model",
+        "small_model": "scripted/scripted-model",
+        "permission": {"edit": "ask", "bash": "ask"},
+        "autoupdate": false,
+        "share": "disabled"
+    });
+    std::fs::write(work.join("opencode.json"), config.to_string()).unwrap();
+    let backend = AcpBackend::new(opencode, vec!["acp".into()])
+        .env("HOME", home.display().to_string())
+        .env(
+            "XDG_CONFIG_HOME",
+            home.join(".config").display().to_string(),
+        )
+        .env(
+            "XDG_DATA_HOME",
+            home.join(".local/share").display().to_string(),
+        )
+        .env("XDG_CACHE_HOME", home.join(".cache").display().to_string())
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .handshake_timeout(Duration::from_secs(60));
+    let session = backend
+        .start(SessionConfig {
+            cwd: work.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    Some(Setup {
+        server,
+        _dir: dir,
+        work,
+        session,
+    })
+}
+
+fn text(sink: &CollectSink) -> String {
+    sink.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::TextDelta { text } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_answers_a_text_turn_from_our_model_endpoint() {
+    let Some(mut s) = setup().await else { return };
+    for _ in 0..4 {
+        s.server.push(Reply::text("Hello from opencode over ACP."));
+    }
+    let sink = CollectSink::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(90),
+        s.session
+            .prompt("say hello", &sink, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(text(&sink).contains("Hello from opencode over ACP."));
+    s.session.close().await;
+}
+
+async fn write_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Vec<AgentEvent>) {
+    let mut s = setup().await.expect("the opencode peer");
+    let target = s.work.join("hello.txt");
+    let args = serde_json::json!({
+        "filePath": target.display().to_string(),
+        "content": "from opencode\n",
+    })
+    .to_string();
+    s.server.push(
+        Reply::stream()
+            .whole_tool_call("call_1", "write", &args)
+            .finish("tool_calls"),
+    );
+    s.server.push(Reply::text("Done."));
+    let sink = CollectSink::new();
+    let permissions = s.session.permissions();
+    let never = CancellationToken::new();
+    let prompt = s.session.prompt("write it", &sink, &never);
+    let answer = async {
+        loop {
+            let asked = sink.events().into_iter().find_map(|e| match e {
+                AgentEvent::PermissionRequested { request_id, .. } => Some(request_id),
+                _ => None,
+            });
+            if let Some(id) = asked {
+                permissions.answer(&id, decision).unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(90), async {
+        tokio::join!(prompt, answer)
+    })
+    .await
+    .unwrap();
+    let exists = target.exists();
+    s.session.close().await;
+    (exists, outcome.unwrap(), sink.events())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_edit_permission_allowed_writes_and_denied_writes_nothing() {
+    if peer_bin("opencode").is_none() {
+        return;
+    }
+    let (written, outcome, events) = write_turn(PermissionDecision::AllowOnce).await;
+    assert!(written, "allowed: written");
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::PermissionRequested { tool, call_id: Some(id), .. } if tool == "write" && id == "call_1"
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::ToolCallReady { arguments, .. } if arguments.contains("hello.txt")
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::ToolCallFinished {
+            is_error: false,
+            ..
+        }
+    )));
+    let (written, _outcome, events) = write_turn(PermissionDecision::Deny).await;
+    assert!(!written, "denied: nothing written");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::PermissionResolved {
+            decision: PermissionDecision::Deny,
+            ..
+        }
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_cancel_mid_stream_ends_the_turn_as_cancelled() {
+    let Some(mut s) = setup().await else { return };
+    let mut slow = Reply::stream();
+    for i in 0..40 {
+        slow = slow
+            .text(&format!("w{i} "))
+            .delay(Duration::from_millis(100));
+    }
+    s.server.push(slow.finish("stop"));
+    s.server.push(Reply::text("After the stop."));
+    let sink = CollectSink::new();
+    let cancel = CancellationToken::new();
+    let prompt = s.session.prompt("talk for a while", &sink, &cancel);
+    let stopper = async {
+        while !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::TextDelta { .. }))
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        cancel.cancel();
+    };
+    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(prompt, stopper)
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.unwrap(), TurnOutcome::Cancelled);
+    assert!(!text(&sink).contains("w39"), "the stream stopped early");
+    let sink = CollectSink::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        s.session.prompt("go on", &sink, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(
+        text(&sink).contains("After the stop."),
+        "{:?}",
+        sink.events()
+    );
+    s.session.close().await;
+}
