@@ -256,7 +256,7 @@ mod tests {
     fn arguments_are_shortened_for_one_line() {
         assert_eq!(
             short_args(r#"{"pattern":"fn main","path":"src"}"#),
-            r#"path="src" pattern="fn main""#
+            r#"pattern="fn main" path="src""#
         );
         assert_eq!(short_args(r#"{"n":3}"#), "n=3");
         assert_eq!(short_args("not json"), "not json");

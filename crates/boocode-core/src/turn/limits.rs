@@ -84,9 +84,23 @@ impl DoomTracker {
 /// Arguments compared by meaning: key order and whitespace do not make two calls different.
 fn canonical_arguments(arguments: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(arguments) {
-        // serde_json's default map is sorted, so re-serializing canonicalizes key order.
-        Ok(value) => value.to_string(),
+        Ok(value) => sorted(value).to_string(),
         Err(_) => arguments.trim().to_owned(),
+    }
+}
+
+/// The value with every object's keys in sorted order (maps keep insertion order here).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
     }
 }
 
