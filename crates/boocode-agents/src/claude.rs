@@ -82,6 +82,12 @@ impl ClaudeSdkBackend {
         self
     }
 
+    /// Adds command-line arguments after the ones the backend needs (a provider's `args`).
+    pub fn extra_args(mut self, args: Vec<String>) -> Self {
+        self.extra_args.extend(args);
+        self
+    }
+
     /// Sets the permission mode (`default`, `acceptEdits`, `plan`, `bypassPermissions`).
     pub fn permission_mode(mut self, mode: impl Into<String>) -> Self {
         self.permission_mode = mode.into();

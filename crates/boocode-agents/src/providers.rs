@@ -31,6 +31,53 @@ fn yes() -> bool {
     true
 }
 
+impl Provider {
+    /// The backend that runs this provider's external agent: Claude SDK, ACP or PTY, with the
+    /// program looked up on `PATH`. The native provider needs a model and tools, so it is built
+    /// with [`NativeBackend::new`](crate::NativeBackend::new) instead and is an error here, as
+    /// is a disabled provider or a program that is not installed.
+    pub fn backend(&self) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
+        let refuse = |message: String| crate::AgentError::Spawn {
+            program: self.command.clone().unwrap_or_else(|| self.name.clone()),
+            message,
+        };
+        if !self.enabled {
+            return Err(refuse(format!(
+                "provider {} is disabled in the settings",
+                self.name
+            )));
+        }
+        let Some(command) = &self.command else {
+            return Err(refuse(format!(
+                "provider {} runs BooCode's own loop; build it with NativeBackend::new",
+                self.name
+            )));
+        };
+        let program = find_program(command).ok_or_else(|| {
+            refuse(format!(
+                "provider {}: `{command}` is not installed (not found on PATH)",
+                self.name
+            ))
+        })?;
+        Ok(match self.kind {
+            BackendKind::ClaudeSdk => {
+                Box::new(crate::ClaudeSdkBackend::new(program).extra_args(self.args.clone()))
+            }
+            BackendKind::Acp => Box::new(crate::AcpBackend::new(program, self.args.clone())),
+            BackendKind::Pty => Box::new(crate::PtyBackend::new(
+                program.display().to_string(),
+                self.args.clone(),
+            )),
+            BackendKind::Native => {
+                return Err(refuse(format!(
+                    "provider {} runs BooCode's own loop; build it with NativeBackend::new",
+                    self.name
+                )));
+            }
+        })
+    }
+}
+
 /// Overrides from the settings file: `[providers.NAME] enabled = false`, `command = "…"`,
 /// `args = […]`.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -120,3 +120,72 @@ async fn a_real_acp_answer_is_ready_and_bad_agents_are_clear_errors_in_bounded_t
     };
     assert_eq!(probe(&disabled, QUICK).await, ProbeStatus::Disabled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_builds_its_backend_or_says_why_not() {
+    use boocode_agents::{BackendKind, SessionConfig, default_providers};
+    use boocode_core::{AgentEvent, CancellationToken, CollectSink, TurnOutcome};
+    let find = |name: &str| {
+        default_providers()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap()
+    };
+    // The native loop needs a model: not built here.
+    let err = find("boocode").backend().err().unwrap();
+    assert!(err.to_string().contains("NativeBackend::new"), "{err}");
+    // Not installed: the message names the provider and the program.
+    let mut missing = find("goose");
+    missing.command = Some("/nonexistent/goose".into());
+    let err = missing.backend().err().unwrap();
+    assert!(err.to_string().contains("not installed"), "{err}");
+    // Disabled in the settings.
+    let mut disabled = find("opencode");
+    disabled.enabled = false;
+    assert!(
+        disabled
+            .backend()
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("disabled")
+    );
+    // A PTY provider runs its program.
+    let mut pty = find("cursor");
+    pty.kind = BackendKind::Pty;
+    pty.command = Some("bash".into());
+    pty.args = vec!["-c".into(), "read q; echo got $q".into()];
+    let backend = pty.backend().unwrap();
+    assert_eq!(backend.kind(), BackendKind::Pty);
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: dir.path().to_path_buf(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    let outcome = session
+        .prompt("ping", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    let output: String = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::TerminalOutput { data, .. } => Some(data),
+            _ => None,
+        })
+        .collect();
+    assert!(output.contains("got ping"), "{output:?}");
+    session.close().await;
+    // The ACP and Claude providers build their backends when the program exists.
+    let mut opencode = find("opencode");
+    opencode.command = Some("bash".into());
+    assert_eq!(opencode.backend().unwrap().kind(), BackendKind::Acp);
+    let mut claude = find("claude");
+    claude.command = Some("bash".into());
+    assert_eq!(claude.backend().unwrap().kind(), BackendKind::ClaudeSdk);
+}
