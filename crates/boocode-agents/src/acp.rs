@@ -227,6 +227,22 @@ impl AgentBackend for AcpBackend {
 
         let why = match tokio::time::timeout(self.handshake, opened_rx).await {
             Ok(Ok(Ok(opened))) => {
+                // `session/load` replays the conversation as updates before it answers; that
+                // history is already ours, so it must not show up as the next turn's output.
+                let mut inbound = inbound;
+                let mut replayed = 0usize;
+                while let Ok(item) = inbound.try_recv() {
+                    if let Inbound::Permission(pending) = item {
+                        let (_, responder) = *pending;
+                        let _ = responder.respond(RequestPermissionResponse::new(
+                            RequestPermissionOutcome::Cancelled,
+                        ));
+                    }
+                    replayed += 1;
+                }
+                if replayed > 0 {
+                    tracing::debug!(replayed, "dropped the updates of a loaded session's replay");
+                }
                 return Ok(Box::new(AcpSession {
                     cx: opened.cx,
                     session_id: opened.session_id,

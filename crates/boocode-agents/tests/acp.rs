@@ -19,10 +19,23 @@ struct Setup {
 }
 
 async fn setup() -> Option<Setup> {
-    let claude = peer_bin("claude")?;
-    let adapter = peer_bin("claude-agent-acp")?;
     let server = ScriptedAnthropic::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let session = start(&server, &dir, None).await?;
+    Some(Setup {
+        server,
+        dir,
+        session,
+    })
+}
+
+async fn start(
+    server: &ScriptedAnthropic,
+    dir: &tempfile::TempDir,
+    resume: Option<String>,
+) -> Option<Box<dyn AgentSession>> {
+    let claude = peer_bin("claude")?;
+    let adapter = peer_bin("claude-agent-acp")?;
     let config = dir.path().join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
     let work = dir.path().join("work");
@@ -40,15 +53,12 @@ async fn setup() -> Option<Setup> {
     let session = backend
         .start(SessionConfig {
             cwd: work,
+            resume,
             ..Default::default()
         })
         .await
         .unwrap();
-    Some(Setup {
-        server,
-        dir,
-        session,
-    })
+    Some(session)
 }
 
 fn text(sink: &CollectSink) -> String {
@@ -317,4 +327,42 @@ async fn a_missing_agent_program_is_a_spawn_error() {
         matches!(err, boocode_agents::AgentError::Spawn { .. }),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_session_is_loaded_again_and_the_model_gets_the_earlier_turns() {
+    let Some(mut s) = setup().await else { return };
+    s.server
+        .push(AnthropicReply::new().text(&["The code word is heron."]));
+    let sink = CollectSink::new();
+    s.session
+        .prompt("remember a code word", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    let id = s.session.backend_session_id().unwrap();
+    s.session.close().await;
+
+    // A new agent process loads the session by id.
+    let mut again = start(&s.server, &s.dir, Some(id.clone())).await.unwrap();
+    assert_eq!(again.backend_session_id(), Some(id));
+    s.server
+        .push(AnthropicReply::new().text(&["It was heron."]));
+    let sink = CollectSink::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        again.prompt("what was the code word?", &sink, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert_eq!(
+        text(&sink),
+        "It was heron.",
+        "the replay is not this turn's output"
+    );
+    let last = s.server.message_requests().pop().unwrap().body.to_string();
+    assert!(last.contains("remember a code word"), "{last}");
+    assert!(last.contains("The code word is heron."), "{last}");
+    again.close().await;
 }
