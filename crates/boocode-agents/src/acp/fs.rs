@@ -1,0 +1,65 @@
+//! `fs/*` requests from the agent, served through the path and secret guards.
+
+use agent_client_protocol::ErrorCode;
+use agent_client_protocol::v1::schema::{ReadTextFileRequest, WriteTextFileRequest};
+use boocode_tools::{Access, ToolEnv};
+
+/// The largest file `fs/read_text_file` returns.
+const MAX_FS_READ: usize = 8 * 1024 * 1024;
+
+/// Serves `fs/read_text_file`: guarded, secrets refused, `line` (1-based) and `limit` applied.
+pub(super) fn read_text(
+    env: &ToolEnv,
+    request: &ReadTextFileRequest,
+) -> Result<String, agent_client_protocol::Error> {
+    let path = request.path.to_string_lossy();
+    let file = boocode_tools::read_file(env, &path, MAX_FS_READ).map_err(|e| {
+        agent_client_protocol::Error::new(ErrorCode::RESOURCE_NOT_FOUND, e.to_string())
+    })?;
+    let Some(text) = file.text else {
+        return Err(agent_client_protocol::Error::new(
+            ErrorCode::INVALID_PARAMS,
+            format!("{} is binary, not text", file.path),
+        ));
+    };
+    if file.truncated {
+        return Err(agent_client_protocol::Error::new(
+            ErrorCode::INVALID_PARAMS,
+            format!(
+                "{} is {} bytes, over the {MAX_FS_READ}-byte limit for fs/read_text_file",
+                file.path, file.size
+            ),
+        ));
+    }
+    if request.line.is_none() && request.limit.is_none() {
+        return Ok(text);
+    }
+    let skip = request.line.map_or(0, |l| l.saturating_sub(1)) as usize;
+    let take = request.limit.map_or(usize::MAX, |l| l as usize);
+    Ok(text.split_inclusive('\n').skip(skip).take(take).collect())
+}
+
+/// Serves `fs/write_text_file`: inside the project only, never a secret, parents created.
+pub(super) fn write_text(
+    env: &ToolEnv,
+    request: &WriteTextFileRequest,
+) -> Result<(), agent_client_protocol::Error> {
+    use std::io::Write;
+    let refused = |e: &dyn std::fmt::Display| {
+        agent_client_protocol::Error::new(ErrorCode::INVALID_PARAMS, e.to_string())
+    };
+    let path = request.path.to_string_lossy();
+    let guarded = env
+        .paths()
+        .resolve(&path, Access::Write)
+        .map_err(|e| refused(&e))?;
+    if let Some(pattern) = env.secrets().matching_pattern(guarded.relative()) {
+        return Err(refused(&format!(
+            "refused {path}: it matches the secret deny list ({pattern})"
+        )));
+    }
+    let mut file = env.paths().open_write(&guarded).map_err(|e| refused(&e))?;
+    file.write_all(request.content.as_bytes())
+        .map_err(agent_client_protocol::Error::into_internal_error)?;
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! [`AcpBackend`]: any Agent Client Protocol agent (claude-agent-acp, `opencode acp`, `goose acp`,
+//! …) driven with BooCode as the client, over the `agent-client-protocol` crate.
+//!
+//! The agent runs as a child process in the project directory; one connection task owns the
+//! JSON-RPC link. The crate's handlers run inside that task's dispatch loop, so they only forward
+//! what arrives (session updates, permission requests) to the session, which maps them onto the
+//! [`AgentEvent`] stream while a prompt runs.
+
+mod fs;
+mod session;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    ClientCapabilities, FileSystemCapabilities, Implementation, InitializeRequest,
+    LoadSessionRequest, NewSessionRequest, ReadTextFileRequest, ReadTextFileResponse,
+    RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse, SessionId,
+    SessionNotification, WriteTextFileRequest, WriteTextFileResponse,
+};
+use agent_client_protocol::{Agent, ByteStreams, Client, Responder, V1};
+use boocode_core::Usage;
+use boocode_tools::{PathGuard, ToolEnv};
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
+use crate::permission::Permissions;
+
+/// How long the agent gets to answer `initialize` and open its session.
+const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(60);
+/// How much of the agent's stderr is kept to explain a failure.
+const STDERR_TAIL: usize = 4096;
+
+/// Runs an ACP agent command as a subprocess and talks to it as the client.
+#[derive(Debug, Clone)]
+pub struct AcpBackend {
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    handshake: Duration,
+    serve_fs: bool,
+}
+
+impl AcpBackend {
+    /// An agent started as `program args…` (e.g. `opencode acp`).
+    pub fn new(program: impl Into<PathBuf>, args: Vec<String>) -> Self {
+        Self {
+            program: program.into(),
+            args,
+            env: Vec::new(),
+            handshake: DEFAULT_HANDSHAKE,
+            serve_fs: true,
+        }
+    }
+
+    /// Whether BooCode serves the agent's `fs/read_text_file` and `fs/write_text_file` (through
+    /// the path and secret guards, inside the project directory). On by default; off, the agent
+    /// uses its own file access.
+    pub fn serve_fs(mut self, on: bool) -> Self {
+        self.serve_fs = on;
+        self
+    }
+
+    /// Sets an environment variable for the agent process.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// How long `initialize` plus `session/new` (or `session/load`) may take.
+    pub fn handshake_timeout(mut self, limit: Duration) -> Self {
+        self.handshake = limit;
+        self
+    }
+}
+
+/// What the connection task forwards to the session.
+enum Inbound {
+    Update(Box<SessionNotification>),
+    Permission(
+        Box<(
+            RequestPermissionRequest,
+            Responder<RequestPermissionResponse, V1>,
+        )>,
+    ),
+}
+
+/// The agent's answer to the handshake.
+struct Opened {
+    cx: ConnectionTo<Agent>,
+    session_id: SessionId,
+    modes: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl AgentBackend for AcpBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Acp
+    }
+
+    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
+        let program = self.program.display().to_string();
+        let cwd = std::path::absolute(&config.cwd).map_err(|e| AgentError::Spawn {
+            program: program.clone(),
+            message: format!("bad project directory: {e}"),
+        })?;
+        let guard = PathGuard::new(&cwd).map_err(|e| AgentError::Spawn {
+            program: program.clone(),
+            message: e.to_string(),
+        })?;
+        let files = Arc::new(ToolEnv::new(guard));
+        let (read_files, write_files) = (files.clone(), files);
+        let serve_fs = self.serve_fs;
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .current_dir(&cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().map_err(|e| AgentError::Spawn {
+            program: program.clone(),
+            message: e.to_string(),
+        })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(AgentError::Agent("the agent's stdio was not piped".into()));
+        };
+        let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+        let stderr_task = tokio::spawn(keep_tail(stderr, stderr_tail.clone()));
+
+        let (inbound_tx, inbound) = mpsc::unbounded_channel();
+        let (opened_tx, opened_rx) = oneshot::channel::<Result<Opened, String>>();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let updates = inbound_tx.clone();
+        let resume = config.resume.clone();
+        let transport = ByteStreams::new(stdin.compat_write(), stdout.compat());
+        let connection = tokio::spawn(async move {
+            let result = Client
+                .v1()
+                .name("boocode")
+                .on_receive_notification(
+                    async move |n: SessionNotification, _cx| {
+                        let _ = updates.send(Inbound::Update(Box::new(n)));
+                        Ok(())
+                    },
+                    agent_client_protocol::on_receive_notification!(),
+                )
+                .on_receive_request(
+                    async move |r: RequestPermissionRequest, responder, _cx| {
+                        if let Err(mpsc::error::SendError(Inbound::Permission(pending))) =
+                            inbound_tx.send(Inbound::Permission(Box::new((r, responder))))
+                        {
+                            // No session is listening any more: refuse.
+                            let (_, responder) = *pending;
+                            return responder.respond(RequestPermissionResponse::new(
+                                RequestPermissionOutcome::Cancelled,
+                            ));
+                        }
+                        Ok(())
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: ReadTextFileRequest, responder, _cx| {
+                        let env = read_files.clone();
+                        match tokio::task::spawn_blocking(move || fs::read_text(&env, &r)).await {
+                            Ok(Ok(content)) => {
+                                responder.respond(ReadTextFileResponse::new(content))
+                            }
+                            Ok(Err(e)) => responder.respond_with_error(e),
+                            Err(e) => responder.respond_with_error(
+                                agent_client_protocol::Error::into_internal_error(e),
+                            ),
+                        }
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: WriteTextFileRequest, responder, _cx| {
+                        let env = write_files.clone();
+                        match tokio::task::spawn_blocking(move || fs::write_text(&env, &r)).await {
+                            Ok(Ok(())) => responder.respond(WriteTextFileResponse::new()),
+                            Ok(Err(e)) => responder.respond_with_error(e),
+                            Err(e) => responder.respond_with_error(
+                                agent_client_protocol::Error::into_internal_error(e),
+                            ),
+                        }
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
+                    let opened = handshake(&cx, cwd, resume, serve_fs).await;
+                    let failed = opened.is_err();
+                    let _ = opened_tx.send(opened.map(|(session_id, modes)| Opened {
+                        cx: cx.clone(),
+                        session_id,
+                        modes,
+                    }));
+                    if !failed {
+                        let _ = stop_rx.await;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = &result {
+                tracing::debug!(error = %e, "ACP connection ended with an error");
+            }
+        });
+
+        let why = match tokio::time::timeout(self.handshake, opened_rx).await {
+            Ok(Ok(Ok(opened))) => {
+                // `session/load` replays the conversation as updates before it answers; that
+                // history is already ours, so it must not show up as the next turn's output.
+                let mut inbound = inbound;
+                let mut replayed = 0usize;
+                while let Ok(item) = inbound.try_recv() {
+                    if let Inbound::Permission(pending) = item {
+                        let (_, responder) = *pending;
+                        let _ = responder.respond(RequestPermissionResponse::new(
+                            RequestPermissionOutcome::Cancelled,
+                        ));
+                    }
+                    replayed += 1;
+                }
+                if replayed > 0 {
+                    tracing::debug!(replayed, "dropped the updates of a loaded session's replay");
+                }
+                return Ok(Box::new(session::AcpSession {
+                    cx: opened.cx,
+                    session_id: opened.session_id,
+                    modes: opened.modes,
+                    inbound,
+                    permissions: Arc::new(Permissions::new()),
+                    child: Some(child),
+                    stop: Some(stop_tx),
+                    connection: Some(connection),
+                    stderr_tail,
+                    last_usage: Usage::default(),
+                    calls: HashMap::new(),
+                }));
+            }
+            Ok(Ok(Err(why))) => why,
+            // The connection ended before the handshake finished.
+            Ok(Err(_)) => "closed the connection during the handshake".to_owned(),
+            Err(_) => {
+                connection.abort();
+                let _ = child.start_kill();
+                let why = format!(
+                    "no answer to initialize/session within {:.1} s",
+                    self.handshake.as_secs_f32()
+                );
+                let tail = stderr_text(&stderr_tail);
+                return Err(AgentError::Agent(if tail.is_empty() {
+                    format!("{program}: {why}")
+                } else {
+                    format!("{program}: {why}; stderr: {tail}")
+                }));
+            }
+        };
+        // An agent that died explains itself better by its exit status and stderr.
+        let why = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
+            Ok(Ok(status)) => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), stderr_task).await;
+                format!("exited during the handshake ({status}); {why}")
+            }
+            _ => {
+                let _ = child.start_kill();
+                why
+            }
+        };
+        connection.abort();
+        let tail = stderr_text(&stderr_tail);
+        Err(AgentError::Agent(if tail.is_empty() {
+            format!("{program}: {why}")
+        } else {
+            format!("{program}: {why}; stderr: {tail}")
+        }))
+    }
+}
+/// `initialize`, then `session/load` (when resuming and the agent can) or `session/new`.
+async fn handshake(
+    cx: &ConnectionTo<Agent>,
+    cwd: PathBuf,
+    resume: Option<String>,
+    serve_fs: bool,
+) -> Result<(SessionId, Vec<String>), String> {
+    let init = cx
+        .send_request(
+            InitializeRequest::new(ProtocolVersion::V1)
+                .client_capabilities(
+                    ClientCapabilities::new().fs(FileSystemCapabilities::new()
+                        .read_text_file(serve_fs)
+                        .write_text_file(serve_fs)),
+                )
+                .client_info(Implementation::new("boocode", env!("CARGO_PKG_VERSION"))),
+        )
+        .block_task()
+        .await
+        .map_err(|e| format!("initialize failed: {}", first_line(&e)))?;
+    if init.protocol_version != ProtocolVersion::V1 {
+        return Err(format!(
+            "the agent speaks ACP protocol {:?}, BooCode speaks 1",
+            init.protocol_version
+        ));
+    }
+    if let Some(id) = resume {
+        if !init.agent_capabilities.load_session {
+            return Err(format!(
+                "cannot resume session {id}: the agent does not support session/load"
+            ));
+        }
+        let loaded = cx
+            .send_request(LoadSessionRequest::new(id.clone(), cwd))
+            .block_task()
+            .await
+            .map_err(|e| format!("session/load failed: {}", first_line(&e)))?;
+        let modes = mode_ids(serde_json::to_value(&loaded.modes).ok());
+        return Ok((SessionId::new(id), modes));
+    }
+    let created = cx
+        .send_request(NewSessionRequest::new(cwd))
+        .block_task()
+        .await
+        .map_err(|e| format!("session/new failed: {}", first_line(&e)))?;
+    let modes = mode_ids(serde_json::to_value(&created.modes).ok());
+    Ok((created.session_id, modes))
+}
+
+/// The crate's errors print their JSON data after the message; keep the message.
+fn first_line(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches([':', ' ', '{'])
+        .to_owned()
+}
+
+fn mode_ids(modes: Option<Value>) -> Vec<String> {
+    modes
+        .and_then(|m| m.get("availableModes").and_then(Value::as_array).cloned())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn keep_tail(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<Vec<u8>>>) {
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = stderr.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        if let Ok(mut t) = tail.lock() {
+            t.extend_from_slice(&buf[..n]);
+            let excess = t.len().saturating_sub(STDERR_TAIL);
+            t.drain(..excess);
+        }
+    }
+}
+
+fn stderr_text(tail: &Mutex<Vec<u8>>) -> String {
+    tail.lock()
+        .map(|t| String::from_utf8_lossy(&t).trim().to_owned())
+        .unwrap_or_default()
+}

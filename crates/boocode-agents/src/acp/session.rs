@@ -1,0 +1,443 @@
+//! One ACP session: prompt turns, `session/update` mapped onto the event stream, permission
+//! requests answered through [`Permissions`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    CancelNotification, ContentBlock, PermissionOptionKind, PromptRequest,
+    RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse,
+    SelectedPermissionOutcome, SessionId, SessionNotification, SetSessionModeRequest, StopReason,
+    TextContent,
+};
+use agent_client_protocol::{Agent, Responder, V1};
+use boocode_core::{
+    AgentEvent, CancellationToken, EventSink, NoticeLevel, PermissionDecision, PlanEntry,
+    TurnOutcome, Usage,
+};
+use serde_json::Value;
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Inbound, first_line, stderr_text};
+use crate::backend::{AgentError, AgentSession};
+use crate::permission::{Permissions, Verdict};
+
+/// One ACP session on a running agent process.
+pub(super) struct AcpSession {
+    pub(super) cx: ConnectionTo<Agent>,
+    pub(super) session_id: SessionId,
+    pub(super) modes: Vec<String>,
+    pub(super) inbound: mpsc::UnboundedReceiver<Inbound>,
+    pub(super) permissions: Arc<Permissions>,
+    pub(super) child: Option<Child>,
+    pub(super) stop: Option<oneshot::Sender<()>>,
+    pub(super) connection: Option<tokio::task::JoinHandle<()>>,
+    pub(super) stderr_tail: Arc<Mutex<Vec<u8>>>,
+    pub(super) last_usage: Usage,
+    pub(super) calls: HashMap<String, CallState>,
+}
+
+impl AcpSession {
+    fn send_cancel(&self) {
+        if let Err(e) = self
+            .cx
+            .send_notification(CancelNotification::new(self.session_id.clone()))
+        {
+            tracing::warn!(error = %e, "could not send session/cancel");
+        }
+    }
+
+    /// Maps one `session/update` onto the event stream.
+    fn map_update(&mut self, n: &SessionNotification, sink: &dyn EventSink) {
+        let Ok(update) = serde_json::to_value(&n.update) else {
+            return;
+        };
+        let text = || update.pointer("/content/text").and_then(Value::as_str);
+        match update["sessionUpdate"].as_str() {
+            Some("agent_message_chunk") => {
+                if let Some(t) = text().filter(|t| !t.is_empty()) {
+                    sink.emit(AgentEvent::TextDelta { text: t.to_owned() });
+                }
+            }
+            Some("agent_thought_chunk") => {
+                if let Some(t) = text().filter(|t| !t.is_empty()) {
+                    sink.emit(AgentEvent::ReasoningDelta { text: t.to_owned() });
+                }
+            }
+            Some("tool_call" | "tool_call_update") => {
+                let call_id = update["toolCallId"].as_str().unwrap_or("").to_owned();
+                let call = self.calls.entry(call_id.clone()).or_insert_with(|| {
+                    let name = tool_name(&update);
+                    sink.emit(AgentEvent::ToolCallStarted {
+                        call_id: call_id.clone(),
+                        name: name.clone(),
+                    });
+                    CallState { name, ready: false }
+                });
+                let input = update.get("rawInput").filter(|v| has_content(v));
+                let done = matches!(update["status"].as_str(), Some("completed" | "failed"));
+                if !call.ready && (input.is_some() || done) {
+                    call.ready = true;
+                    sink.emit(AgentEvent::ToolCallReady {
+                        call_id: call_id.clone(),
+                        name: call.name.clone(),
+                        arguments: input.map(Value::to_string).unwrap_or_else(|| "{}".into()),
+                    });
+                }
+                let name = call.name.clone();
+                finish_if_done(&update, call_id, name, sink);
+            }
+            Some("plan") => {
+                let entries = update["entries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| PlanEntry {
+                        content: e["content"].as_str().unwrap_or("").to_owned(),
+                        status: e["status"].as_str().unwrap_or("pending").to_owned(),
+                    })
+                    .collect();
+                sink.emit(AgentEvent::Plan { entries });
+            }
+            Some("current_mode_update") => {
+                let mode = update["currentModeId"]
+                    .as_str()
+                    .or_else(|| update["modeId"].as_str())
+                    .unwrap_or("?");
+                sink.emit(AgentEvent::Notice {
+                    level: NoticeLevel::Info,
+                    message: format!("the agent switched to mode {mode}"),
+                });
+            }
+            Some("usage_update") => {
+                let used = update["used"].as_u64().unwrap_or(0);
+                self.last_usage.ctx_used = used;
+                self.last_usage.ctx_max = update["size"].as_u64();
+                if let Some(cost) = update.pointer("/cost/amount").and_then(Value::as_f64) {
+                    self.last_usage.cost_usd = Some(cost);
+                }
+                sink.emit(AgentEvent::Usage {
+                    usage: self.last_usage,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Asks the user about a tool call and answers the agent. Returns true when the user chose
+    /// to stop the turn.
+    async fn answer_permission(
+        &self,
+        request: &RequestPermissionRequest,
+        responder: Responder<RequestPermissionResponse, V1>,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> bool {
+        let call = serde_json::to_value(&request.tool_call).unwrap_or(Value::Null);
+        let call_id = call["toolCallId"].as_str().map(str::to_owned);
+        let tool = call_id
+            .as_ref()
+            .and_then(|id| self.calls.get(id))
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| tool_name(&call));
+        let arguments = call.get("rawInput").cloned().unwrap_or(Value::Null);
+        let summary = call["title"].as_str().unwrap_or(&tool).to_owned();
+        let ask = self
+            .permissions
+            .ask(sink, call_id, &tool, &arguments, summary);
+        tokio::pin!(ask);
+        let verdict = tokio::select! {
+            v = &mut ask => Some(v),
+            _ = cancel.cancelled() => {
+                self.permissions.cancel_all();
+                ask.await;
+                None
+            }
+        };
+        let pick = |kinds: &[PermissionOptionKind]| {
+            kinds.iter().find_map(|kind| {
+                request
+                    .options
+                    .iter()
+                    .find(|o| o.kind == *kind)
+                    .map(|o| o.option_id.clone())
+            })
+        };
+        let (outcome, stop) = match verdict {
+            None => (RequestPermissionOutcome::Cancelled, false),
+            Some(Verdict::Allow) => (
+                pick(&[
+                    PermissionOptionKind::AllowOnce,
+                    PermissionOptionKind::AllowAlways,
+                ])
+                .map(|id| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id)))
+                .unwrap_or(RequestPermissionOutcome::Cancelled),
+                false,
+            ),
+            Some(v) => (
+                pick(&[
+                    PermissionOptionKind::RejectOnce,
+                    PermissionOptionKind::RejectAlways,
+                ])
+                .map(|id| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id)))
+                .unwrap_or(RequestPermissionOutcome::Cancelled),
+                v == Verdict::DenyAndStop,
+            ),
+        };
+        if let Err(e) = responder.respond(RequestPermissionResponse::new(outcome)) {
+            tracing::warn!(error = %e, "could not answer a permission request");
+        }
+        stop
+    }
+
+    fn agent_died(&mut self) -> String {
+        let status = self
+            .child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "connection lost".into());
+        let tail = stderr_text(&self.stderr_tail);
+        if tail.is_empty() {
+            format!("the ACP agent stopped mid-turn ({status})")
+        } else {
+            format!("the ACP agent stopped mid-turn ({status}); stderr: {tail}")
+        }
+    }
+}
+
+/// What the session remembers about a tool call between updates.
+pub(super) struct CallState {
+    /// The name from the first report (later titles add details such as the file).
+    name: String,
+    /// Whether `tool_call_ready` went out.
+    ready: bool,
+}
+
+fn has_content(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Object(m) => !m.is_empty(),
+        _ => true,
+    }
+}
+
+fn tool_name(call: &Value) -> String {
+    call.get("title")
+        .and_then(Value::as_str)
+        .or_else(|| call.get("kind").and_then(Value::as_str))
+        .unwrap_or("tool")
+        .to_owned()
+}
+
+fn finish_if_done(update: &Value, call_id: String, name: String, sink: &dyn EventSink) {
+    let status = update["status"].as_str();
+    if !matches!(status, Some("completed" | "failed")) {
+        return;
+    }
+    let output = update["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.pointer("/content/text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let output = if output.is_empty() {
+        match update.get("rawOutput") {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) if !v.is_null() => v.to_string(),
+            _ => String::new(),
+        }
+    } else {
+        output
+    };
+    sink.emit(AgentEvent::ToolCallFinished {
+        call_id,
+        name,
+        output_bytes: output.len() as u64,
+        output,
+        is_error: status == Some("failed"),
+        duration_ms: 0,
+    });
+}
+
+#[async_trait::async_trait]
+impl AgentSession for AcpSession {
+    async fn prompt(
+        &mut self,
+        text: &str,
+        sink: &dyn EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<TurnOutcome, AgentError> {
+        sink.emit(AgentEvent::TurnStarted {
+            message_id: format!("acp_{}", uuid::Uuid::new_v4().simple()),
+        });
+        let request = PromptRequest::new(
+            self.session_id.clone(),
+            vec![ContentBlock::Text(TextContent::new(text))],
+        );
+        let response = self.cx.send_request(request).block_task();
+        tokio::pin!(response);
+        let mut cancelled = false;
+        let result = loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled(), if !cancelled => {
+                    cancelled = true;
+                    self.permissions.cancel_all();
+                    self.send_cancel();
+                }
+                Some(inbound) = self.inbound.recv() => match inbound {
+                    Inbound::Update(n) => self.map_update(&n, sink),
+                    Inbound::Permission(pending) => {
+                        let (request, responder) = *pending;
+                        let stop = self.answer_permission(&request, responder, sink, cancel).await;
+                        if stop && !cancelled {
+                            cancelled = true;
+                            self.send_cancel();
+                        }
+                    }
+                },
+                r = &mut response => break r,
+            }
+        };
+        // Updates sent before the answer are already queued.
+        while let Ok(inbound) = self.inbound.try_recv() {
+            match inbound {
+                Inbound::Update(n) => self.map_update(&n, sink),
+                Inbound::Permission(pending) => {
+                    let (_, responder) = *pending;
+                    let _ = responder.respond(RequestPermissionResponse::new(
+                        RequestPermissionOutcome::Cancelled,
+                    ));
+                }
+            }
+        }
+        if let Ok(Some(u)) = result.as_ref().map(|r| r.usage.as_ref()) {
+            self.last_usage.prompt_tokens = u.input_tokens
+                + u.cached_read_tokens.unwrap_or(0)
+                + u.cached_write_tokens.unwrap_or(0);
+            self.last_usage.completion_tokens = u.output_tokens;
+        }
+        let usage = self.last_usage;
+        let (outcome, summary) = match result {
+            Ok(r) => match r.stop_reason {
+                StopReason::EndTurn => (TurnOutcome::Completed, None),
+                StopReason::Cancelled => (TurnOutcome::Cancelled, None),
+                StopReason::MaxTokens => (
+                    TurnOutcome::Completed,
+                    Some("the agent hit its token limit".to_owned()),
+                ),
+                StopReason::MaxTurnRequests => (
+                    TurnOutcome::Completed,
+                    Some("the agent hit its request limit for one turn".to_owned()),
+                ),
+                StopReason::Refusal => (
+                    TurnOutcome::Error,
+                    Some("the agent refused to continue".to_owned()),
+                ),
+                _ => (TurnOutcome::Completed, None),
+            },
+            Err(e) if cancelled => {
+                tracing::debug!(error = %e, "prompt failed after a cancel");
+                (TurnOutcome::Cancelled, None)
+            }
+            Err(e) => {
+                let why = if self
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                    .is_some()
+                    || self.connection.as_ref().is_some_and(|c| c.is_finished())
+                {
+                    self.agent_died()
+                } else {
+                    format!("session/prompt failed: {}", first_line(&e))
+                };
+                sink.emit(AgentEvent::TurnFinished {
+                    outcome: TurnOutcome::Error,
+                    summary: Some(why.clone()),
+                    usage,
+                });
+                return Err(AgentError::Agent(why));
+            }
+        };
+        // The protocol says a cancelled turn ends `cancelled`; report it so even if the agent
+        // answered otherwise.
+        let outcome = if cancelled {
+            TurnOutcome::Cancelled
+        } else {
+            outcome
+        };
+        sink.emit(AgentEvent::TurnFinished {
+            outcome,
+            summary,
+            usage,
+        });
+        Ok(outcome)
+    }
+
+    fn resolve_permission(
+        &self,
+        request_id: &str,
+        decision: PermissionDecision,
+    ) -> Result<(), AgentError> {
+        Ok(self.permissions.answer(request_id, decision)?)
+    }
+
+    fn permissions(&self) -> Arc<Permissions> {
+        self.permissions.clone()
+    }
+
+    fn backend_session_id(&self) -> Option<String> {
+        Some(self.session_id.to_string())
+    }
+
+    async fn set_mode(&mut self, mode: &str) -> Result<(), AgentError> {
+        if !self.modes.iter().any(|m| m == mode) {
+            return Err(AgentError::Agent(format!(
+                "unknown mode {mode:?}; the agent offers {:?}",
+                self.modes
+            )));
+        }
+        self.cx
+            .send_request(SetSessionModeRequest::new(
+                self.session_id.clone(),
+                mode.to_owned(),
+            ))
+            .block_task()
+            .await
+            .map_err(|e| {
+                AgentError::Agent(format!("session/set_mode failed: {}", first_line(&e)))
+            })?;
+        Ok(())
+    }
+
+    async fn close(&mut self) {
+        self.permissions.cancel_all();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Ending the connection closes the agent's stdin; give it a moment, then kill.
+        if let Some(connection) = self.connection.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), connection).await;
+        }
+        if let Some(mut child) = self.child.take()
+            && tokio::time::timeout(Duration::from_secs(3), child.wait())
+                .await
+                .is_err()
+        {
+            if let Some(pid) = child.id() {
+                // The agent leads its own process group; take its helpers with it.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status()
+                    .await;
+            }
+            let _ = child.kill().await;
+        }
+    }
+}
