@@ -7,6 +7,9 @@
     unreachable_pub
 )]
 
+mod common;
+use common::text;
+
 use boocode_agents::{AcpBackend, AgentBackend, AgentSession, SessionConfig};
 use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
 use boocode_testkit::{AnthropicReply, ScriptedAnthropic, peer_bin};
@@ -61,16 +64,6 @@ async fn start(
     Some(session)
 }
 
-fn text(sink: &CollectSink) -> String {
-    sink.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            AgentEvent::TextDelta { text } => Some(text),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_turn_streams_message_chunks_and_usage() {
     let Some(mut s) = setup().await else { return };
@@ -113,19 +106,7 @@ async fn write_file_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Ve
     let permissions = s.session.permissions();
     let never = CancellationToken::new();
     let prompt = s.session.prompt("create the file", &sink, &never);
-    let answer = async {
-        loop {
-            let asked = sink.events().into_iter().find_map(|e| match e {
-                AgentEvent::PermissionRequested { request_id, .. } => Some(request_id),
-                _ => None,
-            });
-            if let Some(id) = asked {
-                permissions.answer(&id, decision).unwrap();
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let answer = common::answer_when_asked(&sink, &permissions, None, decision);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
         tokio::join!(prompt, answer)
     })
@@ -189,16 +170,7 @@ async fn a_cancel_mid_stream_ends_the_turn_as_cancelled_and_the_session_goes_on(
     let sink = CollectSink::new();
     let cancel = CancellationToken::new();
     let prompt = s.session.prompt("talk for a while", &sink, &cancel);
-    let stopper = async {
-        while !sink
-            .events()
-            .iter()
-            .any(|e| matches!(e, AgentEvent::TextDelta { .. }))
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        cancel.cancel();
-    };
+    let stopper = common::cancel_on_first_text(&sink, &cancel);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
         tokio::join!(prompt, stopper)
     })

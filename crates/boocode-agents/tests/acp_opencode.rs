@@ -7,6 +7,9 @@
     unreachable_pub
 )]
 
+mod common;
+use common::text;
+
 use boocode_agents::{AcpBackend, AgentBackend, AgentSession, SessionConfig};
 use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
 use boocode_testkit::{Reply, ScriptedOpenAi, peer_bin};
@@ -74,16 +77,6 @@ async fn setup() -> Option<Setup> {
     })
 }
 
-fn text(sink: &CollectSink) -> String {
-    sink.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            AgentEvent::TextDelta { text } => Some(text),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opencode_answers_a_text_turn_from_our_model_endpoint() {
     let Some(mut s) = setup().await else { return };
@@ -122,19 +115,7 @@ async fn write_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Vec<Age
     let permissions = s.session.permissions();
     let never = CancellationToken::new();
     let prompt = s.session.prompt("write it", &sink, &never);
-    let answer = async {
-        loop {
-            let asked = sink.events().into_iter().find_map(|e| match e {
-                AgentEvent::PermissionRequested { request_id, .. } => Some(request_id),
-                _ => None,
-            });
-            if let Some(id) = asked {
-                permissions.answer(&id, decision).unwrap();
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let answer = common::answer_when_asked(&sink, &permissions, None, decision);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(90), async {
         tokio::join!(prompt, answer)
     })
@@ -193,16 +174,7 @@ async fn opencode_cancel_mid_stream_ends_the_turn_as_cancelled() {
     let sink = CollectSink::new();
     let cancel = CancellationToken::new();
     let prompt = s.session.prompt("talk for a while", &sink, &cancel);
-    let stopper = async {
-        while !sink
-            .events()
-            .iter()
-            .any(|e| matches!(e, AgentEvent::TextDelta { .. }))
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        cancel.cancel();
-    };
+    let stopper = common::cancel_on_first_text(&sink, &cancel);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
         tokio::join!(prompt, stopper)
     })

@@ -7,6 +7,9 @@
     unreachable_pub
 )]
 
+mod common;
+use common::text;
+
 use boocode_agents::{AgentBackend, AgentSession, ClaudeSdkBackend, SessionConfig};
 use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
 use boocode_testkit::{AnthropicReply, ScriptedAnthropic, peer_bin};
@@ -46,16 +49,6 @@ async fn setup() -> Option<Setup> {
         dir,
         session,
     })
-}
-
-fn text(sink: &CollectSink) -> String {
-    sink.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            AgentEvent::TextDelta { text } => Some(text),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,21 +111,7 @@ async fn write_file_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Ve
     let never = CancellationToken::new();
     let prompt = s.session.prompt("create the file", &sink, &never);
     // The user answers as soon as the prompt shows up.
-    let answer = async {
-        loop {
-            let asked = sink.events().into_iter().find_map(|e| match e {
-                AgentEvent::PermissionRequested {
-                    request_id, tool, ..
-                } if tool == "Write" => Some(request_id),
-                _ => None,
-            });
-            if let Some(id) = asked {
-                permissions.answer(&id, decision).unwrap();
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let answer = common::answer_when_asked(&sink, &permissions, Some("Write"), decision);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
         tokio::join!(prompt, answer)
     })
@@ -242,16 +221,7 @@ async fn an_interrupt_mid_stream_ends_the_turn_as_cancelled_and_the_session_goes
     let sink = CollectSink::new();
     let cancel = CancellationToken::new();
     let prompt = s.session.prompt("talk for a while", &sink, &cancel);
-    let stopper = async {
-        while !sink
-            .events()
-            .iter()
-            .any(|e| matches!(e, AgentEvent::TextDelta { .. }))
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        cancel.cancel();
-    };
+    let stopper = common::cancel_on_first_text(&sink, &cancel);
     let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
         tokio::join!(prompt, stopper)
     })
