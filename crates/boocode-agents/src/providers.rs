@@ -47,11 +47,14 @@ impl Provider {
                 self.name
             )));
         }
-        let Some(command) = &self.command else {
-            return Err(refuse(format!(
+        let native = || {
+            refuse(format!(
                 "provider {} runs BooCode's own loop; build it with NativeBackend::new",
                 self.name
-            )));
+            ))
+        };
+        let (Some(command), false) = (&self.command, self.kind == BackendKind::Native) else {
+            return Err(native());
         };
         let program = find_program(command).ok_or_else(|| {
             refuse(format!(
@@ -68,12 +71,7 @@ impl Provider {
                 program.display().to_string(),
                 self.args.clone(),
             )),
-            BackendKind::Native => {
-                return Err(refuse(format!(
-                    "provider {} runs BooCode's own loop; build it with NativeBackend::new",
-                    self.name
-                )));
-            }
+            BackendKind::Native => return Err(native()),
         })
     }
 }

@@ -111,19 +111,17 @@ async fn write_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Vec<Age
             .finish("tool_calls"),
     );
     s.server.push(Reply::text("Done."));
-    let sink = CollectSink::new();
-    let permissions = s.session.permissions();
-    let never = CancellationToken::new();
-    let prompt = s.session.prompt("write it", &sink, &never);
-    let answer = common::answer_when_asked(&sink, &permissions, None, decision);
-    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(90), async {
-        tokio::join!(prompt, answer)
-    })
-    .await
-    .unwrap();
+    let (outcome, events) = common::prompt_answering(
+        s.session.as_mut(),
+        "write it",
+        None,
+        decision,
+        Duration::from_secs(90),
+    )
+    .await;
     let exists = target.exists();
     s.session.close().await;
-    (exists, outcome.unwrap(), sink.events())
+    (exists, outcome, events)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

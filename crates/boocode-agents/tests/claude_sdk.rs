@@ -106,19 +106,16 @@ async fn write_file_turn(decision: PermissionDecision) -> (bool, TurnOutcome, Ve
             &["", &input],
         ));
     s.server.push(AnthropicReply::new().text(&["Done."]));
-    let sink = CollectSink::new();
-    let permissions = s.session.permissions();
-    let never = CancellationToken::new();
-    let prompt = s.session.prompt("create the file", &sink, &never);
-    // The user answers as soon as the prompt shows up.
-    let answer = common::answer_when_asked(&sink, &permissions, Some("Write"), decision);
-    let (outcome, ()) = tokio::time::timeout(Duration::from_secs(60), async {
-        tokio::join!(prompt, answer)
-    })
-    .await
-    .unwrap();
+    let (outcome, events) = common::prompt_answering(
+        s.session.as_mut(),
+        "create the file",
+        Some("Write"),
+        decision,
+        Duration::from_secs(60),
+    )
+    .await;
     let exists = target.exists();
-    (exists, outcome.unwrap(), sink.events())
+    (exists, outcome, events)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

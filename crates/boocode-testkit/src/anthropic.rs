@@ -7,6 +7,7 @@
 //! anything else complete what the CLI may call. Every request is recorded.
 
 use crate::openai::RecordedRequest;
+use crate::serve::lock;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -199,13 +200,6 @@ struct Shared {
 }
 
 type SharedState = Arc<Mutex<Shared>>;
-
-fn lock(state: &SharedState) -> MutexGuard<'_, Shared> {
-    match state.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
 
 /// The running server; dropping it shuts it down.
 pub struct ScriptedAnthropic {

@@ -5,6 +5,7 @@
 //! recorded for assertions. Context discovery endpoints (`/props`, `/v1/models`,
 //! `/upstream/<model>/props`) answer from settings the test chooses.
 
+use crate::serve::lock;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -273,13 +274,6 @@ struct Shared {
 
 type SharedState = Arc<Mutex<Shared>>;
 
-fn lock(state: &SharedState) -> MutexGuard<'_, Shared> {
-    match state.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 /// The running server. Dropping it shuts the server down.
 pub struct ScriptedOpenAi {
     addr: SocketAddr,
@@ -383,16 +377,20 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         let mut shared = lock(&state);
         shared.requests.push(recorded);
         let reply = if parts.method == Method::POST && path.ends_with("/chat/completions") {
-            let body = shared
-                .requests
-                .last()
-                .map(|r| r.body.to_string())
-                .unwrap_or_default();
-            let standing = shared
-                .standing
-                .iter()
-                .find(|(marker, _)| body.contains(marker.as_str()))
-                .map(|(_, reply)| reply.clone());
+            let standing = if shared.standing.is_empty() {
+                None
+            } else {
+                let body = shared
+                    .requests
+                    .last()
+                    .map(|r| r.body.to_string())
+                    .unwrap_or_default();
+                shared
+                    .standing
+                    .iter()
+                    .find(|(marker, _)| body.contains(marker.as_str()))
+                    .map(|(_, reply)| reply.clone())
+            };
             Some(standing.or_else(|| shared.script.pop_front()))
         } else {
             None

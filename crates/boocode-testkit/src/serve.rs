@@ -2,6 +2,7 @@
 
 use axum::Router;
 use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 /// Serves `app` on `127.0.0.1` with an ephemeral port until the returned sender is dropped.
@@ -20,4 +21,13 @@ pub(crate) async fn serve_loopback(
         }
     });
     Ok((addr, tx))
+}
+
+/// Locks a server's shared state; a test that panicked while holding it does not poison the
+/// rest of the run.
+pub(crate) fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
+    match state.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }

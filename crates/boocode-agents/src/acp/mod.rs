@@ -9,7 +9,6 @@
 mod fs;
 mod session;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -24,16 +23,14 @@ use agent_client_protocol::v1::schema::{
     SessionNotification, WriteTextFileRequest, WriteTextFileResponse,
 };
 use agent_client_protocol::{Agent, ByteStreams, Client, Responder, V1};
-use boocode_core::Usage;
 use boocode_tools::{PathGuard, ToolEnv};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
-use crate::permission::Permissions;
 
 /// How long the agent gets to answer `initialize` and open its session.
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(60);
@@ -222,76 +219,70 @@ impl AgentBackend for AcpBackend {
             }
         });
 
-        let why = match tokio::time::timeout(self.handshake, opened_rx).await {
+        let (why, timed_out) = match tokio::time::timeout(self.handshake, opened_rx).await {
             Ok(Ok(Ok(opened))) => {
-                // `session/load` replays the conversation as updates before it answers; that
-                // history is already ours, so it must not show up as the next turn's output.
-                let mut inbound = inbound;
-                let mut replayed = 0usize;
-                while let Ok(item) = inbound.try_recv() {
-                    if let Inbound::Permission(pending) = item {
-                        let (_, responder) = *pending;
-                        let _ = responder.respond(RequestPermissionResponse::new(
-                            RequestPermissionOutcome::Cancelled,
-                        ));
-                    }
-                    replayed += 1;
-                }
-                if replayed > 0 {
-                    tracing::debug!(replayed, "dropped the updates of a loaded session's replay");
-                }
-                return Ok(Box::new(session::AcpSession {
-                    cx: opened.cx,
-                    session_id: opened.session_id,
-                    modes: opened.modes,
+                return Ok(Box::new(session::AcpSession::new(
+                    opened,
                     inbound,
-                    permissions: Arc::new(Permissions::new()),
-                    child: Some(child),
-                    stop: Some(stop_tx),
-                    connection: Some(connection),
+                    child,
+                    stop_tx,
+                    connection,
                     stderr_tail,
-                    last_usage: Usage::default(),
-                    calls: HashMap::new(),
-                }));
+                )));
             }
-            Ok(Ok(Err(why))) => why,
+            Ok(Ok(Err(why))) => (why, false),
             // The connection ended before the handshake finished.
-            Ok(Err(_)) => "closed the connection during the handshake".to_owned(),
-            Err(_) => {
-                connection.abort();
-                let _ = child.start_kill();
-                let why = format!(
+            Ok(Err(_)) => (
+                "closed the connection during the handshake".to_owned(),
+                false,
+            ),
+            Err(_) => (
+                format!(
                     "no answer to initialize/session within {:.1} s",
                     self.handshake.as_secs_f32()
-                );
-                let tail = stderr_text(&stderr_tail);
-                return Err(AgentError::Agent(if tail.is_empty() {
-                    format!("{program}: {why}")
-                } else {
-                    format!("{program}: {why}; stderr: {tail}")
-                }));
-            }
+                ),
+                true,
+            ),
         };
         // An agent that died explains itself better by its exit status and stderr.
-        let why = match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
-            Ok(Ok(status)) => {
+        let exited = if timed_out {
+            None
+        } else {
+            tokio::time::timeout(Duration::from_secs(2), child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        let why = match exited {
+            Some(status) => {
                 let _ = tokio::time::timeout(Duration::from_secs(1), stderr_task).await;
                 format!("exited during the handshake ({status}); {why}")
             }
-            _ => {
-                let _ = child.start_kill();
+            None => {
+                kill_group(&mut child);
                 why
             }
         };
         connection.abort();
-        let tail = stderr_text(&stderr_tail);
-        Err(AgentError::Agent(if tail.is_empty() {
-            format!("{program}: {why}")
-        } else {
-            format!("{program}: {why}; stderr: {tail}")
-        }))
+        Err(AgentError::Agent(with_stderr(
+            format!("{program}: {why}"),
+            &stderr_tail,
+        )))
     }
 }
+
+/// Kills the agent and everything it started (it leads its own process group). A reaped child
+/// has no id any more, so a group id that could have been reused is never signalled.
+fn kill_group(child: &mut Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = child.start_kill();
+}
+
 /// `initialize`, then `session/load` (when resuming and the agent can) or `session/new`.
 async fn handshake(
     cx: &ConnectionTo<Agent>,
@@ -374,8 +365,15 @@ async fn keep_tail(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<Vec<
     }
 }
 
-fn stderr_text(tail: &Mutex<Vec<u8>>) -> String {
-    tail.lock()
+/// `message`, followed by what the agent last wrote to stderr, if anything.
+fn with_stderr(message: String, tail: &Mutex<Vec<u8>>) -> String {
+    let tail = tail
+        .lock()
         .map(|t| String::from_utf8_lossy(&t).trim().to_owned())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if tail.is_empty() {
+        message
+    } else {
+        format!("{message}; stderr: {tail}")
+    }
 }

@@ -18,10 +18,10 @@ use boocode_core::{
     TurnOutcome, Usage,
 };
 use serde_json::Value;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Inbound, first_line, stderr_text};
+use super::{Inbound, Opened, first_line, kill_group, with_stderr};
 use crate::backend::{AgentError, AgentSession};
 use crate::permission::{Permissions, Verdict};
 
@@ -41,6 +41,45 @@ pub(super) struct AcpSession {
 }
 
 impl AcpSession {
+    /// The session over a finished handshake. `session/load` replays the conversation as
+    /// updates before it answers; that history is already ours, so the replay is dropped rather
+    /// than shown as the next turn's output.
+    pub(super) fn new(
+        opened: Opened,
+        mut inbound: mpsc::UnboundedReceiver<Inbound>,
+        child: Child,
+        stop: oneshot::Sender<()>,
+        connection: tokio::task::JoinHandle<()>,
+        stderr_tail: Arc<Mutex<Vec<u8>>>,
+    ) -> Self {
+        let mut replayed = 0usize;
+        while let Ok(item) = inbound.try_recv() {
+            if let Inbound::Permission(pending) = item {
+                let (_, responder) = *pending;
+                let _ = responder.respond(RequestPermissionResponse::new(
+                    RequestPermissionOutcome::Cancelled,
+                ));
+            }
+            replayed += 1;
+        }
+        if replayed > 0 {
+            tracing::debug!(replayed, "dropped the updates of a loaded session's replay");
+        }
+        Self {
+            cx: opened.cx,
+            session_id: opened.session_id,
+            modes: opened.modes,
+            inbound,
+            permissions: Arc::new(Permissions::new()),
+            child: Some(child),
+            stop: Some(stop),
+            connection: Some(connection),
+            stderr_tail,
+            last_usage: Usage::default(),
+            calls: HashMap::new(),
+        }
+    }
+
     fn send_cancel(&self) {
         if let Err(e) = self
             .cx
@@ -200,12 +239,10 @@ impl AcpSession {
             .and_then(|c| c.try_wait().ok().flatten())
             .map(|s| s.to_string())
             .unwrap_or_else(|| "connection lost".into());
-        let tail = stderr_text(&self.stderr_tail);
-        if tail.is_empty() {
-            format!("the ACP agent stopped mid-turn ({status})")
-        } else {
-            format!("the ACP agent stopped mid-turn ({status}); stderr: {tail}")
-        }
+        with_stderr(
+            format!("the ACP agent stopped mid-turn ({status})"),
+            &self.stderr_tail,
+        )
     }
 }
 
@@ -430,14 +467,8 @@ impl AgentSession for AcpSession {
                 .await
                 .is_err()
         {
-            if let Some(pid) = child.id() {
-                // The agent leads its own process group; take its helpers with it.
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{pid}")])
-                    .status()
-                    .await;
-            }
-            let _ = child.kill().await;
+            kill_group(&mut child);
+            let _ = child.wait().await;
         }
     }
 }

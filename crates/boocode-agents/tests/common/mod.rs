@@ -1,8 +1,8 @@
 //! Helpers the backend tests share: reading a sink, and a user who answers or cancels.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
-use boocode_agents::Permissions;
-use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision};
+use boocode_agents::{AgentSession, Permissions};
+use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
 use std::time::Duration;
 
 /// All text deltas, joined.
@@ -50,4 +50,24 @@ pub async fn cancel_on_first_text(sink: &CollectSink, cancel: &CancellationToken
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     cancel.cancel();
+}
+
+/// Runs one prompt to its end (within `limit`) while the user answers its first permission
+/// prompt (for `tool`, when given) with `decision`. Returns the outcome and the events.
+pub async fn prompt_answering(
+    session: &mut dyn AgentSession,
+    text: &str,
+    tool: Option<&str>,
+    decision: PermissionDecision,
+    limit: Duration,
+) -> (TurnOutcome, Vec<AgentEvent>) {
+    let sink = CollectSink::new();
+    let permissions = session.permissions();
+    let never = CancellationToken::new();
+    let prompt = session.prompt(text, &sink, &never);
+    let answer = answer_when_asked(&sink, &permissions, tool, decision);
+    let (outcome, ()) = tokio::time::timeout(limit, async { tokio::join!(prompt, answer) })
+        .await
+        .unwrap();
+    (outcome.unwrap(), sink.events())
 }
