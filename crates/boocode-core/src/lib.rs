@@ -27,6 +27,7 @@
 
 mod agent;
 mod builder;
+mod changes;
 mod domain;
 mod event;
 mod frame;
@@ -40,6 +41,9 @@ mod typescript;
 
 pub use agent::{AgentDef, AgentDefError, AgentRegistry};
 pub use builder::MessageBuilder;
+pub use changes::{
+    ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, MemoryChangeQueue, PendingChange,
+};
 pub use domain::{
     Chat, ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Project, ProjectId, Role,
     Session, SessionId, Timestamp, Usage, now_ms,

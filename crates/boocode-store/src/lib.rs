@@ -25,6 +25,7 @@
 //! # }).unwrap();
 //! ```
 
+mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod db;
@@ -34,13 +35,11 @@ mod records;
 mod transcript;
 mod workspace;
 
+pub use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, PendingChange};
 pub use db::{BackendKind, Store, default_sqlite_path};
 pub use error::StoreError;
 pub use messages::{MAX_PAGE, MessagePage, STALE_STREAMING_AFTER};
-pub use records::{
-    AgentSessionRow, BackendName, ChangeState, PendingChange, TOOL_STATS_WINDOW, ToolCallRecord,
-    ToolStats,
-};
+pub use records::{AgentSessionRow, BackendName, TOOL_STATS_WINDOW, ToolCallRecord, ToolStats};
 pub use transcript::{
     MemoryTranscriptStore, SessionKey, SessionListing, TranscriptStore, project_key_for,
     project_key_for_path_str,

@@ -4,7 +4,8 @@
 //! grant, after canonicalization, symlinks included) and [`SecretGuard`] (a deny list of
 //! credential files, applied to reads, listings and search results alike). The network is
 //! reached only through [`UrlGuard`]. Output past a tool's limit is cut with a notice and kept
-//! in a [`TruncationStore`] under an opaque id.
+//! in a [`TruncationStore`] under an opaque id. Write tools ([`write_tools`]) only propose: each
+//! edit becomes a pending change that [`apply_pending`] writes atomically and [`rewind`] undoes.
 //!
 //! ```
 //! use boocode_tools::{PathGuard, ToolEnv, Tier, read_tools};
@@ -19,14 +20,20 @@
 //! ```
 
 mod browse;
+mod changes;
 mod env;
 mod guard;
 mod read;
 mod registry;
 mod truncate;
 mod web;
+mod write;
 
 pub use browse::{DirEntry, FileContent, list_entries, read_file};
+pub use changes::{
+    ChangeError, ChangeReport, DEFAULT_FILE_MODE, Refusal, apply_pending, content_hash,
+    reject_pending, rewind, unified_diff,
+};
 pub use env::{ToolEnv, WebConfig};
 pub use guard::path::{Access, GuardedPath, PathError, PathGuard};
 pub use guard::secret::{
@@ -42,3 +49,7 @@ pub use truncate::{
     TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
 };
 pub use web::{WebFetch, WebFetchArgs, WebSearch, WebSearchArgs, html_to_markdown};
+pub use write::{
+    CreateFile, CreateFileArgs, DeleteFile, DeleteFileArgs, EditFile, EditFileArgs, Proposer,
+    WRITE_MAX_BYTES, WriteMode, write_tools,
+};

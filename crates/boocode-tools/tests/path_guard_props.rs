@@ -1,5 +1,6 @@
-//! Property: whatever the path and whatever the symlink layout, nothing outside the project root
-//! is ever read — not by the guard, not by the tools.
+//! Properties: whatever the path and whatever the symlink layout, nothing outside the project
+//! root is ever read — not by the guard, not by the read tools — and nothing outside it is ever
+//! written, created or deleted by the write tools, applying their changes, or rewinding them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,9 +8,12 @@
     unreachable_pub
 )]
 
-use boocode_core::{CancellationToken, ToolContext, ToolLimits};
-use boocode_tools::{Access, PathGuard, Tier, ToolEnv, read_tools};
+use boocode_core::{CancellationToken, ChangeScope, MemoryChangeQueue, ToolContext, ToolLimits};
+use boocode_tools::{
+    Access, PathGuard, Tier, ToolEnv, WriteMode, apply_pending, read_tools, rewind, write_tools,
+};
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -123,6 +127,42 @@ fn path_of(world: &World, start: &Start, parts: &[&str]) -> String {
     }
 }
 
+/// Every entry under `dir` (links not followed) with its content or link target.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = path.symlink_metadata().unwrap();
+            let what = if meta.file_type().is_symlink() {
+                format!("-> {}", std::fs::read_link(&path).unwrap().display())
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                "dir".to_owned()
+            } else {
+                use std::os::unix::fs::PermissionsExt;
+                format!(
+                    "{:o} {}",
+                    meta.permissions().mode(),
+                    std::fs::read_to_string(&path).unwrap_or_default()
+                )
+            };
+            out.insert(path, what);
+        }
+    }
+    out
+}
+
+fn ctx(root: &Path) -> ToolContext {
+    ToolContext {
+        root: root.to_owned(),
+        call_id: "p".into(),
+        cancel: CancellationToken::new(),
+        limits: ToolLimits::default(),
+    }
+}
+
 fn inside(path: &Path, root: &Path) -> bool {
     path.starts_with(root.canonicalize().unwrap())
 }
@@ -161,12 +201,7 @@ proptest! {
         let env = Arc::new(ToolEnv::new(guard));
         let (tools, _) = read_tools(env, Tier::Core, None);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let ctx = ToolContext {
-            root: world.root.path().to_owned(),
-            call_id: "p".into(),
-            cancel: CancellationToken::new(),
-            limits: ToolLimits::default(),
-        };
+        let ctx = ctx(world.root.path());
         for (tool, args) in [
             ("view_file", serde_json::json!({"path": input})),
             ("list_dir", serde_json::json!({"path": input, "depth": 5, "include_hidden": true})),
@@ -184,5 +219,45 @@ proptest! {
                 prop_assert!(!text.contains("canary.txt"), "{tool} {input} listed an outside file: {text}");
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn nothing_outside_the_root_is_ever_written(
+        links in prop::collection::vec((0usize..3, target_strategy()), 1..4),
+        start in start_strategy(),
+        first in first_component_strategy(),
+        rest in prop::collection::vec(component_strategy(), 0..5),
+        auto in any::<bool>(),
+    ) {
+        let world = build(&links);
+        let mut parts = vec![first];
+        parts.extend(rest);
+        let input = path_of(&world, &start, &parts);
+        let before = snapshot(world.outside.path());
+
+        let env = Arc::new(ToolEnv::new(PathGuard::new(world.root.path()).unwrap()));
+        let queue = Arc::new(MemoryChangeQueue::new());
+        let scope = ChangeScope::Run("prop".into());
+        let mode = if auto { WriteMode::AutoApply } else { WriteMode::Review };
+        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let ctx = ctx(world.root.path());
+        for (tool, args) in [
+            ("create_file", serde_json::json!({"path": input, "content": "written", "overwrite": true})),
+            ("edit_file", serde_json::json!({"path": input, "old_string": "written", "new_string": "edited"})),
+            ("edit_file", serde_json::json!({"path": input, "old_string": CANARY, "new_string": "gone"})),
+            ("delete_file", serde_json::json!({"path": input})),
+        ] {
+            let _ = rt.block_on(tools.get(tool).unwrap().execute(args, &ctx));
+        }
+        rt.block_on(async {
+            apply_pending(&env, queue.as_ref(), &scope, None).await.unwrap();
+            rewind(&env, queue.as_ref(), &scope, None).await.unwrap();
+        });
+        prop_assert_eq!(snapshot(world.outside.path()), before, "{} wrote outside", input);
     }
 }

@@ -287,7 +287,12 @@ impl PathGuard {
     }
 
     #[cfg(target_os = "linux")]
-    fn verify_open(&self, file: &File, name: &str, access: Access) -> Result<(), PathError> {
+    pub(super) fn verify_open(
+        &self,
+        file: &File,
+        name: &str,
+        access: Access,
+    ) -> Result<(), PathError> {
         use std::os::fd::AsRawFd;
         let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
             .map_err(|e| io_error(name, &e))?;
@@ -300,12 +305,17 @@ impl PathGuard {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn verify_open(&self, _file: &File, _name: &str, _access: Access) -> Result<(), PathError> {
+    pub(super) fn verify_open(
+        &self,
+        _file: &File,
+        _name: &str,
+        _access: Access,
+    ) -> Result<(), PathError> {
         Ok(())
     }
 }
 
-fn io_error(name: &str, e: &io::Error) -> PathError {
+pub(super) fn io_error(name: &str, e: &io::Error) -> PathError {
     match e.kind() {
         io::ErrorKind::NotFound => PathError::NotFound {
             path: name.to_owned(),

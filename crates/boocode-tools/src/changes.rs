@@ -1,0 +1,380 @@
+//! Applying, rejecting and rewinding pending changes: where proposals reach the disk.
+//!
+//! Changes to one file are handled together and atomically: the file on disk must still be what
+//! the oldest change was proposed against (by SHA-256), the stacked changes must chain (each
+//! made against the one before), and then the newest content is written once through
+//! [`PathGuard::replace_file`](crate::PathGuard::replace_file). A file changed since the proposal
+//! is refused and nothing of it is applied; other files go ahead. [`rewind`] undoes applied
+//! changes newest first with the same check against what was applied.
+
+use crate::env::ToolEnv;
+use crate::guard::path::Access;
+use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, PendingChange};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+
+/// How long a diff may search for the smallest edit before settling for a coarser one (two
+/// large, wholly different files would otherwise take minutes).
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Permission bits of a file created by a change.
+pub const DEFAULT_FILE_MODE: u32 = 0o644;
+
+/// Why a queue operation could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The queue failed or refused.
+    #[error(transparent)]
+    Queue(#[from] ChangeQueueError),
+    /// A selected id is not a change of this chat or run.
+    #[error("no change {0} in this chat or run")]
+    Unknown(String),
+    /// A selected change is not in the state the operation needs.
+    #[error("change {id} is {state}, not {wanted}")]
+    WrongState {
+        /// The change.
+        id: String,
+        /// Where it stands.
+        state: &'static str,
+        /// What the operation needs.
+        wanted: &'static str,
+    },
+    /// The disk work could not be scheduled.
+    #[error("the file worker failed: {0}")]
+    Worker(String),
+}
+
+/// A file that was left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// Path relative to the project root.
+    pub path: String,
+    /// The changes of that file that were not applied (or not undone).
+    pub change_ids: Vec<String>,
+    /// Why, for a human.
+    pub reason: String,
+}
+
+/// What [`apply_pending`] or [`rewind`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    /// Changes now applied (or, for a rewind, reverted), in order.
+    pub done: Vec<String>,
+    /// Files refused, with their changes.
+    pub refused: Vec<Refusal>,
+}
+
+/// SHA-256 of `content`, in lowercase hex: the `base_hash` of a change.
+pub fn content_hash(content: &[u8]) -> String {
+    let digest = Sha256::digest(content);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// A unified diff from `old` to `new` for `path` (`None`: no file), with 3 lines of context.
+pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
+    let old_text = old.map(String::from_utf8_lossy).unwrap_or_default();
+    let new_text = new.map(String::from_utf8_lossy).unwrap_or_default();
+    let from = if old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let to = if new.is_some() {
+        format!("b/{path}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    similar::TextDiff::configure()
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old_text.as_ref(), new_text.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&from, &to)
+        .to_string()
+}
+
+/// A file's content and permission bits.
+pub(crate) type OnDisk = Option<(Vec<u8>, u32)>;
+
+/// A file as it is on disk now: content and permission bits, `None` when absent.
+pub(crate) fn read_disk(env: &ToolEnv, path: &str) -> Result<(crate::GuardedPath, OnDisk), String> {
+    let guarded = env
+        .paths()
+        .resolve(path, Access::Write)
+        .map_err(|e| e.to_string())?;
+    if guarded.as_path() == guarded.base() {
+        return Err("the project root is not a file".to_owned());
+    }
+    if !guarded.exists() {
+        return Ok((guarded, None));
+    }
+    if guarded.as_path().is_dir() {
+        return Err(format!(
+            "`{}` is a directory, not a file",
+            path.escape_debug()
+        ));
+    }
+    let mut file = env.paths().open_read(&guarded).map_err(|e| e.to_string())?;
+    let mode = file
+        .metadata()
+        .map_err(|e| format!("cannot read `{path}`: {e}"))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut content)
+        .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    Ok((guarded, Some((content, mode))))
+}
+
+/// Applies the pending changes of `scope` (all of them, or those in `ids`), one file at a time.
+pub async fn apply_pending(
+    env: &ToolEnv,
+    queue: &dyn ChangeQueue,
+    scope: &ChangeScope,
+    ids: Option<&[String]>,
+) -> Result<ChangeReport, ChangeError> {
+    let all = queue.list(scope).await?;
+    let selected = select(&all, ids, ChangeState::Pending)?;
+    let mut report = ChangeReport::default();
+    for (path, group) in by_path(selected) {
+        // An earlier pending change of the same file that is not selected is the base of the
+        // selected ones: applying them without it would write against the wrong content.
+        if let Some(first) = group.first()
+            && let Some(earlier) = all.iter().find(|c| {
+                c.path == path
+                    && c.state == ChangeState::Pending
+                    && c.seq < first.seq
+                    && !group.iter().any(|g| g.id == c.id)
+            })
+        {
+            report.refused.push(refusal(
+                &path,
+                &group,
+                format!(
+                    "it is stacked on change {} of the same file, which is still pending",
+                    earlier.id
+                ),
+            ));
+            continue;
+        }
+        let env = env.clone();
+        let work = group.clone();
+        let outcome = tokio::task::spawn_blocking(move || write_group(&env, &work))
+            .await
+            .map_err(|e| ChangeError::Worker(e.to_string()))?;
+        match outcome {
+            Ok(()) => {
+                for change in &group {
+                    queue
+                        .set_state(&change.id, ChangeState::Pending, ChangeState::Applied)
+                        .await?;
+                    report.done.push(change.id.clone());
+                }
+            }
+            Err(reason) => report.refused.push(refusal(&path, &group, reason)),
+        }
+    }
+    Ok(report)
+}
+
+/// Marks the pending changes of `scope` (all, or those in `ids`) rejected; the disk is untouched.
+pub async fn reject_pending(
+    queue: &dyn ChangeQueue,
+    scope: &ChangeScope,
+    ids: Option<&[String]>,
+) -> Result<Vec<String>, ChangeError> {
+    let all = queue.list(scope).await?;
+    let mut done = Vec::new();
+    for change in select(&all, ids, ChangeState::Pending)? {
+        queue
+            .set_state(&change.id, ChangeState::Pending, ChangeState::Rejected)
+            .await?;
+        done.push(change.id.clone());
+    }
+    Ok(done)
+}
+
+/// Undoes applied changes of `scope`, newest first: all of them, or those in `ids` together
+/// with every later applied change of the same files (they were made on top). A file changed
+/// since it was applied is refused and left as it is.
+pub async fn rewind(
+    env: &ToolEnv,
+    queue: &dyn ChangeQueue,
+    scope: &ChangeScope,
+    ids: Option<&[String]>,
+) -> Result<ChangeReport, ChangeError> {
+    let all = queue.list(scope).await?;
+    let selected = select(&all, ids, ChangeState::Applied)?;
+    let mut report = ChangeReport::default();
+    let mut groups: Vec<(String, Vec<PendingChange>)> = by_path(selected)
+        .into_iter()
+        .map(|(path, group)| {
+            let oldest = group.first().map_or(i64::MAX, |c| c.seq);
+            let stacked: Vec<PendingChange> = all
+                .iter()
+                .filter(|c| c.path == path && c.state == ChangeState::Applied && c.seq >= oldest)
+                .cloned()
+                .collect();
+            (path, stacked)
+        })
+        .collect();
+    // Newest first across files too, so the report reads as an undo history.
+    groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.last().map_or(0, |c| c.seq)));
+    for (path, group) in groups {
+        let env = env.clone();
+        let work = group.clone();
+        let outcome = tokio::task::spawn_blocking(move || undo_group(&env, &work))
+            .await
+            .map_err(|e| ChangeError::Worker(e.to_string()))?;
+        match outcome {
+            Ok(()) => {
+                for change in group.iter().rev() {
+                    queue
+                        .set_state(&change.id, ChangeState::Applied, ChangeState::Reverted)
+                        .await?;
+                    report.done.push(change.id.clone());
+                }
+            }
+            Err(reason) => report.refused.push(refusal(&path, &group, reason)),
+        }
+    }
+    Ok(report)
+}
+
+fn select<'a>(
+    all: &'a [PendingChange],
+    ids: Option<&[String]>,
+    wanted: ChangeState,
+) -> Result<Vec<&'a PendingChange>, ChangeError> {
+    match ids {
+        None => Ok(all.iter().filter(|c| c.state == wanted).collect()),
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                let change = all
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .ok_or_else(|| ChangeError::Unknown(id.clone()))?;
+                if change.state != wanted {
+                    return Err(ChangeError::WrongState {
+                        id: id.clone(),
+                        state: change.state.as_str(),
+                        wanted: wanted.as_str(),
+                    });
+                }
+                Ok(change)
+            })
+            .collect(),
+    }
+}
+
+/// Groups changes by file, each group in proposal order.
+fn by_path(changes: Vec<&PendingChange>) -> BTreeMap<String, Vec<PendingChange>> {
+    let mut groups: BTreeMap<String, Vec<PendingChange>> = BTreeMap::new();
+    for change in changes {
+        groups
+            .entry(change.path.clone())
+            .or_default()
+            .push(change.clone());
+    }
+    for group in groups.values_mut() {
+        group.sort_by_key(|c| c.seq);
+        group.dedup_by(|a, b| a.id == b.id);
+    }
+    groups
+}
+
+fn refusal(path: &str, group: &[PendingChange], reason: String) -> Refusal {
+    Refusal {
+        path: path.to_owned(),
+        change_ids: group.iter().map(|c| c.id.clone()).collect(),
+        reason,
+    }
+}
+
+fn hash_of(content: Option<&[u8]>) -> Option<String> {
+    content.map(content_hash)
+}
+
+/// Writes the newest content of a group of stacked changes to one file, after checking the disk.
+fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
+    let (Some(first), Some(last)) = (group.first(), group.last()) else {
+        return Ok(());
+    };
+    for pair in group.windows(2) {
+        if pair[1].base_hash != hash_of(pair[0].proposed_content.as_deref()) {
+            return Err(format!(
+                "change {} was not made on top of change {}; apply or reject them separately",
+                pair[1].id, pair[0].id
+            ));
+        }
+    }
+    let (guarded, disk) = read_disk(env, &first.path)?;
+    let disk_hash = disk.as_ref().map(|(content, _)| content_hash(content));
+    if disk_hash != first.base_hash {
+        // Already written by an apply that stopped before recording it: only the record is late.
+        if disk_hash == hash_of(last.proposed_content.as_deref()) {
+            return Ok(());
+        }
+        return Err(changed_since(&first.path, disk.is_some(), "proposed"));
+    }
+    refuse_secret(env, &guarded, &first.path)?;
+    match &last.proposed_content {
+        Some(content) => {
+            let mode = disk
+                .map(|(_, mode)| mode)
+                .or(first.mode)
+                .unwrap_or(DEFAULT_FILE_MODE);
+            env.paths()
+                .replace_file(&guarded, content, mode)
+                .map_err(|e| e.to_string())
+        }
+        None => env.paths().remove_file(&guarded).map_err(|e| e.to_string()),
+    }
+}
+
+/// Restores the content a group of applied changes (oldest first) was made against.
+fn undo_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
+    let (Some(first), Some(last)) = (group.first(), group.last()) else {
+        return Ok(());
+    };
+    let (guarded, disk) = read_disk(env, &first.path)?;
+    let disk_hash = disk.as_ref().map(|(content, _)| content_hash(content));
+    if disk_hash != hash_of(last.proposed_content.as_deref()) {
+        if disk_hash == first.base_hash {
+            return Ok(());
+        }
+        return Err(changed_since(&first.path, disk.is_some(), "applied"));
+    }
+    match &first.base_content {
+        Some(content) => {
+            let mode = first
+                .mode
+                .or(disk.map(|(_, mode)| mode))
+                .unwrap_or(DEFAULT_FILE_MODE);
+            env.paths()
+                .replace_file(&guarded, content, mode)
+                .map_err(|e| e.to_string())
+        }
+        None => env.paths().remove_file(&guarded).map_err(|e| e.to_string()),
+    }
+}
+
+fn refuse_secret(env: &ToolEnv, guarded: &crate::GuardedPath, path: &str) -> Result<(), String> {
+    env.refuse_secret(guarded, path).map_err(|e| e.to_string())
+}
+
+fn changed_since(path: &str, exists: bool, when: &str) -> String {
+    if exists {
+        format!("`{path}` changed on disk since the change was {when}; nothing of it was written")
+    } else {
+        format!("`{path}` was deleted since the change was {when}; nothing of it was written")
+    }
+}
