@@ -1,10 +1,157 @@
-//! `boocode-coder`: not built yet. It holds its place in the workspace until its milestone lands
-//! (see docs/ARCHITECTURE.md).
+//! `boocode-coder`: the coder daemon. It runs agents on one project — BooCode's own loop with
+//! write tools, or Claude Code, claude-agent-acp, opencode and the other providers — and keeps
+//! every file write they make in the pending-changes queue for review (or applies it at once in
+//! auto-apply mode). REST + WebSocket on 127.0.0.1:7411 by default; `boocode dispatch`,
+//! `inbox`, `pending`, `apply` and `rewind` are its command-line client.
+#![allow(clippy::print_stderr)]
 
-use std::process::ExitCode;
+use anyhow::{Context, Result, bail};
+use boocode_api::coder::{CoderConfig, CoderState, serve_coder};
+use boocode_store::Store;
+use clap::Parser;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-#[allow(clippy::print_stderr)]
-fn main() -> ExitCode {
-    eprintln!("boocode-coder is not built yet; see docs/ARCHITECTURE.md for the plan.");
-    ExitCode::from(2)
+#[derive(Debug, Parser)]
+#[command(name = "boocode-coder", version, about = "The BooCode coder daemon")]
+struct Args {
+    /// The project runs work on [default: the working directory].
+    #[arg(long, env = "BOOCODE_CODER_ROOT")]
+    root: Option<PathBuf>,
+    /// Address to listen on. Non-loopback addresses need BOOCODE_CODER_TOKEN.
+    #[arg(long, env = "BOOCODE_CODER_BIND", default_value = "127.0.0.1:7411")]
+    bind: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…` [default: SQLite in the user's data directory].
+    #[arg(long, env = "BOOCODE_DATABASE_URL")]
+    database: Option<String>,
+    /// OpenAI-compatible model server for the native provider.
+    #[arg(
+        long,
+        env = "BOOCODE_MODEL_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    model_url: String,
+    /// Default model id.
+    #[arg(long, env = "BOOCODE_MODEL")]
+    model: Option<String>,
+    /// Settings file with `[providers.NAME]` tables [default: ~/.config/boocode/config.toml].
+    #[arg(long, env = "BOOCODE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Seconds to wait for a model's first token, and between tokens.
+    #[arg(long, env = "BOOCODE_MODEL_TIMEOUT_SECS", default_value_t = 300)]
+    model_timeout_secs: u64,
+    /// Log filter (e.g. `info`, `boocode_api=debug`).
+    #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
+    log: String,
+}
+
+/// The part of the settings file the daemon reads; other keys belong to other programs.
+#[derive(Debug, Default, Deserialize)]
+struct FileSettings {
+    #[serde(default)]
+    providers: BTreeMap<String, boocode_agents::ProviderOverride>,
+}
+
+fn load_settings(explicit: Option<&PathBuf>) -> Result<FileSettings> {
+    let path = match explicit {
+        Some(p) => p.clone(),
+        None => match dirs::config_dir() {
+            Some(d) => d.join("boocode").join("config.toml"),
+            None => return Ok(FileSettings::default()),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("invalid settings file {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            Ok(FileSettings::default())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read settings file {}", path.display())),
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let root = match &args.root {
+        Some(r) => r.clone(),
+        None => std::env::current_dir().context("no working directory; pass --root")?,
+    };
+    let settings = load_settings(args.config.as_ref())?;
+    let mut config = CoderConfig::new(root, args.model_url.clone());
+    config.bind = args.bind;
+    config.auth_token = std::env::var("BOOCODE_CODER_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    config.api_key = std::env::var("BOOCODE_API_KEY")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    config.model = args.model.clone();
+    config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
+    config.providers = boocode_agents::providers_with(&settings.providers);
+    if let Err(reason) = config.check_exposure() {
+        bail!(reason);
+    }
+    let database = match &args.database {
+        Some(url) => url.clone(),
+        None => {
+            let path = boocode_store::default_sqlite_path()
+                .context("no data directory to keep the database in; pass --database")?;
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let store = Store::connect(&database)
+        .await
+        .context("cannot open the database")?;
+    let state = CoderState::new(config, store).map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, root = %state.config.root.display(), "BooCode coder daemon listening");
+    eprintln!("listening on http://{addr}");
+    serve_coder(state, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

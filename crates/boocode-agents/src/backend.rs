@@ -55,6 +55,11 @@ pub struct SessionConfig {
     pub model: Option<String>,
     /// Extra system prompt.
     pub system: Option<String>,
+    /// Reasoning effort (`low`, `medium`, `high`), where the backend has such a setting.
+    pub effort: Option<String>,
+    /// Review mode: file writes the agent asks to make go to this reviewer (the pending-changes
+    /// queue) instead of to the user. The agent must run in a mode that asks before writing.
+    pub reviewer: Option<crate::review::Reviewer>,
 }
 
 /// A way of running an agent.
@@ -133,6 +138,9 @@ impl AgentBackend for NativeBackend {
         turn.root = config.cwd;
         if config.model.is_some() {
             turn.model = config.model;
+        }
+        if config.effort.is_some() {
+            turn.reasoning_effort = config.effort;
         }
         if let Some(system) = config.system {
             turn.system = Some(match turn.system {

@@ -102,12 +102,13 @@ impl AgentBackend for ClaudeSdkBackend {
     }
 
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
+        let permissions = Arc::new(Permissions::with_reviewer(config.reviewer.clone()));
         let mut session = ClaudeSession {
             backend: self.clone(),
             config,
             process: None,
             session_id: Arc::new(Mutex::new(None)),
-            permissions: Arc::new(Permissions::new()),
+            permissions,
             resume_dir: None,
         };
         session.ensure_process().await?;
@@ -339,6 +340,9 @@ impl ClaudeSession {
         if let Some(model) = &self.config.model {
             cmd.arg(format!("--model={model}"));
         }
+        if let Some(effort) = &self.config.effort {
+            cmd.arg(format!("--effort={effort}"));
+        }
         let resume = self
             .session_id
             .lock()
@@ -481,7 +485,8 @@ impl ClaudeSession {
         if cancel.is_cancelled() && verdict != Verdict::Allow {
             verdict = Verdict::DenyAndStop;
         }
-        let response = match verdict {
+        let response = match &verdict {
+            Verdict::Queued(message) => json!({"behavior": "deny", "message": message}),
             Verdict::Allow => json!({"behavior": "allow", "updatedInput": input}),
             Verdict::Deny => {
                 json!({"behavior": "deny", "message": "The user denied this tool call."})

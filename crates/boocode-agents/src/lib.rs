@@ -3,7 +3,8 @@
 //! over stream-json ([`ClaudeSdkBackend`]) and any Agent Client Protocol agent ([`AcpBackend`]) —
 //! all reporting through the one
 //! [`boocode_core::AgentEvent`] stream. Permission prompts are parked one per request
-//! ([`Permissions`]).
+//! ([`Permissions`]); in review mode an agent's file writes become pending changes instead
+//! ([`QueueReview`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), boocode_agents::AgentError> {
@@ -23,6 +24,7 @@ mod backend;
 mod claude;
 mod permission;
 mod providers;
+mod review;
 
 pub use acp::AcpBackend;
 pub use backend::{
@@ -34,3 +36,4 @@ pub use providers::{
     ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
     find_program, probe, probe_all, providers_with,
 };
+pub use review::{QueueReview, Reviewer, WriteReview};

@@ -2,7 +2,8 @@
 //! id, so a reply can only ever reach the prompt it answers. "Allow for this session" is
 //! remembered per tool and argument pattern; cancelling clears every prompt still waiting.
 
-use boocode_core::{AgentEvent, EventSink, PermissionDecision};
+use crate::review::Reviewer;
+use boocode_core::{AgentEvent, EventSink, NoticeLevel, PermissionDecision};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -62,11 +63,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Permissions {
     waiting: Mutex<HashMap<String, oneshot::Sender<PermissionDecision>>>,
     allowed: Mutex<HashSet<CallPattern>>,
+    reviewer: Option<Reviewer>,
 }
 
 /// The answer a backend acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Do not run the call: a [`Reviewer`] took the write into the change queue (or explained
+    /// why it could not). The text is for the agent.
+    Queued(String),
     /// Run the call.
     Allow,
     /// Refuse the call; the turn goes on.
@@ -81,6 +86,14 @@ impl Permissions {
         Self::default()
     }
 
+    /// Prompts whose calls are file writes go to `reviewer` instead of the user.
+    pub fn with_reviewer(reviewer: Option<Reviewer>) -> Self {
+        Self {
+            reviewer,
+            ..Self::default()
+        }
+    }
+
     /// Asks the user about a call, unless an earlier "allow for this session" covers it. Emits
     /// `permission_requested` and waits for [`answer`](Self::answer); a cancelled prompt denies.
     pub async fn ask(
@@ -91,6 +104,19 @@ impl Permissions {
         arguments: &serde_json::Value,
         summary: String,
     ) -> Verdict {
+        if let Some(reviewer) = &self.reviewer
+            && let Some(outcome) = reviewer.0.review(tool, arguments).await
+        {
+            let (level, message) = match &outcome {
+                Ok(_) => (
+                    NoticeLevel::Info,
+                    format!("{tool}: the write was queued for review"),
+                ),
+                Err(e) => (NoticeLevel::Warning, format!("{tool}: {e}")),
+            };
+            sink.emit(AgentEvent::Notice { level, message });
+            return Verdict::Queued(outcome.unwrap_or_else(|e| e));
+        }
         let pattern = CallPattern::of(tool, arguments);
         if lock(&self.allowed).contains(&pattern) {
             return Verdict::Allow;

@@ -18,6 +18,7 @@
 
 mod auth;
 mod broker;
+pub mod coder;
 mod config;
 mod context;
 mod error;

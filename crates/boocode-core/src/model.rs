@@ -32,6 +32,9 @@ pub struct ModelRequest {
     pub temperature: Option<f32>,
     /// Upper bound on generated tokens.
     pub max_tokens: Option<u32>,
+    /// Reasoning effort (`low`, `medium`, `high`) for models that take one; sent as
+    /// `reasoning_effort`.
+    pub reasoning_effort: Option<String>,
 }
 
 /// Token counts a model endpoint reports for one request.

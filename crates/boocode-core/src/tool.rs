@@ -184,6 +184,11 @@ impl ToolSet {
         self
     }
 
+    /// Adds every tool of `other`, replacing tools of the same name.
+    pub fn extend(&mut self, other: ToolSet) {
+        self.tools.extend(other.tools);
+    }
+
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
         self.tools.get(name)

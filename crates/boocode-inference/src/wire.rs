@@ -50,6 +50,9 @@ pub(crate) fn request_body(
     if let Some(n) = request.max_tokens {
         body["max_tokens"] = json!(n);
     }
+    if let Some(effort) = &request.reasoning_effort {
+        body["reasoning_effort"] = json!(effort);
+    }
     body
 }
 

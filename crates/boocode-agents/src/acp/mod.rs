@@ -106,6 +106,7 @@ impl AgentBackend for AcpBackend {
 
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
         let program = self.program.display().to_string();
+        let reviewer = config.reviewer.clone();
         let cwd = std::path::absolute(&config.cwd).map_err(|e| AgentError::Spawn {
             program: program.clone(),
             message: format!("bad project directory: {e}"),
@@ -223,6 +224,7 @@ impl AgentBackend for AcpBackend {
             Ok(Ok(Ok(opened))) => {
                 return Ok(Box::new(session::AcpSession::new(
                     opened,
+                    reviewer,
                     inbound,
                     child,
                     stop_tx,

@@ -46,6 +46,7 @@ impl AcpSession {
     /// than shown as the next turn's output.
     pub(super) fn new(
         opened: Opened,
+        reviewer: Option<crate::review::Reviewer>,
         mut inbound: mpsc::UnboundedReceiver<Inbound>,
         child: Child,
         stop: oneshot::Sender<()>,
@@ -70,7 +71,7 @@ impl AcpSession {
             session_id: opened.session_id,
             modes: opened.modes,
             inbound,
-            permissions: Arc::new(Permissions::new()),
+            permissions: Arc::new(Permissions::with_reviewer(reviewer)),
             child: Some(child),
             stop: Some(stop),
             connection: Some(connection),

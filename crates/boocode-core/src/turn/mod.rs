@@ -47,6 +47,8 @@ pub struct TurnConfig {
     pub temperature: Option<f32>,
     /// Upper bound on tokens per model request.
     pub max_tokens: Option<u32>,
+    /// Reasoning effort sent with each model request, for models that take one.
+    pub reasoning_effort: Option<String>,
     /// The id to give the assistant message (a server creates the row first); random if `None`.
     pub message_id: Option<MessageId>,
 }
@@ -209,6 +211,7 @@ impl<'a> Turn<'a> {
             },
             temperature: self.config.temperature,
             max_tokens: self.config.max_tokens,
+            reasoning_effort: self.config.reasoning_effort.clone(),
         }
     }
 

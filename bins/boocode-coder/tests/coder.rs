@@ -1,0 +1,517 @@
+//! The real `boocode-coder` binary on an ephemeral port: runs of the native loop against the
+//! scripted model, and of the real claude-agent-acp against the scripted Anthropic server, in
+//! review mode — their edits land in the pending queue, apply writes them, rewind restores them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub,
+    clippy::print_stderr
+)]
+
+use boocode_testkit::{AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi, peer_bin};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct Daemon {
+    _child: Child,
+    url: String,
+    http: reqwest::Client,
+    _home: tempfile::TempDir,
+}
+
+impl Daemon {
+    async fn start(
+        root: &Path,
+        model_url: &str,
+        env: &[(&str, String)],
+        config: Option<&str>,
+    ) -> Daemon {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_boocode-coder"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .args(["--bind", "127.0.0.1:0", "--model-url", model_url])
+            .arg("--root")
+            .arg(root)
+            .arg("--database")
+            .arg(format!(
+                "sqlite://{}",
+                home.path().join("coder.db").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(text) = config {
+            let file = home.path().join("coder.toml");
+            std::fs::write(&file, text).unwrap();
+            cmd.arg("--config").arg(file);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    return rest.trim().to_owned();
+                }
+                eprintln!("[coder] {line}");
+            }
+            panic!("the daemon exited before listening");
+        })
+        .await
+        .expect("the daemon did not start within 30 s");
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if std::env::var_os("CODER_LOG").is_some() {
+                    eprintln!("[coder] {line}");
+                }
+            }
+        });
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Daemon {
+            _child: child,
+            url: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            _home: home,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
+        )
+    }
+
+    /// Streams the run's frames over its WebSocket, answering permission prompts with
+    /// `answer`, until a status frame says the prompt is over. Returns the events.
+    async fn follow(&self, run: &str, after: u64, answer: Option<&str>) -> (Vec<Value>, Value) {
+        let ws_url = format!(
+            "{}/api/runs/{run}/ws?after={after}",
+            self.url.replace("http://", "ws://")
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .expect("the run did not finish within 90 s")
+                .unwrap()
+                .unwrap();
+            let frame: Value = match msg {
+                tokio_tungstenite::tungstenite::Message::Text(t) => {
+                    serde_json::from_str(&t).unwrap()
+                }
+                _ => continue,
+            };
+            match frame["kind"].as_str().unwrap() {
+                "event" => {
+                    let event = frame["event"].clone();
+                    if event["type"] == "permission_requested"
+                        && let Some(decision) = answer
+                    {
+                        let id = event["request_id"].as_str().unwrap();
+                        let (status, body) = self
+                            .post(
+                                &format!("/api/runs/{run}/permissions/{id}"),
+                                json!({"decision": decision}),
+                            )
+                            .await;
+                        assert_eq!(status, 200, "{body}");
+                    }
+                    events.push(event);
+                }
+                _ => {
+                    let status = frame["run"]["status"].as_str().unwrap();
+                    if status != "running" {
+                        return (events, frame["run"].clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "fn main() {\n    serve(8080);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub const PORT: u16 = 8080;\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(
+        Reply::stream()
+            .text("Changing the port in both files. ")
+            .tool_call(
+                "call_1",
+                "edit_file",
+                &[
+                    r#"{"path": "src/main.rs", "old_string": "serve(8080)","#,
+                    r#" "new_string": "serve(9090)"}"#,
+                ],
+            )
+            .tool_call(
+                "call_2",
+                "edit_file",
+                &[r#"{"path": "src/lib.rs", "old_string": "8080", "new_string": "9090"}"#],
+            ),
+    );
+    model.push(Reply::stream().text("Both edits are proposed."));
+    let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
+
+    let (status, run) = daemon
+        .post("/api/runs", json!({"provider": "boocode", "prompt": "use port 9090", "mode": "review", "thinking": "low"}))
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+    let (events, finished) = daemon.follow(&id, 0, None).await;
+    assert_eq!(finished["status"], "idle", "{finished}");
+    assert_eq!(finished["last_outcome"], "completed");
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_call_finished")
+        .collect();
+    assert_eq!(results.len(), 2, "{events:?}");
+    assert!(
+        results.iter().all(|e| e["is_error"] == false),
+        "{results:?}"
+    );
+    // The thinking level reached the model as reasoning_effort.
+    assert_eq!(
+        model.completion_requests()[0].body["reasoning_effort"],
+        "low"
+    );
+
+    // Both pending, with diffs; nothing written yet.
+    let (_, changes) = daemon
+        .get(&format!("/api/changes?run={id}&state=pending"))
+        .await;
+    let changes = changes.as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let paths: Vec<&str> = changes
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["src/main.rs", "src/lib.rs"]);
+    assert!(
+        changes[0]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("-    serve(8080);\n+    serve(9090);")
+    );
+    assert!(
+        changes[1]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+pub const PORT: u16 = 9090;")
+    );
+    assert_eq!(
+        read(repo.path(), "src/main.rs"),
+        "fn main() {\n    serve(8080);\n}\n"
+    );
+
+    // Apply writes both.
+    let (status, report) = daemon
+        .post(&format!("/api/runs/{id}/apply"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(
+        read(repo.path(), "src/main.rs"),
+        "fn main() {\n    serve(9090);\n}\n"
+    );
+    assert_eq!(
+        read(repo.path(), "src/lib.rs"),
+        "pub const PORT: u16 = 9090;\n"
+    );
+
+    // Rewind restores both.
+    let (status, report) = daemon
+        .post(&format!("/api/runs/{id}/rewind"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(
+        read(repo.path(), "src/main.rs"),
+        "fn main() {\n    serve(8080);\n}\n"
+    );
+    assert_eq!(
+        read(repo.path(), "src/lib.rs"),
+        "pub const PORT: u16 = 8080;\n"
+    );
+    let (_, all) = daemon.get(&format!("/api/changes?run={id}")).await;
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["state"] == "reverted"),
+        "{all}"
+    );
+
+    // A follow-up prompt on the same run, through the same session (history kept).
+    model.push(Reply::stream().text("Anything else?"));
+    let (status, _) = daemon
+        .post(
+            &format!("/api/runs/{id}/prompt"),
+            json!({"prompt": "thanks"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let seen = finished["events"].as_u64().unwrap();
+    let (events, finished) = daemon.follow(&id, seen, None).await;
+    assert_eq!(finished["status"], "idle");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "text_delta" && e["text"] == "Anything else?"),
+        "{events:?}"
+    );
+    let last = model.completion_requests().last().unwrap().body.clone();
+    assert!(
+        last["messages"].to_string().contains("use port 9090"),
+        "history kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_typed_errors() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
+    let cases = [
+        (
+            json!({"provider": "nope", "prompt": "x"}),
+            400,
+            "unknown provider",
+        ),
+        (
+            json!({"provider": "boocode", "prompt": "  "}),
+            400,
+            "prompt",
+        ),
+        (
+            json!({"provider": "boocode", "prompt": "x", "mode": "yolo"}),
+            400,
+            "unknown variant",
+        ),
+        (
+            json!({"provider": "boocode", "prompt": "x", "extra": 1}),
+            400,
+            "unknown field",
+        ),
+    ];
+    for (body, code, text) in cases {
+        let (status, err) = daemon.post("/api/runs", body.clone()).await;
+        assert_eq!(status, code, "{body}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(text),
+            "{body}: {err}"
+        );
+    }
+    let resp = daemon
+        .http
+        .post(format!("{}/api/runs", daemon.url))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let (status, _) = daemon.get("/api/runs/nope").await;
+    assert_eq!(status, 404);
+    let (status, err) = daemon
+        .post("/api/runs/nope/apply", json!({"ids": ["x"]}))
+        .await;
+    assert_eq!(status, 404, "{err}");
+    let (status, err) = daemon.get("/api/changes?state=bogus").await;
+    assert_eq!(status, 400, "{err}");
+    // A missing agent program is a clear 502, not a hang.
+    let (status, err) = daemon
+        .post("/api/runs", json!({"provider": "goose", "prompt": "x"}))
+        .await;
+    assert_eq!(status, 502, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not installed"),
+        "{err}"
+    );
+    // Cross-origin WebSockets are refused.
+    let (status, run) = daemon
+        .post("/api/runs", json!({"provider": "boocode", "prompt": "hi"}))
+        .await;
+    assert_eq!(status, 201);
+    let id = run["id"].as_str().unwrap();
+    let resp = daemon
+        .http
+        .get(format!("{}/api/runs/{id}/ws", daemon.url))
+        .header("origin", "http://evil.example")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+}
+
+/// The claude-agent-acp provider pointed at the pinned peers and the scripted Anthropic server.
+fn acp_env(
+    server: &ScriptedAnthropic,
+    home: &Path,
+) -> Option<(Vec<(&'static str, String)>, String)> {
+    let claude = peer_bin("claude")?;
+    let adapter: PathBuf = peer_bin("claude-agent-acp")?;
+    let config_dir = home.join("claude-config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let env = vec![
+        ("CLAUDE_CODE_EXECUTABLE", claude.display().to_string()),
+        ("IS_SANDBOX", "1".to_owned()),
+        ("ANTHROPIC_BASE_URL", server.url()),
+        ("ANTHROPIC_API_KEY", "sk-test".to_owned()),
+        ("CLAUDE_CONFIG_DIR", config_dir.display().to_string()),
+        ("DISABLE_TELEMETRY", "1".to_owned()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+    ];
+    let config = format!(
+        "[providers.claude-acp]\ncommand = {:?}\n",
+        adapter.display().to_string()
+    );
+    Some((env, config))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
+    let repo = repo();
+    let server = ScriptedAnthropic::start().await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let Some((env, config)) = acp_env(&server, scratch.path()) else {
+        return;
+    };
+    let target = repo.path().canonicalize().unwrap().join("src/new.rs");
+    let input = format!(
+        "{{\"file_path\": \"{}\", \"content\": \"pub fn added() {{}}\\n\"}}",
+        target.display()
+    );
+    server.push(AnthropicReply::new().tool_use("toolu_w1", "Write", &[&input]));
+    server.push(AnthropicReply::new().text(&["Queued it."]));
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let daemon = Daemon::start(repo.path(), &model.url(), &env, Some(&config)).await;
+
+    let (status, run) = daemon
+        .post(
+            "/api/runs",
+            json!({"provider": "claude-acp", "prompt": "add src/new.rs", "mode": "review"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+    // Nobody answers prompts: a write in review mode must never ask.
+    let (events, finished) = daemon.follow(&id, 0, None).await;
+    assert_eq!(finished["status"], "idle", "{finished} {events:?}");
+    assert!(
+        !events.iter().any(|e| e["type"] == "permission_requested"),
+        "the write went to the queue, not to the user: {events:?}"
+    );
+    assert!(!target.exists(), "nothing written before apply");
+    let (_, changes) = daemon
+        .get(&format!("/api/changes?run={id}&state=pending"))
+        .await;
+    let changes = changes.as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["path"], "src/new.rs");
+    assert!(
+        changes[0]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+pub fn added() {}")
+    );
+    // The agent's own write was refused (ACP carries no reason), and the model was told so.
+    let last = server.message_requests().last().unwrap().body.to_string();
+    assert!(
+        last.contains("toolu_w1") && last.contains("is_error"),
+        "{last}"
+    );
+
+    let (status, report) = daemon
+        .post(&format!("/api/runs/{id}/apply"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(read(repo.path(), "src/new.rs"), "pub fn added() {}\n");
+    let (status, _) = daemon
+        .post(&format!("/api/runs/{id}/rewind"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert!(!target.exists(), "rewind removes the created file");
+    let resp = daemon
+        .http
+        .delete(format!("{}/api/runs/{id}", daemon.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    // The agent process is closed with the run.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, run) = daemon.get(&format!("/api/runs/{id}")).await;
+        if run["status"] == "closed" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{run}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,132 @@
+//! Review mode for external agents: their file writes become pending changes.
+//!
+//! Claude Code, claude-agent-acp and opencode write files with their own tools, after asking
+//! permission. With a [`Reviewer`] on the session, a permission request whose arguments are a
+//! file write (`file_path`/`filePath`/`path` with `content`, `old_string`/`new_string` or
+//! `oldString`/`newString`, or an `edits` list) is never put to the user: the write is proposed
+//! into the pending-changes queue through BooCode's own write tools (same guards, same diffs,
+//! stacking on earlier proposals), and the agent is told no, with the reason, so the file on
+//! disk is untouched until a human applies the change.
+
+use boocode_core::{CancellationToken, ChangeQueue, ChangeScope, ToolContext, ToolLimits, ToolSet};
+use boocode_tools::{ToolEnv, WriteMode, write_tools};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Decides, before the user is asked, whether a tool call is a file write to be queued.
+#[async_trait::async_trait]
+pub trait WriteReview: Send + Sync {
+    /// `None`: not a write, ask as usual. `Some(Ok(text))`: queued; `text` tells the agent
+    /// what happened. `Some(Err(text))`: a write that could not be proposed (a refused path,
+    /// an edit that does not match); `text` says why. Either way the agent's own write is
+    /// refused.
+    async fn review(&self, tool: &str, arguments: &Value) -> Option<Result<String, String>>;
+}
+
+/// A session's write reviewer (a cheap handle).
+#[derive(Clone)]
+pub struct Reviewer(pub Arc<dyn WriteReview>);
+
+impl std::fmt::Debug for Reviewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reviewer")
+    }
+}
+
+/// Queues an agent's writes through BooCode's write tools.
+pub struct QueueReview {
+    tools: ToolSet,
+    root: PathBuf,
+}
+
+impl QueueReview {
+    /// Writes proposed in `scope` of `queue`, under `env`'s guards. In
+    /// [`WriteMode::AutoApply`] they are applied at once (and can still be rewound).
+    pub fn new(
+        env: Arc<ToolEnv>,
+        queue: Arc<dyn ChangeQueue>,
+        scope: ChangeScope,
+        mode: WriteMode,
+    ) -> Self {
+        let root = env.paths().root().to_path_buf();
+        Self {
+            tools: write_tools(env, queue, scope, mode),
+            root,
+        }
+    }
+
+    /// As a session's [`Reviewer`].
+    pub fn into_reviewer(self) -> Reviewer {
+        Reviewer(Arc::new(self))
+    }
+
+    async fn call(&self, tool: &str, args: Value) -> Result<String, String> {
+        let Some(t) = self.tools.get(tool) else {
+            return Err(format!("no {tool} tool"));
+        };
+        let ctx = ToolContext {
+            root: self.root.clone(),
+            call_id: "review".into(),
+            cancel: CancellationToken::new(),
+            limits: ToolLimits::default(),
+        };
+        t.execute(args, &ctx)
+            .await
+            .map(|o| o.content)
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn text<'a>(args: &'a Value, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| args.get(*k).and_then(Value::as_str))
+}
+
+/// One edit in the agent's own argument names, as `edit_file` arguments.
+fn edit_args(path: &str, edit: &Value) -> Option<Value> {
+    let old = text(edit, &["old_string", "oldString"])?;
+    let new = text(edit, &["new_string", "newString"])?;
+    let all = ["replace_all", "replaceAll"]
+        .iter()
+        .find_map(|k| edit.get(*k).and_then(Value::as_bool))
+        .unwrap_or(false);
+    Some(json!({"path": path, "old_string": old, "new_string": new, "replace_all": all}))
+}
+
+#[async_trait::async_trait]
+impl WriteReview for QueueReview {
+    async fn review(&self, _tool: &str, arguments: &Value) -> Option<Result<String, String>> {
+        let path = text(arguments, &["file_path", "filePath", "path"])?;
+        let outcome = if let Some(edits) = arguments.get("edits").and_then(Value::as_array) {
+            let mut outputs = Vec::new();
+            for edit in edits {
+                let Some(args) = edit_args(path, edit) else {
+                    return Some(Err("an edit in `edits` has no old and new text".into()));
+                };
+                match self.call("edit_file", args).await {
+                    Ok(out) => outputs.push(out),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            Ok(outputs.join("\n"))
+        } else if let Some(args) = edit_args(path, arguments) {
+            self.call("edit_file", args).await
+        } else if let Some(content) = text(arguments, &["content"]) {
+            self.call(
+                "create_file",
+                json!({"path": path, "content": content, "overwrite": true}),
+            )
+            .await
+        } else {
+            return None;
+        };
+        Some(match outcome {
+            Ok(out) => Ok(format!(
+                "BooCode took this write into its change queue instead of letting the tool \
+                 write the file; do not retry it. {out}"
+            )),
+            Err(e) => Err(format!("BooCode could not queue this write: {e}")),
+        })
+    }
+}
