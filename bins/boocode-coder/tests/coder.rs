@@ -515,3 +515,123 @@ async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The `boocode` CLI built beside this binary (`cargo test --workspace` builds it), if any.
+fn cli_bin() -> Option<PathBuf> {
+    let deps = std::env::current_exe().ok()?;
+    let bin = deps.parent()?.parent()?.join("boocode");
+    if bin.exists() {
+        return Some(bin);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI builds the whole workspace: the boocode CLI must be at {}",
+        bin.display()
+    );
+    eprintln!("SKIPPED (cli): {} is not built", bin.display());
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
+    let repo = repo();
+    let server = ScriptedAnthropic::start().await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let Some((env, config)) = acp_env(&server, scratch.path()) else {
+        return;
+    };
+    let marker = repo.path().join("ran.txt");
+    let input = format!(
+        "{{\"command\": \"touch {}\", \"description\": \"touch a file\"}}",
+        marker.display()
+    );
+    server.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&input]));
+    server.push(AnthropicReply::new().text(&["Not run, then."]));
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let daemon = Daemon::start(repo.path(), &model.url(), &env, Some(&config)).await;
+    let (status, run) = daemon
+        .post(
+            "/api/runs",
+            json!({"provider": "claude-acp", "prompt": "touch it", "mode": "review"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+
+    // Bash is no file write: it asks, and the prompt waits in the inbox.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let item = loop {
+        let (_, inbox) = daemon.get("/api/inbox").await;
+        if let Some(item) = inbox.as_array().unwrap().first() {
+            break item.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no prompt arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(item["run_id"], id.as_str());
+    // claude-agent-acp names its Bash tool by kind: "Terminal".
+    let tool = item["tool"].as_str().unwrap().to_owned();
+    assert!(["Bash", "Terminal"].contains(&tool.as_str()), "{item}");
+    let (_, view) = daemon.get(&format!("/api/runs/{id}")).await;
+    assert_eq!(view["waiting"], 1);
+    let request = item["request_id"].as_str().unwrap();
+
+    match cli_bin() {
+        Some(cli) => {
+            let listed = tokio::process::Command::new(&cli)
+                .args(["inbox", "--daemon", &daemon.url])
+                .output()
+                .await
+                .unwrap();
+            let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+            assert!(text.contains(request) && text.contains(&tool), "{text}");
+            let answered = tokio::process::Command::new(&cli)
+                .args([
+                    "inbox",
+                    "--daemon",
+                    &daemon.url,
+                    "--answer",
+                    request,
+                    "--decision",
+                    "deny",
+                ])
+                .output()
+                .await
+                .unwrap();
+            assert_eq!(
+                answered.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&answered.stderr)
+            );
+        }
+        None => {
+            let (status, body) = daemon
+                .post(
+                    &format!("/api/runs/{id}/permissions/{request}"),
+                    json!({"decision": "deny"}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    let (events, finished) = daemon.follow(&id, 0, None).await;
+    assert_eq!(finished["status"], "idle", "{finished}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "permission_resolved" && e["decision"] == "deny"),
+        "{events:?}"
+    );
+    assert!(!marker.exists(), "a denied command never runs");
+    let (_, inbox) = daemon.get("/api/inbox").await;
+    assert!(inbox.as_array().unwrap().is_empty(), "{inbox}");
+    // An answer to a prompt no longer waiting is a typed 404.
+    let (status, body) = daemon
+        .post(
+            &format!("/api/runs/{id}/permissions/{request}"),
+            json!({"decision": "allow_once"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+}

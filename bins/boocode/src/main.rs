@@ -2,8 +2,11 @@
 //!
 //! `boocode run "prompt"` runs one turn of the native loop on a local project against any
 //! OpenAI-compatible server, streaming the answer, reasoning and tool calls as they happen.
+//! `dispatch`, `inbox`, `pending`, `apply`, `reject` and `rewind` talk to a running coder
+//! daemon (`boocode-coder`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod coder;
 mod render;
 mod run;
 mod settings;
@@ -42,6 +45,20 @@ enum Command {
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },
+    /// Start a run on the coder daemon (or prompt an existing one) and stream it.
+    ///
+    /// Exit status as for `run`; edits wait in the pending queue in review mode.
+    Dispatch(coder::DispatchArgs),
+    /// List the permission prompts waiting across the daemon's runs, or answer one.
+    Inbox(coder::InboxArgs),
+    /// List the daemon's pending changes.
+    Pending(coder::PendingArgs),
+    /// Write a run's pending changes (all, or the ids given). Exit 1 if a file was refused.
+    Apply(coder::ChangeArgs),
+    /// Reject a run's pending changes; nothing is written.
+    Reject(coder::ChangeArgs),
+    /// Undo a run's applied changes, newest first. Exit 1 if a file was refused.
+    Rewind(coder::ChangeArgs),
 }
 
 async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Result<u8> {
@@ -119,6 +136,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Providers { json, config } => providers(json, config.as_deref()).await,
+            Command::Dispatch(args) => coder::dispatch(args).await,
+            Command::Inbox(args) => coder::inbox(args).await,
+            Command::Pending(args) => coder::pending(args).await,
+            Command::Apply(args) => coder::change(coder::ChangeOp::Apply, args).await,
+            Command::Reject(args) => coder::change(coder::ChangeOp::Reject, args).await,
+            Command::Rewind(args) => coder::change(coder::ChangeOp::Rewind, args).await,
         }
     });
     match result {

@@ -200,6 +200,39 @@ impl Printer {
                 };
                 let _ = writeln!(err, "{}", self.paint(code, &format!("! {message}")));
             }
+            AgentEvent::PermissionRequested {
+                request_id,
+                tool,
+                summary,
+                ..
+            } => {
+                Self::break_stdout(&mut state);
+                self.end_reasoning(&mut state);
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    self.paint(
+                        YELLOW,
+                        &format!(
+                            "? {tool}: {summary} — waiting ({request_id}; see `boocode inbox`)"
+                        )
+                    )
+                );
+            }
+            AgentEvent::PermissionResolved {
+                request_id,
+                decision,
+            } => {
+                let answer = serde_json::to_value(decision)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    self.paint(DIM, &format!("  {request_id}: {answer}"))
+                );
+            }
             AgentEvent::TurnFinished {
                 outcome,
                 summary,

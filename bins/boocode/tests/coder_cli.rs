@@ -1,0 +1,217 @@
+//! The real `boocode` binary against a coder daemon (served in-process on a real socket by
+//! boocode-api, over a SQLite file) and the scripted model: dispatch, pending, apply, rewind,
+//! reject, inbox, and a daemon that is not there.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_api::coder::{CoderConfig, CoderState, serve_coder};
+use boocode_store::Store;
+use boocode_testkit::{Reply, ScriptedOpenAi};
+use std::path::Path;
+use std::process::Output;
+
+struct Daemon {
+    url: String,
+    _db: tempfile::TempDir,
+}
+
+async fn daemon(root: &Path, model_url: &str) -> Daemon {
+    let db = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", db.path().join("c.db").display()))
+        .await
+        .unwrap();
+    let state = CoderState::new(CoderConfig::new(root, model_url), store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve_coder(state, listener, std::future::pending()));
+    Daemon { url, _db: db }
+}
+
+async fn boocode(daemon: &str, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(args)
+        .env("BOOCODE_CODER_URL", daemon)
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "alpha\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "beta\n").unwrap();
+    dir
+}
+
+fn two_edits(model: &ScriptedOpenAi) {
+    model.push(
+        Reply::stream()
+            .tool_call(
+                "c1",
+                "edit_file",
+                &[r#"{"path": "a.txt", "old_string": "alpha", "new_string": "ALPHA"}"#],
+            )
+            .tool_call(
+                "c2",
+                "edit_file",
+                &[r#"{"path": "b.txt", "old_string": "beta", "new_string": "BETA"}"#],
+            ),
+    );
+    model.push(Reply::stream().text("Both proposed."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatch_pending_apply_and_rewind_from_the_command_line() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    two_edits(&model);
+    let d = daemon(repo.path(), &model.url()).await;
+
+    let out = boocode(
+        &d.url,
+        &["dispatch", "--thinking", "high", "shout both files"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Both proposed."), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("edit_file"), "{err}");
+    assert!(err.contains("2 change(s) pending review"), "{err}");
+    let run = err
+        .lines()
+        .find_map(|l| l.strip_prefix("run "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+
+    let out = boocode(&d.url, &["pending", "--run", &run, "--diff"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(
+        listing.contains("a.txt") && listing.contains("b.txt"),
+        "{listing}"
+    );
+    assert!(listing.contains("-alpha\n+ALPHA"), "{listing}");
+
+    let out = boocode(&d.url, &["apply", "--run", &run]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("applied 2 change(s)"));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "ALPHA\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("b.txt")).unwrap(),
+        "BETA\n"
+    );
+
+    // An external edit after apply: rewind refuses that file (exit 1) and restores the other.
+    std::fs::write(repo.path().join("b.txt"), "someone else\n").unwrap();
+    let out = boocode(&d.url, &["rewind", "--run", &run]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("refused b.txt"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("b.txt")).unwrap(),
+        "someone else\n"
+    );
+
+    let out = boocode(&d.url, &["inbox"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("nothing is waiting"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_detach_and_bad_input() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    two_edits(&model);
+    let d = daemon(repo.path(), &model.url()).await;
+    let out = boocode(&d.url, &["dispatch", "--detach", "shout"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = stdout(&out).trim().to_owned();
+    // Wait for the run to propose both changes.
+    let mut listing = String::new();
+    for _ in 0..200 {
+        listing = stdout(&boocode(&d.url, &["pending", "--run", &run, "--json"]).await);
+        if listing.matches("\"pending\"").count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let changes: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    let first = changes[0]["id"].as_str().unwrap();
+    let out = boocode(&d.url, &["reject", "--run", &run, first]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = boocode(&d.url, &["apply", "--run", &run]).await;
+    assert!(
+        stderr(&out).contains("applied 1 change(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("b.txt")).unwrap(),
+        "BETA\n"
+    );
+
+    // Typed errors from the daemon reach the user as one line.
+    let out = boocode(&d.url, &["dispatch", "--provider", "nope", "x"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown provider \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = boocode(&d.url, &["apply", "--run", &run, "no-such-change"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no change no-such-change"),
+        "{}",
+        stderr(&out)
+    );
+    let out = boocode(
+        &d.url,
+        &["inbox", "--answer", "perm_x", "--decision", "deny"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no prompt perm_x is waiting"),
+        "{}",
+        stderr(&out)
+    );
+
+    // No daemon there.
+    let out = boocode("http://127.0.0.1:9", &["pending"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot reach the coder daemon at http://127.0.0.1:9"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
