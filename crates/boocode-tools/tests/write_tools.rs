@@ -22,14 +22,23 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Where a fixture keeps its queue.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backing {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
 struct Fixture {
     dir: tempfile::TempDir,
     env: Arc<ToolEnv>,
     queue: Arc<dyn ChangeQueue>,
     scope: ChangeScope,
     tools: ToolSet,
-    // Keeps the SQLite file alive.
+    // Keep the SQLite file or the Postgres database alive.
     _db: Option<tempfile::TempDir>,
+    _pg: Option<boocode_testkit::PgTestDb>,
 }
 
 impl Fixture {
@@ -69,31 +78,53 @@ impl Fixture {
 }
 
 async fn fixture(durable: bool, mode: WriteMode) -> Fixture {
+    let backing = if durable {
+        Backing::Sqlite
+    } else {
+        Backing::Memory
+    };
+    fixture_on(backing, mode).await.unwrap()
+}
+
+/// `None` when Postgres is not reachable outside CI (testkit says so loudly).
+async fn fixture_on(backing: Backing, mode: WriteMode) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "one\ntwo\nthree\n").unwrap();
     std::fs::write(dir.path().join(".env"), "SECRET=1\n").unwrap();
     let env = Arc::new(ToolEnv::new(PathGuard::new(dir.path()).unwrap()));
-    let (queue, db): (Arc<dyn ChangeQueue>, _) = if durable {
-        let db = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", db.path().join("q.db").display());
-        (Arc::new(Store::connect(&url).await.unwrap()), Some(db))
-    } else {
-        (Arc::new(MemoryChangeQueue::new()), None)
+    let (mut db, mut pg) = (None, None);
+    let queue: Arc<dyn ChangeQueue> = match backing {
+        Backing::Memory => Arc::new(MemoryChangeQueue::new()),
+        Backing::Sqlite => {
+            let tmp = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", tmp.path().join("q.db").display());
+            db = Some(tmp);
+            Arc::new(Store::connect(&url).await.unwrap())
+        }
+        Backing::Postgres => {
+            let test_db = boocode_testkit::PgTestDb::create().await?;
+            let store = Store::connect(test_db.url()).await.unwrap();
+            pg = Some(test_db);
+            Arc::new(store)
+        }
     };
     let scope = ChangeScope::Run("run-1".into());
     let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
-    Fixture {
+    Some(Fixture {
         dir,
         env,
         queue,
         scope,
         tools,
         _db: db,
-    }
+        _pg: pg,
+    })
 }
 
-async fn edits_stack_and_apply(durable: bool) {
-    let f = fixture(durable, WriteMode::Review).await;
+async fn edits_stack_and_apply(backing: Backing) {
+    let Some(f) = fixture_on(backing, WriteMode::Review).await else {
+        return;
+    };
     let out = f
         .call(
             "edit_file",
@@ -164,12 +195,17 @@ async fn edits_stack_and_apply(durable: bool) {
 
 #[tokio::test]
 async fn edits_stack_apply_and_rewind_in_memory() {
-    edits_stack_and_apply(false).await;
+    edits_stack_and_apply(Backing::Memory).await;
 }
 
 #[tokio::test]
 async fn edits_stack_apply_and_rewind_on_sqlite() {
-    edits_stack_and_apply(true).await;
+    edits_stack_and_apply(Backing::Sqlite).await;
+}
+
+#[tokio::test]
+async fn edits_stack_apply_and_rewind_on_postgres() {
+    edits_stack_and_apply(Backing::Postgres).await;
 }
 
 #[tokio::test]
