@@ -36,4 +36,4 @@ pub use providers::{
     ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
     find_program, probe, probe_all, providers_with,
 };
-pub use review::{QueueReview, Reviewer, WriteReview};
+pub use review::{QueueReview, Reviewer, WriteReview, is_file_write};

@@ -78,6 +78,18 @@ impl QueueReview {
     }
 }
 
+const PATH_KEYS: &[&str] = &["file_path", "filePath", "path"];
+
+/// Whether `arguments` look like a file write [`QueueReview`] understands: a path with new
+/// content, old and new text, or a list of edits.
+pub fn is_file_write(arguments: &Value) -> bool {
+    text(arguments, PATH_KEYS).is_some()
+        && (arguments.get("edits").is_some_and(Value::is_array)
+            || text(arguments, &["content"]).is_some()
+            || (text(arguments, &["old_string", "oldString"]).is_some()
+                && text(arguments, &["new_string", "newString"]).is_some()))
+}
+
 fn text<'a>(args: &'a Value, keys: &[&str]) -> Option<&'a str> {
     keys.iter()
         .find_map(|k| args.get(*k).and_then(Value::as_str))
@@ -97,7 +109,10 @@ fn edit_args(path: &str, edit: &Value) -> Option<Value> {
 #[async_trait::async_trait]
 impl WriteReview for QueueReview {
     async fn review(&self, _tool: &str, arguments: &Value) -> Option<Result<String, String>> {
-        let path = text(arguments, &["file_path", "filePath", "path"])?;
+        if !is_file_write(arguments) {
+            return None;
+        }
+        let path = text(arguments, PATH_KEYS)?;
         let outcome = if let Some(edits) = arguments.get("edits").and_then(Value::as_array) {
             let mut outputs = Vec::new();
             for edit in edits {

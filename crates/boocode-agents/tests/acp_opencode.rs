@@ -10,9 +10,12 @@
 mod common;
 use common::text;
 
-use boocode_agents::{AcpBackend, AgentBackend, AgentSession, SessionConfig};
+use boocode_agents::{AcpBackend, AgentBackend, AgentSession, QueueReview, SessionConfig};
 use boocode_core::{AgentEvent, CancellationToken, CollectSink, PermissionDecision, TurnOutcome};
+use boocode_core::{ChangeQueue, ChangeScope, ChangeState, MemoryChangeQueue};
 use boocode_testkit::{Reply, ScriptedOpenAi, peer_bin};
+use boocode_tools::{PathGuard, ToolEnv, WriteMode};
+use std::sync::Arc;
 use std::time::Duration;
 
 struct Setup {
@@ -23,6 +26,12 @@ struct Setup {
 }
 
 async fn setup() -> Option<Setup> {
+    setup_with(None).await
+}
+
+/// With a queue, the session runs in review mode: writes are proposed into it (scope
+/// `Run("review")`) instead of being asked about.
+async fn setup_with(queue: Option<Arc<MemoryChangeQueue>>) -> Option<Setup> {
     let opencode = peer_bin("opencode")?;
     let server = ScriptedOpenAi::start().await.unwrap();
     // opencode names each new session with a side request of its own; answer those apart.
@@ -49,6 +58,16 @@ async fn setup() -> Option<Setup> {
         "share": "disabled"
     });
     std::fs::write(work.join("opencode.json"), config.to_string()).unwrap();
+    let reviewer = queue.map(|queue| {
+        let env = Arc::new(ToolEnv::new(PathGuard::new(&work).unwrap()));
+        QueueReview::new(
+            env,
+            queue,
+            ChangeScope::Run("review".into()),
+            WriteMode::Review,
+        )
+        .into_reviewer()
+    });
     let backend = AcpBackend::new(opencode, vec!["acp".into()])
         .env("HOME", home.display().to_string())
         .env(
@@ -65,6 +84,7 @@ async fn setup() -> Option<Setup> {
     let session = backend
         .start(SessionConfig {
             cwd: work.clone(),
+            reviewer,
             ..Default::default()
         })
         .await
@@ -195,4 +215,56 @@ async fn opencode_cancel_mid_stream_ends_the_turn_as_cancelled() {
         sink.events()
     );
     s.session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_in_review_mode_queues_its_write_instead_of_writing() {
+    if peer_bin("opencode").is_none() {
+        return;
+    }
+    let queue = Arc::new(MemoryChangeQueue::new());
+    let mut s = setup_with(Some(queue.clone())).await.unwrap();
+    // Nobody answers: in review mode a write never asks.
+    let target = s.work.join("hello.txt");
+    let args = serde_json::json!({
+        "filePath": target.display().to_string(),
+        "content": "from opencode\n",
+    })
+    .to_string();
+    s.server.push(
+        Reply::stream()
+            .whole_tool_call("call_1", "write", &args)
+            .finish("tool_calls"),
+    );
+    s.server.push(Reply::text("Done."));
+    let sink = CollectSink::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(90),
+        s.session
+            .prompt("write it", &sink, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let (written, events) = (target.exists(), sink.events());
+    s.session.close().await;
+    assert!(!written, "review mode: nothing written");
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::PermissionRequested { .. })),
+        "{events:?}"
+    );
+    let changes = queue
+        .list(&ChangeScope::Run("review".into()))
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].path, "hello.txt");
+    assert_eq!(changes[0].state, ChangeState::Pending);
+    assert_eq!(
+        changes[0].proposed_content.as_deref(),
+        Some(&b"from opencode\n"[..])
+    );
 }

@@ -39,27 +39,32 @@ pub(super) fn read_text(
     Ok(text.split_inclusive('\n').skip(skip).take(take).collect())
 }
 
-/// Serves `fs/write_text_file`: inside the project only, never a secret, parents created.
+/// An `invalid params` error carrying `message` (a refused path, a refused write).
+pub(super) fn refused(message: &str) -> agent_client_protocol::Error {
+    agent_client_protocol::Error::new(ErrorCode::INVALID_PARAMS, message.to_owned())
+}
+
+/// Serves `fs/write_text_file`: inside the project only, never a secret, parents created, the
+/// file replaced atomically with its permission bits kept.
 pub(super) fn write_text(
     env: &ToolEnv,
     request: &WriteTextFileRequest,
 ) -> Result<(), agent_client_protocol::Error> {
-    use std::io::Write;
-    let refused = |e: &dyn std::fmt::Display| {
-        agent_client_protocol::Error::new(ErrorCode::INVALID_PARAMS, e.to_string())
-    };
+    use std::os::unix::fs::PermissionsExt;
     let path = request.path.to_string_lossy();
     let guarded = env
         .paths()
         .resolve(&path, Access::Write)
-        .map_err(|e| refused(&e))?;
+        .map_err(|e| refused(&e.to_string()))?;
     if let Some(pattern) = env.secrets().matching_pattern(guarded.relative()) {
         return Err(refused(&format!(
             "refused {path}: it matches the secret deny list ({pattern})"
         )));
     }
-    let mut file = env.paths().open_write(&guarded).map_err(|e| refused(&e))?;
-    file.write_all(request.content.as_bytes())
-        .map_err(agent_client_protocol::Error::into_internal_error)?;
-    Ok(())
+    let mode = std::fs::metadata(guarded.as_path())
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(boocode_tools::DEFAULT_FILE_MODE);
+    env.paths()
+        .replace_file(&guarded, request.content.as_bytes(), mode)
+        .map_err(|e| refused(&e.to_string()))
 }

@@ -107,6 +107,7 @@ impl AgentBackend for AcpBackend {
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
         let program = self.program.display().to_string();
         let reviewer = config.reviewer.clone();
+        let write_reviewer = reviewer.clone();
         let cwd = std::path::absolute(&config.cwd).map_err(|e| AgentError::Spawn {
             program: program.clone(),
             message: format!("bad project directory: {e}"),
@@ -190,6 +191,23 @@ impl AgentBackend for AcpBackend {
                 )
                 .on_receive_request(
                     async move |r: WriteTextFileRequest, responder, _cx| {
+                        // Review mode: the write becomes a pending change; the agent is told
+                        // it succeeded (the queue holds it) or why it was refused.
+                        if let Some(reviewer) = write_reviewer.clone() {
+                            let args = serde_json::json!({
+                                "path": r.path.to_string_lossy(),
+                                "content": r.content,
+                            });
+                            return match reviewer.0.review("fs/write_text_file", &args).await {
+                                Some(Ok(_)) => responder.respond(WriteTextFileResponse::new()),
+                                Some(Err(message)) => {
+                                    responder.respond_with_error(fs::refused(&message))
+                                }
+                                None => responder.respond_with_error(fs::refused(
+                                    "the write could not be reviewed",
+                                )),
+                            };
+                        }
                         let env = write_files.clone();
                         match tokio::task::spawn_blocking(move || fs::write_text(&env, &r)).await {
                             Ok(Ok(())) => responder.respond(WriteTextFileResponse::new()),

@@ -115,9 +115,16 @@ impl AcpSession {
                         call_id: call_id.clone(),
                         name: name.clone(),
                     });
-                    CallState { name, ready: false }
+                    CallState {
+                        name,
+                        ready: false,
+                        input: Value::Null,
+                    }
                 });
                 let input = update.get("rawInput").filter(|v| has_content(v));
+                if let Some(raw) = input {
+                    call.input = raw.clone();
+                }
                 let done = matches!(update["status"].as_str(), Some("completed" | "failed"));
                 if !call.ready && (input.is_some() || done) {
                     call.ready = true;
@@ -183,7 +190,26 @@ impl AcpSession {
             .and_then(|id| self.calls.get(id))
             .map(|c| c.name.clone())
             .unwrap_or_else(|| tool_name(&call));
-        let arguments = call.get("rawInput").cloned().unwrap_or(Value::Null);
+        // The request's own copy of the arguments, else the ones the call reported (opencode's
+        // permission requests carry none).
+        let arguments = call
+            .get("rawInput")
+            .filter(|v| has_content(v))
+            .cloned()
+            .or_else(|| {
+                call_id
+                    .as_ref()
+                    .and_then(|id| self.calls.get(id))
+                    .map(|c| c.input.clone())
+            })
+            .unwrap_or(Value::Null);
+        // Agents whose arguments are their own (opencode: `filepath` + a patch) still describe
+        // an edit the standard way, as diff content; use that so review mode can queue it.
+        let arguments = if crate::review::is_file_write(&arguments) {
+            arguments
+        } else {
+            edit_from_diff(&call).unwrap_or(arguments)
+        };
         let summary = call["title"].as_str().unwrap_or(&tool).to_owned();
         let ask = self
             .permissions
@@ -253,6 +279,23 @@ pub(super) struct CallState {
     name: String,
     /// Whether `tool_call_ready` went out.
     ready: bool,
+    /// The latest arguments reported (`Null` until some are).
+    input: Value,
+}
+
+/// The first `diff` item of a tool call's content as write arguments: the whole new text for a
+/// new file, else the old text replaced by the new.
+fn edit_from_diff(call: &Value) -> Option<Value> {
+    let diff = call["content"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "diff")?;
+    let path = diff["path"].as_str()?;
+    let new = diff["newText"].as_str()?;
+    Some(match diff["oldText"].as_str().filter(|o| !o.is_empty()) {
+        Some(old) => serde_json::json!({"file_path": path, "old_string": old, "new_string": new}),
+        None => serde_json::json!({"file_path": path, "content": new}),
+    })
 }
 
 fn has_content(v: &Value) -> bool {
