@@ -100,6 +100,9 @@ impl PtyOptions {
     }
 }
 
+/// How long the exit report waits for the program's last output to be read.
+const OUTPUT_DRAIN: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How the program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit {
@@ -183,9 +186,12 @@ impl PtySession {
             live: broadcast::channel(1024).0,
         }));
         let sink = output.clone();
+        // Dropped when the reader ends: the exit is reported only after the output is drained.
+        let (drained_tx, drained_rx) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("pty-reader".into())
             .spawn(move || {
+                let _drained = drained_tx;
                 let mut buf = [0u8; 8192];
                 loop {
                     match reader.read(&mut buf) {
@@ -206,6 +212,9 @@ impl PtySession {
             .name("pty-wait".into())
             .spawn(move || {
                 let status = child.wait();
+                // The last output may still be in the PTY; let the reader take it first. A
+                // background process that keeps the terminal open only delays this a little.
+                let _ = drained_rx.recv_timeout(OUTPUT_DRAIN);
                 let exit = match status {
                     Ok(s) if s.signal().is_none() => Exit {
                         code: i32::try_from(s.exit_code()).ok(),

@@ -8,6 +8,7 @@
 
 mod fs;
 mod session;
+mod terminal;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -17,10 +18,13 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ClientCapabilities, FileSystemCapabilities, Implementation, InitializeRequest,
+    ClientCapabilities, CreateTerminalRequest, CreateTerminalResponse, FileSystemCapabilities,
+    Implementation, InitializeRequest, KillTerminalRequest, KillTerminalResponse,
     LoadSessionRequest, NewSessionRequest, ReadTextFileRequest, ReadTextFileResponse,
-    RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse, SessionId,
-    SessionNotification, WriteTextFileRequest, WriteTextFileResponse,
+    ReleaseTerminalRequest, ReleaseTerminalResponse, RequestPermissionOutcome,
+    RequestPermissionRequest, RequestPermissionResponse, SessionId, SessionNotification,
+    TerminalId, TerminalOutputRequest, WaitForTerminalExitRequest, WaitForTerminalExitResponse,
+    WriteTextFileRequest, WriteTextFileResponse,
 };
 use agent_client_protocol::{Agent, ByteStreams, Client, Responder, V1};
 use boocode_tools::{PathGuard, ToolEnv};
@@ -45,6 +49,7 @@ pub struct AcpBackend {
     env: Vec<(String, String)>,
     handshake: Duration,
     serve_fs: bool,
+    serve_terminals: bool,
 }
 
 impl AcpBackend {
@@ -56,6 +61,7 @@ impl AcpBackend {
             env: Vec::new(),
             handshake: DEFAULT_HANDSHAKE,
             serve_fs: true,
+            serve_terminals: true,
         }
     }
 
@@ -64,6 +70,13 @@ impl AcpBackend {
     /// uses its own file access.
     pub fn serve_fs(mut self, on: bool) -> Self {
         self.serve_fs = on;
+        self
+    }
+
+    /// Whether BooCode serves the agent's `terminal/*` requests (PTYs in the project
+    /// directory, killed with the session); on by default.
+    pub fn serve_terminals(mut self, on: bool) -> Self {
+        self.serve_terminals = on;
         self
     }
 
@@ -83,6 +96,11 @@ impl AcpBackend {
 /// What the connection task forwards to the session.
 enum Inbound {
     Update(Box<SessionNotification>),
+    /// Output of a terminal the agent created.
+    Terminal {
+        terminal_id: String,
+        data: String,
+    },
     Permission(
         Box<(
             RequestPermissionRequest,
@@ -117,7 +135,7 @@ impl AgentBackend for AcpBackend {
             message: e.to_string(),
         })?;
         let files = Arc::new(ToolEnv::new(guard));
-        let (read_files, write_files) = (files.clone(), files);
+        let (read_files, write_files) = (files.clone(), files.clone());
         let serve_fs = self.serve_fs;
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
@@ -146,6 +164,16 @@ impl AgentBackend for AcpBackend {
         let (opened_tx, opened_rx) = oneshot::channel::<Result<Opened, String>>();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let updates = inbound_tx.clone();
+        let terminals = Arc::new(terminal::Terminals::new(files, inbound_tx.clone()));
+        let serve_terminals = self.serve_terminals;
+        let (t_create, t_output, t_wait, t_kill, t_release, t_all) = (
+            terminals.clone(),
+            terminals.clone(),
+            terminals.clone(),
+            terminals.clone(),
+            terminals.clone(),
+            terminals,
+        );
         let resume = config.resume.clone();
         let transport = ByteStreams::new(stdin.compat_write(), stdout.compat());
         let connection = tokio::spawn(async move {
@@ -219,8 +247,63 @@ impl AgentBackend for AcpBackend {
                     },
                     agent_client_protocol::on_receive_request!(),
                 )
+                .on_receive_request(
+                    async move |r: CreateTerminalRequest, responder, _cx| match t_create.create(&r)
+                    {
+                        Ok(id) => {
+                            responder.respond(CreateTerminalResponse::new(TerminalId::new(id)))
+                        }
+                        Err(e) => responder.respond_with_error(e),
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: TerminalOutputRequest, responder, _cx| match t_output
+                        .output(&r.terminal_id.0)
+                    {
+                        Ok(out) => responder.respond(out),
+                        Err(e) => responder.respond_with_error(e),
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: WaitForTerminalExitRequest, responder, _cx| {
+                        match t_wait.get(&r.terminal_id.0) {
+                            // Waiting can take long: never hold up the connection's other
+                            // messages for it.
+                            Ok(terminal) => {
+                                tokio::spawn(async move {
+                                    let status = terminal.wait().await;
+                                    let _ =
+                                        responder.respond(WaitForTerminalExitResponse::new(status));
+                                });
+                                Ok(())
+                            }
+                            Err(e) => responder.respond_with_error(e),
+                        }
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: KillTerminalRequest, responder, _cx| match t_kill
+                        .kill(&r.terminal_id.0)
+                    {
+                        Ok(()) => responder.respond(KillTerminalResponse::new()),
+                        Err(e) => responder.respond_with_error(e),
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
+                .on_receive_request(
+                    async move |r: ReleaseTerminalRequest, responder, _cx| match t_release
+                        .release(&r.terminal_id.0)
+                    {
+                        Ok(()) => responder.respond(ReleaseTerminalResponse::new()),
+                        Err(e) => responder.respond_with_error(e),
+                    },
+                    agent_client_protocol::on_receive_request!(),
+                )
                 .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
-                    let opened = handshake(&cx, cwd, resume, serve_fs).await;
+                    let opened = handshake(&cx, cwd, resume, serve_fs, serve_terminals).await;
                     let failed = opened.is_err();
                     let _ = opened_tx.send(opened.map(|(session_id, modes)| Opened {
                         cx: cx.clone(),
@@ -236,6 +319,7 @@ impl AgentBackend for AcpBackend {
             if let Err(e) = &result {
                 tracing::debug!(error = %e, "ACP connection ended with an error");
             }
+            t_all.release_all();
         });
 
         let (why, timed_out) = match tokio::time::timeout(self.handshake, opened_rx).await {
@@ -309,14 +393,17 @@ async fn handshake(
     cwd: PathBuf,
     resume: Option<String>,
     serve_fs: bool,
+    serve_terminals: bool,
 ) -> Result<(SessionId, Vec<String>), String> {
     let init = cx
         .send_request(
             InitializeRequest::new(ProtocolVersion::V1)
                 .client_capabilities(
-                    ClientCapabilities::new().fs(FileSystemCapabilities::new()
-                        .read_text_file(serve_fs)
-                        .write_text_file(serve_fs)),
+                    ClientCapabilities::new()
+                        .fs(FileSystemCapabilities::new()
+                            .read_text_file(serve_fs)
+                            .write_text_file(serve_fs))
+                        .terminal(serve_terminals),
                 )
                 .client_info(Implementation::new("boocode", env!("CARGO_PKG_VERSION"))),
         )

@@ -373,6 +373,9 @@ impl AgentSession for AcpSession {
                 }
                 Some(inbound) = self.inbound.recv() => match inbound {
                     Inbound::Update(n) => self.map_update(&n, sink),
+                    Inbound::Terminal { terminal_id, data } => {
+                        sink.emit(AgentEvent::TerminalOutput { terminal_id, data });
+                    }
                     Inbound::Permission(pending) => {
                         let (request, responder) = *pending;
                         let stop = self.answer_permission(&request, responder, sink, cancel).await;
@@ -389,6 +392,9 @@ impl AgentSession for AcpSession {
         while let Ok(inbound) = self.inbound.try_recv() {
             match inbound {
                 Inbound::Update(n) => self.map_update(&n, sink),
+                Inbound::Terminal { terminal_id, data } => {
+                    sink.emit(AgentEvent::TerminalOutput { terminal_id, data });
+                }
                 Inbound::Permission(pending) => {
                     let (_, responder) = *pending;
                     let _ = responder.respond(RequestPermissionResponse::new(

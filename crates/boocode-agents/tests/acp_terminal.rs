@@ -1,0 +1,165 @@
+//! The ACP backend serving `terminal/*` through boocode-pty, driven by a scripted agent built
+//! on the official ACP SDK (tests/peers/terminal-agent.mjs): no pinned real agent creates
+//! terminals.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+use common::text;
+
+use boocode_agents::{AcpBackend, AgentBackend, AgentSession, SessionConfig};
+use boocode_core::{AgentEvent, CancellationToken, CollectSink, TurnOutcome};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `node tests/peers/terminal-agent.mjs`, when the SDK it needs is installed.
+fn agent() -> Option<AcpBackend> {
+    let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
+    if !peers.join("node_modules/@agentclientprotocol/sdk").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI requires the ACP SDK in tests/peers/node_modules"
+        );
+        eprintln!("SKIPPED (peer): run `npm install` in tests/peers");
+        return None;
+    }
+    let script = peers.join("terminal-agent.mjs").canonicalize().unwrap();
+    Some(
+        AcpBackend::new("node", vec![script.display().to_string()])
+            .handshake_timeout(Duration::from_secs(30)),
+    )
+}
+
+async fn session(backend: &AcpBackend, cwd: &std::path::Path) -> Box<dyn AgentSession> {
+    backend
+        .start(SessionConfig {
+            cwd: cwd.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// Runs one scripted prompt; returns the agent's report and the events.
+async fn run(session: &mut dyn AgentSession, script: Value) -> (Value, Vec<AgentEvent>) {
+    let sink = CollectSink::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(30),
+        session.prompt(&script.to_string(), &sink, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    let report: Value = serde_json::from_str(&text(&sink)).unwrap();
+    (report, sink.events())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminals_run_in_the_project_stream_output_and_report_exit() {
+    let Some(backend) = agent() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let mut s = session(&backend, dir.path()).await;
+
+    // Output, exit code, and the default cwd is the project.
+    let (report, events) = run(
+        s.as_mut(),
+        json!({"command": "sh", "args": ["-c", "echo from-terminal; pwd; exit 3"]}),
+    )
+    .await;
+    assert_eq!(report["exit"]["exitCode"], 3, "{report}");
+    let output = report["output"].as_str().unwrap();
+    assert!(output.contains("from-terminal"), "{report}");
+    let root = dir.path().canonicalize().unwrap();
+    assert!(output.contains(&root.display().to_string()), "{report}");
+    assert_eq!(report["status"]["exitCode"], 3);
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::TerminalOutput { data, .. } => Some(data.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(streamed.contains("from-terminal"), "{events:?}");
+
+    // A cwd inside the project is used; one outside is refused before anything runs.
+    let (report, _) = run(
+        s.as_mut(),
+        json!({"command": "pwd", "cwd": root.join("sub")}),
+    )
+    .await;
+    assert!(
+        report["output"].as_str().unwrap().contains("/sub"),
+        "{report}"
+    );
+    let (report, _) = run(s.as_mut(), json!({"command": "pwd", "cwd": "/etc"})).await;
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("outside the project root"),
+        "{report}"
+    );
+
+    // The byte limit keeps the end of the output.
+    let (report, _) = run(
+        s.as_mut(),
+        json!({"command": "sh", "args": ["-c", "seq 1 2000"], "output_byte_limit": 100}),
+    )
+    .await;
+    assert_eq!(report["truncated"], true, "{report}");
+    let output = report["output"].as_str().unwrap();
+    assert!(output.len() <= 100 && output.contains("2000"), "{report}");
+
+    // A command that is not there is a clear error.
+    let (report, _) = run(s.as_mut(), json!({"command": "no-such-program-xyz"})).await;
+    assert!(
+        report["error"].is_string() || report["exit"]["exitCode"] != 0,
+        "{report}"
+    );
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_terminal_reports_its_signal_and_leaves_no_process() {
+    let Some(backend) = agent() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(&backend, dir.path()).await;
+    let marker = format!("boocode-term-{}", std::process::id());
+    let (report, _) = run(
+        s.as_mut(),
+        json!({
+            "command": "sh",
+            "args": ["-c", format!("echo started; sleep 300 # {marker}")],
+            "kill_after_ms": 300
+        }),
+    )
+    .await;
+    assert_eq!(report["exit"]["signal"], "SIGKILL", "{report}");
+    assert!(
+        report["output"].as_str().unwrap().contains("started"),
+        "{report}"
+    );
+    s.close().await;
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "left running: {:?}", left);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminals_can_be_switched_off() {
+    let Some(backend) = agent() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(&backend.serve_terminals(false), dir.path()).await;
+    let (report, _) = run(s.as_mut(), json!({"command": "true"})).await;
+    assert_eq!(report["error"], "the client does not offer terminals");
+    s.close().await;
+}
