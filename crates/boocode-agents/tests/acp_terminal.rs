@@ -5,7 +5,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     missing_docs,
-    unreachable_pub
+    unreachable_pub,
+    clippy::print_stderr
 )]
 
 mod common;
