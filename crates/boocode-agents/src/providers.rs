@@ -25,6 +25,10 @@ pub struct Provider {
     /// Whether it may be used.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// For ACP agents that answer `auth_required`: the auth method to use (by default the only
+    /// one the agent offers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
 }
 
 fn yes() -> bool {
@@ -66,7 +70,13 @@ impl Provider {
             BackendKind::ClaudeSdk => {
                 Box::new(crate::ClaudeSdkBackend::new(program).extra_args(self.args.clone()))
             }
-            BackendKind::Acp => Box::new(crate::AcpBackend::new(program, self.args.clone())),
+            BackendKind::Acp => {
+                let backend = crate::AcpBackend::new(program, self.args.clone());
+                Box::new(match &self.auth_method {
+                    Some(method) => backend.auth_method(method.clone()),
+                    None => backend,
+                })
+            }
             BackendKind::Pty => Box::new(crate::PtyBackend::new(
                 program.display().to_string(),
                 self.args.clone(),
@@ -77,7 +87,7 @@ impl Provider {
 }
 
 /// Overrides from the settings file: `[providers.NAME] enabled = false`, `command = "…"`,
-/// `args = […]`.
+/// `args = […]`, `auth_method = "…"`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderOverride {
@@ -87,6 +97,8 @@ pub struct ProviderOverride {
     pub command: Option<String>,
     /// Other arguments.
     pub args: Option<Vec<String>>,
+    /// The ACP auth method to use.
+    pub auth_method: Option<String>,
 }
 
 fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str]) -> Provider {
@@ -96,6 +108,7 @@ fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str])
         command: command.map(str::to_owned),
         args: args.iter().map(|a| (*a).to_owned()).collect(),
         enabled: true,
+        auth_method: None,
     }
 }
 
@@ -145,6 +158,9 @@ pub fn providers_with(
         }
         if let Some(args) = &o.args {
             p.args.clone_from(args);
+        }
+        if let Some(method) = &o.auth_method {
+            p.auth_method = Some(method.clone());
         }
     }
     list

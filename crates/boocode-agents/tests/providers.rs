@@ -28,6 +28,7 @@ fn acp(name: &str, command: String) -> Provider {
         command: Some(command),
         args: vec![],
         enabled: true,
+        auth_method: None,
     }
 }
 

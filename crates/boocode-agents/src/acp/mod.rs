@@ -18,15 +18,15 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ClientCapabilities, CreateTerminalRequest, CreateTerminalResponse, FileSystemCapabilities,
-    Implementation, InitializeRequest, KillTerminalRequest, KillTerminalResponse,
-    LoadSessionRequest, NewSessionRequest, ReadTextFileRequest, ReadTextFileResponse,
-    ReleaseTerminalRequest, ReleaseTerminalResponse, RequestPermissionOutcome,
-    RequestPermissionRequest, RequestPermissionResponse, SessionId, SessionNotification,
-    TerminalId, TerminalOutputRequest, WaitForTerminalExitRequest, WaitForTerminalExitResponse,
-    WriteTextFileRequest, WriteTextFileResponse,
+    AuthMethod, AuthenticateRequest, ClientCapabilities, CreateTerminalRequest,
+    CreateTerminalResponse, FileSystemCapabilities, Implementation, InitializeRequest,
+    KillTerminalRequest, KillTerminalResponse, LoadSessionRequest, NewSessionRequest,
+    ReadTextFileRequest, ReadTextFileResponse, ReleaseTerminalRequest, ReleaseTerminalResponse,
+    RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse, SessionId,
+    SessionNotification, TerminalId, TerminalOutputRequest, WaitForTerminalExitRequest,
+    WaitForTerminalExitResponse, WriteTextFileRequest, WriteTextFileResponse,
 };
-use agent_client_protocol::{Agent, ByteStreams, Client, Responder, V1};
+use agent_client_protocol::{Agent, ByteStreams, Client, ErrorCode, Responder, V1};
 use boocode_tools::{PathGuard, ToolEnv};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
@@ -50,6 +50,7 @@ pub struct AcpBackend {
     handshake: Duration,
     serve_fs: bool,
     serve_terminals: bool,
+    auth_method: Option<String>,
 }
 
 impl AcpBackend {
@@ -62,6 +63,7 @@ impl AcpBackend {
             handshake: DEFAULT_HANDSHAKE,
             serve_fs: true,
             serve_terminals: true,
+            auth_method: None,
         }
     }
 
@@ -77,6 +79,13 @@ impl AcpBackend {
     /// directory, killed with the session); on by default.
     pub fn serve_terminals(mut self, on: bool) -> Self {
         self.serve_terminals = on;
+        self
+    }
+
+    /// The auth method to use when the agent answers `session/new` with `auth_required` (by
+    /// default the only method it offers, if it offers exactly one).
+    pub fn auth_method(mut self, id: impl Into<String>) -> Self {
+        self.auth_method = Some(id.into());
         self
     }
 
@@ -166,6 +175,7 @@ impl AgentBackend for AcpBackend {
         let updates = inbound_tx.clone();
         let terminals = Arc::new(terminal::Terminals::new(files, inbound_tx.clone()));
         let serve_terminals = self.serve_terminals;
+        let auth_method = self.auth_method.clone();
         let (t_create, t_output, t_wait, t_kill, t_release, t_all) = (
             terminals.clone(),
             terminals.clone(),
@@ -303,7 +313,8 @@ impl AgentBackend for AcpBackend {
                     agent_client_protocol::on_receive_request!(),
                 )
                 .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
-                    let opened = handshake(&cx, cwd, resume, serve_fs, serve_terminals).await;
+                    let opened =
+                        handshake(&cx, cwd, resume, serve_fs, serve_terminals, auth_method).await;
                     let failed = opened.is_err();
                     let _ = opened_tx.send(opened.map(|(session_id, modes)| Opened {
                         cx: cx.clone(),
@@ -394,6 +405,7 @@ async fn handshake(
     resume: Option<String>,
     serve_fs: bool,
     serve_terminals: bool,
+    auth_method: Option<String>,
 ) -> Result<(SessionId, Vec<String>), String> {
     let init = cx
         .send_request(
@@ -422,21 +434,95 @@ async fn handshake(
                 "cannot resume session {id}: the agent does not support session/load"
             ));
         }
-        let loaded = cx
-            .send_request(LoadSessionRequest::new(id.clone(), cwd))
-            .block_task()
-            .await
-            .map_err(|e| format!("session/load failed: {}", first_line(&e)))?;
+        let load = || {
+            cx.send_request(LoadSessionRequest::new(id.clone(), cwd.clone()))
+                .block_task()
+        };
+        let loaded = match load().await {
+            Ok(loaded) => loaded,
+            Err(e) if e.code == ErrorCode::AUTH_REQUIRED => {
+                authenticate(cx, &init.auth_methods, auth_method.as_deref()).await?;
+                load()
+                    .await
+                    .map_err(|e| format!("session/load failed: {}", first_line(&e)))?
+            }
+            Err(e) => return Err(format!("session/load failed: {}", first_line(&e))),
+        };
         let modes = mode_ids(serde_json::to_value(&loaded.modes).ok());
         return Ok((SessionId::new(id), modes));
     }
-    let created = cx
-        .send_request(NewSessionRequest::new(cwd))
+    let created = match cx
+        .send_request(NewSessionRequest::new(cwd.clone()))
         .block_task()
         .await
-        .map_err(|e| format!("session/new failed: {}", first_line(&e)))?;
+    {
+        Ok(created) => created,
+        // The agent wants a login first: authenticate, then ask once more.
+        Err(e) if e.code == ErrorCode::AUTH_REQUIRED => {
+            authenticate(cx, &init.auth_methods, auth_method.as_deref()).await?;
+            cx.send_request(NewSessionRequest::new(cwd))
+                .block_task()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "session/new failed after authenticating: {}",
+                        first_line(&e)
+                    )
+                })?
+        }
+        Err(e) => return Err(format!("session/new failed: {}", first_line(&e))),
+    };
     let modes = mode_ids(serde_json::to_value(&created.modes).ok());
     Ok((created.session_id, modes))
+}
+
+/// Answers `auth_required` with `authenticate` (the method chosen below).
+async fn authenticate(
+    cx: &ConnectionTo<Agent>,
+    offered: &[AuthMethod],
+    configured: Option<&str>,
+) -> Result<(), String> {
+    let method = choose_auth_method(offered, configured)?;
+    cx.send_request(AuthenticateRequest::new(method.clone()))
+        .block_task()
+        .await
+        .map_err(|e| format!("authenticate with {method:?} failed: {}", first_line(&e)))?;
+    Ok(())
+}
+
+/// The auth method to use: the configured one (it must be offered), else the only one the
+/// agent offers that it runs itself. Terminal methods (an interactive login the user runs) are
+/// not something a daemon can do for them.
+fn choose_auth_method(offered: &[AuthMethod], configured: Option<&str>) -> Result<String, String> {
+    let describe = || {
+        offered
+            .iter()
+            .map(|m| format!("{} ({})", m.id().0, m.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let usable: Vec<&str> = offered
+        .iter()
+        .filter(|m| matches!(m, AuthMethod::Agent(_)))
+        .map(|m| m.id().0.as_ref())
+        .collect();
+    match configured {
+        Some(id) if usable.contains(&id) => Ok(id.to_owned()),
+        Some(id) => Err(format!(
+            "the agent requires authentication and does not offer method {id:?} (it offers: {})",
+            describe()
+        )),
+        None if usable.len() == 1 => Ok(usable[0].to_owned()),
+        None if offered.is_empty() => Err(
+            "the agent requires authentication but offers no method; log in with the agent's own CLI"
+                .to_owned(),
+        ),
+        None => Err(format!(
+            "the agent requires authentication; choose one of its methods with `auth_method` \
+             in the provider's settings (it offers: {})",
+            describe()
+        )),
+    }
 }
 
 /// The crate's errors print their JSON data after the message; keep the message.

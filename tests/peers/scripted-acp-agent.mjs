@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// A scripted ACP agent for BooCode's tests of the client side of `terminal/*`: no pinned agent
-// (claude-agent-acp 0.23.1, opencode 1.18.33) creates terminals, so this one does, through the
-// official ACP SDK. Each prompt's text is a JSON script:
+// A scripted ACP agent for BooCode's tests of client features no pinned agent exercises offline
+// (claude-agent-acp 0.23.1 and opencode 1.18.33 create no terminals, and neither asks a client
+// to authenticate without a real account), built on the official ACP SDK.
+//
+// Authentication: with SCRIPTED_AUTH_METHODS set to a JSON list of {id, name} the agent offers
+// those methods and answers session/new with auth_required until `authenticate` names one.
+//
+// Terminals: each prompt's text is a JSON script:
 //   {"command": "sh", "args": ["-c", "..."], "cwd": "...", "output_byte_limit": 100,
 //    "kill_after_ms": 300}
 // It creates the terminal, optionally kills it after a delay, waits for the exit, reads the
@@ -13,33 +18,50 @@ class TerminalAgent {
   constructor(connection) {
     this.connection = connection;
     this.terminal = false;
+    this.authMethods = JSON.parse(process.env.SCRIPTED_AUTH_METHODS ?? "[]");
+    this.authenticatedWith = null;
   }
   async initialize(params) {
     this.terminal = params.clientCapabilities?.terminal === true;
-    return { protocolVersion: acp.PROTOCOL_VERSION, agentCapabilities: { loadSession: false } };
+    return {
+      protocolVersion: acp.PROTOCOL_VERSION,
+      agentCapabilities: { loadSession: false },
+      authMethods: this.authMethods,
+    };
   }
   async newSession() {
-    return { sessionId: "terminal-session" };
+    if (this.authMethods.length > 0 && this.authenticatedWith === null) {
+      throw acp.RequestError.authRequired();
+    }
+    return { sessionId: "scripted-session" };
   }
-  async authenticate() {
+  async authenticate(params) {
+    if (!this.authMethods.some((m) => m.id === params.methodId)) {
+      throw acp.RequestError.invalidParams({ methodId: params.methodId }, "no such auth method");
+    }
+    this.authenticatedWith = params.methodId;
     return {};
   }
   async prompt(params) {
     const text = params.prompt.map((b) => (b.type === "text" ? b.text : "")).join("");
+    if (text === "who am i") {
+      await this.say(params.sessionId, JSON.stringify({ authenticated_with: this.authenticatedWith }));
+      return { stopReason: "end_turn" };
+    }
     let report;
     try {
       report = await this.run(params.sessionId, JSON.parse(text));
     } catch (err) {
       report = { error: String(err?.message ?? err) };
     }
-    await this.connection.sessionUpdate({
-      sessionId: params.sessionId,
-      update: {
-        sessionUpdate: "agent_message_chunk",
-        content: { type: "text", text: JSON.stringify(report) },
-      },
-    });
+    await this.say(params.sessionId, JSON.stringify(report));
     return { stopReason: "end_turn" };
+  }
+  async say(sessionId, text) {
+    await this.connection.sessionUpdate({
+      sessionId,
+      update: { sessionUpdate: "agent_message_chunk", content: { type: "text", text } },
+    });
   }
   async run(sessionId, script) {
     if (!this.terminal) {

@@ -1,6 +1,6 @@
-//! The ACP backend serving `terminal/*` through boocode-pty, driven by a scripted agent built
-//! on the official ACP SDK (tests/peers/terminal-agent.mjs): no pinned real agent creates
-//! terminals.
+//! The ACP backend's client features no pinned real agent exercises offline — `terminal/*`
+//! served through boocode-pty, and `authenticate` when an agent answers `auth_required` —
+//! driven by a scripted agent built on the official ACP SDK (tests/peers/scripted-acp-agent.mjs).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// `node tests/peers/terminal-agent.mjs`, when the SDK it needs is installed.
+/// `node tests/peers/scripted-acp-agent.mjs`, when the SDK it needs is installed.
 fn agent() -> Option<AcpBackend> {
     let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
     if !peers.join("node_modules/@agentclientprotocol/sdk").exists() {
@@ -29,7 +29,7 @@ fn agent() -> Option<AcpBackend> {
         eprintln!("SKIPPED (peer): run `npm install` in tests/peers");
         return None;
     }
-    let script = peers.join("terminal-agent.mjs").canonicalize().unwrap();
+    let script = peers.join("scripted-acp-agent.mjs").canonicalize().unwrap();
     Some(
         AcpBackend::new("node", vec![script.display().to_string()])
             .handshake_timeout(Duration::from_secs(30)),
@@ -163,4 +163,72 @@ async fn terminals_can_be_switched_off() {
     let (report, _) = run(s.as_mut(), json!({"command": "true"})).await;
     assert_eq!(report["error"], "the client does not offer terminals");
     s.close().await;
+}
+
+async fn who(session: &mut dyn AgentSession) -> Value {
+    let sink = CollectSink::new();
+    session
+        .prompt("who am i", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    serde_json::from_str(&text(&sink)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_requires_authentication_is_authenticated_or_explained() {
+    let Some(backend) = agent() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let one = r#"[{"id": "scripted-login", "name": "Scripted login"}]"#;
+    let two = r#"[{"id": "a", "name": "Method A"}, {"id": "b", "name": "Method B"}]"#;
+
+    // The only method offered is used without being configured.
+    let mut s = session(
+        &backend.clone().env("SCRIPTED_AUTH_METHODS", one),
+        dir.path(),
+    )
+    .await;
+    assert_eq!(
+        who(s.as_mut()).await["authenticated_with"],
+        "scripted-login"
+    );
+    s.close().await;
+
+    // The configured one, among several.
+    let mut s = session(
+        &backend
+            .clone()
+            .env("SCRIPTED_AUTH_METHODS", two)
+            .auth_method("b"),
+        dir.path(),
+    )
+    .await;
+    assert_eq!(who(s.as_mut()).await["authenticated_with"], "b");
+    s.close().await;
+
+    // Several and none chosen, or a method it does not offer: a clear error, quickly.
+    for (methods, chosen, needle) in [
+        (two, None, "choose one of its methods with `auth_method`"),
+        (one, Some("nope"), "does not offer method \"nope\""),
+    ] {
+        let mut b = backend.clone().env("SCRIPTED_AUTH_METHODS", methods);
+        if let Some(id) = chosen {
+            b = b.auth_method(id);
+        }
+        let started = std::time::Instant::now();
+        let err = b
+            .start(SessionConfig {
+                cwd: dir.path().to_owned(),
+                ..Default::default()
+            })
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            err.contains("Method A") || err.contains("Scripted login"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
 }
