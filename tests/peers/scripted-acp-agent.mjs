@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // A scripted ACP agent for BooCode's tests of client features no pinned agent exercises offline
-// (claude-agent-acp 0.23.1 and opencode 1.18.33 create no terminals, and neither asks a client
-// to authenticate without a real account), built on the official ACP SDK.
+// (claude-agent-acp 0.23.1 and opencode 1.18.33 create no terminals, neither relies on the
+// client's fs/* nor asks a client to authenticate without a real account), built on the
+// official ACP SDK.
 //
 // Authentication: with SCRIPTED_AUTH_METHODS set to a JSON list of {id, name} the agent offers
 // those methods and answers session/new with auth_required until `authenticate` names one.
+//
+// Files: a prompt {"write_file": {"path": ..., "content": ...}} or {"read_file": {"path": ...,
+// "line": n, "limit": n}} calls fs/write_text_file or fs/read_text_file and reports the result.
 //
 // Terminals: each prompt's text is a JSON script:
 //   {"command": "sh", "args": ["-c", "..."], "cwd": "...", "output_byte_limit": 100,
@@ -64,6 +68,14 @@ class TerminalAgent {
     });
   }
   async run(sessionId, script) {
+    if (script.write_file) {
+      await this.connection.writeTextFile({ sessionId, ...script.write_file });
+      return { written: true };
+    }
+    if (script.read_file) {
+      const read = await this.connection.readTextFile({ sessionId, ...script.read_file });
+      return { content: read.content };
+    }
     if (!this.terminal) {
       return { error: "the client does not offer terminals" };
     }

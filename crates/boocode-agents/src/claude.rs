@@ -130,6 +130,9 @@ struct Process {
     next_id: u64,
     /// Appends mirrored transcript lines in order; finished when the reader ends.
     mirror: Option<tokio::task::JoinHandle<()>>,
+    /// `total_cost_usd` of the last result: claude reports the process's running total, and a
+    /// turn's cost is the difference.
+    cost_so_far: f64,
 }
 
 impl Process {
@@ -426,6 +429,7 @@ impl ClaudeSession {
             pending,
             next_id: 0,
             mirror,
+            cost_so_far: 0.0,
         };
         let mut init = json!({"subtype": "initialize", "hooks": null});
         if let Some(system) = &self.config.system {
@@ -622,6 +626,7 @@ fn usage_of(result: &Value) -> Usage {
         completion_tokens: completion,
         ctx_used: prompt + completion,
         ctx_max,
+        // The process's running total; made per turn by the caller.
         cost_usd: result["total_cost_usd"].as_f64(),
     }
 }
@@ -699,7 +704,12 @@ impl AgentSession for ClaudeSession {
                         }
                     }
                     if message["type"] == "result" {
-                        let usage = usage_of(&message);
+                        let mut usage = usage_of(&message);
+                        // Per turn, like the token counts.
+                        if let Some(total) = usage.cost_usd {
+                            usage.cost_usd = Some((total - process.cost_so_far).max(0.0));
+                            process.cost_so_far = total;
+                        }
                         sink.emit(AgentEvent::Usage { usage });
                         let (outcome, summary) = if interrupted {
                             (TurnOutcome::Cancelled, None)

@@ -24,6 +24,7 @@ mod backend;
 mod claude;
 mod permission;
 mod providers;
+mod record;
 mod review;
 
 pub use acp::AcpBackend;
@@ -36,4 +37,5 @@ pub use providers::{
     ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
     find_program, probe, probe_all, providers_with,
 };
+pub use record::{RecorderTask, UsageRecorder};
 pub use review::{QueueReview, Reviewer, WriteReview, is_file_write};

@@ -1,5 +1,6 @@
 //! The ACP backend's client features no pinned real agent exercises offline — `terminal/*`
-//! served through boocode-pty, and `authenticate` when an agent answers `auth_required` —
+//! served through boocode-pty, `fs/*` (guarded; writes queued in review mode), and
+//! `authenticate` when an agent answers `auth_required` —
 //! driven by a scripted agent built on the official ACP SDK (tests/peers/scripted-acp-agent.mjs).
 #![allow(
     clippy::unwrap_used,
@@ -231,4 +232,91 @@ async fn an_agent_that_requires_authentication_is_authenticated_or_explained() {
         );
         assert!(started.elapsed() < Duration::from_secs(10));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_requests_are_guarded_and_review_mode_queues_writes() {
+    use boocode_agents::QueueReview;
+    use boocode_core::{ChangeQueue, ChangeScope, MemoryChangeQueue};
+    use boocode_tools::{PathGuard, ToolEnv, WriteMode};
+    use std::sync::Arc;
+    let Some(backend) = agent() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("notes.txt"), "one\ntwo\nthree\n").unwrap();
+    std::fs::write(root.join(".env"), "SECRET=1\n").unwrap();
+
+    // Served directly: reads with line/limit, atomic writes, refusals as errors.
+    let mut s = session(&backend, &root).await;
+    let (report, _) = run(
+        s.as_mut(),
+        json!({"read_file": {"path": root.join("notes.txt"), "line": 2, "limit": 1}}),
+    )
+    .await;
+    assert_eq!(report["content"], "two\n", "{report}");
+    let (report, _) = run(
+        s.as_mut(),
+        json!({"write_file": {"path": root.join("out/new.txt"), "content": "hello\n"}}),
+    )
+    .await;
+    assert_eq!(report["written"], true, "{report}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("out/new.txt")).unwrap(),
+        "hello\n"
+    );
+    for (script, needle) in [
+        (json!({"read_file": {"path": root.join(".env")}}), "secret"),
+        (
+            json!({"read_file": {"path": "/etc/hostname"}}),
+            "outside the project root",
+        ),
+        (
+            json!({"write_file": {"path": "/tmp/boocode-escape.txt", "content": "x"}}),
+            "outside the project root",
+        ),
+        (
+            json!({"write_file": {"path": root.join(".env"), "content": "x"}}),
+            "secret",
+        ),
+    ] {
+        let (report, _) = run(s.as_mut(), script.clone()).await;
+        let err = report["error"].as_str().unwrap_or_default();
+        assert!(err.contains(needle), "{script}: {report}");
+    }
+    assert!(!std::path::Path::new("/tmp/boocode-escape.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join(".env")).unwrap(),
+        "SECRET=1\n"
+    );
+    s.close().await;
+
+    // Review mode: the write is proposed, the disk untouched.
+    let queue = Arc::new(MemoryChangeQueue::new());
+    let scope = ChangeScope::Run("fs".into());
+    let env = Arc::new(ToolEnv::new(PathGuard::new(&root).unwrap()));
+    let reviewer =
+        QueueReview::new(env, queue.clone(), scope.clone(), WriteMode::Review).into_reviewer();
+    let mut s = backend
+        .start(SessionConfig {
+            cwd: root.clone(),
+            reviewer: Some(reviewer),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (report, _) = run(
+        s.as_mut(),
+        json!({"write_file": {"path": root.join("notes.txt"), "content": "ONE\n"}}),
+    )
+    .await;
+    assert_eq!(report["written"], true, "{report}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("notes.txt")).unwrap(),
+        "one\ntwo\nthree\n"
+    );
+    let changes = queue.list(&scope).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].path, "notes.txt");
+    assert!(changes[0].diff.contains("+ONE"), "{}", changes[0].diff);
+    s.close().await;
 }

@@ -426,3 +426,80 @@ async fn modes_and_models_switch_and_a_crashed_process_is_replaced() {
     );
     s.session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_and_cost_are_recorded_per_turn_on_the_agent_session_row() {
+    use boocode_agents::UsageRecorder;
+    use boocode_store::{BackendName, Store};
+    let Some(mut s) = setup().await else { return };
+    let sqlite = tempfile::tempdir().unwrap();
+    let mut stores = vec![(
+        Store::connect(&format!(
+            "sqlite://{}",
+            sqlite.path().join("r.db").display()
+        ))
+        .await
+        .unwrap(),
+        None,
+    )];
+    if let Some(db) = boocode_testkit::PgTestDb::create().await {
+        stores.push((Store::connect(db.url()).await.unwrap(), Some(db)));
+    }
+    let mut rows = Vec::new();
+    for (store, _) in &stores {
+        let project = store.create_project("p", "/tmp").await.unwrap();
+        let session = store.create_session(project.id, "s").await.unwrap();
+        let chat = store.create_chat(session.id, "c", None).await.unwrap();
+        let row = store
+            .create_agent_session(chat.id, BackendName::ClaudeSdk, "claude")
+            .await
+            .unwrap();
+        rows.push((store.clone(), chat.id, row.id));
+    }
+    // Two turns; claude reports a running cost total, the row must get the sum of the turns.
+    let mut per_turn = Vec::new();
+    for _ in 0..2 {
+        s.server
+            .push(AnthropicReply::new().text(&["hi"]).usage(1000, 500));
+        let collect = std::sync::Arc::new(CollectSink::new());
+        let mut tasks = Vec::new();
+        let mut sink: std::sync::Arc<dyn boocode_core::EventSink> = collect.clone();
+        for (store, _, id) in &rows {
+            let (recorder, task) = UsageRecorder::new(store.clone(), id.clone(), sink);
+            sink = std::sync::Arc::new(recorder);
+            tasks.push(task);
+        }
+        s.session
+            .prompt("x", sink.as_ref(), &CancellationToken::new())
+            .await
+            .unwrap();
+        drop(sink);
+        for task in tasks {
+            task.finish().await;
+        }
+        let usage = collect
+            .events()
+            .into_iter()
+            .find_map(|e| match e {
+                AgentEvent::TurnFinished { usage, .. } => Some(usage),
+                _ => None,
+            })
+            .unwrap();
+        per_turn.push(usage);
+    }
+    assert_eq!(per_turn[0].cost_usd, per_turn[1].cost_usd, "{per_turn:?}");
+    assert!(per_turn[0].cost_usd.unwrap() > 0.0);
+    let session_id = s.session.backend_session_id().unwrap();
+    for (store, chat, _) in &rows {
+        let row = &store.list_agent_sessions(*chat).await.unwrap()[0];
+        assert_eq!(row.backend_session_id.as_deref(), Some(session_id.as_str()));
+        assert_eq!((row.prompt_tokens, row.completion_tokens), (2000, 1000));
+        let expected = per_turn[0].cost_usd.unwrap() * 2.0;
+        assert!(
+            (row.cost_usd - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            row.cost_usd
+        );
+    }
+    s.session.close().await;
+}

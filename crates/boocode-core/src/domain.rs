@@ -273,7 +273,8 @@ pub struct Usage {
     /// The model's context size, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ctx_max: Option<u64>,
-    /// Cost in US dollars, when the backend reports it.
+    /// Cost in US dollars of the turn so far (not of the whole session), when the backend
+    /// reports one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
 }

@@ -37,6 +37,10 @@ pub(super) struct AcpSession {
     pub(super) connection: Option<tokio::task::JoinHandle<()>>,
     pub(super) stderr_tail: Arc<Mutex<Vec<u8>>>,
     pub(super) last_usage: Usage,
+    /// The agent's cumulative session cost at the last `usage_update`, and at the start of the
+    /// running turn: usage events report a turn's own cost.
+    pub(super) session_cost: f64,
+    pub(super) turn_cost_base: f64,
     pub(super) calls: HashMap<String, CallState>,
 }
 
@@ -77,6 +81,8 @@ impl AcpSession {
             connection: Some(connection),
             stderr_tail,
             last_usage: Usage::default(),
+            session_cost: 0.0,
+            turn_cost_base: 0.0,
             calls: HashMap::new(),
         }
     }
@@ -164,7 +170,8 @@ impl AcpSession {
                 self.last_usage.ctx_used = used;
                 self.last_usage.ctx_max = update["size"].as_u64();
                 if let Some(cost) = update.pointer("/cost/amount").and_then(Value::as_f64) {
-                    self.last_usage.cost_usd = Some(cost);
+                    self.session_cost = cost;
+                    self.last_usage.cost_usd = Some((cost - self.turn_cost_base).max(0.0));
                 }
                 sink.emit(AgentEvent::Usage {
                     usage: self.last_usage,
@@ -356,6 +363,12 @@ impl AgentSession for AcpSession {
         sink.emit(AgentEvent::TurnStarted {
             message_id: format!("acp_{}", uuid::Uuid::new_v4().simple()),
         });
+        self.turn_cost_base = self.session_cost;
+        self.last_usage = Usage {
+            ctx_used: self.last_usage.ctx_used,
+            ctx_max: self.last_usage.ctx_max,
+            ..Usage::default()
+        };
         let request = PromptRequest::new(
             self.session_id.clone(),
             vec![ContentBlock::Text(TextContent::new(text))],
