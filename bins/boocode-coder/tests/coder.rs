@@ -634,4 +634,30 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
         )
         .await;
     assert_eq!(status, 404, "{body}");
+
+    // The daemon killed with SIGKILL (the run still open) takes its agent processes with it.
+    let root = repo.path().canonicalize().unwrap();
+    assert!(
+        !processes_in(&root).is_empty(),
+        "the agent runs in the project"
+    );
+    drop(daemon);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !processes_in(&root).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "left running: {:?}",
+            processes_in(&root)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Processes whose working directory is `dir`.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir))
+        .collect()
 }

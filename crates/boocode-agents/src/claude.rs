@@ -377,7 +377,10 @@ impl ClaudeSession {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            // Its own process group, so whatever it starts goes with it.
+            .process_group(0)
             .kill_on_drop(true);
+        crate::process::die_with_parent(&mut cmd);
         for (k, v) in &b.env {
             cmd.env(k, v);
         }
@@ -740,6 +743,8 @@ impl AgentSession for ClaudeSession {
                     }
                 }
                 Incoming::Exited => {
+                    // Not reaped yet, so the group id is still its own: take its children too.
+                    crate::process::kill_group(&mut process.child);
                     let status = process.child.wait().await.ok();
                     let message = format!(
                         "claude exited mid-turn ({})",
@@ -800,7 +805,8 @@ impl AgentSession for ClaudeSession {
                 .await
                 .is_err()
             {
-                let _ = process.child.kill().await;
+                crate::process::kill_group(&mut process.child);
+                let _ = process.child.wait().await;
             }
             // The last mirror frames arrive after the final result: let them land.
             if let Some(mirror) = process.mirror.take() {

@@ -23,6 +23,7 @@ mod acp;
 mod backend;
 mod claude;
 mod permission;
+mod process;
 mod providers;
 mod record;
 mod review;

@@ -30,11 +30,12 @@ use agent_client_protocol::{Agent, ByteStreams, Client, ErrorCode, Responder, V1
 use boocode_tools::{PathGuard, ToolEnv};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
+use crate::process::kill_group;
 
 /// How long the agent gets to answer `initialize` and open its session.
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(60);
@@ -154,6 +155,7 @@ impl AgentBackend for AcpBackend {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        crate::process::die_with_parent(&mut cmd);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -384,18 +386,6 @@ impl AgentBackend for AcpBackend {
             &stderr_tail,
         )))
     }
-}
-
-/// Kills the agent and everything it started (it leads its own process group). A reaped child
-/// has no id any more, so a group id that could have been reused is never signalled.
-fn kill_group(child: &mut Child) {
-    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-    let _ = child.start_kill();
 }
 
 /// `initialize`, then `session/load` (when resuming and the agent can) or `session/new`.
