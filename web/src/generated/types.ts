@@ -154,7 +154,8 @@ ctx_used: number,
  */
 ctx_max?: number | null, 
 /**
- * Cost in US dollars, when the backend reports it.
+ * Cost in US dollars of the turn so far (not of the whole session), when the backend
+ * reports one.
  */
 cost_usd?: number | null, };
 
