@@ -1,10 +1,155 @@
-//! `boocode-mcp`: not built yet. It holds its place in the workspace until its milestone lands
-//! (see docs/ARCHITECTURE.md).
+//! `boocode-mcp`: BooCode's guarded tools for editors and agents over MCP (stdio): `view_file`,
+//! `list_dir`, `grep`, `find_files`, `edit_file` (proposed into the pending-changes queue, the
+//! diff returned) and `dispatch_agent`. The project root is `--root`, or the working directory.
+//! Logs go to stderr only; stdout is the protocol.
+#![allow(clippy::print_stderr)]
 
-use std::process::ExitCode;
+use anyhow::{Context, Result};
+use boocode_api::mcp::{McpConfig, McpToolServer};
+use boocode_core::{ChangeQueue, ChangeScope};
+use boocode_store::Store;
+use boocode_tools::{PathGuard, ToolEnv};
+use clap::Parser;
+use rmcp::ServiceExt;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-#[allow(clippy::print_stderr)]
-fn main() -> ExitCode {
-    eprintln!("boocode-mcp is not built yet; see docs/ARCHITECTURE.md for the plan.");
-    ExitCode::from(2)
+#[derive(Debug, Parser)]
+#[command(
+    name = "boocode-mcp",
+    version,
+    about = "BooCode's guarded tools as an MCP stdio server"
+)]
+struct Args {
+    /// The project the tools work on [default: the working directory].
+    #[arg(long, env = "BOOCODE_MCP_ROOT")]
+    root: Option<PathBuf>,
+    /// Where edit_file proposals are kept: `sqlite://PATH` or `postgres://…` [default: the
+    /// SQLite database the server and coder daemon use].
+    #[arg(long, env = "BOOCODE_DATABASE_URL")]
+    database: Option<String>,
+    /// The run id proposals are filed under (see `boocode pending --run`) [default: a new one].
+    #[arg(long)]
+    run: Option<String>,
+    /// OpenAI-compatible model server for `dispatch_agent` with the `boocode` provider.
+    #[arg(
+        long,
+        env = "BOOCODE_MODEL_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    model_url: String,
+    /// Default model id.
+    #[arg(long, env = "BOOCODE_MODEL")]
+    model: Option<String>,
+    /// Settings file with `[providers.NAME]` tables [default: ~/.config/boocode/config.toml].
+    #[arg(long, env = "BOOCODE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The longest a dispatched prompt may run, in seconds.
+    #[arg(long, default_value_t = 600)]
+    dispatch_timeout_secs: u64,
+    /// Log filter for stderr.
+    #[arg(long, env = "BOOCODE_LOG", default_value = "warn")]
+    log: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileSettings {
+    #[serde(default)]
+    providers: BTreeMap<String, boocode_agents::ProviderOverride>,
+}
+
+fn load_settings(explicit: Option<&PathBuf>) -> Result<FileSettings> {
+    let path = match explicit {
+        Some(p) => p.clone(),
+        None => match dirs::config_dir() {
+            Some(d) => d.join("boocode").join("config.toml"),
+            None => return Ok(FileSettings::default()),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("invalid settings file {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            Ok(FileSettings::default())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read settings file {}", path.display())),
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let root = match &args.root {
+        Some(r) => r.clone(),
+        None => std::env::current_dir().context("no working directory; pass --root")?,
+    };
+    let guard =
+        PathGuard::new(&root).with_context(|| format!("project root {}", root.display()))?;
+    let settings = load_settings(args.config.as_ref())?;
+    let database = match &args.database {
+        Some(url) => url.clone(),
+        None => {
+            let path = boocode_store::default_sqlite_path()
+                .context("no data directory to keep proposals in; pass --database")?;
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let store = Store::connect(&database)
+        .await
+        .context("cannot open the database")?;
+    let run_id = args
+        .run
+        .clone()
+        .unwrap_or_else(|| format!("mcp-{}", uuid::Uuid::new_v4().simple()));
+    let mut model_config = boocode_inference::OpenAiConfig::new(args.model_url.clone());
+    model_config.model = args.model.clone();
+    model_config.api_key = std::env::var("BOOCODE_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let model = boocode_inference::OpenAiClient::new(model_config)
+        .map_err(|e| anyhow::anyhow!("model server {}: {e}", args.model_url))?;
+    let queue: Arc<dyn ChangeQueue> = Arc::new(store);
+    let server = McpToolServer::new(McpConfig {
+        env: Arc::new(ToolEnv::new(guard)),
+        queue,
+        scope: ChangeScope::Run(run_id.clone()),
+        providers: boocode_agents::providers_with(&settings.providers),
+        model: Arc::new(model),
+        model_id: args.model.clone(),
+        dispatch_timeout: Duration::from_secs(args.dispatch_timeout_secs.max(1)),
+    });
+    tracing::info!(root = %root.display(), run = %run_id, "boocode-mcp serving on stdio");
+    let service = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("the MCP handshake failed")?;
+    service.waiting().await.context("the MCP session failed")?;
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -23,6 +23,7 @@ mod config;
 mod context;
 mod error;
 mod fanout;
+pub mod mcp;
 mod routes;
 mod runner;
 mod state;

@@ -23,6 +23,7 @@ mod browse;
 mod changes;
 mod env;
 mod guard;
+mod mcp;
 mod read;
 mod registry;
 mod truncate;
@@ -40,6 +41,7 @@ pub use guard::secret::{
     DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError, redact_url_credentials,
 };
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
+pub use mcp::{McpServerConfig, McpServers, McpStatus};
 pub use read::{
     CaseMode, FindFiles, FindFilesArgs, Grep, GrepArgs, ListDir, ListDirArgs, ViewFile,
     ViewFileArgs, ViewTruncatedArgs, ViewTruncatedOutput,

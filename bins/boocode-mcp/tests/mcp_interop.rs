@@ -1,0 +1,228 @@
+//! The real `boocode-mcp` binary driven by real MCP clients from the registries: the official
+//! Python SDK (PyPI `mcp`) and the MCP Inspector CLI (npm), both pinned in tests/peers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub,
+    clippy::print_stderr
+)]
+
+use boocode_testkit::{Reply, ScriptedOpenAi, peer_bin};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const SIX: [&str; 6] = [
+    "view_file",
+    "list_dir",
+    "grep",
+    "find_files",
+    "edit_file",
+    "dispatch_agent",
+];
+
+fn peers() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers")
+}
+
+/// The Python SDK's interpreter (tests/peers/.venv, made by scripts/test).
+fn python() -> Option<PathBuf> {
+    let python = peers().join(".venv/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI requires the Python MCP SDK in tests/peers/.venv"
+    );
+    eprintln!("SKIPPED (peer): tests/peers/.venv is missing (scripts/test makes it)");
+    None
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+    db: tempfile::TempDir,
+}
+
+fn project() -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "fn main() {\n    serve(8080);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), "SECRET=hunter2\n").unwrap();
+    Project {
+        dir,
+        db: tempfile::tempdir().unwrap(),
+    }
+}
+
+fn server_args(p: &Project, model_url: &str) -> Vec<String> {
+    vec![
+        env!("CARGO_BIN_EXE_boocode-mcp").to_owned(),
+        "--root".into(),
+        p.dir.path().display().to_string(),
+        "--database".into(),
+        format!("sqlite://{}", p.db.path().join("q.db").display()),
+        "--run".into(),
+        "mcp-test".into(),
+        "--model-url".into(),
+        model_url.to_owned(),
+    ]
+}
+
+async fn python_client(python: &Path, plan: Value, server: &[String]) -> Value {
+    let out = tokio::process::Command::new(python)
+        .arg(peers().join("mcp_client.py"))
+        .arg(plan.to_string())
+        .arg("--")
+        .args(server)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_lists_the_six_tools_and_calls_each() {
+    let Some(python) = python() else { return };
+    let p = project();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().text("The server starts in src/main.rs."));
+    let root = p.dir.path().canonicalize().unwrap();
+    let plan = json!([
+        ["view_file", {"path": "src/main.rs"}],
+        ["list_dir", {"path": "."}],
+        ["grep", {"pattern": "serve"}],
+        ["find_files", {"pattern": "*.rs"}],
+        ["edit_file", {"path": "src/main.rs", "old_string": "8080", "new_string": "9090"}],
+        ["dispatch_agent", {"provider": "boocode", "prompt": "Where does the server start?"}],
+        ["view_file", {"path": "../../etc/passwd"}],
+        ["view_file", {"path": ".env"}],
+        ["edit_file", {"path": root.join("../outside.txt"), "old_string": "a", "new_string": "b"}],
+        ["view_file", {"wrong": 1}],
+    ]);
+    let report = python_client(&python, plan, &server_args(&p, &model.url())).await;
+
+    let tools: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(tools, SIX);
+    // The schemas are the native tools' own.
+    let schema = &report["schemas"]["edit_file"];
+    assert_eq!(
+        schema["required"],
+        json!(["path", "old_string", "new_string"])
+    );
+    let calls = report["calls"].as_array().unwrap();
+    let ok = |i: usize| {
+        assert_eq!(calls[i]["is_error"], false, "{}", calls[i]);
+        calls[i]["text"].as_str().unwrap().to_owned()
+    };
+    assert!(ok(0).contains("serve(8080);"));
+    assert!(ok(1).contains("src"));
+    assert!(ok(2).contains("src/main.rs"));
+    assert!(ok(3).contains("src/main.rs"));
+    ok(4);
+    let edit = &calls[4]["structured"];
+    assert_eq!(edit["path"], "src/main.rs");
+    assert_eq!(edit["run_id"], "mcp-test");
+    assert!(edit["diff"].as_str().unwrap().contains("+    serve(9090);"));
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/main.rs")).unwrap(),
+        "fn main() {\n    serve(8080);\n}\n",
+        "edit_file only proposes"
+    );
+    ok(5);
+    assert_eq!(
+        calls[5]["structured"]["answer"],
+        "The server starts in src/main.rs."
+    );
+    assert_eq!(calls[5]["structured"]["outcome"], "completed");
+    // Refusals are tool errors with no file content in them.
+    for call in &calls[6..10] {
+        assert_eq!(call["is_error"], true, "{call}");
+        assert!(call.get("protocol_error").is_none());
+        let text = call["text"].as_str().unwrap();
+        assert!(
+            !text.contains("root:") && !text.contains("hunter2"),
+            "{text}"
+        );
+    }
+    assert!(calls[6]["text"].as_str().unwrap().contains("refused"));
+    assert!(calls[7]["text"].as_str().unwrap().contains("secret"));
+    assert!(!root.join("../outside.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inspector_cli_lists_and_calls_tools() {
+    let Some(inspector) = peer_bin("mcp-inspector") else {
+        return;
+    };
+    let p = project();
+    let server = server_args(&p, "http://127.0.0.1:9");
+    let run = |extra: Vec<String>| {
+        let inspector = inspector.clone();
+        let server = server.clone();
+        async move {
+            let out = tokio::process::Command::new(&inspector)
+                .arg("--cli")
+                .args(&server)
+                .args(&extra)
+                .output()
+                .await
+                .unwrap();
+            // The inspector exits non-zero when the tool reports an error; the JSON says which.
+            assert!(
+                !out.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        }
+    };
+    let listed = run(vec!["--method".into(), "tools/list".into()]).await;
+    let names: Vec<&str> = listed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, SIX);
+    let viewed = run(vec![
+        "--method".into(),
+        "tools/call".into(),
+        "--tool-name".into(),
+        "view_file".into(),
+        "--tool-arg".into(),
+        "path=src/main.rs".into(),
+    ])
+    .await;
+    assert!(
+        viewed["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("serve(8080)")
+    );
+    let refused = run(vec![
+        "--method".into(),
+        "tools/call".into(),
+        "--tool-name".into(),
+        "view_file".into(),
+        "--tool-arg".into(),
+        "path=/etc/passwd".into(),
+    ])
+    .await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert!(!refused.to_string().contains("root:"));
+}
