@@ -55,24 +55,6 @@ struct FileSettings {
     providers: BTreeMap<String, boocode_agents::ProviderOverride>,
 }
 
-fn load_settings(explicit: Option<&PathBuf>) -> Result<FileSettings> {
-    let path = match explicit {
-        Some(p) => p.clone(),
-        None => match dirs::config_dir() {
-            Some(d) => d.join("boocode").join("config.toml"),
-            None => return Ok(FileSettings::default()),
-        },
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text)
-            .with_context(|| format!("invalid settings file {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
-            Ok(FileSettings::default())
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read settings file {}", path.display())),
-    }
-}
-
 async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -93,7 +75,8 @@ async fn run(args: Args) -> Result<()> {
         Some(r) => r.clone(),
         None => std::env::current_dir().context("no working directory; pass --root")?,
     };
-    let settings = load_settings(args.config.as_ref())?;
+    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let mut config = CoderConfig::new(root, args.model_url.clone());
     config.bind = args.bind;
     config.auth_token = std::env::var("BOOCODE_CODER_TOKEN")

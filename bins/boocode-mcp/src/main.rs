@@ -61,24 +61,6 @@ struct FileSettings {
     providers: BTreeMap<String, boocode_agents::ProviderOverride>,
 }
 
-fn load_settings(explicit: Option<&PathBuf>) -> Result<FileSettings> {
-    let path = match explicit {
-        Some(p) => p.clone(),
-        None => match dirs::config_dir() {
-            Some(d) => d.join("boocode").join("config.toml"),
-            None => return Ok(FileSettings::default()),
-        },
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text)
-            .with_context(|| format!("invalid settings file {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
-            Ok(FileSettings::default())
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read settings file {}", path.display())),
-    }
-}
-
 async fn run(args: Args) -> Result<()> {
     let root = match &args.root {
         Some(r) => r.clone(),
@@ -86,7 +68,8 @@ async fn run(args: Args) -> Result<()> {
     };
     let guard =
         PathGuard::new(&root).with_context(|| format!("project root {}", root.display()))?;
-    let settings = load_settings(args.config.as_ref())?;
+    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let database = match &args.database {
         Some(url) => url.clone(),
         None => {

@@ -78,9 +78,20 @@ struct Args {
     /// Log format on stderr.
     #[arg(long, env = "BOOCODE_LOG_FORMAT", value_enum, default_value = "pretty")]
     log_format: LogFormat,
+    /// Settings file; the server reads its `[mcp_servers.NAME]` tables [default:
+    /// ~/.config/boocode/config.toml].
+    #[arg(long, env = "BOOCODE_CONFIG")]
+    config: Option<PathBuf>,
     /// Log filter (e.g. `info`, `boocode_api=debug`).
     #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
     log: String,
+}
+
+/// The part of the settings file the server reads; other keys belong to other programs.
+#[derive(Debug, Default, serde::Deserialize)]
+struct FileSettings {
+    #[serde(default)]
+    mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
 }
 
 fn init_logging(args: &Args) {
@@ -147,6 +158,9 @@ async fn run(args: Args) -> Result<()> {
         .or_else(|| Some(PathBuf::from("web/dist")).filter(|d| d.join("index.html").is_file()));
     config.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
+    config.mcp_servers = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+        .map_err(anyhow::Error::msg)?
+        .mcp_servers;
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

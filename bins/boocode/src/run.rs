@@ -8,7 +8,7 @@ use boocode_core::{
     TurnLimits, TurnOutcome, run_turn,
 };
 use boocode_inference::{OpenAiClient, OpenAiConfig};
-use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
+use boocode_tools::{McpServers, McpStatus, PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,7 +125,36 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         .parse()
         .map_err(anyhow::Error::msg)?;
     let env = Arc::new(tool_env(&project)?);
-    let (tools, unknown) = read_tools(env, tier, agent.as_ref().and_then(|a| a.tools.as_deref()));
+    let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
+    let (mut tools, unknown) = read_tools(env, tier, whitelist);
+    // MCP servers start in the background; the turn waits for them only up to `mcp_wait`, and
+    // goes on with whatever is ready.
+    let mcp = McpServers::start(&settings.mcp_servers);
+    if !settings.mcp_servers.is_empty() {
+        mcp.settle(settings.mcp_wait).await;
+        for (name, status) in mcp.status() {
+            match status {
+                McpStatus::Ready { dropped, .. } => {
+                    for reason in dropped {
+                        eprintln!("warning: MCP server {name}: {reason}");
+                    }
+                }
+                McpStatus::Failed { reason } => {
+                    eprintln!("warning: MCP server {name} skipped: {reason}");
+                }
+                McpStatus::Starting => eprintln!(
+                    "warning: MCP server {name} skipped: still starting after {} s",
+                    settings.mcp_wait.as_secs()
+                ),
+                McpStatus::Disabled => {}
+            }
+        }
+        for tool in mcp.tools() {
+            if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
+                tools.insert(tool);
+            }
+        }
+    }
     if !unknown.is_empty() {
         tracing::warn!(
             "the agent names tools that do not exist here: {}",

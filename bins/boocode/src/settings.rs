@@ -19,6 +19,11 @@ pub(crate) struct FileSettings {
     /// `[providers.NAME]` overrides: `enabled`, `command`, `args`.
     #[serde(default)]
     pub(crate) providers: std::collections::BTreeMap<String, boocode_agents::ProviderOverride>,
+    /// `[mcp_servers.NAME]`: MCP servers whose tools the loop may call (`command` or `url`).
+    #[serde(default)]
+    pub(crate) mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
+    /// Seconds `boocode run` waits for MCP servers still starting (default 10).
+    pub(crate) mcp_wait_secs: Option<u64>,
 }
 
 /// Values from the command line (highest precedence).
@@ -35,6 +40,10 @@ pub(crate) struct Settings {
     pub(crate) model: Option<String>,
     pub(crate) api_key: Option<String>,
     pub(crate) tool_tier: Option<String>,
+    /// MCP servers to take tools from.
+    pub(crate) mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
+    /// How long to wait for them at start.
+    pub(crate) mcp_wait: std::time::Duration,
     /// Where the settings file was looked for.
     pub(crate) config_file: Option<PathBuf>,
 }
@@ -105,6 +114,8 @@ pub(crate) fn load(flags: &FlagSettings, config: Option<&Path>) -> Result<Settin
             .or(file.model),
         api_key: env_var("BOOCODE_API_KEY").or(file.api_key),
         tool_tier: file.tool_tier,
+        mcp_servers: file.mcp_servers,
+        mcp_wait: std::time::Duration::from_secs(file.mcp_wait_secs.unwrap_or(10)),
         config_file: path,
     })
 }

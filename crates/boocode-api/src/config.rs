@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Longest a user message may be, in bytes.
     pub max_message_bytes: usize,
+    /// MCP servers whose tools every chat's turns may call (`server__tool`); started in the
+    /// background at boot, each offered once it is ready.
+    pub mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -90,6 +93,7 @@ impl ServerConfig {
             sweep_interval: Duration::from_secs(60),
             body_limit: 2 * 1024 * 1024,
             max_message_bytes: 1024 * 1024,
+            mcp_servers: std::collections::BTreeMap::new(),
         }
     }
 
@@ -116,5 +120,29 @@ impl ServerConfig {
             "refusing to listen on {} without authentication: set BOOCODE_AUTH_TOKEN (or trusted proxies), or bind 127.0.0.1",
             self.bind
         ))
+    }
+}
+
+/// Reads the settings file — `explicit`, else `~/.config/boocode/config.toml` — into `T`, which
+/// names only the tables its program uses (other keys belong to other programs). A missing
+/// default file reads as empty; a missing explicit file or a malformed one is an error that names
+/// the file.
+pub fn read_settings_file<T: serde::de::DeserializeOwned + Default>(
+    explicit: Option<&std::path::Path>,
+) -> Result<T, String> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match dirs::config_dir() {
+            Some(d) => d.join("boocode").join("config.toml"),
+            None => return Ok(T::default()),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text)
+            .map_err(|e| format!("invalid settings file {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            Ok(T::default())
+        }
+        Err(e) => Err(format!("cannot read settings file {}: {e}", path.display())),
     }
 }

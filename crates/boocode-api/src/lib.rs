@@ -29,7 +29,7 @@ mod runner;
 mod state;
 
 pub use broker::{Broker, Fanout, Snapshot};
-pub use config::ServerConfig;
+pub use config::{ServerConfig, read_settings_file};
 pub use error::{ApiError, ApiJson};
 pub use routes::router;
 pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};

@@ -371,11 +371,14 @@ impl TurnContext {
         {
             env = env.with_truncation(store);
         }
-        let (tools, unknown) = read_tools(
-            Arc::new(env),
-            Tier::Standard,
-            agent.as_ref().and_then(|a| a.tools.as_deref()),
-        );
+        let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
+        let (mut tools, unknown) = read_tools(Arc::new(env), Tier::Standard, whitelist);
+        // MCP tools of the servers ready now; one still starting is offered from a later turn.
+        for tool in state.mcp.tools() {
+            if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
+                tools.insert(tool);
+            }
+        }
         if !unknown.is_empty() {
             tracing::warn!(tools = %unknown.join(", "), "agent names unknown tools");
         }

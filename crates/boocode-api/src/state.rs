@@ -26,6 +26,8 @@ pub struct Inner {
     pub runner: Runner,
     /// The model endpoint.
     pub model: Arc<OpenAiClient>,
+    /// MCP servers as tool sources (ready ones are offered per turn).
+    pub mcp: boocode_tools::McpServers,
     pub(crate) context: ContextState,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
 }
@@ -46,7 +48,9 @@ impl AppState {
         model.first_token_timeout = config.model_timeout;
         model.idle_timeout = config.model_timeout.min(model.idle_timeout);
         let model = OpenAiClient::new(model).map_err(|e| e.to_string())?;
+        let mcp = boocode_tools::McpServers::start(&config.mcp_servers);
         Ok(Self(Arc::new(Inner {
+            mcp,
             context: ContextState::new(config.config_dir.clone()),
             config,
             store,

@@ -194,7 +194,8 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
     let service = match (&config.command, &config.url) {
         (Some(command), None) => {
             let mut cmd = tokio::process::Command::new(command);
-            cmd.args(&config.args).envs(&config.env);
+            // Ended with us: when the server list is dropped, or BooCode exits.
+            cmd.args(&config.args).envs(&config.env).kill_on_drop(true);
             let (transport, _stderr) = rmcp::transport::TokioChildProcess::builder(cmd)
                 .stderr(std::process::Stdio::null())
                 .spawn()

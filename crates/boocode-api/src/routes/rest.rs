@@ -48,9 +48,12 @@ pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     };
     (
         status,
-        ApiJson(
-            json!({ "status": store, "store": backend, "running_turns": state.runner.running_count() }),
-        ),
+        ApiJson(json!({
+            "status": store,
+            "store": backend,
+            "running_turns": state.runner.running_count(),
+            "mcp_servers": state.mcp.status().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+        })),
     )
 }
 

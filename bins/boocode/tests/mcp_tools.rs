@@ -1,0 +1,177 @@
+//! MCP servers as tool sources for `boocode run`: the real `@modelcontextprotocol/server-everything`
+//! (npm, pinned in tests/peers) called by the native loop with the scripted model, beside a
+//! server that never answers, one that exits at once, and one with bad tool definitions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use boocode_core::AgentEvent;
+use boocode_testkit::{Reply, ScriptedOpenAi, peer_bin};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+fn peers() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers")
+}
+
+fn events(stdout: &[u8]) -> Vec<AgentEvent> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_calls_a_real_mcp_server_and_skips_broken_ones_in_bounded_time() {
+    let Some(everything) = peer_bin("mcp-server-everything") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let odd = peers().join("odd_mcp_server.py").canonicalize().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+mcp_wait_secs = 20
+
+[mcp_servers.everything]
+command = {everything:?}
+
+[mcp_servers.stuck]
+command = "sleep"
+args = ["600"]
+startup_timeout_secs = 2
+
+[mcp_servers.gone]
+command = "sh"
+args = ["-c", "echo bye >&2; exit 3"]
+
+[mcp_servers.missing]
+command = "/nonexistent/mcp-server"
+
+[mcp_servers.odd]
+command = "python3"
+args = [{odd:?}]
+
+[mcp_servers.slow]
+command = "python3"
+args = [{odd:?}, "slow-call"]
+call_timeout_secs = 1
+
+[mcp_servers.off]
+command = "sleep"
+args = ["600"]
+enabled = false
+"#,
+            everything = everything.display().to_string(),
+            odd = odd.display().to_string(),
+        ),
+    )
+    .unwrap();
+
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(
+        Reply::stream()
+            .tool_call("c1", "everything__echo", &[r#"{"message": "hi from mcp"}"#])
+            .tool_call("c2", "odd__ok_tool", &[r#"{"text": "fine"}"#])
+            .tool_call("c3", "slow__ok_tool", &[r#"{"text": "never"}"#]),
+    );
+    model.push(Reply::stream().text("All three called."));
+
+    let started = Instant::now();
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(env!("CARGO_BIN_EXE_boocode"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .args(["run", "--json", "--model-url", &model.url(), "--config"])
+            .arg(&config)
+            .arg("--cwd")
+            .arg(repo.path())
+            .arg("use the tools")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("a broken MCP server must never hang the run")
+    .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The stuck server is given up after its 2 s, not waited on for the 20 s allowed.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+
+    // Broken servers and bad definitions are reported, each on its own.
+    for needle in [
+        "MCP server stuck skipped: did not connect and list its tools within 2 s",
+        "MCP server gone skipped",
+        "MCP server missing skipped: cannot start `/nonexistent/mcp-server`",
+        "MCP server odd: tool \"bad tool!\" dropped",
+        "MCP server odd: tool \"string_schema\" dropped",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
+    }
+    assert!(!stderr.contains("MCP server off"), "{stderr}");
+
+    // The model was offered the namespaced tools of the working servers only.
+    let offered: Vec<String> = model.completion_requests()[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    for wanted in ["everything__echo", "odd__ok_tool", "slow__ok_tool", "grep"] {
+        assert!(
+            offered.iter().any(|n| n == wanted),
+            "{wanted} in {offered:?}"
+        );
+    }
+    assert!(
+        !offered
+            .iter()
+            .any(|n| n.starts_with("stuck__") || n.contains("bad"))
+    );
+    assert!(!offered.iter().any(|n| n == "odd__string_schema"));
+
+    // The calls: a real server's answer, the odd server's good tool, a call that times out.
+    let finished: Vec<(String, String, bool)> = events(&out.stdout)
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::ToolCallFinished {
+                name,
+                output,
+                is_error,
+                ..
+            } => Some((name, output, is_error)),
+            _ => None,
+        })
+        .collect();
+    let get = |name: &str| finished.iter().find(|(n, _, _)| n == name).unwrap().clone();
+    let (_, echo, failed) = get("everything__echo");
+    assert!(!failed && echo.contains("hi from mcp"), "{echo}");
+    let (_, ok, failed) = get("odd__ok_tool");
+    assert!(!failed && ok.contains("ok: fine"), "{ok}");
+    let (_, slow, failed) = get("slow__ok_tool");
+    assert!(
+        failed && slow.contains("did not answer ok_tool within 1 s"),
+        "{slow}"
+    );
+    // The model saw the echo in its next request.
+    let second: &Value = &model.completion_requests()[1].body;
+    assert!(second["messages"].to_string().contains("hi from mcp"));
+    // No server outlives the run, not even one stuck in a call.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("{} slow-call", odd.display())])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "left running: {left:?}");
+}
