@@ -26,7 +26,7 @@ async fn a_chat_turn_calls_a_tool_of_a_configured_mcp_server() {
     std::fs::write(
         &settings,
         format!(
-            "[mcp_servers.odd]\ncommand = \"python3\"\nargs = [{:?}]\n\n[mcp_servers.stuck]\ncommand = \"sleep\"\nargs = [\"600\"]\nstartup_timeout_secs = 3\n",
+            "[mcp_servers.odd]\ncommand = \"python3\"\nargs = [{:?}]\n\n[mcp_servers.stuck]\ncommand = \"sleep\"\nargs = [\"602\"]\nstartup_timeout_secs = 3\n",
             odd.display().to_string()
         ),
     )
@@ -94,4 +94,11 @@ async fn a_chat_turn_calls_a_tool_of_a_configured_mcp_server() {
     }
     let offered = model.completion_requests()[0].body["tools"].to_string();
     assert!(!offered.contains("stuck__"));
+    // Given up on, its process is gone while the server runs on.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 602"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "left running: {left:?}");
 }

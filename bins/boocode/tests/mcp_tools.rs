@@ -19,6 +19,27 @@ fn peers() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers")
 }
 
+/// `boocode run --json` with the settings file `config`, in a bare environment.
+fn boocode_run(
+    home: &std::path::Path,
+    config: &std::path::Path,
+    model_url: &str,
+    repo: &std::path::Path,
+    prompt: &str,
+) -> impl std::future::Future<Output = std::io::Result<std::process::Output>> {
+    Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .args(["run", "--json", "--model-url", model_url, "--config"])
+        .arg(config)
+        .arg("--cwd")
+        .arg(repo)
+        .arg(prompt)
+        .kill_on_drop(true)
+        .output()
+}
+
 fn events(stdout: &[u8]) -> Vec<AgentEvent> {
     String::from_utf8_lossy(stdout)
         .lines()
@@ -46,7 +67,7 @@ command = {everything:?}
 
 [mcp_servers.stuck]
 command = "sleep"
-args = ["600"]
+args = ["601"]
 startup_timeout_secs = 2
 
 [mcp_servers.gone]
@@ -88,17 +109,13 @@ enabled = false
     let started = Instant::now();
     let out = tokio::time::timeout(
         Duration::from_secs(60),
-        Command::new(env!("CARGO_BIN_EXE_boocode"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .args(["run", "--json", "--model-url", &model.url(), "--config"])
-            .arg(&config)
-            .arg("--cwd")
-            .arg(repo.path())
-            .arg("use the tools")
-            .kill_on_drop(true)
-            .output(),
+        boocode_run(
+            home.path(),
+            &config,
+            &model.url(),
+            repo.path(),
+            "use the tools",
+        ),
     )
     .await
     .expect("a broken MCP server must never hang the run")
@@ -167,11 +184,79 @@ enabled = false
     // The model saw the echo in its next request.
     let second: &Value = &model.completion_requests()[1].body;
     assert!(second["messages"].to_string().contains("hi from mcp"));
-    // No server outlives the run, not even one stuck in a call.
+    // No server outlives the run: not one stuck in a call, not one that never answered.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let left = std::process::Command::new("pgrep")
-        .args(["-f", &format!("{} slow-call", odd.display())])
-        .output()
+    for pattern in [
+        format!("{} slow-call", odd.display()),
+        "sleep 601".to_owned(),
+    ] {
+        let left = std::process::Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .unwrap();
+        assert!(left.stdout.is_empty(), "{pattern} left running: {left:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamable_http_mcp_server_is_called_by_url() {
+    use tokio::io::AsyncBufReadExt;
+    let Some(everything) = peer_bin("mcp-server-everything") else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(&everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .unwrap();
-    assert!(left.stdout.is_empty(), "left running: {left:?}");
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("listening") {
+                return;
+            }
+        }
+        panic!("server-everything ended before listening");
+    })
+    .await
+    .unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[mcp_servers.web]\nurl = \"http://127.0.0.1:{port}/mcp\"\n"),
+    )
+    .unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().tool_call("c1", "web__echo", &[r#"{"message": "over http"}"#]));
+    model.push(Reply::stream().text("Done."));
+    let out = boocode_run(home.path(), &config, &model.url(), repo.path(), "echo it")
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let echoed = events(&out.stdout).into_iter().any(|e| {
+        matches!(e, AgentEvent::ToolCallFinished { name, output, is_error: false, .. }
+            if name == "web__echo" && output.contains("over http"))
+    });
+    assert!(
+        echoed,
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -118,14 +118,24 @@ impl McpServers {
                 let (servers, name, config) = (this.servers.clone(), name.clone(), config.clone());
                 tokio::spawn(async move {
                     let limit = Duration::from_secs(config.startup_timeout_secs.unwrap_or(20));
-                    let result = tokio::time::timeout(limit, connect(&name, &config))
-                        .await
-                        .unwrap_or_else(|_| {
+                    // On a task of its own, so even a panic in a transport ends as a failure
+                    // rather than a server left "starting".
+                    let mut attempt = tokio::spawn({
+                        let (name, config) = (name.clone(), config.clone());
+                        async move { connect(&name, &config).await }
+                    });
+                    let result = match tokio::time::timeout(limit, &mut attempt).await {
+                        Ok(Ok(result)) => result,
+                        Ok(Err(e)) => Err(format!("the connection attempt failed: {e}")),
+                        Err(_) => {
+                            // Dropping the attempt kills a stdio server's process.
+                            attempt.abort();
                             Err(format!(
                                 "did not connect and list its tools within {} s",
                                 limit.as_secs()
                             ))
-                        });
+                        }
+                    };
                     let server = match result {
                         Ok((service, tools, dropped)) => {
                             tracing::info!(server = %name, tools = tools.len(), dropped = dropped.len(), "MCP server ready");
@@ -205,6 +215,8 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
                 .map_err(|e| format!("the MCP handshake failed: {e}"))?
         }
         (None, Some(url)) => {
+            // reqwest is built without a TLS provider of its own; use ring, as the rest of BooCode.
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.clone());
             ().serve(transport)
                 .await
