@@ -5,24 +5,27 @@
 //! A process that dies is reported, reaped, and replaced on the next prompt, resuming its
 //! session by id.
 
+mod mapping;
+mod process;
+mod transcript;
+
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
 use crate::permission::{Permissions, Verdict};
 use boocode_core::{
     AgentEvent, CancellationToken, EventSink, PermissionDecision, TurnOutcome, Usage,
 };
-use boocode_store::{SessionKey, TranscriptStore, project_key_for};
+use boocode_store::{TranscriptStore, project_key_for};
+use mapping::{Mapper, error_text, usage_of};
+use process::{Incoming, Process, spawn_reader};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::{mpsc, oneshot};
-
-/// The longest JSON line accepted from the CLI (transcript frames can be large).
-const MAX_LINE: usize = 64 * 1024 * 1024;
+use tokio::process::Command;
+use tokio::sync::mpsc;
+use transcript::{key_for_transcript, materialize};
 
 /// How to run `claude`.
 #[derive(Clone)]
@@ -116,62 +119,6 @@ impl AgentBackend for ClaudeSdkBackend {
     }
 }
 
-enum Incoming {
-    Message(Value),
-    CanUseTool { request_id: String, request: Value },
-    Exited,
-}
-
-struct Process {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: mpsc::UnboundedReceiver<Incoming>,
-    pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
-    next_id: u64,
-    /// Appends mirrored transcript lines in order; finished when the reader ends.
-    mirror: Option<tokio::task::JoinHandle<()>>,
-    /// `total_cost_usd` of the last result: claude reports the process's running total, and a
-    /// turn's cost is the difference.
-    cost_so_far: f64,
-}
-
-impl Process {
-    async fn send(&mut self, value: &Value) -> Result<(), AgentError> {
-        let line = format!("{value}\n");
-        self.stdin
-            .write_all(line.as_bytes())
-            .await
-            .map_err(|e| AgentError::Agent(format!("claude stopped reading its input: {e}")))
-    }
-
-    async fn control(
-        &mut self,
-        request: Value,
-        wait: Option<Duration>,
-    ) -> Result<Option<Value>, AgentError> {
-        self.next_id += 1;
-        let id = format!("req_{}_{}", self.next_id, uuid::Uuid::new_v4().simple());
-        let (tx, rx) = oneshot::channel();
-        if let Ok(mut p) = self.pending.lock() {
-            p.insert(id.clone(), tx);
-        }
-        self.send(&json!({"type": "control_request", "request_id": id, "request": request}))
-            .await?;
-        let Some(wait) = wait else {
-            return Ok(None);
-        };
-        match tokio::time::timeout(wait, rx).await {
-            Ok(Ok(response)) => Ok(Some(response)),
-            Ok(Err(_)) => Err(AgentError::Agent("claude exited before answering".into())),
-            Err(_) => Err(AgentError::Agent(format!(
-                "claude did not answer {} within {} s",
-                request["subtype"],
-                wait.as_secs()
-            ))),
-        }
-    }
-}
-
 struct ClaudeSession {
     backend: ClaudeSdkBackend,
     config: SessionConfig,
@@ -180,146 +127,6 @@ struct ClaudeSession {
     permissions: Arc<Permissions>,
     /// A config directory materialized from the transcript store, removed on close.
     resume_dir: Option<PathBuf>,
-}
-
-/// The store key of a transcript file the CLI wrote under `<config>/projects`:
-/// `<pk>/<sid>.jsonl` is the main transcript, `<pk>/<sid>/<a>/…/<name>.jsonl` a subpath.
-pub(crate) fn key_for_transcript(config_dir: &std::path::Path, file: &str) -> Option<SessionKey> {
-    let relative = std::path::Path::new(file)
-        .strip_prefix(config_dir.join("projects"))
-        .ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    match parts.as_slice() {
-        [pk, name] => Some(SessionKey::main(
-            pk.clone(),
-            name.strip_suffix(".jsonl")?.to_owned(),
-        )),
-        [pk, sid, rest @ ..] if rest.len() >= 2 => {
-            let mut sub: Vec<String> = rest.to_vec();
-            let last = sub.pop()?;
-            sub.push(last.strip_suffix(".jsonl")?.to_owned());
-            Some(SessionKey::sub(pk.clone(), sid.clone(), sub.join("/")))
-        }
-        _ => None,
-    }
-}
-
-/// Writes a stored session into `<dir>/projects/<pk>/<sid>.jsonl` (and its subpaths) so a fresh
-/// process can `--resume` it. Returns false when the store has nothing for it.
-async fn materialize(
-    store: &dyn TranscriptStore,
-    dir: &std::path::Path,
-    project_key: &str,
-    session_id: &str,
-) -> Result<bool, AgentError> {
-    let io =
-        |e: std::io::Error| AgentError::Agent(format!("cannot write the resumed transcript: {e}"));
-    let store_err = |e: boocode_store::StoreError| {
-        AgentError::Agent(format!("cannot load the transcript: {e}"))
-    };
-    let Some(entries) = store
-        .load(&SessionKey::main(project_key, session_id))
-        .await
-        .map_err(store_err)?
-    else {
-        return Ok(false);
-    };
-    let base = dir.join("projects").join(project_key);
-    std::fs::create_dir_all(&base).map_err(io)?;
-    let write = |path: &std::path::Path, entries: &[Value]| -> Result<(), AgentError> {
-        let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
-        std::fs::write(path, text).map_err(io)?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
-    };
-    write(&base.join(format!("{session_id}.jsonl")), &entries)?;
-    for sub in store
-        .list_subkeys(project_key, session_id)
-        .await
-        .map_err(store_err)?
-    {
-        let key = SessionKey::sub(project_key, session_id, sub.clone());
-        if key.validate().is_err() {
-            continue;
-        }
-        if let Some(entries) = store.load(&key).await.map_err(store_err)? {
-            let path = base.join(session_id).join(format!("{sub}.jsonl"));
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            write(&path, &entries)?;
-        }
-    }
-    Ok(true)
-}
-
-fn spawn_reader(
-    stdout: tokio::process::ChildStdout,
-    pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
-    mirror: Option<mpsc::UnboundedSender<Value>>,
-) -> mpsc::UnboundedReceiver<Incoming> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(stdout);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) if n > MAX_LINE => {
-                    tracing::warn!(bytes = n, "skipping an oversized line from claude");
-                    continue;
-                }
-                Ok(_) => {}
-            }
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            // Lines that are not JSON objects are diagnostics (e.g. "[SandboxDebug] …").
-            if !text.starts_with('{') {
-                continue;
-            }
-            let Ok(value) = serde_json::from_str::<Value>(text) else {
-                tracing::warn!("claude printed a corrupt JSON line");
-                continue;
-            };
-            match value["type"].as_str() {
-                Some("control_response") => {
-                    let id = value
-                        .pointer("/response/request_id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned();
-                    let waiter = pending.lock().ok().and_then(|mut p| p.remove(&id));
-                    if let Some(w) = waiter {
-                        let _ = w.send(value["response"].clone());
-                    }
-                }
-                Some("control_request")
-                    if value.pointer("/request/subtype") == Some(&json!("can_use_tool")) =>
-                {
-                    let request_id = value["request_id"].as_str().unwrap_or("").to_owned();
-                    let _ = tx.send(Incoming::CanUseTool {
-                        request_id,
-                        request: value["request"].clone(),
-                    });
-                }
-                Some("transcript_mirror") => {
-                    if let Some(m) = &mirror {
-                        let _ = m.send(value);
-                    }
-                }
-                Some("keep_alive") => {}
-                _ => {
-                    let _ = tx.send(Incoming::Message(value));
-                }
-            }
-        }
-        let _ = tx.send(Incoming::Exited);
-    });
-    rx
 }
 
 impl ClaudeSession {
@@ -507,152 +314,6 @@ impl ClaudeSession {
             .await?;
         Ok(verdict == Verdict::DenyAndStop)
     }
-}
-
-/// Maps `stream_event` partials and whole SDK messages to events.
-#[derive(Default)]
-struct Mapper {
-    /// Stream block index → tool call id.
-    tool_blocks: HashMap<u64, String>,
-}
-
-impl Mapper {
-    fn map(&mut self, message: &Value, sink: &dyn EventSink) {
-        match message["type"].as_str() {
-            Some("stream_event") => {
-                let event = &message["event"];
-                let index = event["index"].as_u64().unwrap_or(0);
-                match event["type"].as_str() {
-                    Some("content_block_start")
-                        if event.pointer("/content_block/type") == Some(&json!("tool_use")) =>
-                    {
-                        let id = event
-                            .pointer("/content_block/id")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned();
-                        let name = event
-                            .pointer("/content_block/name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned();
-                        self.tool_blocks.insert(index, id.clone());
-                        sink.emit(AgentEvent::ToolCallStarted { call_id: id, name });
-                    }
-                    Some("message_start") => self.tool_blocks.clear(),
-                    Some("content_block_delta") => {
-                        let delta = &event["delta"];
-                        match delta["type"].as_str() {
-                            Some("text_delta") => sink.emit(AgentEvent::TextDelta {
-                                text: delta["text"].as_str().unwrap_or("").to_owned(),
-                            }),
-                            Some("thinking_delta") => sink.emit(AgentEvent::ReasoningDelta {
-                                text: delta["thinking"].as_str().unwrap_or("").to_owned(),
-                            }),
-                            Some("input_json_delta") => {
-                                if let Some(id) = self.tool_blocks.get(&index) {
-                                    sink.emit(AgentEvent::ToolCallArgsDelta {
-                                        call_id: id.clone(),
-                                        delta: delta["partial_json"]
-                                            .as_str()
-                                            .unwrap_or("")
-                                            .to_owned(),
-                                    });
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Some("assistant") => {
-                for block in message
-                    .pointer("/message/content")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if block["type"] == "tool_use" {
-                        sink.emit(AgentEvent::ToolCallReady {
-                            call_id: block["id"].as_str().unwrap_or("").to_owned(),
-                            name: block["name"].as_str().unwrap_or("").to_owned(),
-                            arguments: block["input"].to_string(),
-                        });
-                    }
-                }
-            }
-            Some("user") => {
-                for block in message
-                    .pointer("/message/content")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if block["type"] == "tool_result" {
-                        let output = match &block["content"] {
-                            Value::String(s) => s.clone(),
-                            Value::Array(parts) => parts
-                                .iter()
-                                .filter_map(|p| p["text"].as_str())
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                            other => other.to_string(),
-                        };
-                        sink.emit(AgentEvent::ToolCallFinished {
-                            call_id: block["tool_use_id"].as_str().unwrap_or("").to_owned(),
-                            name: String::new(),
-                            output_bytes: output.len() as u64,
-                            output,
-                            is_error: block["is_error"].as_bool().unwrap_or(false),
-                            duration_ms: 0,
-                        });
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn usage_of(result: &Value) -> Usage {
-    let u = &result["usage"];
-    let prompt = u["input_tokens"].as_u64().unwrap_or(0)
-        + u["cache_read_input_tokens"].as_u64().unwrap_or(0)
-        + u["cache_creation_input_tokens"].as_u64().unwrap_or(0);
-    let completion = u["output_tokens"].as_u64().unwrap_or(0);
-    let ctx_max = result["modelUsage"]
-        .as_object()
-        .and_then(|m| m.values().find_map(|v| v["contextWindow"].as_u64()));
-    Usage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        ctx_used: prompt + completion,
-        ctx_max,
-        // The process's running total; made per turn by the caller.
-        cost_usd: result["total_cost_usd"].as_f64(),
-    }
-}
-
-fn error_text(result: &Value) -> String {
-    if let Some(errors) = result["errors"].as_array().filter(|e| !e.is_empty()) {
-        return errors
-            .iter()
-            .map(|e| {
-                e.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| e.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-    }
-    if let Some(text) = result["result"].as_str().filter(|t| !t.is_empty()) {
-        return text.to_owned();
-    }
-    result["subtype"]
-        .as_str()
-        .unwrap_or("claude reported an error")
-        .to_owned()
 }
 
 #[async_trait::async_trait]
