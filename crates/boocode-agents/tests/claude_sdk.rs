@@ -340,6 +340,16 @@ async fn a_session_resumes_from_a_postgres_transcript_store_on_a_fresh_process_a
 }
 
 /// The pid of the process whose working directory is `dir` (the session's claude).
+/// Whether a file called `name` is anywhere under `dir`.
+fn has_file(dir: &std::path::Path, name: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let path = e.path();
+            path.file_name().is_some_and(|n| n == name) || (path.is_dir() && has_file(&path, name))
+        })
+    })
+}
+
 fn process_in(dir: &std::path::Path) -> Option<i32> {
     let want = dir.canonicalize().ok()?;
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
@@ -385,8 +395,18 @@ async fn modes_and_models_switch_and_a_crashed_process_is_replaced() {
     assert!(model.starts_with("claude-opus"), "{model}");
     let session_id = s.session.backend_session_id().unwrap();
 
-    // The process dies between turns: the next prompt reports it, the one after starts a
-    // fresh process that resumes the same session.
+    // The process dies between turns (after it saved the turn: resuming needs a transcript,
+    // and claude writes it a moment after the result): the next prompt reports it, the one
+    // after starts a fresh process that resumes the same session.
+    let saved = format!("{session_id}.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !has_file(&s.dir.path().join("claude-config/projects"), &saved) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "claude never saved {saved}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let pid = process_in(&s.dir.path().join("work")).expect("the claude process");
     std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
@@ -502,4 +522,50 @@ async fn usage_and_cost_are_recorded_per_turn_on_the_agent_session_row() {
         );
     }
     s.session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_claude_cannot_resume_becomes_a_new_one_and_says_so() {
+    let Some(claude) = peer_bin("claude") else {
+        return;
+    };
+    let server = ScriptedAnthropic::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("claude-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let backend = ClaudeSdkBackend::new(claude)
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .env("CLAUDE_CONFIG_DIR", config.display().to_string())
+        .env("HOME", dir.path().display().to_string())
+        .env("DISABLE_TELEMETRY", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    let unknown = "5f0c6a3e-0000-4000-8000-000000000000";
+    let started = std::time::Instant::now();
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: dir.path().to_owned(),
+            resume: Some(unknown.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no 60 s wait on a dead process"
+    );
+    server.push(AnthropicReply::new().text(&["Fresh start."]));
+    let sink = CollectSink::new();
+    let outcome = session
+        .prompt("hello", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(text(&sink).contains("Fresh start."));
+    assert!(sink.events().iter().any(|e| matches!(
+        e,
+        AgentEvent::Notice { message, .. } if message.contains(unknown) && message.contains("new session")
+    )));
+    assert_ne!(session.backend_session_id().as_deref(), Some(unknown));
+    session.close().await;
 }

@@ -29,18 +29,15 @@ use agent_client_protocol::v1::schema::{
 use agent_client_protocol::{Agent, ByteStreams, Client, ErrorCode, Responder, V1};
 use boocode_tools::{PathGuard, ToolEnv};
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
-use crate::process::kill_group;
+use crate::process::{keep_tail, kill_group, with_stderr};
 
 /// How long the agent gets to answer `initialize` and open its session.
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(60);
-/// How much of the agent's stderr is kept to explain a failure.
-const STDERR_TAIL: usize = 4096;
 
 /// Runs an ACP agent command as a subprocess and talks to it as the client.
 #[derive(Debug, Clone)]
@@ -532,31 +529,4 @@ fn mode_ids(modes: Option<Value>) -> Vec<String> {
         .flatten()
         .filter_map(|m| m["id"].as_str().map(str::to_owned))
         .collect()
-}
-
-async fn keep_tail(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<Vec<u8>>>) {
-    let mut buf = [0u8; 2048];
-    while let Ok(n) = stderr.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        if let Ok(mut t) = tail.lock() {
-            t.extend_from_slice(&buf[..n]);
-            let excess = t.len().saturating_sub(STDERR_TAIL);
-            t.drain(..excess);
-        }
-    }
-}
-
-/// `message`, followed by what the agent last wrote to stderr, if anything.
-fn with_stderr(message: String, tail: &Mutex<Vec<u8>>) -> String {
-    let tail = tail
-        .lock()
-        .map(|t| String::from_utf8_lossy(&t).trim().to_owned())
-        .unwrap_or_default();
-    if tail.is_empty() {
-        message
-    } else {
-        format!("{message}; stderr: {tail}")
-    }
 }

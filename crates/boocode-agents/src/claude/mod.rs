@@ -12,7 +12,7 @@ mod transcript;
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
 use crate::permission::{Permissions, Verdict};
 use boocode_core::{
-    AgentEvent, CancellationToken, EventSink, PermissionDecision, TurnOutcome, Usage,
+    AgentEvent, CancellationToken, EventSink, NoticeLevel, PermissionDecision, TurnOutcome, Usage,
 };
 use boocode_store::{TranscriptStore, project_key_for};
 use mapping::{Mapper, error_text, usage_of};
@@ -113,6 +113,7 @@ impl AgentBackend for ClaudeSdkBackend {
             session_id: Arc::new(Mutex::new(None)),
             permissions,
             resume_dir: None,
+            lost_session: None,
         };
         session.ensure_process().await?;
         Ok(Box::new(session))
@@ -127,13 +128,39 @@ struct ClaudeSession {
     permissions: Arc<Permissions>,
     /// A config directory materialized from the transcript store, removed on close.
     resume_dir: Option<PathBuf>,
+    /// A session that could not be resumed, to be reported at the next prompt.
+    lost_session: Option<String>,
 }
 
+/// What claude prints when `--resume` names a session it has no transcript of.
+const NO_CONVERSATION: &str = "No conversation found";
+
 impl ClaudeSession {
+    /// Starts `claude` unless it runs. A session it has no transcript of (a process killed
+    /// before it saved the turn, or an unknown id) cannot be resumed: that is said once, at the
+    /// next prompt, and a new session starts instead of failing every prompt from then on.
     async fn ensure_process(&mut self) -> Result<(), AgentError> {
         if self.process.is_some() {
             return Ok(());
         }
+        match self.start_process().await {
+            Err(AgentError::Agent(message)) if message.contains(NO_CONVERSATION) => {
+                let lost = self
+                    .session_id
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .or_else(|| self.config.resume.take());
+                self.config.resume = None;
+                tracing::warn!(session = ?lost, "claude cannot resume the session; starting a new one");
+                self.lost_session = lost;
+                self.start_process().await
+            }
+            other => other,
+        }
+    }
+
+    async fn start_process(&mut self) -> Result<(), AgentError> {
         let b = self.backend.clone();
         let mut cmd = Command::new(&b.program);
         cmd.args([
@@ -183,7 +210,7 @@ impl ClaudeSession {
             .env_remove("CLAUDECODE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             // Its own process group, so whatever it starts goes with it.
             .process_group(0)
             .kill_on_drop(true);
@@ -206,6 +233,10 @@ impl ClaudeSession {
             .stdout
             .take()
             .ok_or_else(|| AgentError::Agent("no stdout".into()))?;
+        let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(crate::process::keep_tail(stderr, stderr_tail.clone()));
+        }
         let pending = Arc::new(Mutex::new(HashMap::new()));
         let (mirror_tx, mirror) = match &b.transcripts {
             Some(store) => {
@@ -240,6 +271,7 @@ impl ClaudeSession {
             next_id: 0,
             mirror,
             cost_so_far: 0.0,
+            stderr_tail,
         };
         let mut init = json!({"subtype": "initialize", "hooks": null});
         if let Some(system) = &self.config.system {
@@ -331,6 +363,15 @@ impl AgentSession for ClaudeSession {
         sink.emit(AgentEvent::TurnStarted {
             message_id: format!("claude_{}", uuid::Uuid::new_v4().simple()),
         });
+        if let Some(lost) = self.lost_session.take() {
+            sink.emit(AgentEvent::Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "claude has no saved transcript of session {lost} (its process ended before \
+                     saving it), so this is a new session without the earlier turns"
+                ),
+            });
+        }
         process
             .send(&json!({"type": "user", "session_id": "", "parent_tool_use_id": null, "message": {"role": "user", "content": [{"type": "text", "text": text}]}}))
             .await?;

@@ -30,6 +30,8 @@ pub(super) struct Process {
     /// `total_cost_usd` of the last result: claude reports the process's running total, and a
     /// turn's cost is the difference.
     pub(super) cost_so_far: f64,
+    /// The end of what claude wrote to stderr, to explain a failure.
+    pub(super) stderr_tail: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Process {
@@ -59,7 +61,14 @@ impl Process {
         };
         match tokio::time::timeout(wait, rx).await {
             Ok(Ok(response)) => Ok(Some(response)),
-            Ok(Err(_)) => Err(AgentError::Agent("claude exited before answering".into())),
+            Ok(Err(_)) => {
+                // The reader has ended; give stderr a moment to be read to its end.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(AgentError::Agent(crate::process::with_stderr(
+                    format!("claude exited before answering {}", request["subtype"]),
+                    &self.stderr_tail,
+                )))
+            }
             Err(_) => Err(AgentError::Agent(format!(
                 "claude did not answer {} within {} s",
                 request["subtype"],
@@ -129,6 +138,10 @@ pub(super) fn spawn_reader(
                     let _ = tx.send(Incoming::Message(value));
                 }
             }
+        }
+        // Whatever still waits for an answer gets none: the process is gone.
+        if let Ok(mut p) = pending.lock() {
+            p.clear();
         }
         let _ = tx.send(Incoming::Exited);
     });
