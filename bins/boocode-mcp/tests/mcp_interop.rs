@@ -170,7 +170,9 @@ async fn the_inspector_cli_lists_and_calls_tools() {
         return;
     };
     let p = project();
-    let server = server_args(&p, "http://127.0.0.1:9");
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().text("In src/main.rs."));
+    let server = server_args(&p, &model.url());
     let run = |extra: Vec<String>| {
         let inspector = inspector.clone();
         let server = server.clone();
@@ -191,6 +193,19 @@ async fn the_inspector_cli_lists_and_calls_tools() {
             serde_json::from_slice::<Value>(&out.stdout).unwrap()
         }
     };
+    let call = |tool: &str, args: &[&str]| {
+        let mut extra: Vec<String> = vec![
+            "--method".into(),
+            "tools/call".into(),
+            "--tool-name".into(),
+            tool.into(),
+        ];
+        for arg in args {
+            extra.push("--tool-arg".into());
+            extra.push((*arg).into());
+        }
+        run(extra)
+    };
     let listed = run(vec!["--method".into(), "tools/list".into()]).await;
     let names: Vec<&str> = listed["tools"]
         .as_array()
@@ -199,20 +214,35 @@ async fn the_inspector_cli_lists_and_calls_tools() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, SIX);
-    let viewed = run(vec![
-        "--method".into(),
-        "tools/call".into(),
-        "--tool-name".into(),
-        "view_file".into(),
-        "--tool-arg".into(),
-        "path=src/main.rs".into(),
-    ])
+    // Each of the six, called on the temp repo.
+    let text = |v: &Value| {
+        assert_eq!(v["isError"], false, "{v}");
+        v["content"][0]["text"].as_str().unwrap().to_owned()
+    };
+    assert!(text(&call("view_file", &["path=src/main.rs"]).await).contains("serve(8080)"));
+    assert!(text(&call("list_dir", &["path=."]).await).contains("src"));
+    assert!(text(&call("grep", &["pattern=serve"]).await).contains("src/main.rs"));
+    assert!(text(&call("find_files", &["pattern=*.rs"]).await).contains("src/main.rs"));
+    let edit = call(
+        "edit_file",
+        // Not bare numbers: the inspector sends those as JSON numbers.
+        &[
+            "path=src/main.rs",
+            "old_string=serve(8080)",
+            "new_string=serve(9090)",
+        ],
+    )
     .await;
     assert!(
-        viewed["content"][0]["text"]
+        edit["structuredContent"]["diff"]
             .as_str()
             .unwrap()
-            .contains("serve(8080)")
+            .contains("+    serve(9090);")
+    );
+    let dispatched = call("dispatch_agent", &["provider=boocode", "prompt=where?"]).await;
+    assert_eq!(
+        dispatched["structuredContent"]["answer"], "In src/main.rs.",
+        "{dispatched}"
     );
     let refused = run(vec![
         "--method".into(),
