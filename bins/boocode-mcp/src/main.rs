@@ -70,15 +70,7 @@ async fn run(args: Args) -> Result<()> {
         PathGuard::new(&root).with_context(|| format!("project root {}", root.display()))?;
     let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
         .map_err(anyhow::Error::msg)?;
-    let database = match &args.database {
-        Some(url) => url.clone(),
-        None => {
-            let path = boocode_store::default_sqlite_path()
-                .context("no data directory to keep proposals in; pass --database")?;
-            format!("sqlite://{}", path.display())
-        }
-    };
-    let store = Store::connect(&database)
+    let store = Store::connect_or_default(args.database.as_deref())
         .await
         .context("cannot open the database")?;
     let run_id = args

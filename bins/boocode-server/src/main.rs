@@ -165,15 +165,7 @@ async fn run(args: Args) -> Result<()> {
         bail!(reason);
     }
 
-    let database = match &args.database {
-        Some(url) => url.clone(),
-        None => {
-            let path = boocode_store::default_sqlite_path()
-                .context("no data directory to keep the database in; pass --database")?;
-            format!("sqlite://{}", path.display())
-        }
-    };
-    let store = Store::connect(&database)
+    let store = Store::connect_or_default(args.database.as_deref())
         .await
         .context("cannot open the database")?;
     let state = AppState::new(config, store).map_err(anyhow::Error::msg)?;

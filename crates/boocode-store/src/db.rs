@@ -52,6 +52,22 @@ pub fn default_sqlite_path() -> Option<PathBuf> {
 }
 
 impl Store {
+    /// Connects to `url`, or, when there is none, to the SQLite file in the user's data
+    /// directory that every BooCode program shares by default ([`default_sqlite_path`]).
+    pub async fn connect_or_default(url: Option<&str>) -> Result<Self, StoreError> {
+        match url {
+            Some(url) => Self::connect(url).await,
+            None => {
+                let path = default_sqlite_path().ok_or(StoreError::Invalid {
+                    field: "database",
+                    message: "no data directory to keep the database in; give a database URL"
+                        .into(),
+                })?;
+                Self::connect(&format!("sqlite://{}", path.display())).await
+            }
+        }
+    }
+
     /// Connects to `url` and runs the migrations. `sqlite://PATH` (created if missing),
     /// `sqlite::memory:`, or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
