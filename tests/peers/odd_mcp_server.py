@@ -3,8 +3,9 @@
     python odd_mcp_server.py            # one good tool among bad definitions
     python odd_mcp_server.py slow-call  # the good tool never answers
 
-It lists `ok_tool` (answers "ok: <text>"), `bad tool!` (a name no model accepts) and
-`string_schema` (an input schema that is not an object schema); only `ok_tool` is usable.
+It lists `ok_tool` (answers "ok: <text>"), `bad tool!` (a name no model accepts),
+`string_schema` (an input schema that is not an object schema) and `no_schema` (no input schema,
+which makes the whole list invalid to a strict reader); only `ok_tool` is usable.
 """
 
 import json
@@ -21,6 +22,7 @@ TOOLS = [
     },
     {"name": "bad tool!", "description": "Bad name.", "inputSchema": {"type": "object"}},
     {"name": "string_schema", "description": "Bad schema.", "inputSchema": {"type": "string"}},
+    {"name": "no_schema", "description": "No input schema at all."},
 ]
 
 

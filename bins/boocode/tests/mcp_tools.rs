@@ -133,6 +133,7 @@ enabled = false
         "MCP server missing skipped: cannot start `/nonexistent/mcp-server`",
         "MCP server odd: tool \"bad tool!\" dropped",
         "MCP server odd: tool \"string_schema\" dropped",
+        "MCP server odd: tool \"no_schema\" dropped: its definition is invalid",
     ] {
         assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
     }

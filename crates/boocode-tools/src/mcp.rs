@@ -224,14 +224,9 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
         }
         _ => return Err("set exactly one of `command` and `url`".to_owned()),
     };
-    let listed = service
-        .peer()
-        .list_all_tools()
-        .await
-        .map_err(|e| format!("tools/list failed: {e}"))?;
+    let (listed, mut dropped) = list_tools_tolerantly(service.peer()).await?;
     let call_timeout = Duration::from_secs(config.call_timeout_secs.unwrap_or(120));
     let mut tools: Vec<Arc<dyn Tool>> = Vec::new();
-    let mut dropped = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for tool in listed {
         let remote = tool.name.to_string();
@@ -268,6 +263,54 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
         }));
     }
     Ok((service, tools, dropped))
+}
+
+/// Every page of `tools/list`. A result rmcp cannot read as a whole (one tool without an
+/// `inputSchema`, say) arrives as a raw value; its tools are then read one by one, so one bad
+/// definition costs only itself.
+async fn list_tools_tolerantly(
+    peer: &Peer<RoleClient>,
+) -> Result<(Vec<rmcp::model::Tool>, Vec<String>), String> {
+    use rmcp::model::{ClientRequest, ListToolsRequest, PaginatedRequestParams, ServerResult};
+    let (mut tools, mut dropped) = (Vec::new(), Vec::new());
+    let mut cursor = None;
+    loop {
+        let request =
+            ListToolsRequest::with_param(PaginatedRequestParams::default().with_cursor(cursor));
+        let result = peer
+            .send_request(ClientRequest::ListToolsRequest(request))
+            .await
+            .map_err(|e| format!("tools/list failed: {e}"))?;
+        cursor = match result {
+            ServerResult::ListToolsResult(page) => {
+                tools.extend(page.tools);
+                page.next_cursor
+            }
+            ServerResult::CustomResult(raw) => {
+                let Some(items) = raw.0.get("tools").and_then(Value::as_array) else {
+                    return Err("tools/list answered without a list of tools".to_owned());
+                };
+                for item in items {
+                    match serde_json::from_value::<rmcp::model::Tool>(item.clone()) {
+                        Ok(tool) => tools.push(tool),
+                        Err(e) => dropped.push(format!(
+                            "tool {} dropped: its definition is invalid ({e})",
+                            item.get("name")
+                                .map_or("(unnamed)".to_owned(), Value::to_string)
+                        )),
+                    }
+                }
+                raw.0
+                    .get("nextCursor")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }
+            _ => return Err("tools/list got an answer of another kind".to_owned()),
+        };
+        if cursor.is_none() {
+            return Ok((tools, dropped));
+        }
+    }
 }
 
 /// One tool of an MCP server, as the loop sees it.
