@@ -261,3 +261,76 @@ async fn a_streamable_http_mcp_server_is_called_by_url() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_servers_get_their_bearer_token_and_headers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server that records the first request and refuses it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 16 * 1024];
+        let n = socket.read(&mut buf).await.unwrap();
+        let _ = socket
+            .write_all(
+                b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .await;
+        String::from_utf8_lossy(&buf[..n]).to_lowercase()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+mcp_wait_secs = 10
+
+[mcp_servers.guarded]
+url = "http://127.0.0.1:{port}/mcp"
+bearer_token_env = "MCP_TEST_TOKEN"
+headers = {{ "X-Team" = "boo" }}
+
+[mcp_servers.tokenless]
+url = "http://127.0.0.1:{port}/mcp"
+bearer_token_env = "MCP_TOKEN_NOT_SET"
+"#
+        ),
+    )
+    .unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().text("No tools needed."));
+    let out = Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("MCP_TEST_TOKEN", "tok-123")
+        .args(["run", "--model-url", &model.url(), "--config"])
+        .arg(&config)
+        .arg("--cwd")
+        .arg(repo.path())
+        .arg("hi")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let request = tokio::time::timeout(Duration::from_secs(10), seen)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        request.contains("authorization: bearer tok-123"),
+        "{request}"
+    );
+    assert!(request.contains("x-team: boo"), "{request}");
+    assert!(stderr.contains("MCP server guarded skipped"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "MCP server tokenless skipped: the bearer token variable MCP_TOKEN_NOT_SET is not set"
+        ),
+        "{stderr}"
+    );
+}

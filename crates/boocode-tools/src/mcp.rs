@@ -29,6 +29,13 @@ pub struct McpServerConfig {
     /// URL of a streamable HTTP server (instead of `command`).
     #[serde(default)]
     pub url: Option<String>,
+    /// For `url`: the environment variable holding a bearer token to send (kept out of the
+    /// settings file).
+    #[serde(default)]
+    pub bearer_token_env: Option<String>,
+    /// For `url`: extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Whether it is used (default true).
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -217,7 +224,9 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
         (None, Some(url)) => {
             // reqwest is built without a TLS provider of its own; use ring, as the rest of BooCode.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.clone());
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+                http_config(url, config)?,
+            );
             ().serve(transport)
                 .await
                 .map_err(|e| format!("the MCP handshake with {url} failed: {e}"))?
@@ -263,6 +272,30 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
         }));
     }
     Ok((service, tools, dropped))
+}
+
+/// The streamable HTTP settings of a `url` server: its bearer token and extra headers.
+fn http_config(
+    url: &str,
+    config: &McpServerConfig,
+) -> Result<rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig, String> {
+    let mut http =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            url.to_owned(),
+        );
+    if let Some(var) = &config.bearer_token_env {
+        let token = std::env::var(var)
+            .map_err(|_| format!("the bearer token variable {var} is not set"))?;
+        http.auth_header = Some(token);
+    }
+    for (name, value) in &config.headers {
+        let header = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("{name:?} is not a header name"))?;
+        let value = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {name} is not valid"))?;
+        http.custom_headers.insert(header, value);
+    }
+    Ok(http)
 }
 
 /// Every page of `tools/list`. A result rmcp cannot read as a whole (one tool without an
