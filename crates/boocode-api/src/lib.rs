@@ -1,5 +1,6 @@
 //! BooCode's HTTP and WebSocket API: the axum router, the frame protocol, the turn runner and
-//! the event broker shared by the server binaries.
+//! the event broker shared by the server binaries; the coder daemon's API ([`coder`]: runs,
+//! inbox, pending changes) and the MCP server of the tools ([`mcp`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
