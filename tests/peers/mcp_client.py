@@ -3,7 +3,8 @@ requirements.txt), for BooCode's interop tests.
 
     python mcp_client.py PLAN_JSON -- COMMAND [ARGS...]
 
-PLAN_JSON is a list of [tool, arguments] pairs. The script lists the server's tools, calls each
+PLAN_JSON is a list of [tool, arguments] pairs; a ["parallel", [[tool, arguments], ...]] entry
+makes those calls at once (their results are reported in the order given). The script lists the server's tools, calls each
 planned tool in order, and prints one JSON object: {"tools": [...names...], "calls": [{"tool",
 "is_error", "text", "structured"}...]}. Protocol errors are reported as {"protocol_error": ...}.
 """
@@ -27,21 +28,25 @@ async def main() -> None:
             listed = await session.list_tools()
             report["tools"] = [t.name for t in listed.tools]
             report["schemas"] = {t.name: t.input_schema for t in listed.tools}
-            for tool, arguments in plan:
+            async def call(tool, arguments):
                 try:
                     result = await session.call_tool(tool, arguments)
                 except Exception as err:  # a JSON-RPC error from the server
-                    report["calls"].append({"tool": tool, "protocol_error": str(err)})
-                    continue
+                    return {"tool": tool, "protocol_error": str(err)}
                 text = "".join(c.text for c in result.content if getattr(c, "type", "") == "text")
-                report["calls"].append(
-                    {
-                        "tool": tool,
-                        "is_error": bool(result.is_error),
-                        "text": text,
-                        "structured": result.structured_content,
-                    }
-                )
+                return {
+                    "tool": tool,
+                    "is_error": bool(result.is_error),
+                    "text": text,
+                    "structured": result.structured_content,
+                }
+
+            for tool, arguments in plan:
+                if tool == "parallel":
+                    results = await asyncio.gather(*(call(t, a) for t, a in arguments))
+                    report["calls"].extend(results)
+                else:
+                    report["calls"].append(await call(tool, arguments))
     print(json.dumps(report))
 
 

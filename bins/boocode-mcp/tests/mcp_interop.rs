@@ -53,6 +53,13 @@ fn project() -> Project {
     )
     .unwrap();
     std::fs::write(dir.path().join(".env"), "SECRET=hunter2\n").unwrap();
+    for file in ["a", "b", "c"] {
+        std::fs::write(
+            dir.path().join(format!("src/{file}.rs")),
+            format!("{file}\n"),
+        )
+        .unwrap();
+    }
     Project {
         dir,
         db: tempfile::tempdir().unwrap(),
@@ -108,6 +115,11 @@ async fn the_python_sdk_lists_the_six_tools_and_calls_each() {
         ["view_file", {"path": ".env"}],
         ["edit_file", {"path": root.join("../outside.txt"), "old_string": "a", "new_string": "b"}],
         ["view_file", {"wrong": 1}],
+        ["parallel", [
+            ["edit_file", {"path": "src/a.rs", "old_string": "a", "new_string": "A"}],
+            ["edit_file", {"path": "src/b.rs", "old_string": "b", "new_string": "B"}],
+            ["edit_file", {"path": "src/c.rs", "old_string": "c", "new_string": "C"}],
+        ]],
     ]);
     let report = python_client(&python, plan, &server_args(&p, &model.url())).await;
 
@@ -162,6 +174,27 @@ async fn the_python_sdk_lists_the_six_tools_and_calls_each() {
     assert!(calls[6]["text"].as_str().unwrap().contains("refused"));
     assert!(calls[7]["text"].as_str().unwrap().contains("secret"));
     assert!(!root.join("../outside.txt").exists());
+    // Edits made at once each report their own change.
+    for (call, file) in calls[10..13].iter().zip(["a", "b", "c"]) {
+        assert_eq!(call["is_error"], false, "{call}");
+        assert_eq!(
+            call["structured"]["path"],
+            format!("src/{file}.rs"),
+            "{call}"
+        );
+        let upper = file.to_uppercase();
+        assert!(
+            call["structured"]["diff"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("+{upper}"))
+        );
+    }
+    let ids: std::collections::HashSet<&str> = calls[10..13]
+        .iter()
+        .map(|c| c["structured"]["change_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,8 @@ pub struct McpConfig {
 pub struct McpToolServer {
     config: McpConfig,
     tools: ToolSet,
+    /// Held while an `edit_file` call runs, so its change can be told from concurrent ones.
+    editing: tokio::sync::Mutex<()>,
 }
 
 impl McpToolServer {
@@ -86,7 +88,11 @@ impl McpToolServer {
         if let Some(edit) = writes.get("edit_file") {
             tools.insert(edit.clone());
         }
-        Self { config, tools }
+        Self {
+            config,
+            tools,
+            editing: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn listed(&self) -> Vec<Tool> {
@@ -135,37 +141,47 @@ impl McpToolServer {
             cancel,
             limits: ToolLimits::default(),
         };
-        let before = if name == "edit_file" {
-            self.queued().await
-        } else {
-            0
-        };
+        if name != "edit_file" {
+            return Ok(match tool.execute(arguments, &ctx).await {
+                Ok(output) => CallToolResult::success(vec![ContentBlock::text(output.content)]),
+                Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => tool_error(message),
+            });
+        }
+        let _editing = self.editing.lock().await;
+        let before: std::collections::HashSet<String> =
+            self.changes().await?.into_iter().map(|c| c.id).collect();
         match tool.execute(arguments, &ctx).await {
-            Ok(output) if name == "edit_file" => {
-                let changes = self
-                    .config
-                    .queue
-                    .list(&self.config.scope)
-                    .await
-                    .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-                match changes.get(before) {
-                    Some(change) => Ok(CallToolResult::structured(json!({
+            Ok(output) => {
+                // The change this call added (a dispatched agent may add others meanwhile).
+                let mut added: Vec<_> = self
+                    .changes()
+                    .await?
+                    .into_iter()
+                    .filter(|c| !before.contains(&c.id))
+                    .collect();
+                match (added.len(), added.pop()) {
+                    (1, Some(change)) => Ok(CallToolResult::structured(json!({
                         "change_id": change.id,
                         "run_id": self.config.scope.run_id(),
                         "path": change.path,
                         "state": change.state,
                         "diff": change.diff,
                     }))),
-                    None => Ok(CallToolResult::success(vec![ContentBlock::text(
+                    _ => Ok(CallToolResult::success(vec![ContentBlock::text(
                         output.content,
                     )])),
                 }
             }
-            Ok(output) => Ok(CallToolResult::success(vec![ContentBlock::text(
-                output.content,
-            )])),
             Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => Ok(tool_error(message)),
         }
+    }
+
+    async fn changes(&self) -> Result<Vec<boocode_core::PendingChange>, McpError> {
+        self.config
+            .queue
+            .list(&self.config.scope)
+            .await
+            .map_err(|e| McpError::internal_error(e.to_string(), None))
     }
 
     async fn queued(&self) -> usize {
