@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 /// The cookie the login page sets.
 pub(crate) const AUTH_COOKIE: &str = "boocode_auth";
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets in time that does not depend on where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -80,6 +81,12 @@ pub(crate) async fn require_auth(
 /// Whether a WebSocket upgrade comes from an allowed page: no `Origin` (not a browser), the
 /// server's own origin, or one configured.
 pub(crate) fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    origin_in(headers, &state.config.allowed_origins)
+}
+
+/// Whether `headers` carry no `Origin`, the origin of the host they were sent to, or one of
+/// `extra`.
+pub(crate) fn origin_in(headers: &HeaderMap, extra: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -91,11 +98,7 @@ pub(crate) fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
         .is_some_and(|o| o.eq_ignore_ascii_case(host));
-    same || state
-        .config
-        .allowed_origins
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(origin))
+    same || extra.iter().any(|a| a.eq_ignore_ascii_case(origin))
 }
 
 const LOGIN_PAGE: &str = r#"<!doctype html>

@@ -57,13 +57,8 @@ async fn require_token(State(state): State<CoderState>, request: Request, next: 
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        let ok = given.is_some_and(|g| {
-            g.len() == token.len()
-                && g.bytes()
-                    .zip(token.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
+        let ok =
+            given.is_some_and(|g| crate::auth::constant_time_eq(g.as_bytes(), token.as_bytes()));
         if !ok {
             return ApiError::unauthorized().into_response();
         }
@@ -287,20 +282,6 @@ async fn run_events(
     }))
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|o| o.eq_ignore_ascii_case(host))
-}
-
 async fn run_ws(
     State(state): State<CoderState>,
     Path(id): Path<String>,
@@ -308,7 +289,7 @@ async fn run_ws(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !crate::auth::origin_in(&headers, &[]) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "origin_refused",
