@@ -38,6 +38,9 @@ impl std::fmt::Debug for Reviewer {
 pub struct QueueReview {
     tools: ToolSet,
     root: PathBuf,
+    /// When set, every other permission prompt is refused with this reason instead of being
+    /// put to a user (for callers that have nobody to ask).
+    refuse_others: Option<String>,
 }
 
 impl QueueReview {
@@ -53,7 +56,15 @@ impl QueueReview {
         Self {
             tools: write_tools(env, queue, scope, mode),
             root,
+            refuse_others: None,
         }
+    }
+
+    /// Refuses every prompt that is not a file write, with `reason`, instead of asking: for
+    /// callers with nobody to answer (an MCP tool call).
+    pub fn refusing_others(mut self, reason: impl Into<String>) -> Self {
+        self.refuse_others = Some(reason.into());
+        self
     }
 
     /// As a session's [`Reviewer`].
@@ -110,7 +121,7 @@ fn edit_args(path: &str, edit: &Value) -> Option<Value> {
 impl WriteReview for QueueReview {
     async fn review(&self, _tool: &str, arguments: &Value) -> Option<Result<String, String>> {
         if !is_file_write(arguments) {
-            return None;
+            return self.refuse_others.clone().map(Err);
         }
         let path = text(arguments, PATH_KEYS)?;
         let outcome = if let Some(edits) = arguments.get("edits").and_then(Value::as_array) {

@@ -37,6 +37,15 @@ async fn start(
     dir: &tempfile::TempDir,
     resume: Option<String>,
 ) -> Option<Box<dyn AgentSession>> {
+    start_with(server, dir, resume, None).await
+}
+
+async fn start_with(
+    server: &ScriptedAnthropic,
+    dir: &tempfile::TempDir,
+    resume: Option<String>,
+    reviewer: Option<boocode_agents::Reviewer>,
+) -> Option<Box<dyn AgentSession>> {
     let claude = peer_bin("claude")?;
     let adapter = peer_bin("claude-agent-acp")?;
     let config = dir.path().join("claude-config");
@@ -57,6 +66,7 @@ async fn start(
         .start(SessionConfig {
             cwd: work,
             resume,
+            reviewer,
             ..Default::default()
         })
         .await
@@ -335,4 +345,55 @@ async fn a_closed_session_is_loaded_again_and_the_model_gets_the_earlier_turns()
     assert!(last.contains("remember a code word"), "{last}");
     assert!(last.contains("The code word is heron."), "{last}");
     again.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_nobody_to_ask_other_prompts_are_refused_at_once() {
+    use boocode_core::{ChangeScope, MemoryChangeQueue};
+    use boocode_tools::{PathGuard, ToolEnv, WriteMode};
+    let server = ScriptedAnthropic::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let env = std::sync::Arc::new(ToolEnv::new(PathGuard::new(&work).unwrap()));
+    let reviewer = boocode_agents::QueueReview::new(
+        env,
+        std::sync::Arc::new(MemoryChangeQueue::new()),
+        ChangeScope::Run("nobody".into()),
+        WriteMode::Review,
+    )
+    .refusing_others("nobody can approve this here")
+    .into_reviewer();
+    let Some(mut session) = start_with(&server, &dir, None, Some(reviewer)).await else {
+        return;
+    };
+    let marker = work.join("ran.txt");
+    let input = format!(
+        "{{\"command\": \"touch {}\", \"description\": \"touch\"}}",
+        marker.display()
+    );
+    server.push(AnthropicReply::new().tool_use("toolu_b9", "Bash", &[&input]));
+    server.push(AnthropicReply::new().text(&["Refused, fine."]));
+    let sink = CollectSink::new();
+    // Nobody answers: without the refusal this would wait forever.
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        session.prompt("touch it", &sink, &CancellationToken::new()),
+    )
+    .await
+    .expect("a prompt nobody can answer must not hang")
+    .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(!marker.exists(), "the command never ran");
+    let events = sink.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::PermissionRequested { .. }))
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::Notice { message, .. } if message.contains("nobody can approve this here")
+    )));
+    session.close().await;
 }

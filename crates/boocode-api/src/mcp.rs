@@ -241,6 +241,9 @@ impl McpToolServer {
                     self.config.scope.clone(),
                     WriteMode::Review,
                 )
+                // Nobody can answer a prompt over MCP: writes go to the queue, the rest are
+                // refused with a reason the agent sees.
+                .refusing_others("nobody can approve this over MCP; BooCode refused it")
                 .into_reviewer(),
             );
             match provider.backend() {
@@ -253,23 +256,8 @@ impl McpToolServer {
             Err(e) => return tool_error(e.to_string()),
         };
         let sink = CollectSink::new();
-        // Nobody can answer a permission prompt over MCP: deny what is asked (writes never
-        // ask; they go to the queue).
-        let permissions = session.permissions();
-        let denier = {
-            let cancel = cancel.clone();
-            async move {
-                while !cancel.is_cancelled() {
-                    permissions.cancel_all();
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        };
         let run = session.prompt(&args.prompt, &sink, &cancel);
-        let outcome = tokio::select! {
-            r = tokio::time::timeout(self.config.dispatch_timeout, run) => r,
-            () = denier => Ok(Ok(TurnOutcome::Cancelled)),
-        };
+        let outcome = tokio::time::timeout(self.config.dispatch_timeout, run).await;
         session.close().await;
         let answer: String = sink
             .events()
