@@ -183,6 +183,18 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
+/// Both files of the repo name `port`.
+fn assert_port(dir: &Path, port: u16) {
+    assert_eq!(
+        read(dir, "src/main.rs"),
+        format!("fn main() {{\n    serve({port});\n}}\n")
+    );
+    assert_eq!(
+        read(dir, "src/lib.rs"),
+        format!("pub const PORT: u16 = {port};\n")
+    );
+}
+
 fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap()
 }
@@ -268,14 +280,7 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
-    assert_eq!(
-        read(repo.path(), "src/main.rs"),
-        "fn main() {\n    serve(9090);\n}\n"
-    );
-    assert_eq!(
-        read(repo.path(), "src/lib.rs"),
-        "pub const PORT: u16 = 9090;\n"
-    );
+    assert_port(repo.path(), 9090);
 
     // Rewind restores both.
     let (status, report) = daemon
@@ -283,14 +288,7 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
-    assert_eq!(
-        read(repo.path(), "src/main.rs"),
-        "fn main() {\n    serve(8080);\n}\n"
-    );
-    assert_eq!(
-        read(repo.path(), "src/lib.rs"),
-        "pub const PORT: u16 = 8080;\n"
-    );
+    assert_port(repo.path(), 8080);
     let (_, all) = daemon.get(&format!("/api/changes?run={id}")).await;
     assert!(
         all.as_array()
@@ -660,4 +658,53 @@ fn processes_in(dir: &Path) -> Vec<u32> {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir))
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_guards_the_daemon_and_is_required_beyond_loopback() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let daemon = Daemon::start(
+        repo.path(),
+        &model.url(),
+        &[("BOOCODE_CODER_TOKEN", "a-long-enough-token".to_owned())],
+        None,
+    )
+    .await;
+    let status =
+        |rb: reqwest::RequestBuilder| async move { rb.send().await.unwrap().status().as_u16() };
+    let url = format!("{}/api/runs", daemon.url);
+    assert_eq!(status(daemon.http.get(&url)).await, 401);
+    assert_eq!(
+        status(
+            daemon
+                .http
+                .get(&url)
+                .bearer_auth("wrong-token-of-same-size")
+        )
+        .await,
+        401
+    );
+    assert_eq!(
+        status(daemon.http.get(&url).bearer_auth("a-long-enough-token")).await,
+        200
+    );
+
+    // Beyond loopback without a token: refused before listening, with the reason.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode-coder"))
+        .args([
+            "--bind",
+            "0.0.0.0:0",
+            "--database",
+            "sqlite::memory:",
+            "--root",
+        ])
+        .arg(repo.path())
+        .env_remove("BOOCODE_CODER_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("without an auth token"), "{stderr}");
 }
