@@ -11,5 +11,4 @@ export default defineConfig({
       "/login": "http://127.0.0.1:7410",
     },
   },
-  test: { include: ["src/**/*.test.ts"] },
 });

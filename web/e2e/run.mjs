@@ -192,4 +192,5 @@ await browser.close();
 for (const child of children) child.kill("SIGTERM");
 rmSync(work, { recursive: true, force: true });
 console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+// A run that ran nothing is a failure too.
+process.exit(failed || passed === 0 ? 1 : 0);
