@@ -53,14 +53,22 @@ impl Store {
         check_name("path", &change.path, 4096, false)?;
         let mut stored = change.clone();
         stored.id = uuid::Uuid::new_v4().to_string();
+        let counter = match (&change.chat_id, &change.run_id) {
+            (Some(chat), _) => format!("chat:{chat}"),
+            (None, Some(run)) => format!("run:{run}"),
+            (None, None) => String::new(),
+        };
         let now = now_ms();
         stored.seq = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // The first statement writes, so SQLite takes the write lock here (waiting on the
+            // busy timeout) rather than failing a read-then-write upgrade under contention.
             let seq: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_changes WHERE chat_id IS NOT DISTINCT FROM $1 AND run_id IS NOT DISTINCT FROM $2",
+                "INSERT INTO change_counters (scope, last_seq) VALUES ($1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last_seq = change_counters.last_seq + 1 \
+                 RETURNING last_seq",
             )
-            .bind(change.chat_id.map(|c| c.to_string()))
-            .bind(&change.run_id)
+            .bind(&counter)
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(

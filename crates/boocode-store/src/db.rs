@@ -187,6 +187,12 @@ impl Store {
         result.map_err(|e| StoreError::Migration(e.to_string()))
     }
 
+    /// A cheap liveness check (`SELECT 1`), for health endpoints.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        Ok(())
+    }
+
     /// Checks the database file for corruption (SQLite `PRAGMA integrity_check`); Postgres
     /// checks itself, so this is a connectivity check there.
     pub async fn check_integrity(&self) -> Result<(), StoreError> {

@@ -550,3 +550,54 @@ async fn unsupported_and_unreachable_urls_are_typed_errors() {
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     assert!(!err.to_string().contains("secret"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_proposals_are_numbered_one_to_fifty() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let chat = chat(s).await;
+        let proposals = (0..50).map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.add_pending_change(&PendingChange {
+                    id: String::new(),
+                    chat_id: Some(chat),
+                    run_id: None,
+                    seq: 0,
+                    path: format!("src/f{i}.rs"),
+                    state: ChangeState::Pending,
+                    base_hash: None,
+                    base_content: None,
+                    proposed_content: Some(b"x".to_vec()),
+                    mode: None,
+                    diff: String::new(),
+                })
+                .await
+            })
+        });
+        let mut numbers = Vec::new();
+        for proposal in proposals.collect::<Vec<_>>() {
+            numbers.push(proposal.await.unwrap().unwrap().seq);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=50).collect::<Vec<i64>>(), "{}", b.name);
+        // A run's numbers are its own.
+        let run = s
+            .add_pending_change(&PendingChange {
+                id: String::new(),
+                chat_id: None,
+                run_id: Some("run_1".into()),
+                seq: 0,
+                path: "a".into(),
+                state: ChangeState::Pending,
+                base_hash: None,
+                base_content: None,
+                proposed_content: None,
+                mode: None,
+                diff: String::new(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(run.seq, 1, "{}", b.name);
+    }
+}
