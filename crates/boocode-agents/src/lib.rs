@@ -33,7 +33,7 @@ pub use backend::{
     AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
 };
 pub use claude::ClaudeSdkBackend;
-pub use permission::{CallPattern, PermissionError, Permissions, Verdict};
+pub use permission::{CallPattern, PermissionError, Permissions, Verdict, is_compound_command};
 pub use providers::{
     ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
     find_program, probe, probe_all, providers_with,

