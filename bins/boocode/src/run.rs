@@ -61,7 +61,8 @@ fn agent(name: &str, project: &Path) -> Result<AgentDef> {
         dirs.push(dir.join("agents"));
     }
     dirs.push(project.join(".boocode/agents"));
-    let (registry, errors) = AgentRegistry::load_dirs(&dirs);
+    let (registry, errors) =
+        boocode_tools::load_agents(&dirs, &boocode_tools::SecretGuard::default());
     for e in &errors {
         tracing::warn!("{e}");
     }

@@ -49,11 +49,18 @@ pub(crate) struct ContextState {
     fingerprints: Mutex<HashMap<ChatId, SystemPrompt>>,
 }
 
-fn read_optional(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+/// An instruction file's text through the guards (see `boocode_tools::read_instruction`);
+/// a refused file is skipped with a warning naming the rule.
+fn read_optional(dir: &Path, name: &str) -> Option<String> {
+    match boocode_tools::read_instruction(dir, name, &boocode_tools::SecretGuard::default()) {
+        Ok(found) => found
+            .map(|f| f.text.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping an instruction file");
+            None
+        }
+    }
 }
 
 fn agent_dirs(config_dir: Option<&Path>, project_root: &Path) -> Vec<PathBuf> {
@@ -109,7 +116,8 @@ impl ContextState {
         {
             return registry.clone();
         }
-        let (registry, errors) = AgentRegistry::load_dirs(&dirs);
+        let (registry, errors) =
+            boocode_tools::load_agents(&dirs, &boocode_tools::SecretGuard::default());
         for e in errors {
             tracing::warn!(error = %e, "skipping a bad agent definition");
         }
@@ -134,11 +142,11 @@ impl ContextState {
         if let Some(global) = self
             .config_dir
             .as_deref()
-            .and_then(|d| read_optional(&d.join("BOOCHAT.md")))
+            .and_then(|d| read_optional(d, "BOOCHAT.md"))
         {
             sections.push(("global BOOCHAT.md".into(), global));
         }
-        if let Some(project) = read_optional(&project_root.join("BOOCHAT.md")) {
+        if let Some(project) = read_optional(project_root, "BOOCHAT.md") {
             sections.push(("project BOOCHAT.md".into(), project));
         }
         if let Some(agent) = agent

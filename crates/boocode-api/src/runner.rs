@@ -345,7 +345,14 @@ impl TurnContext {
 
     async fn turn(&self, sink: &TurnSink) -> boocode_core::TurnResult {
         let state = &self.state;
-        let agents = state.context.agents(&self.project_root);
+        // Instruction files are read off the async workers: a slow disk or a hostile file
+        // must not stall other chats.
+        let agents = {
+            let (st, root) = (state.clone(), self.project_root.clone());
+            tokio::task::spawn_blocking(move || st.context.agents(&root))
+                .await
+                .unwrap_or_default()
+        };
         let agent = self
             .agent
             .as_deref()
@@ -387,10 +394,28 @@ impl TurnContext {
             .and_then(|a| a.model.clone())
             .or(state.config.model.clone());
         let ctx_max = state.model.context_size(model_id.as_deref()).await;
-        let prompt =
-            state
-                .context
-                .system_prompt(&self.project_name, &self.project_root, agent.as_ref());
+        let prompt = {
+            let (st, name, root, agent) = (
+                state.clone(),
+                self.project_name.clone(),
+                self.project_root.clone(),
+                agent.clone(),
+            );
+            match tokio::task::spawn_blocking(move || {
+                st.context.system_prompt(&name, &root, agent.as_ref())
+            })
+            .await
+            {
+                Ok(prompt) => prompt,
+                Err(e) => {
+                    return failed_result(
+                        &self.assistant,
+                        format!("assembling the system prompt failed: {e}"),
+                        sink,
+                    );
+                }
+            }
+        };
         state.context.note_prompt(self.chat_id, &prompt);
         let config = TurnConfig {
             model: model_id,

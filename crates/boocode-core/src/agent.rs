@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A parsed agent definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,18 +150,6 @@ impl AgentDef {
             source: None,
         })
     }
-
-    /// Reads and parses a definition file.
-    pub fn load(path: &Path) -> Result<Self, AgentDefError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| AgentDefError::Io {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
-        let mut def = Self::parse(&file, &text)?;
-        def.source = Some(path.to_owned());
-        Ok(def)
-    }
 }
 
 /// Splits `---\n<yaml>\n---\n<body>`; tolerates a BOM and CRLF line ends.
@@ -255,40 +243,6 @@ impl AgentRegistry {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Loads every `*.md` file in each directory, in order; a later definition of the same name
-    /// replaces an earlier one (so project agents override global ones). Missing directories are
-    /// skipped. Bad files are returned as errors and do not stop the others from loading.
-    pub fn load_dirs<P: AsRef<Path>>(dirs: &[P]) -> (Self, Vec<AgentDefError>) {
-        let mut registry = Self::new();
-        let mut errors = Vec::new();
-        for dir in dirs {
-            let dir = dir.as_ref();
-            let entries = match std::fs::read_dir(dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    errors.push(AgentDefError::Io {
-                        file: dir.display().to_string(),
-                        message: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            let mut paths: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|ext| ext == "md") && p.is_file())
-                .collect();
-            paths.sort();
-            for path in paths {
-                match AgentDef::load(&path) {
-                    Ok(def) => registry.insert(def),
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-        (registry, errors)
     }
 
     /// Adds or replaces a definition.
@@ -395,32 +349,5 @@ mod tests {
         let err = AgentDef::parse("x.md", "---\nname: [unclosed\n---\n").unwrap_err();
         assert!(matches!(err, AgentDefError::Yaml { .. }), "{err}");
         assert!(err.to_string().starts_with("x.md: invalid YAML"));
-    }
-
-    #[test]
-    fn a_registry_loads_directories_in_order_and_keeps_going_past_bad_files() {
-        let base = std::env::temp_dir().join(format!("boocode-agents-{}", uuid::Uuid::new_v4()));
-        let global = base.join("global");
-        let project = base.join("project");
-        std::fs::create_dir_all(&global).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
-        std::fs::write(global.join("a.md"), "---\nname: a\nsteps: 1\n---\nglobal").unwrap();
-        std::fs::write(global.join("b.md"), "---\nname: b\n---\nb").unwrap();
-        std::fs::write(global.join("notes.txt"), "ignored").unwrap();
-        std::fs::write(project.join("a.md"), "---\nname: a\nsteps: 2\n---\nproject").unwrap();
-        std::fs::write(project.join("bad.md"), "---\nname: 3\n---\n").unwrap();
-        let (registry, errors) =
-            AgentRegistry::load_dirs(&[global.clone(), project.clone(), base.join("missing")]);
-        assert_eq!(registry.len(), 2);
-        let a = registry.get("a").unwrap();
-        assert_eq!(a.prompt, "project");
-        assert_eq!(a.source.as_deref(), Some(project.join("a.md").as_path()));
-        assert_eq!(errors.len(), 1);
-        assert!(
-            errors[0].to_string().contains("bad.md: field `name`"),
-            "{}",
-            errors[0]
-        );
-        std::fs::remove_dir_all(base).unwrap();
     }
 }

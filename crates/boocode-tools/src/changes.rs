@@ -12,8 +12,10 @@ use crate::guard::path::Access;
 use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, PendingChange};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
 
 /// How long a diff may search for the smallest edit before settling for a coarser one (two
 /// large, wholly different files would otherwise take minutes).
@@ -40,6 +42,14 @@ pub enum ChangeError {
         state: &'static str,
         /// What the operation needs.
         wanted: &'static str,
+    },
+    /// Another request (here or in another process) moved the change first.
+    #[error("change {id} was changed by another request: {message}")]
+    Conflict {
+        /// The change.
+        id: String,
+        /// What the queue said.
+        message: String,
     },
     /// The disk work could not be scheduled.
     #[error("the file worker failed: {0}")]
@@ -127,10 +137,105 @@ pub(crate) fn read_disk(env: &ToolEnv, path: &str) -> Result<(crate::GuardedPath
         .permissions()
         .mode()
         & 0o7777;
-    let mut content = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut content)
-        .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let content = read_capped(&mut file, crate::WRITE_MAX_BYTES)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.escape_debug()))?
+        .ok_or_else(|| {
+            format!(
+                "`{}` is larger than the {} MiB a change may cover",
+                path.escape_debug(),
+                crate::WRITE_MAX_BYTES / (1024 * 1024)
+            )
+        })?;
     Ok((guarded, Some((content, mode))))
+}
+
+/// Reads at most `limit` bytes (asking for one more to tell); `None` when the file is larger,
+/// so nothing past the limit is ever held in memory.
+pub(crate) fn read_capped(
+    file: &mut std::fs::File,
+    limit: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let hint = file
+        .metadata()
+        .map(|m| usize::try_from(m.len()).unwrap_or(usize::MAX))
+        .unwrap_or(0);
+    let mut content = Vec::with_capacity(hint.min(limit.saturating_add(1)));
+    file.take(limit as u64 + 1).read_to_end(&mut content)?;
+    Ok((content.len() <= limit).then_some(content))
+}
+
+/// One lock per file on disk, shared by every queue of this process: apply, reject and rewind
+/// of changes to one file run one at a time from the read and hash check to the recorded state,
+/// whichever chat, run or tool environment asks.
+#[derive(Debug, Default)]
+pub(crate) struct FileLocks;
+
+type LockTable = std::sync::Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>;
+
+impl FileLocks {
+    fn table() -> &'static LockTable {
+        static TABLE: OnceLock<LockTable> = OnceLock::new();
+        TABLE.get_or_init(LockTable::default)
+    }
+
+    /// The lock of the file at `path`.
+    pub(crate) fn for_path(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut table = match Self::table().lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(lock) = table.get(path).and_then(Weak::upgrade) {
+            return lock;
+        }
+        table.retain(|_, weak| weak.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        table.insert(path.to_path_buf(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
+/// The current state of each of `group`'s changes, re-read under the file's lock: `Err` names
+/// the first that is no longer in `wanted` (another request got there first).
+async fn revalidate(
+    queue: &dyn ChangeQueue,
+    scope: &ChangeScope,
+    group: &[PendingChange],
+    wanted: ChangeState,
+) -> Result<(), ChangeError> {
+    let now = queue.list(scope).await?;
+    for change in group {
+        let state = now
+            .iter()
+            .find(|c| c.id == change.id)
+            .map(|c| c.state)
+            .ok_or_else(|| ChangeError::Unknown(change.id.clone()))?;
+        if state != wanted {
+            return Err(ChangeError::WrongState {
+                id: change.id.clone(),
+                state: state.as_str(),
+                wanted: wanted.as_str(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Records a state change; a conflict (another process moved it first) is a wrong state.
+async fn record(
+    queue: &dyn ChangeQueue,
+    id: &str,
+    from: ChangeState,
+    to: ChangeState,
+) -> Result<(), ChangeError> {
+    match queue.set_state(id, from, to).await {
+        Ok(()) => Ok(()),
+        Err(ChangeQueueError::Conflict(message)) => Err(ChangeError::Conflict {
+            id: id.to_owned(),
+            message,
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Applies the pending changes of `scope` (all of them, or those in `ids`), one file at a time.
@@ -164,6 +269,14 @@ pub async fn apply_pending(
             ));
             continue;
         }
+        let lock = FileLocks::for_path(&env.paths().root().join(&path));
+        let _held = lock.lock().await;
+        match revalidate(queue, scope, &group, ChangeState::Pending).await {
+            Ok(()) => {}
+            // Applying everything: what another request applied meanwhile is simply done.
+            Err(ChangeError::WrongState { .. }) if ids.is_none() => continue,
+            Err(e) => return Err(e),
+        }
         let env = env.clone();
         let work = group.clone();
         let outcome = tokio::task::spawn_blocking(move || write_group(&env, &work))
@@ -172,9 +285,13 @@ pub async fn apply_pending(
         match outcome {
             Ok(()) => {
                 for change in &group {
-                    queue
-                        .set_state(&change.id, ChangeState::Pending, ChangeState::Applied)
-                        .await?;
+                    record(
+                        queue,
+                        &change.id,
+                        ChangeState::Pending,
+                        ChangeState::Applied,
+                    )
+                    .await?;
                     report.done.push(change.id.clone());
                 }
             }
@@ -185,7 +302,9 @@ pub async fn apply_pending(
 }
 
 /// Marks the pending changes of `scope` (all, or those in `ids`) rejected; the disk is untouched.
+/// `root` is the project root the changes' paths are relative to (for the per-file locks).
 pub async fn reject_pending(
+    root: &Path,
     queue: &dyn ChangeQueue,
     scope: &ChangeScope,
     ids: Option<&[String]>,
@@ -193,9 +312,27 @@ pub async fn reject_pending(
     let all = queue.list(scope).await?;
     let mut done = Vec::new();
     for change in select(&all, ids, ChangeState::Pending)? {
-        queue
-            .set_state(&change.id, ChangeState::Pending, ChangeState::Rejected)
-            .await?;
+        let lock = FileLocks::for_path(&root.join(&change.path));
+        let _held = lock.lock().await;
+        match revalidate(
+            queue,
+            scope,
+            std::slice::from_ref(change),
+            ChangeState::Pending,
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(ChangeError::WrongState { .. }) if ids.is_none() => continue,
+            Err(e) => return Err(e),
+        }
+        record(
+            queue,
+            &change.id,
+            ChangeState::Pending,
+            ChangeState::Rejected,
+        )
+        .await?;
         done.push(change.id.clone());
     }
     Ok(done)
@@ -228,6 +365,13 @@ pub async fn rewind(
     // Newest first across files too, so the report reads as an undo history.
     groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.last().map_or(0, |c| c.seq)));
     for (path, group) in groups {
+        let lock = FileLocks::for_path(&env.paths().root().join(&path));
+        let _held = lock.lock().await;
+        match revalidate(queue, scope, &group, ChangeState::Applied).await {
+            Ok(()) => {}
+            Err(ChangeError::WrongState { .. }) if ids.is_none() => continue,
+            Err(e) => return Err(e),
+        }
         let env = env.clone();
         let work = group.clone();
         let outcome = tokio::task::spawn_blocking(move || undo_group(&env, &work))
@@ -236,9 +380,13 @@ pub async fn rewind(
         match outcome {
             Ok(()) => {
                 for change in group.iter().rev() {
-                    queue
-                        .set_state(&change.id, ChangeState::Applied, ChangeState::Reverted)
-                        .await?;
+                    record(
+                        queue,
+                        &change.id,
+                        ChangeState::Applied,
+                        ChangeState::Reverted,
+                    )
+                    .await?;
                     report.done.push(change.id.clone());
                 }
             }

@@ -40,6 +40,7 @@ impl WebConfig {
 pub struct ToolEnv {
     paths: PathGuard,
     secrets: SecretGuard,
+    home: Option<std::path::PathBuf>,
     truncation: Option<TruncationStore>,
     web: Option<WebConfig>,
 }
@@ -51,9 +52,27 @@ impl ToolEnv {
         Self {
             paths,
             secrets: SecretGuard::default(),
+            home: dirs::home_dir().map(|h| h.canonicalize().unwrap_or(h)),
             truncation: None,
             web: None,
         }
+    }
+
+    /// Judges paths relative to `home` as well (default: the user's home folder), for the
+    /// secret guard's home-relative patterns such as `.aws/credentials`.
+    pub fn with_home(mut self, home: Option<std::path::PathBuf>) -> Self {
+        self.home = home;
+        self
+    }
+
+    /// The secret deny pattern a checked path matches — relative to its base, absolute, or
+    /// relative to the home folder — if any.
+    pub fn secret_rule(&self, guarded: &GuardedPath) -> Option<&str> {
+        self.secrets.matching_pattern_anywhere(
+            guarded.relative(),
+            guarded.as_path(),
+            self.home.as_deref(),
+        )
     }
 
     /// Replaces the secret deny list.
@@ -110,7 +129,7 @@ impl ToolEnv {
         input: &str,
     ) -> Result<(), ToolError> {
         // Any component of the path may be the secret (`.ssh/known_hosts`).
-        if let Some(pattern) = self.secrets.matching_pattern(guarded.relative()) {
+        if let Some(pattern) = self.secret_rule(guarded) {
             return Err(ToolError::to_model(format!(
                 "refused `{}`: it matches the secret deny list ({pattern})",
                 input.escape_debug()
@@ -121,14 +140,26 @@ impl ToolEnv {
 
     /// Whether a path found by a walk (absolute) is a secret, judged relative to its base.
     pub(crate) fn is_secret_abs(&self, path: &Path, base: &Path) -> bool {
-        path.strip_prefix(base)
-            .is_ok_and(|relative| self.secrets.is_secret(relative))
+        path.strip_prefix(base).is_ok_and(|relative| {
+            self.secrets
+                .matching_pattern_anywhere(relative, path, self.home.as_deref())
+                .is_some()
+        })
     }
 
     /// Redaction for files that may hold credentials in URLs.
     pub(crate) fn redact(&self, guarded: &GuardedPath, text: String) -> String {
-        let relative = guarded.relative();
-        if relative.ends_with(".git/config") || relative == Path::new(".git/config") {
+        self.redact_relative(guarded.relative(), text)
+    }
+
+    /// Redaction by path relative to the root: every view of a file that reads redact — diffs,
+    /// closest-match excerpts, queued changes, MCP results — goes through here too.
+    pub fn redact_relative(&self, relative: &Path, text: String) -> String {
+        let is_git_config = relative
+            .to_string_lossy()
+            .to_lowercase()
+            .ends_with(".git/config");
+        if is_git_config {
             redact_url_credentials(&text)
         } else {
             text

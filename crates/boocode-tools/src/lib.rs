@@ -23,6 +23,7 @@ mod browse;
 mod changes;
 mod env;
 mod guard;
+mod instructions;
 mod mcp;
 mod read;
 mod registry;
@@ -36,11 +37,17 @@ pub use changes::{
     reject_pending, rewind, unified_diff,
 };
 pub use env::{ToolEnv, WebConfig};
-pub use guard::path::{Access, GuardedPath, PathError, PathGuard};
+pub use guard::path::{
+    Access, CREDENTIAL_FOLDERS, GuardedPath, PathError, PathGuard, check_project_root,
+};
+pub use guard::protected::{DEFAULT_PROTECTED, ProtectedPaths, ProtectedPatternError};
 pub use guard::secret::{
     DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError, redact_url_credentials,
 };
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
+pub use instructions::{
+    INSTRUCTION_MAX_BYTES, Instruction, InstructionError, load_agents, read_instruction,
+};
 pub use mcp::{McpServerConfig, McpServers, McpStatus};
 pub use read::{
     CaseMode, FindFiles, FindFilesArgs, Grep, GrepArgs, ListDir, ListDirArgs, ViewFile,

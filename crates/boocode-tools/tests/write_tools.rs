@@ -245,7 +245,7 @@ async fn an_external_edit_after_the_proposal_is_refused_on_apply() {
         ]
     );
     // A rejected change never reaches the disk.
-    let rejected = reject_pending(f.queue.as_ref(), &f.scope, None)
+    let rejected = reject_pending(f.env.paths().root(), f.queue.as_ref(), &f.scope, None)
         .await
         .unwrap();
     assert_eq!(rejected.len(), 1);

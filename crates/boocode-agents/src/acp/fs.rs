@@ -52,11 +52,18 @@ pub(super) fn write_text(
 ) -> Result<(), agent_client_protocol::Error> {
     use std::os::unix::fs::PermissionsExt;
     let path = request.path.to_string_lossy();
+    if request.content.len() > boocode_tools::WRITE_MAX_BYTES {
+        return Err(refused(&format!(
+            "refused {path}: the content is {} bytes, over the {}-byte write limit",
+            request.content.len(),
+            boocode_tools::WRITE_MAX_BYTES
+        )));
+    }
     let guarded = env
         .paths()
         .resolve(&path, Access::Write)
         .map_err(|e| refused(&e.to_string()))?;
-    if let Some(pattern) = env.secrets().matching_pattern(guarded.relative()) {
+    if let Some(pattern) = env.secret_rule(&guarded) {
         return Err(refused(&format!(
             "refused {path}: it matches the secret deny list ({pattern})"
         )));

@@ -449,6 +449,7 @@ fn change_error(e: ChangeError) -> ApiError {
     match e {
         ChangeError::Unknown(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
         ChangeError::WrongState { .. } => ApiError::conflict("wrong_state", e.to_string()),
+        ChangeError::Conflict { .. } => ApiError::conflict("conflict", e.to_string()),
         other => ApiError::internal(other),
     }
 }
@@ -471,9 +472,14 @@ async fn reject(
     ApiJson(body): ApiJson<Selection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let scope = ChangeScope::Run(id);
-    let done = reject_pending(&state.store, &scope, body.ids.as_deref())
-        .await
-        .map_err(change_error)?;
+    let done = reject_pending(
+        state.env.paths().root(),
+        &state.store,
+        &scope,
+        body.ids.as_deref(),
+    )
+    .await
+    .map_err(change_error)?;
     Ok(Json(serde_json::json!({"rejected": done})))
 }
 

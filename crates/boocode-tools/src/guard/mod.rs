@@ -2,5 +2,6 @@
 
 mod atomic;
 pub(crate) mod path;
+pub(crate) mod protected;
 pub(crate) mod secret;
 pub(crate) mod url;

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use super::protected::ProtectedPaths;
+
 /// What the caller means to do with the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -59,6 +61,24 @@ pub enum PathError {
         /// The path as given (escaped).
         path: String,
     },
+    /// A write to a file that runs code (git config and hooks, `.envrc`, editor tasks).
+    #[error(
+        "refused {path}: writes to files matching `{pattern}` are refused, since they can run code (git hooks and config, direnv, editor tasks)"
+    )]
+    Protected {
+        /// The path as given (escaped).
+        path: String,
+        /// The protected-path pattern it matches.
+        pattern: String,
+    },
+    /// A project root that is, or lies inside, a home or credentials folder.
+    #[error("refused {path} as a project root: {reason}")]
+    UnsafeRoot {
+        /// The root as given (escaped).
+        path: String,
+        /// Which folder it is or lies in.
+        reason: String,
+    },
     /// Any other I/O failure.
     #[error("cannot access {path}: {message}")]
     Io {
@@ -79,6 +99,8 @@ impl PathError {
             PathError::SymlinkEscape { .. } => "symlink_escape",
             PathError::SpecialFile { .. } => "special_file",
             PathError::NotFound { .. } => "not_found",
+            PathError::Protected { .. } => "protected_file",
+            PathError::UnsafeRoot { .. } => "unsafe_root",
             PathError::Io { .. } => "io",
         }
     }
@@ -130,11 +152,12 @@ impl fmt::Debug for GuardedPath {
     }
 }
 
-/// The project root plus read grants.
+/// The project root plus read grants, and the paths no write may touch.
 #[derive(Debug, Clone)]
 pub struct PathGuard {
     root: PathBuf,
     grants: Vec<PathBuf>,
+    protected: ProtectedPaths,
 }
 
 /// Quotes a user-given path for an error message, escaping control characters.
@@ -143,8 +166,22 @@ fn quoted(input: &str) -> String {
 }
 
 impl PathGuard {
-    /// A guard for `root`, which must be an existing directory.
+    /// A guard for `root`, which must be an existing directory and must not be, or lie inside,
+    /// the user's home folder itself or a credentials folder (see [`check_project_root`]).
+    /// Writes to [`DEFAULT_PROTECTED`](super::protected::DEFAULT_PROTECTED) paths are refused.
     pub fn new(root: impl AsRef<Path>) -> Result<Self, PathError> {
+        let guard = Self::unchecked(root)?;
+        check_project_root(&guard.root, dirs::home_dir().as_deref())?;
+        Ok(guard)
+    }
+
+    /// A guard for a folder BooCode itself keeps (its config folder, a temporary copy): no
+    /// check of where it lies.
+    pub fn for_own_folder(root: impl AsRef<Path>) -> Result<Self, PathError> {
+        Self::unchecked(root)
+    }
+
+    fn unchecked(root: impl AsRef<Path>) -> Result<Self, PathError> {
         let root = root.as_ref();
         let name = quoted(&root.display().to_string());
         let canonical = root.canonicalize().map_err(|e| io_error(&name, &e))?;
@@ -157,7 +194,19 @@ impl PathGuard {
         Ok(Self {
             root: canonical,
             grants: Vec::new(),
+            protected: ProtectedPaths::default(),
         })
+    }
+
+    /// Replaces the list of paths no write may touch.
+    pub fn with_protected(mut self, protected: ProtectedPaths) -> Self {
+        self.protected = protected;
+        self
+    }
+
+    /// The paths no write may touch.
+    pub fn protected(&self) -> &ProtectedPaths {
+        &self.protected
     }
 
     /// Also allows reads under `dir` (an existing directory).
@@ -231,6 +280,21 @@ impl PathGuard {
             .strip_prefix(base)
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        if access == Access::Write {
+            // Both the path as named and where it really leads: a link named `hooks` that
+            // points into `.git`, or `.git/../x` spelled to look harmless.
+            let named = lexical.strip_prefix(base).unwrap_or(&lexical);
+            if let Some(pattern) = self
+                .protected
+                .matching_pattern(&relative)
+                .or_else(|| self.protected.matching_pattern(named))
+            {
+                return Err(PathError::Protected {
+                    path: name,
+                    pattern: pattern.to_owned(),
+                });
+            }
+        }
         Ok(GuardedPath {
             base: base.clone(),
             path: canonical,
@@ -252,9 +316,17 @@ impl PathGuard {
 
     /// Opens a checked file for reading, and checks again through the open descriptor that the
     /// file really opened is inside (a symlink swapped in after the check is caught here).
+    ///
+    /// The open never blocks: a FIFO or device swapped in after the check opens without
+    /// waiting for a writer (`O_NONBLOCK`) and is then refused as a special file.
     pub fn open_read(&self, path: &GuardedPath) -> Result<File, PathError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let name = quoted(&path.display());
-        let file = File::open(&path.path).map_err(|e| io_error(&name, &e))?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(&path.path)
+            .map_err(|e| io_error(&name, &e))?;
         self.verify_open(&file, &name, Access::Read)?;
         let meta = file.metadata().map_err(|e| io_error(&name, &e))?;
         if !meta.is_file() {
@@ -313,6 +385,71 @@ impl PathGuard {
     ) -> Result<(), PathError> {
         Ok(())
     }
+}
+
+/// Folders under the home folder that hold credentials: no project root may be one of them or
+/// lie inside one.
+pub const CREDENTIAL_FOLDERS: &[&str] = &[
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gh",
+    ".config/gcloud",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".password-store",
+    ".pki",
+    ".local/share/keyrings",
+    ".terraform.d",
+];
+
+/// Refuses a project root (canonical) that is the home folder itself or contains it, or is or
+/// lies inside one of the [`CREDENTIAL_FOLDERS`] (or any folder named like them, wherever it
+/// is). `home` is the user's home folder, when known.
+pub fn check_project_root(root: &Path, home: Option<&Path>) -> Result<(), PathError> {
+    let name = quoted(&root.display().to_string());
+    let unsafe_root = |reason: String| PathError::UnsafeRoot {
+        path: name.clone(),
+        reason,
+    };
+    if let Some(home) = home {
+        let home = home.canonicalize().unwrap_or_else(|_| home.to_path_buf());
+        if home.starts_with(root) {
+            return Err(unsafe_root(if home == root {
+                "it is your home folder; choose the repository's own folder".into()
+            } else {
+                format!(
+                    "it contains your home folder {}; choose the repository's own folder",
+                    home.display()
+                )
+            }));
+        }
+        if let Ok(inside) = root.strip_prefix(&home) {
+            for folder in CREDENTIAL_FOLDERS {
+                if inside.starts_with(folder) {
+                    return Err(unsafe_root(format!(
+                        "it is or lies inside ~/{folder}, a credentials folder"
+                    )));
+                }
+            }
+        }
+    }
+    // A credentials folder anywhere (another user's home, a mounted backup).
+    for component in root.components() {
+        if let Component::Normal(part) = component {
+            let part = part.to_string_lossy().to_lowercase();
+            if let Some(folder) = CREDENTIAL_FOLDERS
+                .iter()
+                .find(|f| !f.contains('/') && **f == part)
+            {
+                return Err(unsafe_root(format!(
+                    "it is or lies inside a `{folder}` folder, which holds credentials"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn io_error(name: &str, e: &io::Error) -> PathError {
@@ -505,6 +642,67 @@ mod tests {
             guard.resolve("leak.txt", Access::Write).unwrap_err().rule(),
             "symlink_escape"
         );
+    }
+
+    #[test]
+    fn writes_to_execution_bearing_files_are_refused_by_name_and_through_links() {
+        let (root, _outside, guard) = layout();
+        std::fs::create_dir_all(root.path().join(".git/hooks")).unwrap();
+        std::fs::write(root.path().join(".git/config"), "[core]\n").unwrap();
+        std::fs::write(root.path().join(".git/hooks/pre-commit"), "#!/bin/sh\n").unwrap();
+        symlink(root.path().join(".git/hooks"), root.path().join("hooks")).unwrap();
+        symlink(root.path().join(".git"), root.path().join("src/g")).unwrap();
+        for input in [
+            ".git/config",
+            ".GIT/config",
+            "./.git/hooks/pre-commit",
+            "src/../.git/config",
+            "hooks/pre-commit",
+            "src/g/config",
+            ".envrc",
+            ".vscode/tasks.json",
+            ".husky/pre-push",
+        ] {
+            let err = guard.resolve(input, Access::Write).unwrap_err();
+            assert_eq!(err.rule(), "protected_file", "{input}: {err}");
+            assert!(err.to_string().contains("refuse"), "{err}");
+        }
+        // Reading them stays possible (the secret guard and redaction rule reads).
+        assert!(guard.resolve(".git/config", Access::Read).is_ok());
+        assert!(guard.resolve("src/main.rs", Access::Write).is_ok());
+        let open = PathGuard::new(root.path())
+            .unwrap()
+            .with_protected(ProtectedPaths::none());
+        assert!(open.resolve(".envrc", Access::Write).is_ok());
+    }
+
+    #[test]
+    fn home_and_credential_folders_are_not_project_roots() {
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().canonicalize().unwrap();
+        for folder in [".aws", ".ssh/keys", ".config/gh", ".kube"] {
+            std::fs::create_dir_all(home_path.join(folder)).unwrap();
+        }
+        std::fs::create_dir_all(home_path.join("src/app")).unwrap();
+        let check = |p: &Path| check_project_root(p, Some(&home_path));
+        assert_eq!(check(&home_path).unwrap_err().rule(), "unsafe_root");
+        assert!(
+            check(&home_path)
+                .unwrap_err()
+                .to_string()
+                .contains("home folder")
+        );
+        assert_eq!(
+            check(home_path.parent().unwrap()).unwrap_err().rule(),
+            "unsafe_root"
+        );
+        for folder in [".aws", ".ssh/keys", ".config/gh", ".kube"] {
+            let err = check(&home_path.join(folder)).unwrap_err();
+            assert_eq!(err.rule(), "unsafe_root", "{folder}");
+        }
+        assert!(check(&home_path.join("src/app")).is_ok());
+        assert!(check(Path::new("/srv/other/.aws/x")).is_err());
+        assert!(check(Path::new("/srv/projects/app")).is_ok());
     }
 
     #[test]

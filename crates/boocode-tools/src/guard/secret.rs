@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// Patterns denied by default, matched case-insensitively against the path relative to the
-/// project root (or read grant). A bare name matches at any depth.
+/// project root (or read grant), against the absolute path and against the path relative to the
+/// home folder. A bare name matches at any depth.
 pub const DEFAULT_DENY: &[&str] = &[
     ".env",
     ".env.*",
@@ -34,6 +35,16 @@ pub const DEFAULT_DENY: &[&str] = &[
     ".git-credentials",
     ".htpasswd",
     "credentials.json",
+    "gh/hosts.yml",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".pgpass",
+    ".envrc",
+    "*.tfstate",
+    "*.tfstate.*",
+    ".vault-token",
+    ".config/gcloud/**",
+    ".azure/**",
 ];
 
 /// Exceptions to the deny list: templates that hold no secrets.
@@ -156,6 +167,26 @@ impl SecretGuard {
         self.deny_patterns.get(pattern).map(String::as_str)
     }
 
+    /// The deny pattern matching any of three views of one file: relative to its base (the
+    /// project root or a grant), absolute, and relative to `home`. A grant of `~/.aws` names
+    /// `credentials` relatively, yet `~/.aws/credentials` is what it is.
+    pub fn matching_pattern_anywhere(
+        &self,
+        relative: &Path,
+        absolute: &Path,
+        home: Option<&Path>,
+    ) -> Option<&str> {
+        if relative.as_os_str().is_empty() {
+            return None;
+        }
+        self.matching_pattern(relative)
+            .or_else(|| self.matching_pattern(absolute))
+            .or_else(|| {
+                home.and_then(|h| absolute.strip_prefix(h).ok())
+                    .and_then(|inside| self.matching_pattern(inside))
+            })
+    }
+
     /// Whether `relative` is a secret.
     pub fn is_secret(&self, relative: &Path) -> bool {
         !relative.as_os_str().is_empty()
@@ -223,6 +254,15 @@ mod tests {
             "x/.pypirc",
             "vault.kdbx",
             ".git-credentials",
+            ".config/gh/hosts.yml",
+            ".cargo/credentials.toml",
+            ".cargo/credentials",
+            ".pgpass",
+            "infra/.envrc",
+            "infra/terraform.tfstate",
+            "infra/terraform.tfstate.backup",
+            ".vault-token",
+            ".config/gcloud/application_default_credentials.json",
         ] {
             assert!(
                 guard.is_secret(Path::new(secret)),
@@ -247,6 +287,37 @@ mod tests {
             Some("*.pem")
         );
         assert_eq!(guard.matching_pattern(Path::new("ok.rs")), None);
+    }
+
+    #[test]
+    fn absolute_and_home_relative_views_are_matched_too() {
+        let guard = SecretGuard::default();
+        let home = Path::new("/home/u");
+        // A grant of ~/.aws names the file `credentials`.
+        assert_eq!(
+            guard.matching_pattern_anywhere(
+                Path::new("credentials"),
+                Path::new("/home/u/.aws/credentials"),
+                Some(home)
+            ),
+            Some(".aws/credentials")
+        );
+        assert_eq!(
+            guard.matching_pattern_anywhere(
+                Path::new("application_default_credentials.json"),
+                Path::new("/home/u/.config/gcloud/application_default_credentials.json"),
+                Some(home)
+            ),
+            Some(".config/gcloud/**")
+        );
+        assert_eq!(
+            guard.matching_pattern_anywhere(
+                Path::new("src/main.rs"),
+                Path::new("/home/u/src/app/src/main.rs"),
+                Some(home)
+            ),
+            None
+        );
     }
 
     #[test]

@@ -70,20 +70,37 @@ impl TypedTool for EditFile {
                 current.path
             )));
         };
-        let updated = replace(text, &args, &current.path)?;
+        let updated = replace(text, &args, &current.path)
+            .map_err(|message| ToolError::to_model(self.proposer.redact(&current.path, message)))?;
         self.proposer
             .propose(current, Some(updated.into_bytes()), "Proposed an edit to")
             .await
     }
 }
 
-fn replace(text: &str, args: &EditFileArgs, path: &str) -> Result<String, ToolError> {
+/// The edited text, or a message for the model. The size of the result is computed from the
+/// number of matches before anything is allocated, so a `replace_all` that would blow past the
+/// write limit is refused without building it.
+fn replace(text: &str, args: &EditFileArgs, path: &str) -> Result<String, String> {
     let starts: Vec<usize> = text
         .match_indices(args.old_string.as_str())
         .map(|(i, _)| i)
         .collect();
+    let replaced = if args.replace_all { starts.len() } else { 1 };
+    let size = (text.len()
+        - args
+            .old_string
+            .len()
+            .saturating_mul(replaced.min(starts.len())))
+    .saturating_add(args.new_string.len().saturating_mul(replaced));
+    if !starts.is_empty() && size > crate::WRITE_MAX_BYTES {
+        return Err(format!(
+            "refused: the edit would make `{path}` {size} bytes, over the {} MiB write limit",
+            crate::WRITE_MAX_BYTES / (1024 * 1024)
+        ));
+    }
     match starts.len() {
-        0 => Err(ToolError::to_model(not_found(text, &args.old_string, path))),
+        0 => Err(not_found(text, &args.old_string, path)),
         1 => Ok(text.replacen(&args.old_string, &args.new_string, 1)),
         _ if args.replace_all => Ok(text.replace(&args.old_string, &args.new_string)),
         n => {
@@ -92,11 +109,11 @@ fn replace(text: &str, args: &EditFileArgs, path: &str) -> Result<String, ToolEr
                 .take(10)
                 .map(|&i| (line_of(text, i) + 1).to_string())
                 .collect();
-            Err(ToolError::to_model(format!(
+            Err(format!(
                 "old_string occurs {n} times in `{path}` (lines {}); include more surrounding \
                  lines to make it unique, or set replace_all",
                 lines.join(", ")
-            )))
+            ))
         }
     }
 }
@@ -188,6 +205,16 @@ mod tests {
             new_string: new.into(),
             replace_all: all,
         }
+    }
+
+    #[test]
+    fn a_replace_all_past_the_write_limit_is_refused_before_it_is_built() {
+        let text = "a".repeat(200_000);
+        let huge = "b".repeat(70 * 1024);
+        let err = replace(&text, &args("a", &huge, true), "f").unwrap_err();
+        assert!(err.contains("over the 8 MiB write limit"), "{err}");
+        // One replacement of the same size is fine.
+        assert!(replace("xay", &args("a", &huge, false), "f").is_ok());
     }
 
     #[test]

@@ -47,6 +47,13 @@ impl TypedTool for CreateFile {
         args: CreateFileArgs,
         _ctx: &ToolContext,
     ) -> Result<ToolOutput, ToolError> {
+        if args.content.len() > crate::WRITE_MAX_BYTES {
+            return Err(ToolError::to_model(format!(
+                "refused: the content is {} bytes, over the {} MiB write limit",
+                args.content.len(),
+                crate::WRITE_MAX_BYTES / (1024 * 1024)
+            )));
+        }
         let current = self.proposer.current(&args.path).await?;
         if current.content.is_some() && !args.overwrite {
             return Err(ToolError::to_model(format!(

@@ -94,6 +94,12 @@ impl std::fmt::Debug for Proposer {
 }
 
 impl Proposer {
+    /// `text` about the file at `path` (relative to the root) as it may be shown: credentials
+    /// redacted where reads redact them.
+    pub(crate) fn redact(&self, path: &str, text: String) -> String {
+        self.env.redact_relative(std::path::Path::new(path), text)
+    }
+
     /// Resolves `input` for writing (path and secret guards) and finds what the next proposal
     /// is made against: the newest pending proposal for that file, else the disk.
     pub(crate) async fn current(&self, input: &str) -> Result<Current, ToolError> {
@@ -146,10 +152,14 @@ impl Proposer {
                 current.path
             )));
         }
-        let diff = unified_diff(
+        // A file shown redacted when read (`.git/config`'s URLs) is never shown raw in a diff.
+        let diff = self.redact(
             &current.path,
-            current.content.as_deref(),
-            proposed.as_deref(),
+            unified_diff(
+                &current.path,
+                current.content.as_deref(),
+                proposed.as_deref(),
+            ),
         );
         let mut change = PendingChange::proposal(&self.scope, current.path.clone());
         change.base_hash = current.content.as_deref().map(content_hash);
