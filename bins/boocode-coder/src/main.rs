@@ -24,6 +24,15 @@ struct Args {
     /// Address to listen on. Non-loopback addresses need BOOCODE_CODER_TOKEN.
     #[arg(long, env = "BOOCODE_CODER_BIND", default_value = "127.0.0.1:7411")]
     bind: SocketAddr,
+    /// Host names the daemon answers to besides localhost, 127.0.0.1 and [::1] when no token
+    /// is set (repeat, or ','-separated). Other names get 421: a defence against DNS
+    /// rebinding.
+    #[arg(
+        long = "allowed-host",
+        env = "BOOCODE_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
     /// `sqlite://PATH` or `postgres://…` [default: SQLite in the user's data directory].
     #[arg(long, env = "BOOCODE_DATABASE_URL")]
     database: Option<String>,
@@ -79,6 +88,7 @@ async fn run(args: Args) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     let mut config = CoderConfig::new(root, args.model_url.clone());
     config.bind = args.bind;
+    config.allowed_hosts = args.allowed_hosts.clone();
     config.auth_token = std::env::var("BOOCODE_CODER_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());

@@ -9,195 +9,13 @@
     clippy::print_stderr
 )]
 
-use boocode_testkit::{AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi, peer_bin};
-use futures::StreamExt;
+mod common;
+
+use boocode_testkit::{AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi};
+use common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-struct Daemon {
-    _child: Child,
-    url: String,
-    http: reqwest::Client,
-    _home: tempfile::TempDir,
-}
-
-impl Daemon {
-    async fn start(
-        root: &Path,
-        model_url: &str,
-        env: &[(&str, String)],
-        config: Option<&str>,
-    ) -> Daemon {
-        let home = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_boocode-coder"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .args(["--bind", "127.0.0.1:0", "--model-url", model_url])
-            .arg("--root")
-            .arg(root)
-            .arg("--database")
-            .arg(format!(
-                "sqlite://{}",
-                home.path().join("coder.db").display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(text) = config {
-            let file = home.path().join("coder.toml");
-            std::fs::write(&file, text).unwrap();
-            cmd.arg("--config").arg(file);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix("listening on http://") {
-                    return rest.trim().to_owned();
-                }
-                eprintln!("[coder] {line}");
-            }
-            panic!("the daemon exited before listening");
-        })
-        .await
-        .expect("the daemon did not start within 30 s");
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if std::env::var_os("CODER_LOG").is_some() {
-                    eprintln!("[coder] {line}");
-                }
-            }
-        });
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Daemon {
-            _child: child,
-            url: format!("http://{addr}"),
-            http: reqwest::Client::new(),
-            _home: home,
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (
-            status,
-            serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (
-            status,
-            serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
-        )
-    }
-
-    /// Streams the run's frames over its WebSocket, answering permission prompts with
-    /// `answer`, until a status frame says the prompt is over. Returns the events.
-    async fn follow(&self, run: &str, after: u64, answer: Option<&str>) -> (Vec<Value>, Value) {
-        let ws_url = format!(
-            "{}/api/runs/{run}/ws?after={after}",
-            self.url.replace("http://", "ws://")
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-        let mut events = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        loop {
-            let msg = tokio::time::timeout_at(deadline, ws.next())
-                .await
-                .expect("the run did not finish within 90 s")
-                .unwrap()
-                .unwrap();
-            let frame: Value = match msg {
-                tokio_tungstenite::tungstenite::Message::Text(t) => {
-                    serde_json::from_str(&t).unwrap()
-                }
-                _ => continue,
-            };
-            match frame["kind"].as_str().unwrap() {
-                "event" => {
-                    let event = frame["event"].clone();
-                    if event["type"] == "permission_requested"
-                        && let Some(decision) = answer
-                    {
-                        let id = event["request_id"].as_str().unwrap();
-                        let (status, body) = self
-                            .post(
-                                &format!("/api/runs/{run}/permissions/{id}"),
-                                json!({"decision": decision}),
-                            )
-                            .await;
-                        assert_eq!(status, 200, "{body}");
-                    }
-                    events.push(event);
-                }
-                _ => {
-                    let status = frame["run"]["status"].as_str().unwrap();
-                    if status != "running" {
-                        return (events, frame["run"].clone());
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("src/main.rs"),
-        "fn main() {\n    serve(8080);\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
-        "pub const PORT: u16 = 8080;\n",
-    )
-    .unwrap();
-    dir
-}
-
-/// Both files of the repo name `port`.
-fn assert_port(dir: &Path, port: u16) {
-    assert_eq!(
-        read(dir, "src/main.rs"),
-        format!("fn main() {{\n    serve({port});\n}}\n")
-    );
-    assert_eq!(
-        read(dir, "src/lib.rs"),
-        format!("pub const PORT: u16 = {port};\n")
-    );
-}
-
-fn read(dir: &Path, rel: &str) -> String {
-    std::fs::read_to_string(dir.join(rel)).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
@@ -408,30 +226,6 @@ async fn bad_requests_get_typed_errors() {
 }
 
 /// The claude-agent-acp provider pointed at the pinned peers and the scripted Anthropic server.
-fn acp_env(
-    server: &ScriptedAnthropic,
-    home: &Path,
-) -> Option<(Vec<(&'static str, String)>, String)> {
-    let claude = peer_bin("claude")?;
-    let adapter: PathBuf = peer_bin("claude-agent-acp")?;
-    let config_dir = home.join("claude-config");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    let env = vec![
-        ("CLAUDE_CODE_EXECUTABLE", claude.display().to_string()),
-        ("IS_SANDBOX", "1".to_owned()),
-        ("ANTHROPIC_BASE_URL", server.url()),
-        ("ANTHROPIC_API_KEY", "sk-test".to_owned()),
-        ("CLAUDE_CONFIG_DIR", config_dir.display().to_string()),
-        ("DISABLE_TELEMETRY", "1".to_owned()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
-    ];
-    let config = format!(
-        "[providers.claude-acp]\ncommand = {:?}\n",
-        adapter.display().to_string()
-    );
-    Some((env, config))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
     let repo = repo();
@@ -498,6 +292,7 @@ async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
     let resp = daemon
         .http
         .delete(format!("{}/api/runs/{id}", daemon.url))
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();

@@ -49,6 +49,15 @@ struct Args {
     /// Where new projects are created [default: ~/boocode-projects].
     #[arg(long, env = "BOOCODE_PROJECTS_DIR")]
     projects_dir: Option<PathBuf>,
+    /// Host names the server answers to besides localhost, 127.0.0.1 and [::1] when no token
+    /// or trusted proxy is set (repeat, or ','-separated). Other names get 421: a defence
+    /// against DNS rebinding.
+    #[arg(
+        long = "allowed-host",
+        env = "BOOCODE_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
     /// Reverse proxies whose user header is trusted (repeat, or ','-separated).
     #[arg(
         long = "trusted-proxy",
@@ -141,6 +150,7 @@ async fn run(args: Args) -> Result<()> {
     config.trusted_proxies = args.trusted_proxies.clone();
     config.proxy_user_header = args.proxy_user_header.clone();
     config.allowed_origins = args.allowed_origins.clone();
+    config.allowed_hosts = args.allowed_hosts.clone();
     config.allowed_roots = if args.allowed_roots.is_empty() {
         home.clone().into_iter().collect()
     } else {
@@ -173,7 +183,7 @@ async fn run(args: Args) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, store = ?state.store.kind(), model_url = %args.model_url, "BooCode server listening");
+    tracing::info!(%addr, store = ?state.store.kind(), model_url = %boocode_tools::redact_url_credentials(&args.model_url), "BooCode server listening");
     eprintln!("listening on http://{addr}");
     serve(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -289,9 +289,11 @@ async fn the_web_ui_is_served_with_spa_fallback_and_cache_headers() {
         let mut tcp = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
             .await
             .unwrap();
-        tcp.write_all(b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
+        tcp.write_all(
+            b"GET /../../etc/passwd HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         tcp.read_to_string(&mut out).await.unwrap();
         out

@@ -4,8 +4,8 @@ use crate::render::{Mode, Printer};
 use crate::settings::{self, FlagSettings, Settings};
 use anyhow::{Context, Result, bail};
 use boocode_core::{
-    AgentDef, AgentRegistry, CancellationToken, EventSink, Message, ModelClient, TurnConfig,
-    TurnLimits, TurnOutcome, run_turn,
+    AgentDef, CancellationToken, EventSink, Message, ModelClient, TurnConfig, TurnLimits,
+    TurnOutcome, run_turn,
 };
 use boocode_inference::{OpenAiClient, OpenAiConfig};
 use boocode_tools::{McpServers, McpStatus, PathGuard, Tier, ToolEnv, TruncationStore, read_tools};

@@ -1,5 +1,6 @@
-//! Who may talk to the server: a shared token (bearer header, or the cookie the login page sets)
-//! or a trusted reverse proxy's user header; WebSocket upgrades also check `Origin`.
+//! Who may talk to the server: a shared token (bearer header), a login session (the cookie the
+//! login page sets: a random id the server keeps, never the token itself) or a trusted reverse
+//! proxy's user header; WebSocket upgrades also check `Origin`.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -12,6 +13,50 @@ use std::net::SocketAddr;
 
 /// The cookie the login page sets.
 pub(crate) const AUTH_COOKIE: &str = "boocode_auth";
+
+/// How long a login lasts.
+const LOGIN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Login sessions: the SHA-256 of each random session id handed out as a cookie, with its
+/// expiry. Kept in memory: a restart (or another instance) asks for the token again.
+#[derive(Debug, Default)]
+pub(crate) struct Logins(std::sync::Mutex<std::collections::HashMap<[u8; 32], std::time::Instant>>);
+
+fn digest(id: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(id.as_bytes()).into()
+}
+
+impl Logins {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], std::time::Instant>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new session id (256 random bits, hex).
+    pub(crate) fn start(&self) -> String {
+        let id = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let now = std::time::Instant::now();
+        let mut sessions = self.lock();
+        sessions.retain(|_, expiry| *expiry > now);
+        sessions.insert(digest(&id), now + LOGIN_LIFETIME);
+        id
+    }
+
+    /// Whether `id` is a live session.
+    pub(crate) fn valid(&self, id: &str) -> bool {
+        self.lock()
+            .get(&digest(id))
+            .is_some_and(|expiry| *expiry > std::time::Instant::now())
+    }
+}
 
 /// Compares secrets in time that does not depend on where they differ.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -42,8 +87,7 @@ pub(crate) fn authorized(state: &AppState, peer: SocketAddr, headers: &HeaderMap
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if bearer.is_some_and(|b| constant_time_eq(b.trim().as_bytes(), token.as_bytes()))
-            || cookie(headers, AUTH_COOKIE)
-                .is_some_and(|c| constant_time_eq(c.as_bytes(), token.as_bytes()))
+            || cookie(headers, AUTH_COOKIE).is_some_and(|c| state.logins.valid(c))
         {
             return true;
         }
@@ -69,7 +113,11 @@ pub(crate) async fn require_auth(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path == "/api/health" || path == "/login" || authorized(&state, peer, request.headers()) {
+    // Health answers everyone (with details only for the authenticated); the login page and
+    // the static artifact frame hold nothing.
+    if matches!(path, "/api/health" | "/login" | "/artifact-frame")
+        || authorized(&state, peer, request.headers())
+    {
         return next.run(request).await;
     }
     if path.starts_with("/api/") {
@@ -122,8 +170,24 @@ pub(crate) struct LoginForm {
     token: String,
 }
 
-/// `POST /login`: sets the auth cookie when the token is right.
-pub(crate) async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// Whether the request reached us over TLS: a trusted proxy says so with
+/// `X-Forwarded-Proto: https` (the server itself speaks plain HTTP).
+fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    state.config.trusted_proxies.contains(&peer.ip())
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// `POST /login`: starts a login session when the token is right; the cookie carries the
+/// session's random id, never the token.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let ok = state
         .config
         .auth_token
@@ -136,9 +200,15 @@ pub(crate) async fn login(State(state): State<AppState>, Form(form): Form<LoginF
         )
             .into_response();
     }
+    let secure = if over_tls(&state, peer, &headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{AUTH_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000",
-        form.token.trim()
+        "{AUTH_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.logins.start(),
+        LOGIN_LIFETIME.as_secs()
     );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }

@@ -15,8 +15,12 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// The header a trusted proxy sets to the authenticated user (e.g. `Remote-User`).
     pub proxy_user_header: String,
-    /// Extra origins allowed to open WebSockets (the server's own origin always is).
+    /// Extra origins allowed to open WebSockets and send state-changing requests (the
+    /// server's own origin always is).
     pub allowed_origins: Vec<String>,
+    /// Host names answered besides `localhost`, `127.0.0.1` and `[::1]` when no token or
+    /// trusted proxy authenticates requests (DNS rebinding defence).
+    pub allowed_hosts: Vec<String>,
     /// Existing directories may be added as projects only under these roots.
     pub allowed_roots: Vec<PathBuf>,
     /// New projects are created here.
@@ -59,9 +63,13 @@ impl std::fmt::Debug for ServerConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("proxy_user_header", &self.proxy_user_header)
             .field("allowed_origins", &self.allowed_origins)
+            .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_roots", &self.allowed_roots)
             .field("bootstrap_root", &self.bootstrap_root)
-            .field("model_url", &self.model_url)
+            .field(
+                "model_url",
+                &boocode_tools::redact_url_credentials(&self.model_url),
+            )
             .field("model", &self.model)
             .field("api_key", &hidden(&self.api_key))
             .field("flush_interval", &self.flush_interval)
@@ -79,6 +87,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             proxy_user_header: "Remote-User".into(),
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             allowed_roots: Vec::new(),
             bootstrap_root: None,
             model_url: model_url.into(),
@@ -97,9 +106,23 @@ impl ServerConfig {
         }
     }
 
+    /// Whether every request is authenticated (a token or trusted proxies).
+    pub fn authenticates(&self) -> bool {
+        self.auth_token
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
+            || !self.trusted_proxies.is_empty()
+    }
+
     /// Refuses configurations that would expose the server: a non-loopback bind needs an auth
-    /// token or trusted proxies.
+    /// token or trusted proxies; a token must have 16+ characters.
     pub fn check_exposure(&self) -> Result<(), String> {
+        if let Some(token) = &self.auth_token
+            && !token.trim().is_empty()
+            && token.trim().len() < 16
+        {
+            return Err("BOOCODE_AUTH_TOKEN must be at least 16 characters".into());
+        }
         if self.bind.ip().is_loopback() {
             return Ok(());
         }

@@ -24,6 +24,7 @@ mod config;
 mod context;
 mod error;
 mod fanout;
+pub mod http_guard;
 pub mod mcp;
 mod routes;
 mod runner;
@@ -32,7 +33,7 @@ mod state;
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::{ServerConfig, read_settings_file};
 pub use error::{ApiError, ApiJson};
-pub use routes::router;
+pub use routes::{route_list, router};
 pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};
 pub use state::{AppState, Inner};
 

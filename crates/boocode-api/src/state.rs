@@ -29,6 +29,7 @@ pub struct Inner {
     /// MCP servers as tool sources (ready ones are offered per turn).
     pub mcp: boocode_tools::McpServers,
     pub(crate) context: ContextState,
+    pub(crate) logins: crate::auth::Logins,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
 }
 
@@ -52,6 +53,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             mcp,
             context: ContextState::new(config.config_dir.clone()),
+            logins: crate::auth::Logins::default(),
             config,
             store,
             broker: Broker::new(),

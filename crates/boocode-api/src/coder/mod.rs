@@ -30,8 +30,12 @@ pub struct CoderConfig {
     pub root: PathBuf,
     /// Where to listen.
     pub bind: SocketAddr,
-    /// Bearer token every request must carry; required to listen beyond loopback.
+    /// Bearer token every request must carry (16+ characters); required to listen beyond
+    /// loopback.
     pub auth_token: Option<String>,
+    /// Host names answered besides `localhost`, `127.0.0.1` and `[::1]` when no token is set
+    /// (DNS rebinding defence).
+    pub allowed_hosts: Vec<String>,
     /// OpenAI-compatible model server for the native provider.
     pub model_url: String,
     /// Its default model.
@@ -54,6 +58,7 @@ impl CoderConfig {
             root: root.into(),
             bind: SocketAddr::from(([127, 0, 0, 1], 7411)),
             auth_token: None,
+            allowed_hosts: Vec::new(),
             model_url: model_url.into(),
             model: None,
             api_key: None,
@@ -63,8 +68,14 @@ impl CoderConfig {
         }
     }
 
-    /// Refuses to listen beyond loopback without a token: the daemon writes files.
+    /// Refuses to listen beyond loopback without a token (the daemon writes files), and a
+    /// token shorter than 16 characters.
     pub fn check_exposure(&self) -> Result<(), String> {
+        if let Some(token) = &self.auth_token
+            && token.trim().len() < 16
+        {
+            return Err("BOOCODE_CODER_TOKEN must be at least 16 characters".into());
+        }
         if !self.bind.ip().is_loopback() && self.auth_token.is_none() {
             return Err(format!(
                 "refusing to listen on {} without an auth token (set BOOCODE_CODER_TOKEN), \
@@ -150,6 +161,11 @@ impl CoderState {
 /// The daemon's routes.
 pub fn coder_router(state: CoderState) -> axum::Router {
     routes::router(state)
+}
+
+/// Every route the daemon answers (method and path), for tests that walk them all.
+pub fn coder_route_list() -> Vec<crate::http_guard::RouteInfo> {
+    routes::route_list()
 }
 
 /// Serves the daemon on `listener` until `shutdown` resolves, then closes every run.

@@ -8,7 +8,6 @@ use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use boocode_agents::{AgentBackend, BackendKind, NativeBackend, QueueReview, SessionConfig};
 use boocode_core::{
@@ -21,33 +20,49 @@ use boocode_tools::{
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+fn routes() -> (Router<CoderState>, Vec<crate::http_guard::RouteInfo>) {
+    let (api, list) = crate::http_guard::Routes::new("/api")
+        .get("/health", health)
+        .get("/providers", providers)
+        .get("/runs", list_runs)
+        .post("/runs", start_run)
+        .get("/runs/{id}", get_run)
+        .delete("/runs/{id}", close_run)
+        .post("/runs/{id}/prompt", prompt_run)
+        .post("/runs/{id}/cancel", cancel_run)
+        .get("/runs/{id}/events", run_events)
+        .get("/runs/{id}/ws", run_ws)
+        .post("/runs/{id}/permissions/{request_id}", answer)
+        .post("/runs/{id}/apply", apply)
+        .post("/runs/{id}/reject", reject)
+        .post("/runs/{id}/rewind", rewind_run)
+        .get("/inbox", inbox)
+        .get("/changes", list_changes)
+        .finish();
+    (Router::new().nest("/api", api.fallback(not_found)), list)
+}
+
+/// Every route the daemon answers (method and path), for tests that walk them all.
+pub(crate) fn route_list() -> Vec<crate::http_guard::RouteInfo> {
+    routes().1
+}
+
 pub(super) fn router(state: CoderState) -> Router {
     let body_limit = state.config.body_limit;
-    let api = Router::new()
-        .route("/health", get(health))
-        .route("/providers", get(providers))
-        .route("/runs", get(list_runs).post(start_run))
-        .route("/runs/{id}", get(get_run).delete(close_run))
-        .route("/runs/{id}/prompt", post(prompt_run))
-        .route("/runs/{id}/cancel", post(cancel_run))
-        .route("/runs/{id}/events", get(run_events))
-        .route("/runs/{id}/ws", get(run_ws))
-        .route("/runs/{id}/permissions/{request_id}", post(answer))
-        .route("/runs/{id}/apply", post(apply))
-        .route("/runs/{id}/reject", post(reject))
-        .route("/runs/{id}/rewind", post(rewind_run))
-        .route("/inbox", get(inbox))
-        .route("/changes", get(list_changes))
-        .fallback(not_found);
-    Router::new()
-        .nest("/api", api)
+    let policy = crate::http_guard::RequestPolicy::new(
+        state.config.auth_token.is_some(),
+        &state.config.allowed_hosts,
+        &[],
+    );
+    let router = routes()
+        .0
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_token,
         ))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit));
+    crate::http_guard::layer(router, policy).with_state(state)
 }
 
 async fn require_token(State(state): State<CoderState>, request: Request, next: Next) -> Response {

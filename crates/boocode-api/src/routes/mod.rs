@@ -6,62 +6,76 @@ mod web;
 mod ws;
 
 use crate::auth;
+use crate::http_guard::{RouteInfo, Routes};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 
-/// Every route, with authentication and body limits applied.
+/// The API's routes (under `/api`) and the pages', each recorded.
+fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
+    let (api, mut list) = Routes::new("/api")
+        .get("/health", rest::health)
+        .get("/openapi.json", openapi::openapi)
+        .get("/projects", rest::list_projects)
+        .post("/projects", rest::create_project)
+        .patch("/projects/{id}", rest::patch_project)
+        .get("/projects/{id}/files", rest::list_files)
+        .get("/projects/{id}/file", rest::read_project_file)
+        .get("/projects/{id}/sessions", rest::list_sessions)
+        .post("/projects/{id}/sessions", rest::create_session)
+        .get("/sessions/{id}", rest::get_session)
+        .patch("/sessions/{id}", rest::patch_session)
+        .post("/sessions/{id}/chats", rest::create_chat)
+        .get("/sessions/{id}/workspace", rest::get_workspace)
+        .put("/sessions/{id}/workspace", rest::put_workspace)
+        .get("/sessions/{id}/ws", ws::session_ws)
+        .patch("/chats/{id}", rest::patch_chat)
+        .get("/chats/{id}/messages", rest::list_messages)
+        .post("/chats/{id}/messages", rest::post_message)
+        .post("/chats/{id}/stop", rest::stop)
+        .post("/chats/{id}/discard-stale", rest::discard_stale)
+        .get("/settings", rest::list_settings)
+        .put("/settings/{key}", rest::put_setting)
+        .delete("/settings/{key}", rest::delete_setting)
+        .get("/stats/tools", rest::tool_stats)
+        .get("/models", rest::models)
+        .get("/user/ws", ws::user_ws)
+        .finish();
+    let (pages, pages_list) = Routes::new("")
+        .get("/login", auth::login_page)
+        .post("/login", auth::login)
+        .get("/artifact-frame", web::artifact_frame)
+        .finish();
+    list.extend(pages_list);
+    let router = Router::new()
+        .nest("/api", api.fallback(rest::not_found))
+        .merge(pages);
+    (router, list)
+}
+
+/// Every route the server answers (method and path), for tests that walk them all.
+pub fn route_list() -> Vec<RouteInfo> {
+    routes().1
+}
+
+/// Every route, with the request guard (Host, Origin, JSON), authentication and body limits
+/// applied.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/health", get(rest::health))
-        .route("/openapi.json", get(openapi::openapi))
-        .route(
-            "/projects",
-            get(rest::list_projects).post(rest::create_project),
-        )
-        .route("/projects/{id}", axum::routing::patch(rest::patch_project))
-        .route("/projects/{id}/files", get(rest::list_files))
-        .route("/projects/{id}/file", get(rest::read_project_file))
-        .route(
-            "/projects/{id}/sessions",
-            get(rest::list_sessions).post(rest::create_session),
-        )
-        .route(
-            "/sessions/{id}",
-            get(rest::get_session).patch(rest::patch_session),
-        )
-        .route("/sessions/{id}/chats", post(rest::create_chat))
-        .route(
-            "/sessions/{id}/workspace",
-            get(rest::get_workspace).put(rest::put_workspace),
-        )
-        .route("/sessions/{id}/ws", get(ws::session_ws))
-        .route("/chats/{id}", axum::routing::patch(rest::patch_chat))
-        .route(
-            "/chats/{id}/messages",
-            get(rest::list_messages).post(rest::post_message),
-        )
-        .route("/chats/{id}/stop", post(rest::stop))
-        .route("/chats/{id}/discard-stale", post(rest::discard_stale))
-        .route("/settings", get(rest::list_settings))
-        .route(
-            "/settings/{key}",
-            axum::routing::put(rest::put_setting).delete(rest::delete_setting),
-        )
-        .route("/stats/tools", get(rest::tool_stats))
-        .route("/models", get(rest::models))
-        .route("/user/ws", get(ws::user_ws))
-        .fallback(rest::not_found);
     let body_limit = state.config.body_limit;
-    Router::new()
-        .nest("/api", api)
-        .route("/login", get(auth::login_page).post(auth::login))
+    let mut policy = crate::http_guard::RequestPolicy::new(
+        state.config.authenticates(),
+        &state.config.allowed_hosts,
+        &state.config.allowed_origins,
+    );
+    policy.form_paths = vec!["/login"];
+    let router = routes()
+        .0
         .fallback(web::serve)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_auth,
-        ))
-        .with_state(state)
+        ));
+    // Outermost: Host, Origin and content type are checked before anything else runs.
+    crate::http_guard::layer(router, policy).with_state(state)
 }

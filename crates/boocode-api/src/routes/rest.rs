@@ -32,8 +32,14 @@ fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError>
 
 /// `GET /api/health`.
 #[utoipa::path(get, path = "/api/health", tag = "server", responses((status = 200, description = "The server and its store are up", body = Object), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
-pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let store = match state.store.check_integrity().await {
+/// `GET /api/health`: `{"status"}` for anyone (a cheap `SELECT 1`); the server's details only
+/// for an authenticated caller.
+pub(crate) async fn health(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let store = match state.store.ping().await {
         Ok(()) => "ok",
         Err(_) => "unavailable",
     };
@@ -46,6 +52,9 @@ pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    if !crate::auth::authorized(&state, peer, &headers) {
+        return (status, ApiJson(json!({ "status": store })));
+    }
     (
         status,
         ApiJson(json!({
@@ -170,6 +179,10 @@ pub(crate) async fn create_project(
                 ),
             ));
         }
+        // Never the home folder itself, nor a credentials folder: a chat could read every key.
+        boocode_tools::PathGuard::new(&dir).map_err(|e| {
+            ApiError::new(StatusCode::FORBIDDEN, "unsafe_project_root", e.to_string())
+        })?;
         let name = body
             .name
             .clone()

@@ -82,6 +82,37 @@ pub(crate) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
     response
 }
 
+/// The policy of an artifact frame: its own inline scripts and styles, images only as `data:`,
+/// and no network at all — no fetch, no WebSocket, no remote image, no form, no navigation of
+/// its parent (the frame is also sandboxed without same-origin by the page).
+pub(crate) const ARTIFACT_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; connect-src 'none'; \
+form-action 'none'; base-uri 'none'; frame-ancestors 'self'";
+
+/// The frame artifacts run in: an empty page that writes the HTML its parent posts to it.
+/// Served from the server (not `srcdoc`) so that it carries its own policy instead of
+/// inheriting the page's.
+const ARTIFACT_FRAME: &str = "<!doctype html><meta charset=utf-8><script>\
+addEventListener('message',function(e){if(e.source!==parent||!e.data||e.data.type!=='boocode-artifact')return;\
+document.open();document.write(String(e.data.html));document.close();});\
+parent.postMessage({type:'boocode-artifact-ready'},'*');</script>";
+
+/// `GET /artifact-frame`.
+pub(crate) async fn artifact_frame() -> Response {
+    let mut response = Html(ARTIFACT_FRAME).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(ARTIFACT_CSP),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
