@@ -9,6 +9,7 @@ export default defineConfig({
     proxy: {
       "/api": { target: "http://127.0.0.1:7410", ws: true },
       "/login": "http://127.0.0.1:7410",
+      "/artifact-frame": "http://127.0.0.1:7410",
     },
   },
 });

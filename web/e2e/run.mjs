@@ -6,6 +6,7 @@
 //
 // Screenshots of the main views go to web/e2e/screenshots/ (not committed).
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -154,6 +155,35 @@ await test("open an HTML artifact in a sandboxed frame", async () => {
   assert(sandbox === "allow-scripts", `sandboxed without same-origin: ${sandbox}`);
   await page.frameLocator('[data-testid="artifact-frame"]').getByText("Hello artifact").waitFor();
   await page.screenshot({ path: join(shots, "5-artifact.png") });
+  await page.getByRole("tab", { name: "Chat 1" }).click();
+});
+
+await test("the page has a Content-Security-Policy and a model's remote image or artifact loads nothing", async () => {
+  const res = await fetch(base, { headers: { accept: "text/html" } });
+  const csp = res.headers.get("content-security-policy") ?? "";
+  assert(csp.includes("default-src 'self'") && csp.includes("img-src 'self' data:") && csp.includes("frame-ancestors 'none'"), `CSP: ${csp}`);
+  assert(res.headers.get("x-content-type-options") === "nosniff", "nosniff");
+  assert(res.headers.get("referrer-policy") === "no-referrer", "no referrer");
+  // A listener that counts every request the browser makes to it.
+  const hits = [];
+  const spy = createServer((req, reply) => { hits.push(req.url); reply.end("x"); });
+  await new Promise((r) => spy.listen(0, "127.0.0.1", r));
+  const port = spy.address().port;
+  try {
+    await push({ text: [`Look: ![x](http://127.0.0.1:${port}/leak) and [docs](http://127.0.0.1:${port}/link)\n\n\`\`\`html\n<p>Frame</p><img src="http://127.0.0.1:${port}/frame-img"><script>fetch("http://127.0.0.1:${port}/frame-fetch").catch(()=>{});document.body.append("ran")</script>\n\`\`\`\n`] });
+    await page.getByTestId("composer").fill("Show me an image");
+    await page.getByTestId("send").click();
+    await page.locator(".remote-image").last().waitFor();
+    await page.getByTestId("open-artifact").last().click();
+    await page.frameLocator('[data-testid="artifact-frame"]').getByText("ran").waitFor();
+    await page.waitForTimeout(500);
+    assert(hits.length === 0, `requests reached the spy: ${hits.join(", ")}`);
+    const images = await page.locator(`img[src*="${port}"]`).count();
+    assert(images === 0, "no <img> points at the spy");
+    await page.screenshot({ path: join(shots, "5b-remote-image-as-link.png") });
+  } finally {
+    spy.close();
+  }
   await page.getByRole("tab", { name: "Chat 1" }).click();
 });
 

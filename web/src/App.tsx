@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
-import ReactMarkdown from "react-markdown";
+import { SafeMarkdown } from "./components/Markdown";
 import { api, getSession, listProjects, listSessions, messages as loadMessages, patch, post, put, stream } from "./api";
 import { ChatPane } from "./components/ChatPane";
 import { FileBrowser } from "./components/FileBrowser";
@@ -20,13 +20,26 @@ interface Pane {
 const clientId = Math.random().toString(36).slice(2);
 
 function ArtifactView({ artifact }: { artifact: Artifact }) {
+  const frame = useRef<HTMLIFrameElement>(null);
+  useEffect(() => {
+    if (artifact.kind !== "html") return;
+    // The frame page (served with its own no-network policy) asks for its content once loaded.
+    const onMessage = (e: MessageEvent) => {
+      if (e.source === frame.current?.contentWindow && e.data?.type === "boocode-artifact-ready") {
+        frame.current?.contentWindow?.postMessage({ type: "boocode-artifact", html: artifact.source }, "*");
+      }
+    };
+    window.addEventListener("message", onMessage);
+    return () => window.removeEventListener("message", onMessage);
+  }, [artifact]);
   if (artifact.kind === "html") {
-    // Scripts may run, but with no same-origin access: no cookies, no API.
-    return <iframe className="artifact" title="artifact" sandbox="allow-scripts" srcDoc={artifact.source} data-testid="artifact-frame" />;
+    // Scripts may run, but with no same-origin access (no cookies, no API) and, by the frame's
+    // own Content-Security-Policy, no network at all.
+    return <iframe ref={frame} className="artifact" title="artifact" sandbox="allow-scripts" src="/artifact-frame" data-testid="artifact-frame" />;
   }
   return (
     <div className="artifact-markdown markdown">
-      <ReactMarkdown>{artifact.source}</ReactMarkdown>
+      <SafeMarkdown text={artifact.source} />
     </div>
   );
 }

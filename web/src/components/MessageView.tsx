@@ -1,5 +1,4 @@
-import ReactMarkdown from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
+import { SafeMarkdown } from "./Markdown";
 import type { Message, Part } from "../generated/types";
 
 export interface Artifact {
@@ -53,7 +52,7 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
           case "text":
             return (
               <div key={i} className="markdown" data-testid="message-text">
-                <ReactMarkdown rehypePlugins={[rehypeHighlight]}>{part.text}</ReactMarkdown>
+                <SafeMarkdown text={part.text} highlight />
               </div>
             );
           case "tool_call":
