@@ -1,5 +1,7 @@
 //! Fuzzes `PathGuard::resolve` + `open_read` over a fixed layout full of hostile symlinks:
-//! whatever the input, an accepted path is inside the root and never reads the canary.
+//! whatever the input, an accepted path is inside the root and never reads the canary, and a
+//! path accepted for writing never names `.git` (in any spelling) or another execution-bearing
+//! file, however it is spelled or linked to.
 //!
 //! RUSTC_BOOTSTRAP=1 cargo fuzz run path_guard -- -runs=1000000
 #![no_main]
@@ -27,8 +29,14 @@ fn world() -> &'static World {
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::create_dir_all(&outside).unwrap();
         std::fs::write(root.join("a/f.txt"), "inside").unwrap();
+        std::fs::create_dir_all(root.join(".git/hooks")).unwrap();
+        std::fs::write(root.join(".git/config"), "[core]").unwrap();
+        std::fs::write(root.join(".envrc"), "export A=1").unwrap();
         std::fs::write(outside.join("canary.txt"), CANARY).unwrap();
-        let links: [(&str, PathBuf); 7] = [
+        let links: [(&str, PathBuf); 10] = [
+            ("gl", root.join(".git")),
+            ("a/hooks", PathBuf::from("../.git/hooks")),
+            ("a/b/env", PathBuf::from("../../.envrc")),
             ("out", outside.clone()),
             ("a/canary", outside.join("canary.txt")),
             ("a/b/up", PathBuf::from("../../..")),
@@ -48,12 +56,28 @@ fn world() -> &'static World {
     })
 }
 
+/// Whether a path relative to the root names an execution-bearing file in any spelling.
+fn execution_bearing(relative: &std::path::Path) -> bool {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| {
+            let p = c.as_os_str().to_string_lossy().trim_end_matches(['.', ' ']).to_lowercase();
+            if p == "git~1" { ".git".to_owned() } else { p }
+        })
+        .collect();
+    parts.iter().any(|p| p == ".git")
+        || parts.iter().rev().skip(1).any(|p| p == ".husky") || parts.last().is_some_and(|p| p == ".envrc")
+}
+
 fuzz_target!(|data: &[u8]| {
     let w = world();
     let input = String::from_utf8_lossy(data);
     for access in [Access::Read, Access::Write] {
         if let Ok(checked) = w.guard.resolve(&input, access) {
             assert!(checked.as_path().starts_with(&w.root), "{input:?} escaped to {:?}", checked.as_path());
+            if access == Access::Write {
+                assert!(!execution_bearing(checked.relative()), "{input:?} may write {:?}", checked.relative());
+            }
             if checked.exists() && checked.as_path().is_file() {
                 if let Ok(mut file) = w.guard.open_read(&checked) {
                     let mut text = String::new();

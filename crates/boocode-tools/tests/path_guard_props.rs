@@ -261,3 +261,117 @@ proptest! {
         prop_assert_eq!(snapshot(world.outside.path()), before, "{} wrote outside", input);
     }
 }
+
+/// Whether a path (relative to the root) names a file that runs code, in any spelling a
+/// case-folding or dot-stripping filesystem would read as one: a `.git` component, `.envrc`,
+/// or the editor and hook files.
+fn execution_bearing(relative: &Path) -> bool {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| {
+            let p = c
+                .as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(['.', ' '])
+                .to_lowercase();
+            if p == "git~1" { ".git".to_owned() } else { p }
+        })
+        .collect();
+    parts.iter().any(|p| p == ".git")
+        || parts.iter().rev().skip(1).any(|p| p == ".husky")
+        || parts.last().is_some_and(|p| p == ".envrc")
+        || parts.ends_with(&[".vscode".into(), "tasks.json".into()])
+}
+
+/// Every execution-bearing entry under `root` (links not followed), with its content. A
+/// directory merely named `.envrc` (left by a rewound `.envrc/x`) runs nothing and is left out.
+fn execution_bearing_snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(p, what)| {
+            let relative = p.strip_prefix(root).unwrap_or(p);
+            execution_bearing(relative)
+                && (what != "dir"
+                    || relative.components().any(|c| {
+                        let c = c.as_os_str().to_string_lossy().to_lowercase();
+                        c.starts_with(".git") || c == "git~1" || c == ".husky"
+                    }))
+        })
+        .collect()
+}
+
+fn git_component_strategy() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        ".git",
+        ".GIT",
+        ".Git",
+        ".git.",
+        ".git ",
+        "git~1",
+        "GIT~1",
+        "hooks",
+        "config",
+        "pre-commit",
+        ".envrc",
+        ".ENVRC",
+        ".vscode",
+        "tasks.json",
+        ".husky",
+        "gl",
+        "hl",
+        "a",
+        "..",
+        ".",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_write_ever_lands_on_git_or_execution_bearing_files(
+        parts in prop::collection::vec(git_component_strategy(), 1..5),
+        absolute in any::<bool>(),
+        auto in any::<bool>(),
+    ) {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join(".git/hooks")).unwrap();
+        std::fs::create_dir_all(r.join("a")).unwrap();
+        std::fs::write(r.join(".git/config"), "[core]\n").unwrap();
+        std::fs::write(r.join(".git/hooks/pre-commit"), "#!/bin/sh\n").unwrap();
+        std::fs::write(r.join(".envrc"), "export A=1\n").unwrap();
+        // Links that lead into .git under innocent names.
+        symlink(r.join(".git"), r.join("gl")).unwrap();
+        symlink(".git/hooks", r.join("hl")).unwrap();
+        symlink("../.git", r.join("a/up")).unwrap();
+        let joined = parts.join("/");
+        let input = if absolute { format!("{}/{joined}", r.display()) } else { joined };
+        let before = execution_bearing_snapshot(r);
+
+        let env = Arc::new(ToolEnv::new(PathGuard::new(r).unwrap()));
+        let queue = Arc::new(MemoryChangeQueue::new());
+        let scope = ChangeScope::Run("prop".into());
+        let mode = if auto { WriteMode::AutoApply } else { WriteMode::Review };
+        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let ctx = ctx(r);
+        for (tool, args) in [
+            ("create_file", serde_json::json!({"path": input, "content": "planted", "overwrite": true})),
+            ("edit_file", serde_json::json!({"path": input, "old_string": "[core]", "new_string": "[core]\n\tfsmonitor = x"})),
+            ("edit_file", serde_json::json!({"path": input, "old_string": "#!/bin/sh", "new_string": "#!/bin/sh\ntouch pwned"})),
+            ("delete_file", serde_json::json!({"path": input})),
+        ] {
+            let _ = rt.block_on(tools.get(tool).unwrap().execute(args, &ctx));
+        }
+        rt.block_on(async {
+            apply_pending(&env, queue.as_ref(), &scope, None).await.unwrap();
+            rewind(&env, queue.as_ref(), &scope, None).await.unwrap();
+        });
+        prop_assert_eq!(execution_bearing_snapshot(r), before, "{} reached an execution-bearing file", input);
+        // The guard itself refuses every write it resolves into one.
+        if let Ok(checked) = env.paths().resolve(&input, Access::Write) {
+            prop_assert!(!execution_bearing(checked.relative()), "{} resolved to {:?}", input, checked.relative());
+        }
+    }
+}
