@@ -174,13 +174,14 @@ await test("the page has a Content-Security-Policy and a model's remote image or
     await page.getByTestId("composer").fill("Show me an image");
     await page.getByTestId("send").click();
     await page.locator(".remote-image").last().waitFor();
+    await page.screenshot({ path: join(shots, "5b-remote-image-as-link.png") });
     await page.getByTestId("open-artifact").last().click();
     await page.frameLocator('[data-testid="artifact-frame"]').getByText("ran").waitFor();
     await page.waitForTimeout(500);
     assert(hits.length === 0, `requests reached the spy: ${hits.join(", ")}`);
     const images = await page.locator(`img[src*="${port}"]`).count();
     assert(images === 0, "no <img> points at the spy");
-    await page.screenshot({ path: join(shots, "5b-remote-image-as-link.png") });
+    await page.screenshot({ path: join(shots, "5c-artifact-without-network.png") });
   } finally {
     spy.close();
   }

@@ -15,7 +15,7 @@ const components: Components = {
     if (isInlineImage(source)) return <img src={source} alt={alt ?? ""} />;
     return (
       <a href={source} target="_blank" rel="noopener noreferrer nofollow" className="remote-image" title="Remote image (not loaded)">
-        {`🖼 ${alt || "image"}`}
+        {`image: ${alt || "untitled"}`}
       </a>
     );
   },
