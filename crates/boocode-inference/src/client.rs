@@ -133,12 +133,15 @@ impl OpenAiClient {
         let trimmed = config.base_url.trim().trim_end_matches('/');
         let root = trimmed.strip_suffix("/v1").unwrap_or(trimmed).to_owned();
         let url = reqwest::Url::parse(&root).map_err(|e| {
-            ModelError::Config(format!("invalid model URL {:?}: {e}", config.base_url))
+            ModelError::Config(format!(
+                "invalid model URL {:?}: {e}",
+                redacted(&config.base_url)
+            ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ModelError::Config(format!(
                 "model URL {:?} must start with http:// or https://",
-                config.base_url
+                redacted(&config.base_url)
             )));
         }
         // reqwest is built without a default TLS provider; use ring unless the process chose one.
@@ -174,7 +177,7 @@ impl OpenAiClient {
             body.get("data")
                 .and_then(Value::as_array)
                 .ok_or_else(|| ModelError::Protocol {
-                    url: url.clone(),
+                    url: redacted(&url),
                     message: "no `data` list in the model listing".into(),
                 })?;
         Ok(data
@@ -235,7 +238,7 @@ impl Inner {
             .unwrap_or_default();
         Err(Failure {
             error: ModelError::Status {
-                url: url.clone(),
+                url: redacted(url),
                 status: status.as_u16(),
                 body: upstream_message(&text),
             },
@@ -291,7 +294,7 @@ impl Inner {
                 }
                 Ok(Err(e)) => {
                     return Err(fail(ModelError::Interrupted {
-                        url: url.clone(),
+                        url: redacted(url),
                         message: chain(&e),
                     }));
                 }
@@ -312,7 +315,7 @@ impl Inner {
         if !decoder.is_done() && !decoder.has_finish_reason() {
             return Err(Failure {
                 error: ModelError::Interrupted {
-                    url: url.clone(),
+                    url: redacted(url),
                     message: "the connection closed before the response finished".into(),
                 },
                 retry_after: None,
@@ -340,12 +343,12 @@ impl Inner {
             .await
             .map_err(|_| timeout(url, "waiting for the completion"))?
             .map_err(|e| ModelError::Interrupted {
-                url: url.clone(),
+                url: redacted(url),
                 message: chain(&e),
             })?;
         parse_full(&bytes, self.inline_filter(request)).map_err(|e| {
             Failure::from(ModelError::Protocol {
-                url: url.clone(),
+                url: redacted(url),
                 message: format!("{e}: {}", preview(&String::from_utf8_lossy(&bytes))),
             })
         })
@@ -392,13 +395,13 @@ impl Inner {
             .map_err(|e| transport_error(url, &e))?;
         if !status.is_success() {
             return Err(ModelError::Status {
-                url: url.to_owned(),
+                url: redacted(url),
                 status: status.as_u16(),
                 body: upstream_message(&String::from_utf8_lossy(&bytes)),
             });
         }
         serde_json::from_slice(&bytes).map_err(|e| ModelError::Protocol {
-            url: url.to_owned(),
+            url: redacted(url),
             message: e.to_string(),
         })
     }
@@ -524,9 +527,21 @@ impl Drop for TaskStream {
     }
 }
 
+/// `url` as it may be shown or logged: credentials in it replaced by `***`.
+pub(crate) fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("***");
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn timeout(url: &str, phase: &str) -> ModelError {
     ModelError::Timeout {
-        url: url.to_owned(),
+        url: redacted(url),
         phase: phase.to_owned(),
     }
 }
@@ -543,7 +558,7 @@ fn transport_error(url: &str, e: &reqwest::Error) -> ModelError {
         chain(e)
     };
     ModelError::Connect {
-        url: url.to_owned(),
+        url: redacted(url),
         message,
     }
 }
@@ -566,7 +581,7 @@ fn decode_error(url: &str, e: crate::decode::DecodeError) -> ModelError {
     match e {
         crate::decode::DecodeError::Upstream(message) => ModelError::Upstream { message },
         other => ModelError::Protocol {
-            url: url.to_owned(),
+            url: redacted(url),
             message: other.to_string(),
         },
     }
@@ -595,4 +610,19 @@ fn jitter(max: Duration) -> Duration {
         .unwrap_or(0);
     let max_ms = max.as_millis().max(1) as u64;
     Duration::from_millis(u64::from(nanos) % max_ms)
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn credentials_in_model_urls_never_reach_an_error() {
+        assert_eq!(
+            super::redacted("http://user:secret@127.0.0.1:9/v1/chat/completions"),
+            "http://***@127.0.0.1:9/v1/chat/completions"
+        );
+        assert_eq!(
+            super::redacted("http://127.0.0.1:9/v1"),
+            "http://127.0.0.1:9/v1"
+        );
+    }
 }

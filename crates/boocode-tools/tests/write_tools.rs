@@ -557,3 +557,59 @@ async fn a_process_killed_mid_apply_leaves_the_old_or_the_new_file() {
         .collect();
     assert_eq!(names, ["big.txt"]);
 }
+
+/// With `.git` writes allowed (an embedder's choice), `.git/config` is still never shown raw:
+/// not in a diff, not in the closest-match excerpt of a failed edit, not in the queue.
+#[tokio::test]
+async fn a_git_config_token_is_redacted_in_every_view_even_where_writes_are_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://bob:ghp_REDACTME@github.com/o/r.git\n\tfetch = +refs/heads/*\n",
+    )
+    .unwrap();
+    let guard = PathGuard::new(dir.path())
+        .unwrap()
+        .with_protected(boocode_tools::ProtectedPaths::none());
+    let env = Arc::new(ToolEnv::new(guard));
+    let queue = Arc::new(MemoryChangeQueue::new());
+    let scope = ChangeScope::Run("r".into());
+    let tools = write_tools(env, queue.clone(), scope.clone(), WriteMode::Review);
+    let ctx = ToolContext {
+        root: dir.path().to_owned(),
+        call_id: "t".into(),
+        cancel: CancellationToken::new(),
+        limits: ToolLimits::default(),
+    };
+    let edit = tools
+        .get("edit_file")
+        .unwrap()
+        .execute(
+            json!({"path": ".git/config", "old_string": "fetch = +refs/heads/*", "new_string": "fetch = +refs/*"}),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert!(
+        edit.content.contains("+\tfetch = +refs/*"),
+        "{}",
+        edit.content
+    );
+    let near_miss = tools
+        .get("edit_file")
+        .unwrap()
+        .execute(
+            json!({"path": ".git/config", "old_string": "\turl = https://bob:ghp_REDACTMX@github.com/o/r.git", "new_string": "x"}),
+            &ctx,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(near_miss.contains("closest match"), "{near_miss}");
+    let queued = queue.list(&scope).await.unwrap();
+    for view in [edit.content.clone(), near_miss, queued[0].diff.clone()] {
+        assert!(!view.contains("ghp_REDACTME"), "{view}");
+    }
+    assert!(queued[0].diff.contains("https://***@github.com"));
+}
