@@ -126,11 +126,13 @@ impl Client {
         body: Option<Value>,
     ) -> Result<Value> {
         let url = format!("{}{path}", self.base);
+        let method_is_get = method == reqwest::Method::GET;
         let mut request = self.http.request(method, &url);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = body {
+        // The daemon takes state changes as JSON only; a request without a body sends `{}`.
+        if let Some(body) = body.or_else(|| (!method_is_get).then(|| serde_json::json!({}))) {
             request = request
                 .header("content-type", "application/json")
                 .body(body.to_string());

@@ -132,11 +132,6 @@ impl ServerConfig {
             .is_some_and(|t| !t.trim().is_empty())
             || !self.trusted_proxies.is_empty()
         {
-            if let Some(token) = &self.auth_token
-                && token.trim().len() < 16
-            {
-                return Err("BOOCODE_AUTH_TOKEN must be at least 16 characters".into());
-            }
             return Ok(());
         }
         Err(format!(
