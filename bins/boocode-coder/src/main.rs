@@ -89,6 +89,7 @@ async fn run(args: Args) -> Result<()> {
     let mut config = CoderConfig::new(root, args.model_url.clone());
     config.bind = args.bind;
     config.allowed_hosts = args.allowed_hosts.clone();
+    config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
     config.auth_token = std::env::var("BOOCODE_CODER_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());

@@ -92,6 +92,7 @@ async fn run(args: Args) -> Result<()> {
         providers: boocode_agents::providers_with(&settings.providers),
         model: Arc::new(model),
         model_id: args.model.clone(),
+        config_dir: dirs::config_dir().map(|d| d.join("boocode")),
         dispatch_timeout: Duration::from_secs(args.dispatch_timeout_secs.max(1)),
     });
     tracing::info!(root = %root.display(), run = %run_id, "boocode-mcp serving on stdio");

@@ -4,7 +4,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     missing_docs,
-    unreachable_pub
+    unreachable_pub,
+    clippy::print_stderr
 )]
 
 mod common;
@@ -232,4 +233,117 @@ async fn a_graceful_shutdown_records_running_turns_as_cancelled() {
     assert_eq!(messages[1]["status"], "cancelled", "{}", messages[1]);
     assert_eq!(messages[1]["parts"][0]["text"], "working on it");
     let _ = Duration::ZERO;
+}
+
+/// A binary of another package of the workspace (`cargo test --workspace` builds them all).
+fn sibling_bin(name: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join(name);
+    if bin.exists() {
+        return Some(bin);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs the whole workspace, which builds {name}"
+    );
+    eprintln!("SKIPPED: {name} is not built (run `cargo test --workspace`)");
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boocode_run_a_server_chat_and_mcp_dispatch_send_the_same_system_prompt() {
+    let (Some(cli), Some(mcp)) = (sibling_bin("boocode"), sibling_bin("boocode-mcp")) else {
+        return;
+    };
+    let python = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/peers/.venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI makes tests/peers/.venv"
+        );
+        eprintln!("SKIPPED: tests/peers/.venv is missing");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // One global BOOCHAT.md where all three look: $HOME/.config/boocode.
+    let config = sandbox.home.path().join(".config/boocode");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("BOOCHAT.md"), "GLOBAL RULE: be brief.").unwrap();
+    let repo = sandbox.repo("same");
+    std::fs::write(repo.join("BOOCHAT.md"), "PROJECT RULE: tabs.").unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    for _ in 0..3 {
+        model.push(Reply::text("ok"));
+    }
+
+    // 1. A server chat.
+    let mut opts = Options::new(sandbox.sqlite_url(), model.url());
+    opts.env.push((
+        "XDG_CONFIG_HOME",
+        sandbox.home.path().join(".config").display().to_string(),
+    ));
+    let server = Server::start(&sandbox, opts).await;
+    let (session, chat) = server.session(&repo).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    turn(&server, &mut ws, &chat, "hi").await;
+
+    // 2. `boocode run` in the same project.
+    let out = tokio::process::Command::new(&cli)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", sandbox.home.path())
+        .args(["run", "--model-url", &model.url(), "--cwd"])
+        .arg(&repo)
+        .arg("hi")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // 3. MCP `dispatch_agent` to the native provider, driven by the Python MCP SDK.
+    let db = tempfile::tempdir().unwrap();
+    let plan = json!([["dispatch_agent", {"provider": "boocode", "prompt": "hi"}]]);
+    let out = tokio::process::Command::new(&python)
+        .env("HOME", sandbox.home.path())
+        .arg(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/peers/mcp_client.py"),
+        )
+        .arg(plan.to_string())
+        .arg("--")
+        .arg(&mcp)
+        .arg("--root")
+        .arg(&repo)
+        .arg("--database")
+        .arg(format!("sqlite://{}", db.path().join("m.db").display()))
+        .args(["--model-url", &model.url()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["calls"][0]["is_error"], false, "{report}");
+
+    let systems: Vec<String> = model
+        .completion_requests()
+        .iter()
+        .map(|r| r.messages()[0]["content"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(systems.len(), 3, "{systems:?}");
+    assert!(
+        systems[0].contains("GLOBAL RULE") && systems[0].contains("PROJECT RULE"),
+        "{}",
+        systems[0]
+    );
+    assert_eq!(systems[1], systems[0], "boocode run");
+    assert_eq!(systems[2], systems[0], "MCP dispatch_agent");
 }

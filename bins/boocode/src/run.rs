@@ -50,11 +50,6 @@ pub(crate) mod exit {
     pub(crate) const CANCELLED: u8 = 130;
 }
 
-const SYSTEM_PROMPT: &str = "You are BooCode, a coding assistant working in a developer's project. \
-Use the tools to read the code before you answer: find_files and list_dir to look around, grep to \
-search, view_file to read. Paths are relative to the project root. Answer concisely and cite files \
-as path:line.";
-
 fn agent(name: &str, project: &Path) -> Result<AgentDef> {
     let mut dirs = Vec::new();
     if let Some(dir) = settings::config_dir() {
@@ -173,13 +168,15 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     let client = OpenAiClient::new(config).map_err(anyhow::Error::msg)?;
     let ctx_max = client.context_size(None).await;
 
-    let mut system = SYSTEM_PROMPT.to_owned();
-    if let Some(a) = &agent
-        && !a.prompt.is_empty()
-    {
-        system.push_str("\n\n");
-        system.push_str(&a.prompt);
-    }
+    // The same prompt a server chat or a coder run gets for this project.
+    let root = project.canonicalize().unwrap_or_else(|_| project.clone());
+    let system = boocode_tools::system_prompt(
+        &boocode_tools::project_name_of(&root),
+        &root,
+        settings::config_dir().as_deref(),
+        agent.as_ref(),
+    )
+    .text;
     let turn = TurnConfig {
         model: None,
         system: Some(system),

@@ -1,43 +1,14 @@
-//! What a turn starts from: the system prompt (global and project BOOCHAT.md plus the agent's
-//! body, fingerprinted), the agent registry (re-read when its files change), compaction of long
-//! histories into an anchored rolling summary, and session auto-naming.
+//! The server's side of what a turn starts from: the agent registry per project (re-read when
+//! its files change), the last system prompt of each chat (for drift warnings) and session
+//! auto-naming. The prompt itself and the compaction policy are `boocode_core::context`'s.
 
-use boocode_core::{
-    AgentRegistry, CancellationToken, ChatId, Message, MessageKind, MessageStatus, ModelClient,
-    ModelError, ModelRequest, Part, Role, repair_history,
-};
-use sha2::{Digest, Sha256};
+use boocode_core::{AgentRegistry, CancellationToken, ChatId, Message, ModelClient, ModelRequest};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-const BASE_PROMPT: &str = "You are BooCode, a coding assistant working in a developer's project. \
-Read the code with the tools before you answer: find_files and list_dir to look around, grep to \
-search, view_file to read. Paths are relative to the project root. Be concise and cite files as \
-path:line.";
-
-/// The share of the context window past which a history is compacted.
-pub(crate) const COMPACT_AT: f64 = 0.85;
-/// Tool outputs this close to the end of the history are kept whole for the summarizer.
-const KEEP_RECENT_TOOL_OUTPUTS: usize = 3;
-/// The most of one kept tool output shown to the summarizer.
-const SUMMARY_TOOL_OUTPUT_CHARS: usize = 2000;
-
-/// The assembled system prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SystemPrompt {
-    pub(crate) text: String,
-    /// SHA-256 of `text`, hex.
-    pub(crate) fingerprint: String,
-    /// Per input (`base`, `global BOOCHAT.md`, `project BOOCHAT.md`, `agent <name>`), its hash.
-    pub(crate) inputs: Vec<(String, String)>,
-}
-
-fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use boocode_core::{SystemPrompt, needs_compaction, summarize, summary_message};
 
 type Signature = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
@@ -47,20 +18,6 @@ pub(crate) struct ContextState {
     config_dir: Option<PathBuf>,
     agents: Mutex<HashMap<PathBuf, (Signature, AgentRegistry)>>,
     fingerprints: Mutex<HashMap<ChatId, SystemPrompt>>,
-}
-
-/// An instruction file's text through the guards (see `boocode_tools::read_instruction`);
-/// a refused file is skipped with a warning naming the rule.
-fn read_optional(dir: &Path, name: &str) -> Option<String> {
-    match boocode_tools::read_instruction(dir, name, &boocode_tools::SecretGuard::default()) {
-        Ok(found) => found
-            .map(|f| f.text.trim().to_owned())
-            .filter(|t| !t.is_empty()),
-        Err(e) => {
-            tracing::warn!(error = %e, "skipping an instruction file");
-            None
-        }
-    }
 }
 
 fn agent_dirs(config_dir: Option<&Path>, project_root: &Path) -> Vec<PathBuf> {
@@ -125,48 +82,19 @@ impl ContextState {
         registry
     }
 
-    /// Assembles the system prompt for a turn.
+    /// Assembles the system prompt for a turn (the same function every runner uses).
     pub(crate) fn system_prompt(
         &self,
         project_name: &str,
         project_root: &Path,
         agent: Option<&boocode_core::AgentDef>,
     ) -> SystemPrompt {
-        let mut sections: Vec<(String, String)> = vec![(
-            "base".into(),
-            format!(
-                "{BASE_PROMPT}\n\nProject: {project_name} ({})",
-                project_root.display()
-            ),
-        )];
-        if let Some(global) = self
-            .config_dir
-            .as_deref()
-            .and_then(|d| read_optional(d, "BOOCHAT.md"))
-        {
-            sections.push(("global BOOCHAT.md".into(), global));
-        }
-        if let Some(project) = read_optional(project_root, "BOOCHAT.md") {
-            sections.push(("project BOOCHAT.md".into(), project));
-        }
-        if let Some(agent) = agent
-            && !agent.prompt.is_empty()
-        {
-            sections.push((format!("agent {}", agent.name), agent.prompt.clone()));
-        }
-        let text = sections
-            .iter()
-            .map(|(_, t)| t.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        SystemPrompt {
-            fingerprint: sha256_hex(&text),
-            inputs: sections
-                .iter()
-                .map(|(name, t)| (name.clone(), sha256_hex(t)))
-                .collect(),
-            text,
-        }
+        boocode_tools::system_prompt(
+            project_name,
+            project_root,
+            self.config_dir.as_deref(),
+            agent,
+        )
     }
 
     /// Logs the prompt's fingerprint, and a warning naming the changed inputs when it differs
@@ -176,30 +104,11 @@ impl ContextState {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        match seen.get(&chat_id) {
-            Some(previous) if previous.fingerprint != prompt.fingerprint => {
-                let before: HashMap<&str, &str> = previous
-                    .inputs
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                let after: HashMap<&str, &str> = prompt
-                    .inputs
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                let mut changed: Vec<String> = after
-                    .iter()
-                    .filter(|(k, v)| before.get(*k) != Some(*v))
-                    .map(|(k, _)| format!("{k} changed"))
-                    .collect();
-                changed.extend(
-                    before
-                        .keys()
-                        .filter(|k| !after.contains_key(*k))
-                        .map(|k| format!("{k} removed")),
-                );
-                changed.sort();
+        match seen
+            .get(&chat_id)
+            .map(|previous| (previous, prompt.drift_from(previous)))
+        {
+            Some((previous, changed)) if !changed.is_empty() => {
                 tracing::warn!(%chat_id, fingerprint = %prompt.fingerprint, previous = %previous.fingerprint,
                     changed = %changed.join(", "), "system prompt drifted between turns");
             }
@@ -209,21 +118,6 @@ impl ContextState {
     }
 }
 
-/// Whether the last request of the previous turn passed `floor(0.85 × ctx_max)`.
-pub(crate) fn needs_compaction(history: &[Message], ctx_max: Option<u64>) -> bool {
-    let Some(max) = ctx_max.filter(|m| *m > 0) else {
-        return false;
-    };
-    let threshold = (max as f64 * COMPACT_AT).floor() as u64;
-    let used = history
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::Assistant && m.kind == MessageKind::Regular)
-        .and_then(|m| m.usage)
-        .map_or(0, |u| u.ctx_used);
-    used > threshold
-}
-
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -231,94 +125,6 @@ fn clip(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max).collect();
     out.push_str(" …[cut]");
     out
-}
-
-/// The transcript the summarizer reads: reasoning as a prefix of each reply, tool outputs pruned
-/// except the most recent few.
-pub(crate) fn summary_transcript(history: &[Message]) -> String {
-    let history = repair_history(history);
-    let total_results = history
-        .iter()
-        .flat_map(|m| &m.parts)
-        .filter(|p| matches!(p, Part::ToolResult { .. }))
-        .count();
-    let mut seen_results = 0;
-    let mut out = String::new();
-    for m in &history {
-        let who = match (m.role, m.kind) {
-            (_, MessageKind::Summary) => "Earlier summary",
-            (Role::User, _) => "User",
-            (Role::Assistant, _) => "Assistant",
-            (Role::System, _) => "System",
-            (Role::Tool, _) => "Tool",
-        };
-        out.push_str(&format!("## {who}\n"));
-        for part in &m.parts {
-            match part {
-                Part::Reasoning { text } => out.push_str(&format!("(thinking) {}\n", text.trim())),
-                Part::Text { text } => out.push_str(&format!("{}\n", text.trim())),
-                Part::ToolCall {
-                    name, arguments, ..
-                } => out.push_str(&format!("[called {name} {}]\n", clip(arguments, 300))),
-                Part::ToolResult { name, content, .. } => {
-                    seen_results += 1;
-                    if total_results - seen_results < KEEP_RECENT_TOOL_OUTPUTS {
-                        out.push_str(&format!(
-                            "[{name} returned]\n{}\n",
-                            clip(content, SUMMARY_TOOL_OUTPUT_CHARS)
-                        ));
-                    } else {
-                        out.push_str(&format!(
-                            "[{name} returned {} bytes; output pruned]\n",
-                            content.len()
-                        ));
-                    }
-                }
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-const SUMMARY_SYSTEM: &str = "You compress a coding conversation so it can continue in a fresh, \
-smaller context. Write a summary that keeps: the user's goals and constraints, decisions made, \
-files and symbols involved (with paths), what was learned from tool calls, and open questions or \
-next steps. If an earlier summary is given, fold it in. Write plain Markdown, at most 400 words.";
-
-/// The text of a summary message.
-pub(crate) const SUMMARY_PREFIX: &str = "Summary of the conversation so far:\n\n";
-
-/// Summarizes `history` into the text of a new summary message.
-pub(crate) async fn summarize(
-    model: &dyn ModelClient,
-    model_id: Option<String>,
-    history: &[Message],
-    cancel: &CancellationToken,
-) -> Result<String, ModelError> {
-    let request = ModelRequest {
-        model: model_id,
-        system: Some(SUMMARY_SYSTEM.to_owned()),
-        messages: vec![Message::user(summary_transcript(history))],
-        max_tokens: Some(1200),
-        ..ModelRequest::default()
-    };
-    let completion = model.complete(request, cancel.clone()).await?;
-    let text = completion.text.trim();
-    if text.is_empty() {
-        return Err(ModelError::Protocol {
-            url: String::new(),
-            message: "the summary came back empty".into(),
-        });
-    }
-    Ok(format!("{SUMMARY_PREFIX}{text}"))
-}
-
-/// A new summary message.
-pub(crate) fn summary_message(text: String) -> Message {
-    let mut m = Message::new(Role::User, MessageStatus::Complete, vec![Part::text(text)]);
-    m.kind = MessageKind::Summary;
-    m
 }
 
 /// Asks the model for a title of about four words.
@@ -361,7 +167,6 @@ pub(crate) fn clean_title(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boocode_core::Usage;
 
     #[test]
     fn titles_are_cleaned() {
@@ -374,56 +179,6 @@ mod tests {
             Some("Rust build errors".into())
         );
         assert_eq!(clean_title("   \n  "), None);
-    }
-
-    #[test]
-    fn compaction_triggers_past_85_percent_of_the_last_request() {
-        let mut a = Message::assistant("x");
-        a.usage = Some(Usage {
-            ctx_used: 851,
-            ..Usage::default()
-        });
-        assert!(needs_compaction(
-            &[Message::user("q"), a.clone()],
-            Some(1000)
-        ));
-        a.usage = Some(Usage {
-            ctx_used: 850,
-            ..Usage::default()
-        });
-        assert!(!needs_compaction(&[a.clone()], Some(1000)));
-        assert!(!needs_compaction(&[a], None));
-    }
-
-    #[test]
-    fn the_transcript_prunes_old_tool_outputs_and_prefixes_reasoning() {
-        let mut parts = Vec::new();
-        for i in 0..5 {
-            parts.push(Part::ToolCall {
-                id: format!("c{i}"),
-                name: "grep".into(),
-                arguments: "{}".into(),
-            });
-            parts.push(Part::ToolResult {
-                call_id: format!("c{i}"),
-                name: "grep".into(),
-                content: format!("OUTPUT-{i}"),
-                is_error: false,
-                duration_ms: None,
-            });
-        }
-        parts.insert(
-            0,
-            Part::Reasoning {
-                text: "plan".into(),
-            },
-        );
-        let a = Message::new(Role::Assistant, MessageStatus::Complete, parts);
-        let t = summary_transcript(&[Message::user("q"), a]);
-        assert!(t.contains("(thinking) plan"));
-        assert!(!t.contains("OUTPUT-0") && !t.contains("OUTPUT-1"), "{t}");
-        assert!(t.contains("OUTPUT-2") && t.contains("OUTPUT-4"), "{t}");
-        assert!(t.contains("output pruned"));
     }
 
     #[test]

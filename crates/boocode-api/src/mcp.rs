@@ -65,6 +65,9 @@ pub struct McpConfig {
     pub model_id: Option<String>,
     /// The longest a dispatched prompt may run.
     pub dispatch_timeout: Duration,
+    /// Where the global BOOCHAT.md lives (`~/.config/boocode`), for the native provider's
+    /// system prompt.
+    pub config_dir: Option<std::path::PathBuf>,
 }
 
 /// The MCP server (an rmcp `ServerHandler`).
@@ -226,8 +229,22 @@ impl McpToolServer {
                 self.config.scope.clone(),
                 WriteMode::Review,
             ));
+            let config_dir = self.config.config_dir.clone();
+            let prompt_root = root.clone();
+            let system = tokio::task::spawn_blocking(move || {
+                boocode_tools::system_prompt(
+                    &boocode_tools::project_name_of(&prompt_root),
+                    &prompt_root,
+                    config_dir.as_deref(),
+                    None,
+                )
+            })
+            .await
+            .ok()
+            .map(|p| p.text);
             let turn = TurnConfig {
                 model: args.model.clone().or_else(|| self.config.model_id.clone()),
+                system,
                 limits: TurnLimits::for_agent(None, &tools),
                 root,
                 ..TurnConfig::default()

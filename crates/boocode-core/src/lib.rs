@@ -28,6 +28,7 @@
 mod agent;
 mod builder;
 mod changes;
+pub mod context;
 mod domain;
 mod event;
 mod frame;
@@ -43,6 +44,10 @@ pub use agent::{AgentDef, AgentDefError, AgentRegistry};
 pub use builder::MessageBuilder;
 pub use changes::{
     ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, MemoryChangeQueue, PendingChange,
+};
+pub use context::{
+    BASE_PROMPT, COMPACT_AT, SUMMARY_PREFIX, SystemPrompt, needs_compaction, summarize,
+    summary_message, summary_transcript,
 };
 pub use domain::{
     Chat, ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Project, ProjectId, Role,

@@ -10,7 +10,7 @@
 
 use crate::guard::path::{Access, PathError, PathGuard};
 use crate::guard::secret::SecretGuard;
-use boocode_core::{AgentDef, AgentDefError, AgentRegistry};
+use boocode_core::{AgentDef, AgentDefError, AgentRegistry, SystemPrompt};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -118,6 +118,43 @@ pub fn read_instruction(
         text,
         truncated,
     }))
+}
+
+/// The system prompt of a native turn in `project_root`: `BOOCHAT.md` from `config_dir` (the
+/// global one, `~/.config/boocode`) and from the project, read through [`read_instruction`]
+/// (a refused file is left out with a warning), assembled with the agent's body by
+/// [`SystemPrompt::assemble`]. Every runner — `boocode run`, server chats, coder runs, MCP
+/// `dispatch_agent` — calls this one function, so one project gets one prompt.
+pub fn system_prompt(
+    project_name: &str,
+    project_root: &Path,
+    config_dir: Option<&Path>,
+    agent: Option<&AgentDef>,
+) -> SystemPrompt {
+    let secrets = SecretGuard::default();
+    let read = |dir: &Path| match read_instruction(dir, "BOOCHAT.md", &secrets) {
+        Ok(found) => found.map(|f| f.text),
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping an instruction file");
+            None
+        }
+    };
+    let global = config_dir.and_then(read);
+    let project = read(project_root);
+    SystemPrompt::assemble(
+        project_name,
+        project_root,
+        global.as_deref(),
+        project.as_deref(),
+        agent,
+    )
+}
+
+/// The name a project is shown by when nobody named it: its folder's name.
+pub fn project_name_of(root: &Path) -> String {
+    root.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "project".into())
 }
 
 /// Loads every `*.md` agent definition in each folder, in order, through

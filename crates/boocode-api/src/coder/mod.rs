@@ -48,6 +48,8 @@ pub struct CoderConfig {
     pub body_limit: usize,
     /// Limit on a model's first token and on silence between tokens.
     pub model_timeout: Duration,
+    /// Where the global BOOCHAT.md lives (`~/.config/boocode`), for native runs' system prompt.
+    pub config_dir: Option<PathBuf>,
 }
 
 impl CoderConfig {
@@ -65,6 +67,7 @@ impl CoderConfig {
             providers: boocode_agents::default_providers(),
             body_limit: 2 * 1024 * 1024,
             model_timeout: Duration::from_secs(300),
+            config_dir: None,
         }
     }
 

@@ -186,8 +186,22 @@ async fn start_run(
     let backend: Box<dyn AgentBackend> = if provider.kind == BackendKind::Native {
         let (mut tools, _) = read_tools(state.env.clone(), Tier::Standard, None);
         tools.extend(write_tools(state.env.clone(), queue, scope, body.mode));
+        let root = state.env.paths().root().to_path_buf();
+        let config_dir = state.config.config_dir.clone();
+        let system = tokio::task::spawn_blocking(move || {
+            boocode_tools::system_prompt(
+                &boocode_tools::project_name_of(&root),
+                &root,
+                config_dir.as_deref(),
+                None,
+            )
+        })
+        .await
+        .ok()
+        .map(|p| p.text);
         let turn = TurnConfig {
             model: body.model.clone().or_else(|| state.config.model.clone()),
+            system,
             limits: TurnLimits::for_agent(None, &tools),
             root: state.config.root.clone(),
             reasoning_effort: effort,
