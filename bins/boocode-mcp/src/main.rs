@@ -5,8 +5,8 @@
 #![allow(clippy::print_stderr)]
 
 use anyhow::{Context, Result};
-use boocode_api::mcp::{McpConfig, McpToolServer};
 use boocode_core::{ChangeQueue, ChangeScope};
+use boocode_mcp::{McpConfig, McpToolServer};
 use boocode_store::Store;
 use boocode_tools::{PathGuard, ToolEnv};
 use clap::Parser;
@@ -68,7 +68,7 @@ async fn run(args: Args) -> Result<()> {
     };
     let guard =
         PathGuard::new(&root).with_context(|| format!("project root {}", root.display()))?;
-    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+    let settings = boocode_tools::read_settings_file::<FileSettings>(args.config.as_deref())
         .map_err(anyhow::Error::msg)?;
     let store = Store::connect_or_default(args.database.as_deref())
         .await

@@ -25,13 +25,13 @@ mod context;
 mod error;
 mod fanout;
 pub mod http_guard;
-pub mod mcp;
 mod routes;
 mod runner;
 mod state;
 
+pub use boocode_tools::read_settings_file;
 pub use broker::{Broker, Fanout, Snapshot};
-pub use config::{ServerConfig, read_settings_file};
+pub use config::ServerConfig;
 pub use error::{ApiError, ApiJson};
 pub use routes::{route_list, router};
 pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};

@@ -1,7 +1,9 @@
 //! [`Store`]: one API over a SQLite or Postgres pool, chosen by URL.
 
 use crate::error::StoreError;
+#[cfg(feature = "postgres")]
 use sqlx::Connection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -11,11 +13,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+#[cfg(feature = "postgres")]
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
     Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -25,6 +29,7 @@ macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             $crate::db::Backend::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
             $crate::db::Backend::Postgres($pool) => $body,
         }
     };
@@ -74,7 +79,15 @@ impl Store {
         let store = if url.starts_with("sqlite:") {
             Self::connect_sqlite(url).await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::connect_postgres(url).await?
+            #[cfg(feature = "postgres")]
+            {
+                Self::connect_postgres(url).await?
+            }
+            #[cfg(not(feature = "postgres"))]
+            return Err(StoreError::Unavailable(format!(
+                "{}: this build has no Postgres support (the boocode-store `postgres` feature)",
+                redact_url(url)
+            )));
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
@@ -134,6 +147,7 @@ impl Store {
         })
     }
 
+    #[cfg(feature = "postgres")]
     async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(url))))?;
@@ -182,6 +196,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let result = match &self.backend {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|e| StoreError::Migration(e.to_string()))
@@ -207,6 +222,7 @@ impl Store {
                     Err(StoreError::Corrupt(result))
                 }
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
                 sqlx::query("SELECT 1").execute(pool).await?;
                 Ok(())
@@ -218,11 +234,13 @@ impl Store {
     pub fn kind(&self) -> BackendKind {
         match self.backend {
             Backend::Sqlite(_) => BackendKind::Sqlite,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => BackendKind::Postgres,
         }
     }
 
     /// The Postgres pool, for LISTEN/NOTIFY fan-out.
+    #[cfg(feature = "postgres")]
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.backend {
             Backend::Postgres(pool) => Some(pool),

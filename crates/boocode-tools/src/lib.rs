@@ -27,6 +27,7 @@ mod instructions;
 mod mcp;
 mod read;
 mod registry;
+mod settings;
 mod truncate;
 mod web;
 mod write;
@@ -55,6 +56,7 @@ pub use read::{
     ViewFileArgs, ViewTruncatedArgs, ViewTruncatedOutput,
 };
 pub use registry::{Tier, read_tools};
+pub use settings::read_settings_file;
 pub use truncate::{
     TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
 };

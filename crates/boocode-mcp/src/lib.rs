@@ -3,6 +3,35 @@
 //! queue, returning the diff) and `dispatch_agent` (a prompt run through a configured provider,
 //! returning its final answer). Input schemas are the native tools' own; a refused path or a
 //! failed call is an MCP tool error (`isError`), never a protocol failure.
+//!
+//! The crate links no HTTP server: serve it over stdio (or any rmcp transport).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use boocode_core::{ChangeScope, MemoryChangeQueue};
+//! use boocode_mcp::{McpConfig, McpToolServer};
+//! use boocode_tools::{PathGuard, ToolEnv};
+//! use rmcp::ServiceExt;
+//! use std::sync::Arc;
+//!
+//! let env = Arc::new(ToolEnv::new(PathGuard::new("/src/my-project")?));
+//! let model = boocode_inference::OpenAiClient::new(boocode_inference::OpenAiConfig::new(
+//!     "http://127.0.0.1:8080",
+//! ))?;
+//! let server = McpToolServer::new(McpConfig {
+//!     env,
+//!     queue: Arc::new(MemoryChangeQueue::new()),
+//!     scope: ChangeScope::Run("editor".into()),
+//!     providers: boocode_agents::default_providers(),
+//!     model: Arc::new(model),
+//!     model_id: None,
+//!     dispatch_timeout: std::time::Duration::from_secs(600),
+//!     config_dir: None,
+//! });
+//! server.serve(rmcp::transport::stdio()).await?.waiting().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use boocode_agents::{
     AgentBackend, BackendKind, NativeBackend, Provider, QueueReview, SessionConfig,
