@@ -153,6 +153,9 @@ pub async fn start_turn(
         session_id: session.id,
         session_title: session.title.clone(),
         agent: chat.agent.clone(),
+        mode: chat.mode,
+        model: chat.model.clone(),
+        thinking: chat.thinking,
         project_name: project.name.clone(),
         project_root: PathBuf::from(&project.root),
         history,
@@ -269,6 +272,11 @@ struct TurnContext {
     session_id: SessionId,
     session_title: String,
     agent: Option<String>,
+    /// What the chat may do to files: write tools into its queue in `review`/`auto_apply`.
+    mode: boocode_core::ChatMode,
+    /// The chat's model, over the agent's and the server's.
+    model: Option<String>,
+    thinking: Option<boocode_core::Thinking>,
     project_name: String,
     project_root: PathBuf,
     history: Vec<Message>,
@@ -379,7 +387,29 @@ impl TurnContext {
             env = env.with_truncation(store);
         }
         let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
-        let (mut tools, unknown) = read_tools(Arc::new(env), Tier::Standard, whitelist);
+        let env = Arc::new(env);
+        let (mut tools, unknown) = read_tools(env.clone(), Tier::Standard, whitelist);
+        // Review and auto-apply chats propose writes into their own pending-changes queue.
+        let write_mode = match self.mode {
+            boocode_core::ChatMode::Review => Some(boocode_tools::WriteMode::Review),
+            boocode_core::ChatMode::AutoApply => Some(boocode_tools::WriteMode::AutoApply),
+            _ => None,
+        };
+        if let Some(write_mode) = write_mode {
+            let writes = boocode_tools::write_tools(
+                env.clone(),
+                Arc::new(state.store.clone()),
+                boocode_core::ChangeScope::Chat(self.chat_id),
+                write_mode,
+            );
+            for name in writes.names() {
+                if whitelist.is_none_or(|w| w.iter().any(|n| n == name))
+                    && let Some(tool) = writes.get(name)
+                {
+                    tools.insert(tool.clone());
+                }
+            }
+        }
         // MCP tools of the servers ready now; one still starting is offered from a later turn.
         for tool in state.mcp.tools() {
             if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
@@ -389,9 +419,10 @@ impl TurnContext {
         if !unknown.is_empty() {
             tracing::warn!(tools = %unknown.join(", "), "agent names unknown tools");
         }
-        let model_id = agent
-            .as_ref()
-            .and_then(|a| a.model.clone())
+        let model_id = self
+            .model
+            .clone()
+            .or_else(|| agent.as_ref().and_then(|a| a.model.clone()))
             .or(state.config.model.clone());
         let ctx_max = state.model.context_size(model_id.as_deref()).await;
         let prompt = {
@@ -425,6 +456,7 @@ impl TurnContext {
             tool_limits: ToolLimits::default(),
             ctx_max,
             message_id: Some(self.assistant.id),
+            reasoning_effort: self.thinking.and_then(boocode_core::Thinking::effort),
             ..TurnConfig::default()
         };
         run_turn(

@@ -108,6 +108,102 @@ pub struct Session {
     pub archived: bool,
 }
 
+/// What a chat's agent may do to files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChatMode {
+    /// Read-only: the read tools only.
+    #[default]
+    Ask,
+    /// Writes are proposed into the chat's pending-changes queue for a human to apply.
+    Review,
+    /// Writes are applied at once (atomically, still rewindable).
+    AutoApply,
+}
+
+impl ChatMode {
+    /// The name stored and sent (`ask`, `review`, `auto_apply`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatMode::Ask => "ask",
+            ChatMode::Review => "review",
+            ChatMode::AutoApply => "auto_apply",
+        }
+    }
+}
+
+impl std::str::FromStr for ChatMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ask" => Ok(ChatMode::Ask),
+            "review" => Ok(ChatMode::Review),
+            "auto_apply" | "auto-apply" => Ok(ChatMode::AutoApply),
+            other => Err(format!(
+                "unknown mode {other:?} (ask, review or auto_apply)"
+            )),
+        }
+    }
+}
+
+/// How much the model thinks, where the backend lets us choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Thinking {
+    /// The backend's default.
+    Off,
+    /// Little.
+    Low,
+    /// Some.
+    Medium,
+    /// A lot.
+    High,
+}
+
+impl Thinking {
+    /// The name stored and sent (`off`, `low`, `medium`, `high`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Thinking::Off => "off",
+            Thinking::Low => "low",
+            Thinking::Medium => "medium",
+            Thinking::High => "high",
+        }
+    }
+
+    /// The effort name backends take (`None` for the default).
+    pub fn effort(self) -> Option<String> {
+        match self {
+            Thinking::Off => None,
+            other => Some(other.as_str().to_owned()),
+        }
+    }
+}
+
+impl std::str::FromStr for Thinking {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "off" => Ok(Thinking::Off),
+            "low" => Ok(Thinking::Low),
+            "medium" => Ok(Thinking::Medium),
+            "high" => Ok(Thinking::High),
+            other => Err(format!(
+                "unknown thinking level {other:?} (off, low, medium or high)"
+            )),
+        }
+    }
+}
+
+/// The provider every chat uses unless told otherwise: BooCode's own loop.
+pub const NATIVE_PROVIDER: &str = "boocode";
+
 /// One conversation inside a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -121,6 +217,14 @@ pub struct Chat {
     pub title: String,
     /// The agent definition this chat runs with, if any.
     pub agent: Option<String>,
+    /// Who runs the chat's turns (`boocode`, BooCode's own loop, by default).
+    pub provider: String,
+    /// What the chat's agent may do to files.
+    pub mode: ChatMode,
+    /// The model, when not the provider's default.
+    pub model: Option<String>,
+    /// How much the model thinks, when not the default.
+    pub thinking: Option<Thinking>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last activity.

@@ -50,8 +50,8 @@ pub use context::{
     summary_message, summary_transcript,
 };
 pub use domain::{
-    Chat, ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Project, ProjectId, Role,
-    Session, SessionId, Timestamp, Usage, now_ms,
+    Chat, ChatId, ChatMode, Message, MessageId, MessageKind, MessageStatus, NATIVE_PROVIDER, Part,
+    Project, ProjectId, Role, Session, SessionId, Thinking, Timestamp, Usage, now_ms,
 };
 pub use event::{
     AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,

@@ -1,9 +1,9 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
 use crate::{
-    AgentEvent, Chat, ChatStatus, FinishReason, Message, MessageKind, MessageStatus, NoticeLevel,
-    Part, PermissionDecision, PlanEntry, Project, Role, Session, SessionFrame, TurnOutcome, Usage,
-    UserFrame,
+    AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
+    NoticeLevel, Part, PermissionDecision, PlanEntry, Project, Role, Session, SessionFrame,
+    Thinking, TurnOutcome, Usage, UserFrame,
 };
 use crate::{ChatId, MessageId, ProjectId, SessionId};
 use ts_rs::{Config, TS};
@@ -19,6 +19,8 @@ pub fn typescript_bindings() -> String {
         MessageId::decl(&cfg),
         Project::decl(&cfg),
         Session::decl(&cfg),
+        ChatMode::decl(&cfg),
+        Thinking::decl(&cfg),
         Chat::decl(&cfg),
         Role::decl(&cfg),
         MessageStatus::decl(&cfg),

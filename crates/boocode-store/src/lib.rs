@@ -44,4 +44,4 @@ pub use transcript::{
     MemoryTranscriptStore, SessionKey, SessionListing, TranscriptStore, project_key_for,
     project_key_for_path_str,
 };
-pub use workspace::{MAX_NAME_CHARS, MAX_PANES_BYTES, MAX_ROOT_BYTES};
+pub use workspace::{ChatSettings, MAX_NAME_CHARS, MAX_PANES_BYTES, MAX_ROOT_BYTES};

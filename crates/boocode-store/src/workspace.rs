@@ -2,7 +2,10 @@
 
 use crate::db::{Store, with_pool};
 use crate::error::{StoreError, check_name};
-use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, now_ms};
+use boocode_core::{
+    Chat, ChatId, ChatMode, NATIVE_PROVIDER, Project, ProjectId, Session, SessionId, Thinking,
+    now_ms,
+};
 use sqlx::Row;
 
 /// Longest project name, session title or chat title, in characters.
@@ -86,6 +89,16 @@ macro_rules! chat_from_row {
             session_id: parse_id("session", &row.try_get::<String, _>("session_id")?)?,
             title: row.try_get("title")?,
             agent: row.try_get("agent")?,
+            provider: row.try_get("provider")?,
+            mode: row
+                .try_get::<String, _>("mode")?
+                .parse()
+                .map_err(StoreError::Corrupt)?,
+            model: row.try_get("model")?,
+            thinking: match row.try_get::<Option<String>, _>("thinking")? {
+                Some(t) => Some(t.parse().map_err(StoreError::Corrupt)?),
+                None => None,
+            },
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             archived: row.try_get("archived")?,
@@ -345,34 +358,55 @@ impl Store {
 
     // ---- chats ----
 
-    /// Opens a chat in a session.
+    /// Opens a chat in a session, on BooCode's own loop in `ask` mode.
     pub async fn create_chat(
         &self,
         session_id: SessionId,
         title: &str,
         agent: Option<&str>,
     ) -> Result<Chat, StoreError> {
+        let settings = ChatSettings {
+            agent: agent.map(str::to_owned),
+            ..ChatSettings::default()
+        };
+        self.create_chat_with(session_id, title, &settings).await
+    }
+
+    /// Opens a chat in a session with its provider, mode, model, thinking level and agent.
+    pub async fn create_chat_with(
+        &self,
+        session_id: SessionId,
+        title: &str,
+        settings: &ChatSettings,
+    ) -> Result<Chat, StoreError> {
         check_name("title", title, MAX_NAME_CHARS, true)?;
-        if let Some(agent) = agent {
-            check_name("agent", agent, MAX_NAME_CHARS, false)?;
-        }
+        settings.check()?;
         let now = now_ms();
         let chat = Chat {
             id: ChatId::new(),
             session_id,
             title: title.trim().to_owned(),
-            agent: agent.map(str::to_owned),
+            agent: settings.agent.clone(),
+            provider: settings.provider.clone(),
+            mode: settings.mode,
+            model: settings.model.clone(),
+            thinking: settings.thinking,
             created_at: now,
             updated_at: now,
             archived: false,
         };
         let result = with_pool!(self, pool => sqlx::query(
-            "INSERT INTO chats (id, session_id, title, agent, created_at, updated_at, archived) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO chats (id, session_id, title, agent, provider, mode, model, thinking, created_at, updated_at, archived) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(chat.id.to_string())
         .bind(session_id.to_string())
         .bind(&chat.title)
         .bind(&chat.agent)
+        .bind(&chat.provider)
+        .bind(chat.mode.as_str())
+        .bind(&chat.model)
+        .bind(chat.thinking.map(Thinking::as_str))
         .bind(now)
         .bind(now)
         .bind(false)
@@ -419,6 +453,36 @@ impl Store {
         })
     }
 
+    /// Replaces a chat's provider, mode, model, thinking level and agent; the next turn uses
+    /// them.
+    pub async fn set_chat_settings(
+        &self,
+        id: ChatId,
+        settings: &ChatSettings,
+    ) -> Result<Chat, StoreError> {
+        settings.check()?;
+        let n = with_pool!(self, pool => sqlx::query(
+            "UPDATE chats SET agent = $1, provider = $2, mode = $3, model = $4, thinking = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&settings.agent)
+        .bind(&settings.provider)
+        .bind(settings.mode.as_str())
+        .bind(&settings.model)
+        .bind(settings.thinking.map(Thinking::as_str))
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "chat",
+                id: id.to_string(),
+            });
+        }
+        self.get_chat(id).await
+    }
+
     /// Renames a chat.
     pub async fn rename_chat(&self, id: ChatId, title: &str) -> Result<(), StoreError> {
         self.rename(Table::Chats, &id.to_string(), title).await
@@ -428,6 +492,59 @@ impl Store {
     pub async fn set_chat_archived(&self, id: ChatId, archived: bool) -> Result<(), StoreError> {
         self.set_archived(Table::Chats, &id.to_string(), archived)
             .await
+    }
+}
+
+/// What a chat runs with: provider, mode, model, thinking level and agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChatSettings {
+    /// The agent definition, if any.
+    pub agent: Option<String>,
+    /// Who runs the turns ([`NATIVE_PROVIDER`] by default).
+    pub provider: String,
+    /// What the agent may do to files.
+    pub mode: ChatMode,
+    /// The model, when not the provider's default.
+    pub model: Option<String>,
+    /// How much the model thinks, when not the default.
+    pub thinking: Option<Thinking>,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            agent: None,
+            provider: NATIVE_PROVIDER.to_owned(),
+            mode: ChatMode::Ask,
+            model: None,
+            thinking: None,
+        }
+    }
+}
+
+impl ChatSettings {
+    /// The settings `chat` runs with now.
+    pub fn of(chat: &Chat) -> Self {
+        Self {
+            agent: chat.agent.clone(),
+            provider: chat.provider.clone(),
+            mode: chat.mode,
+            model: chat.model.clone(),
+            thinking: chat.thinking,
+        }
+    }
+
+    /// Checks the names' lengths and characters (as creating or updating a chat does), so a
+    /// caller can refuse bad settings before it writes anything.
+    pub fn check(&self) -> Result<(), StoreError> {
+        check_name("provider", &self.provider, MAX_NAME_CHARS, true)?;
+        for (field, value) in [("agent", &self.agent), ("model", &self.model)] {
+            if let Some(value) = value {
+                check_name(field, value, MAX_NAME_CHARS, false)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -57,6 +57,10 @@ updated_at: number,
  */
 archived: boolean, };
 
+export type ChatMode = "ask" | "review" | "auto_apply";
+
+export type Thinking = "off" | "low" | "medium" | "high";
+
 export type Chat = { 
 /**
  * Stable id.
@@ -74,6 +78,22 @@ title: string,
  * The agent definition this chat runs with, if any.
  */
 agent: string | null, 
+/**
+ * Who runs the chat's turns (`boocode`, BooCode's own loop, by default).
+ */
+provider: string, 
+/**
+ * What the chat's agent may do to files.
+ */
+mode: ChatMode, 
+/**
+ * The model, when not the provider's default.
+ */
+model: string | null, 
+/**
+ * How much the model thinks, when not the default.
+ */
+thinking: Thinking | null, 
 /**
  * Creation time.
  */

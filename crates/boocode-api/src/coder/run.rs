@@ -10,31 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc};
 
-/// How much a run's model thinks, where the backend lets us choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Thinking {
-    /// The backend's default.
-    Off,
-    /// Little.
-    Low,
-    /// Some.
-    Medium,
-    /// A lot.
-    High,
-}
-
-impl Thinking {
-    /// The effort name backends take (`None` for the default).
-    pub fn effort(self) -> Option<String> {
-        match self {
-            Thinking::Off => None,
-            Thinking::Low => Some("low".into()),
-            Thinking::Medium => Some("medium".into()),
-            Thinking::High => Some("high".into()),
-        }
-    }
-}
+pub use boocode_core::Thinking;
 
 /// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

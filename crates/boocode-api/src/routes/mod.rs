@@ -1,5 +1,6 @@
 //! The router.
 
+mod chats;
 mod openapi;
 mod rest;
 mod web;
@@ -29,7 +30,10 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/sessions/{id}/workspace", rest::get_workspace)
         .put("/sessions/{id}/workspace", rest::put_workspace)
         .get("/sessions/{id}/ws", ws::session_ws)
+        .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)
+        .get("/chats/{id}/changes", chats::list_changes)
+        .post("/chats/{id}/changes/{op}", chats::change_operation)
         .get("/chats/{id}/messages", rest::list_messages)
         .post("/chats/{id}/messages", rest::post_message)
         .post("/chats/{id}/stop", rest::stop)

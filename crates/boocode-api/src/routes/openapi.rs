@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations (utoipa).
 
-use super::rest;
+use super::{chats, rest};
 use crate::error::ApiJson;
 use utoipa::OpenApi;
 
@@ -13,7 +13,8 @@ use utoipa::OpenApi;
         rest::create_chat, rest::patch_chat, rest::list_messages, rest::post_message, rest::stop,
         rest::discard_stale, rest::get_workspace, rest::put_workspace, rest::list_settings,
         rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
-        rest::list_files, rest::read_project_file,
+        rest::list_files, rest::read_project_file, chats::get_chat, chats::list_changes,
+        chats::change_operation,
     ),
     tags(
         (name = "projects"), (name = "sessions"), (name = "chats"), (name = "settings"), (name = "server"),

@@ -211,6 +211,10 @@ pub(crate) struct Patch {
     title: Option<String>,
     #[serde(default)]
     archived: Option<bool>,
+    /// A chat's settings (provider, mode, model, thinking, agent); they take effect on the
+    /// next turn.
+    #[serde(flatten)]
+    settings: super::chats::SettingsBody,
 }
 
 /// `PATCH /api/projects/{id}`.
@@ -248,8 +252,41 @@ pub(crate) async fn list_sessions(
 pub(crate) struct NewItem {
     #[serde(default)]
     title: Option<String>,
+    /// The agent definition of the (first) chat.
     #[serde(default)]
     agent: Option<String>,
+    /// Who runs the chat's turns (default `boocode`).
+    #[serde(default)]
+    provider: Option<String>,
+    /// `ask` (default), `review` or `auto_apply`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    mode: Option<boocode_core::ChatMode>,
+    /// The model (default: the server's).
+    #[serde(default)]
+    model: Option<String>,
+    /// `off`, `low`, `medium` or `high`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    thinking: Option<boocode_core::Thinking>,
+}
+
+impl NewItem {
+    /// The chat settings the body asks for.
+    fn settings(&self) -> Result<boocode_store::ChatSettings, ApiError> {
+        super::chats::SettingsBody {
+            provider: self.provider.clone(),
+            mode: self.mode,
+            model: self.model.clone(),
+            thinking: self.thinking,
+            agent: self.agent.clone(),
+        }
+        .apply_to(boocode_store::ChatSettings::default())
+        .and_then(|settings| {
+            settings.check()?;
+            Ok(settings)
+        })
+    }
 }
 
 /// `POST /api/projects/{id}/sessions`: a session with its first chat.
@@ -261,13 +298,14 @@ pub(crate) async fn create_session(
 ) -> Result<impl IntoResponse, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
     let body: NewItem = optional_body(&body)?;
+    let settings = body.settings()?;
     let session = state
         .store
         .create_session(id, body.title.as_deref().unwrap_or(""))
         .await?;
     let chat = state
         .store
-        .create_chat(session.id, "", body.agent.as_deref())
+        .create_chat_with(session.id, "", &settings)
         .await?;
     state.broker.publish_user(UserFrame::SessionCreated {
         session: session.clone(),
@@ -323,13 +361,10 @@ pub(crate) async fn create_chat(
 ) -> Result<impl IntoResponse, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     let body: NewItem = optional_body(&body)?;
+    let settings = body.settings()?;
     let chat = state
         .store
-        .create_chat(
-            id,
-            body.title.as_deref().unwrap_or(""),
-            body.agent.as_deref(),
-        )
+        .create_chat_with(id, body.title.as_deref().unwrap_or(""), &settings)
         .await?;
     state
         .broker
@@ -345,6 +380,13 @@ pub(crate) async fn patch_chat(
     ApiJson(patch): ApiJson<Patch>,
 ) -> Result<ApiJson<Chat>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
+    if !patch.settings.is_empty() {
+        let chat = state.store.get_chat(id).await?;
+        let settings = patch
+            .settings
+            .apply_to(boocode_store::ChatSettings::of(&chat))?;
+        state.store.set_chat_settings(id, &settings).await?;
+    }
     if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {
         state.store.rename_chat(id, title).await?;
     }

@@ -1,0 +1,270 @@
+//! A chat's settings (provider, mode, model, thinking) through the real server: a native chat in
+//! review mode proposes edits into its own pending-changes queue, which REST applies and
+//! rewinds; settings changed between turns reach the next request. On SQLite and Postgres.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use boocode_testkit::{PgTestDb, Reply, ScriptedOpenAi};
+use common::*;
+use serde_json::{Value, json};
+
+async fn databases(sandbox: &Sandbox) -> Vec<(String, Option<PgTestDb>)> {
+    let mut all = vec![(sandbox.sqlite_url(), None)];
+    if let Some(db) = PgTestDb::create().await {
+        all.push((db.url().to_owned(), Some(db)));
+    }
+    all
+}
+
+async fn turn(server: &Server, ws: &mut Ws, chat: &str, text: &str) -> Value {
+    let (status, body) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    ws.until(is_finished).await.pop().unwrap()["message"].clone()
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_chat_queues_two_edits_that_rest_applies_and_rewinds() {
+    let sandbox = Sandbox::new();
+    for (url, _keep) in databases(&sandbox).await {
+        let model = ScriptedOpenAi::start().await.unwrap();
+        let repo = sandbox.repo(&format!("review-{}", url.split(':').next().unwrap()));
+        let (main_before, server_before) = (
+            read(&repo.join("src/main.rs")),
+            read(&repo.join("src/server.rs")),
+        );
+        model.push(
+            Reply::stream()
+                .tool_call(
+                    "c1",
+                    "edit_file",
+                    &[r#"{"path": "src/main.rs", "old_string": "serve();", "new_string": "serve(9090);"}"#],
+                )
+                .tool_call(
+                    "c2",
+                    "edit_file",
+                    &[r#"{"path": "src/server.rs", "old_string": "port 8080", "new_string": "port 9090"}"#],
+                ),
+        );
+        model.push(Reply::text("Both edits are proposed."));
+        let server = Server::start(&sandbox, Options::new(url.clone(), model.url())).await;
+        let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+        let (status, created) = server
+            .post(
+                &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+                json!({ "title": "t", "mode": "review", "model": "coder-7b", "thinking": "low" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+        let session = created["session"]["id"].as_str().unwrap().to_owned();
+        let (_, got) = server.get(&format!("/api/chats/{chat}")).await;
+        assert_eq!(
+            (
+                &got["provider"],
+                &got["mode"],
+                &got["model"],
+                &got["thinking"]
+            ),
+            (
+                &json!("boocode"),
+                &json!("review"),
+                &json!("coder-7b"),
+                &json!("low")
+            ),
+            "{got}"
+        );
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        let finished = turn(&server, &mut ws, &chat, "use port 9090").await;
+        assert_eq!(finished["status"], "complete", "{finished}");
+        // The chat's model and thinking level reached the model server.
+        let first = model.completion_requests()[0].body.clone();
+        assert_eq!(first["model"], "coder-7b");
+        assert_eq!(first["reasoning_effort"], "low");
+
+        // Both pending with diffs; the disk untouched.
+        let (status, pending) = server
+            .get(&format!("/api/chats/{chat}/changes?state=pending"))
+            .await;
+        assert_eq!(status, 200, "{pending}");
+        let pending = pending.as_array().unwrap().clone();
+        assert_eq!(pending.len(), 2, "{url}: {pending:?}");
+        assert!(
+            pending[0]["diff"]
+                .as_str()
+                .unwrap()
+                .contains("+    serve(9090);")
+        );
+        assert!(
+            pending[1]["diff"]
+                .as_str()
+                .unwrap()
+                .contains("+    // port 9090")
+        );
+        assert!(
+            pending[0].get("base_content").is_none(),
+            "no contents in the view"
+        );
+        assert_eq!(read(&repo.join("src/main.rs")), main_before);
+        assert_eq!(read(&repo.join("src/server.rs")), server_before);
+
+        // Apply one, then the rest; rewind restores both.
+        let first_id = pending[0]["id"].as_str().unwrap();
+        let (status, report) = server
+            .post(
+                &format!("/api/chats/{chat}/changes/apply"),
+                json!({ "ids": [first_id] }),
+            )
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["done"], json!([first_id]));
+        assert!(read(&repo.join("src/main.rs")).contains("serve(9090);"));
+        assert_eq!(read(&repo.join("src/server.rs")), server_before);
+        let (status, again) = server
+            .post(
+                &format!("/api/chats/{chat}/changes/apply"),
+                json!({ "ids": [first_id] }),
+            )
+            .await;
+        assert_eq!(status, 409, "a repeated apply: {again}");
+        assert!(
+            again["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("is applied")
+        );
+        let (status, _) = server
+            .post(&format!("/api/chats/{chat}/changes/apply"), json!({}))
+            .await;
+        assert_eq!(status, 200);
+        assert!(read(&repo.join("src/server.rs")).contains("port 9090"));
+        let (status, report) = server
+            .post(&format!("/api/chats/{chat}/changes/rewind"), json!({}))
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
+        assert_eq!(read(&repo.join("src/main.rs")), main_before);
+        assert_eq!(read(&repo.join("src/server.rs")), server_before);
+        let (_, all) = server.get(&format!("/api/chats/{chat}/changes")).await;
+        assert!(
+            all.as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["state"] == "reverted"),
+            "{all}"
+        );
+
+        // Settings changed between turns take effect on the next one: back to `ask` (no write
+        // tools offered), another model, thinking off.
+        let (status, patched) = server
+            .send(
+                "PATCH",
+                &format!("/api/chats/{chat}"),
+                json!({ "mode": "ask", "model": "coder-32b", "thinking": "off" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{patched}");
+        assert_eq!(
+            (&patched["mode"], &patched["model"]),
+            (&json!("ask"), &json!("coder-32b"))
+        );
+        assert_eq!(patched["thinking"], Value::Null);
+        model.push(Reply::text("Read-only now."));
+        turn(&server, &mut ws, &chat, "and now?").await;
+        let last = model.completion_requests().last().unwrap().body.clone();
+        assert_eq!(last["model"], "coder-32b");
+        assert!(last.get("reasoning_effort").is_none(), "{last}");
+        let offered: Vec<&str> = last["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap())
+            .collect();
+        assert!(!offered.contains(&"edit_file"), "{offered:?}");
+        assert!(offered.contains(&"view_file"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_and_change_requests_get_typed_errors() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into()),
+    )
+    .await;
+    let (session, chat) = server.session(&sandbox.repo("bad")).await;
+    let (_, default) = server.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(
+        (&default["provider"], &default["mode"]),
+        (&json!("boocode"), &json!("ask"))
+    );
+    for (body, code) in [
+        (json!({ "mode": "yolo" }), "invalid_field"),
+        (json!({ "thinking": "max" }), "invalid_field"),
+        (json!({ "provider": "claude-acp" }), "provider_unavailable"),
+        (json!({ "model": "x".repeat(500) }), "invalid_field"),
+    ] {
+        let (status, err) = server
+            .send("PATCH", &format!("/api/chats/{chat}"), body.clone())
+            .await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert_eq!(err["error"]["code"], code, "{body}: {err}");
+        let (status, _) = server
+            .post(&format!("/api/sessions/{session}/chats"), body.clone())
+            .await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (_, unchanged) = server.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(unchanged, default, "a refused patch changes nothing");
+    // A refused new session leaves no half-made session behind.
+    let (_, projects) = server.get("/api/projects").await;
+    let sessions_path = format!(
+        "/api/projects/{}/sessions",
+        projects[0]["id"].as_str().unwrap()
+    );
+    let (status, _) = server
+        .post(&sessions_path, json!({ "model": "x".repeat(500) }))
+        .await;
+    assert_eq!(status, 400);
+    let (_, sessions) = server.get(&sessions_path).await;
+    assert_eq!(sessions.as_array().unwrap().len(), 1, "{sessions}");
+    let (_, listed) = server.get(&format!("/api/sessions/{session}")).await;
+    assert_eq!(
+        listed["chats"].as_array().unwrap().len(),
+        1,
+        "no chat was half-made: {listed}"
+    );
+    for (path, status) in [
+        (format!("/api/chats/{chat}/changes/explode"), 404),
+        ("/api/chats/chat_nope/changes/apply".to_owned(), 400),
+    ] {
+        let (got, body) = server.post(&path, json!({})).await;
+        assert_eq!(got, status, "{path}: {body}");
+    }
+    let (got, body) = server
+        .post(
+            &format!("/api/chats/{chat}/changes/apply"),
+            json!({ "ids": ["no-such-change"] }),
+        )
+        .await;
+    assert_eq!(got, 404, "{body}");
+    let (got, _) = server
+        .get(&format!("/api/chats/{chat}/changes?state=sideways"))
+        .await;
+    assert_eq!(got, 400);
+}

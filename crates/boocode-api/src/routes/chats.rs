@@ -1,0 +1,231 @@
+//! A chat's settings (provider, mode, model, thinking, agent) and its pending changes: list,
+//! apply, reject and rewind, per chat and per change.
+
+use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use boocode_core::{
+    ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange, Thinking,
+};
+use boocode_store::ChatSettings;
+use boocode_tools::{
+    ChangeError, ChangeReport, PathGuard, ToolEnv, apply_pending, reject_pending, rewind,
+};
+use serde::{Deserialize, Serialize};
+
+/// The settings a create or patch body may carry; absent fields keep their value.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct SettingsBody {
+    /// Who runs the chat's turns (`boocode`, BooCode's own loop, is the one server chats
+    /// support today).
+    #[serde(default)]
+    pub(crate) provider: Option<String>,
+    /// `ask` (read-only), `review` (writes queued) or `auto_apply`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(crate) mode: Option<ChatMode>,
+    /// The model; an empty string returns to the default.
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    /// `off`, `low`, `medium` or `high`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub(crate) thinking: Option<Thinking>,
+    /// The agent definition; an empty string removes it.
+    #[serde(default)]
+    pub(crate) agent: Option<String>,
+}
+
+impl SettingsBody {
+    /// Whether the body names any setting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.provider.is_none()
+            && self.mode.is_none()
+            && self.model.is_none()
+            && self.thinking.is_none()
+            && self.agent.is_none()
+    }
+
+    /// `base` with this body's settings applied, checked.
+    pub(crate) fn apply_to(&self, mut base: ChatSettings) -> Result<ChatSettings, ApiError> {
+        if let Some(provider) = &self.provider {
+            let provider = provider.trim();
+            if provider != NATIVE_PROVIDER {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "provider_unavailable",
+                    format!(
+                        "provider: {provider:?} cannot run server chats yet; use {NATIVE_PROVIDER:?} (external agents run in the coder daemon)"
+                    ),
+                ));
+            }
+            base.provider = provider.to_owned();
+        }
+        if let Some(mode) = self.mode {
+            base.mode = mode;
+        }
+        if let Some(model) = &self.model {
+            base.model = Some(model.trim().to_owned()).filter(|m| !m.is_empty());
+        }
+        if let Some(thinking) = self.thinking {
+            base.thinking = Some(thinking).filter(|t| *t != Thinking::Off);
+        }
+        if let Some(agent) = &self.agent {
+            base.agent = Some(agent.trim().to_owned()).filter(|a| !a.is_empty());
+        }
+        Ok(base)
+    }
+}
+
+fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::invalid("id", format!("{raw:?} is not a valid id")))
+}
+
+/// `GET /api/chats/{id}`.
+#[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", params(("id" = String, Path)), responses((status = 200, body = Chat), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Chat>, ApiError> {
+    Ok(ApiJson(state.store.get_chat(chat_id(&id)?).await?))
+}
+
+/// A pending change as the API shows it: no file contents, the diff (redacted like reads).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ChangeView {
+    id: String,
+    seq: i64,
+    path: String,
+    #[schema(value_type = String)]
+    state: ChangeState,
+    diff: String,
+}
+
+impl From<PendingChange> for ChangeView {
+    fn from(c: PendingChange) -> Self {
+        Self {
+            id: c.id,
+            seq: c.seq,
+            path: c.path,
+            state: c.state,
+            diff: c.diff,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChangesQuery {
+    /// Only changes in this state (`pending`, `applied`, `rejected`, `reverted`).
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `GET /api/chats/{id}/changes?state=`.
+#[utoipa::path(get, path = "/api/chats/{id}/changes", tag = "chats", params(("id" = String, Path), ChangesQuery), responses((status = 200, body = Vec<ChangeView>), (status = 404, body = ErrorBody)))]
+pub(crate) async fn list_changes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ChangesQuery>,
+) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
+    let id = chat_id(&id)?;
+    state.store.get_chat(id).await?;
+    let wanted = match query.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse::<ChangeState>()
+                .map_err(|e| ApiError::invalid("state", e))?,
+        ),
+    };
+    let changes = state.store.list_pending_changes(Some(id), None).await?;
+    Ok(ApiJson(
+        changes
+            .into_iter()
+            .filter(|c| wanted.is_none_or(|w| c.state == w))
+            .map(ChangeView::from)
+            .collect(),
+    ))
+}
+
+/// Body of the change operations: the changes to act on (omitted: all of the chat's).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Selection {
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+}
+
+fn change_error(e: ChangeError) -> ApiError {
+    match e {
+        ChangeError::Unknown(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        ChangeError::WrongState { .. } => ApiError::conflict("wrong_state", e.to_string()),
+        ChangeError::Conflict { .. } => ApiError::conflict("conflict", e.to_string()),
+        other => ApiError::internal(other),
+    }
+}
+
+/// The chat's project guards, for applying or rewinding its changes.
+async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
+    let chat = state.store.get_chat(id).await?;
+    let session = state.store.get_session(chat.session_id).await?;
+    let project = state.store.get_project(session.project_id).await?;
+    let guard = PathGuard::new(&project.root).map_err(|e| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "project_unusable",
+            format!("the project directory is not usable: {e}"),
+        )
+    })?;
+    Ok(ToolEnv::new(guard))
+}
+
+/// What a change operation did: the changes done and the files refused, each with its reason.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct OperationReport {
+    done: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    refused: Vec<boocode_tools::Refusal>,
+}
+
+impl From<ChangeReport> for OperationReport {
+    fn from(r: ChangeReport) -> Self {
+        Self {
+            done: r.done,
+            refused: r.refused,
+        }
+    }
+}
+
+/// `POST /api/chats/{id}/changes/{op}` with `op` one of `apply`, `reject`, `rewind`.
+#[utoipa::path(post, path = "/api/chats/{id}/changes/{op}", tag = "chats", params(("id" = String, Path), ("op" = String, Path, description = "apply, reject or rewind")), request_body = Selection, responses((status = 200, body = OperationReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn change_operation(
+    State(state): State<AppState>,
+    Path((id, op)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Selection>,
+) -> Result<ApiJson<OperationReport>, ApiError> {
+    let id = chat_id(&id)?;
+    let env = env_of(&state, id).await?;
+    let scope = ChangeScope::Chat(id);
+    let ids = body.ids.as_deref();
+    let report = match op.as_str() {
+        "apply" => apply_pending(&env, &state.store, &scope, ids).await,
+        "rewind" => rewind(&env, &state.store, &scope, ids).await,
+        "reject" => reject_pending(env.paths().root(), &state.store, &scope, ids)
+            .await
+            .map(|done| ChangeReport {
+                done,
+                ..ChangeReport::default()
+            }),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no change operation {other:?} (apply, reject or rewind)"),
+            ));
+        }
+    }
+    .map_err(change_error)?;
+    Ok(ApiJson(report.into()))
+}
