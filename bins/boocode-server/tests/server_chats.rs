@@ -268,3 +268,74 @@ async fn bad_settings_and_change_requests_get_typed_errors() {
         .await;
     assert_eq!(got, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_sent_during_a_turn_run_next_in_order() {
+    let sandbox = Sandbox::new();
+    for (url, _keep) in databases(&sandbox).await {
+        let model = ScriptedOpenAi::start().await.unwrap();
+        model.push(
+            Reply::stream()
+                .text("first ")
+                .delay(std::time::Duration::from_millis(300))
+                .text("answer"),
+        );
+        model.push(Reply::text("second answer"));
+        model.push(Reply::text("third answer"));
+        let server = Server::start(&sandbox, Options::new(url.clone(), model.url())).await;
+        let (session, chat) = server
+            .session(&sandbox.repo(&format!("queue-{}", url.split(':').next().unwrap())))
+            .await;
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        let (status, started) = server
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "text": "one" }),
+            )
+            .await;
+        assert_eq!(status, 202);
+        assert!(started.get("assistant_message").is_some(), "{started}");
+        for text in ["two", "three"] {
+            let (status, posted) = server
+                .post(
+                    &format!("/api/chats/{chat}/messages"),
+                    json!({ "text": text }),
+                )
+                .await;
+            assert_eq!(status, 202, "{posted}");
+            assert_eq!(posted["queued"]["text"], text, "{url}: {posted}");
+        }
+        let (_, queue) = server.get(&format!("/api/chats/{chat}/queue")).await;
+        let waiting: Vec<&str> = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(waiting, ["two", "three"]);
+        for _ in 0..3 {
+            ws.until(is_finished).await;
+        }
+        let texts: Vec<String> = server
+            .messages(&chat)
+            .await
+            .iter()
+            .map(|m| m["parts"][0]["text"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "one",
+                "first answer",
+                "two",
+                "second answer",
+                "three",
+                "third answer"
+            ],
+            "{url}"
+        );
+        // The model saw each turn after the one before.
+        let third = model.completion_requests()[2].body.to_string();
+        assert!(third.contains("second answer"), "{third}");
+    }
+}

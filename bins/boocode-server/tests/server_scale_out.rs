@@ -71,25 +71,31 @@ async fn a_client_on_instance_b_watches_and_stops_a_turn_running_on_a() {
     // B reads the same history from the shared store.
     assert_eq!(b.messages(&chat).await[1], *finished);
 
-    // A second turn, stopped from B, and refused on B while it runs on A.
+    // A second turn, stopped from B; a message sent to B meanwhile waits and then runs on A.
     a.post(
         &format!("/api/chats/{chat}/messages"),
         json!({ "text": "again" }),
     )
     .await;
     on_b.until(|f| event_type(f) == Some("text_delta")).await;
-    let (status, err) = b
+    model.push(Reply::stream().text("answer to b"));
+    let (status, posted) = b
         .post(
             &format!("/api/chats/{chat}/messages"),
             json!({ "text": "from b" }),
         )
         .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("turn_running"))
-    );
+    assert_eq!(status, 202, "{posted}");
+    assert_eq!(posted["queued"]["text"], "from b", "{posted}");
     let (status, stopped) = b.post(&format!("/api/chats/{chat}/stop"), json!({})).await;
     assert_eq!((status, stopped["stopped"].as_bool()), (200, Some(true)));
     let frames = on_b.until(is_finished).await;
     assert_eq!(frames.last().unwrap()["message"]["status"], "cancelled");
+    // A, whose turn ended, runs what waited; B watches it.
+    let frames = on_b.until(is_finished).await;
+    let answered = &frames.last().unwrap()["message"];
+    assert_eq!(answered["status"], "complete", "{answered}");
+    assert_eq!(answered["parts"][0]["text"], "answer to b");
+    let (_, queue) = b.get(&format!("/api/chats/{chat}/queue")).await;
+    assert_eq!(queue, json!([]));
 }

@@ -157,18 +157,43 @@ async fn stop_mid_stream_ends_cancelled_and_the_chat_stays_usable() {
             .await;
         ws.until(|f| event_type(f) == Some("text_delta")).await;
 
-        // A second message while the turn runs is refused.
-        let (status, err) = server
+        // A second message while the turn runs waits in the queue, visible and cancellable.
+        let (status, posted) = server
             .post(
                 &format!("/api/chats/{chat}/messages"),
                 json!({ "text": "again" }),
             )
             .await;
-        assert_eq!(
-            (status, err["error"]["code"].as_str()),
-            (409, Some("turn_running")),
-            "{err}"
-        );
+        assert_eq!(status, 202, "{posted}");
+        let queued = posted["queued"]["id"].as_str().unwrap().to_owned();
+        let frame = ws
+            .until(|f| f["type"] == "queue_changed")
+            .await
+            .pop()
+            .unwrap();
+        assert_eq!(frame["queue"][0]["text"], "again", "{frame}");
+        let (status, _) = server
+            .send(
+                "DELETE",
+                &format!("/api/chats/{chat}/queue/{queued}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let frame = ws
+            .until(|f| f["type"] == "queue_changed")
+            .await
+            .pop()
+            .unwrap();
+        assert_eq!(frame["queue"], json!([]), "{frame}");
+        let (status, _) = server
+            .send(
+                "DELETE",
+                &format!("/api/chats/{chat}/queue/{queued}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 404, "cancelled already");
 
         let (status, stopped) = server
             .post(&format!("/api/chats/{chat}/stop"), json!({}))

@@ -25,6 +25,7 @@ mod context;
 mod error;
 mod fanout;
 pub mod http_guard;
+mod queue;
 mod routes;
 mod runner;
 mod state;
@@ -33,6 +34,7 @@ pub use boocode_tools::read_settings_file;
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::ServerConfig;
 pub use error::{ApiError, ApiJson};
+pub use queue::{Posted, post_message};
 pub use routes::{route_list, router};
 pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};
 pub use state::{AppState, Inner};
@@ -49,6 +51,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     sweep(&state, true).await;
+    queue::resume_all(&state).await;
     let stop_sweeper = boocode_core::CancellationToken::new();
     let sweeper_task = tokio::spawn(sweeper(state.clone(), stop_sweeper.clone()));
     if let Some(pool) = state.store.postgres_pool().cloned() {

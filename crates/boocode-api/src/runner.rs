@@ -70,6 +70,11 @@ impl Runner {
         }
     }
 
+    /// Whether the server is shutting down (no new turns start).
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.is_cancelled()
+    }
+
     fn finish(&self, chat_id: ChatId) {
         let mut running = lock(&self.running);
         running.remove(&chat_id);
@@ -105,7 +110,8 @@ impl Runner {
 }
 
 /// Starts a turn: stores the user's message and a streaming assistant row, then runs the loop
-/// in the background. Rejects a second turn in a busy chat with `409 turn_running`.
+/// in the background. A busy chat gets `409 turn_running` (which
+/// [`post_message`](crate::queue::post_message) turns into a queued message).
 pub async fn start_turn(
     state: &AppState,
     chat_id: ChatId,
@@ -349,6 +355,8 @@ impl TurnContext {
         self.finalize(result, sink).await;
         state.broker.end_turn(chat_id);
         state.runner.finish(chat_id);
+        // A message sent during this turn runs next.
+        crate::queue::run_next(state, chat_id).await;
     }
 
     async fn turn(&self, sink: &TurnSink) -> boocode_core::TurnResult {

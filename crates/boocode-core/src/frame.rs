@@ -51,6 +51,29 @@ pub enum SessionFrame {
         /// The session.
         session_id: SessionId,
     },
+    /// The messages waiting for a chat's running turn to end changed (one was queued, taken
+    /// to run, or cancelled); `queue` is the whole queue now, oldest first.
+    QueueChanged {
+        /// The chat.
+        chat_id: ChatId,
+        /// What waits, in the order it will run.
+        queue: Vec<QueuedMessage>,
+    },
+}
+
+/// A message sent while a turn ran: it waits and runs as the chat's next turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuedMessage {
+    /// Stable id (for cancelling it).
+    pub id: String,
+    /// The chat it waits in.
+    pub chat_id: ChatId,
+    /// What the user wrote.
+    pub text: String,
+    /// When it was queued.
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// A frame on the per-user channel: what a sidebar needs to stay current across tabs and devices.

@@ -56,7 +56,7 @@ pub use domain::{
 pub use event::{
     AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,
 };
-pub use frame::{SessionFrame, UserFrame};
+pub use frame::{QueuedMessage, SessionFrame, UserFrame};
 pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,

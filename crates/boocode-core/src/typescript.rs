@@ -2,8 +2,8 @@
 
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
-    NoticeLevel, Part, PermissionDecision, PlanEntry, Project, Role, Session, SessionFrame,
-    Thinking, TurnOutcome, Usage, UserFrame,
+    NoticeLevel, Part, PermissionDecision, PlanEntry, Project, QueuedMessage, Role, Session,
+    SessionFrame, Thinking, TurnOutcome, Usage, UserFrame,
 };
 use crate::{ChatId, MessageId, ProjectId, SessionId};
 use ts_rs::{Config, TS};
@@ -35,6 +35,7 @@ pub fn typescript_bindings() -> String {
         PermissionDecision::decl(&cfg),
         PlanEntry::decl(&cfg),
         AgentEvent::decl(&cfg),
+        QueuedMessage::decl(&cfg),
         SessionFrame::decl(&cfg),
         UserFrame::decl(&cfg),
     ];

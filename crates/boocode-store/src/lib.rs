@@ -31,6 +31,7 @@ pub mod conformance;
 mod db;
 mod error;
 mod messages;
+mod queue;
 mod records;
 mod transcript;
 mod workspace;

@@ -391,6 +391,24 @@ summary: string | null,
  */
 usage: Usage, };
 
+export type QueuedMessage = { 
+/**
+ * Stable id (for cancelling it).
+ */
+id: string, 
+/**
+ * The chat it waits in.
+ */
+chat_id: ChatId, 
+/**
+ * What the user wrote.
+ */
+text: string, 
+/**
+ * When it was queued.
+ */
+created_at: number, };
+
 export type SessionFrame = { "type": "snapshot", 
 /**
  * The chat.
@@ -439,7 +457,15 @@ message: Message, } | { "type": "ready",
 /**
  * The session.
  */
-session_id: SessionId, };
+session_id: SessionId, } | { "type": "queue_changed", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * What waits, in the order it will run.
+ */
+queue: Array<QueuedMessage>, };
 
 export type UserFrame = { "type": "session_created", 
 /**

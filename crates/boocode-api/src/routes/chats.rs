@@ -229,3 +229,33 @@ pub(crate) async fn change_operation(
     .map_err(change_error)?;
     Ok(ApiJson(report.into()))
 }
+
+/// `GET /api/chats/{id}/queue`: the messages waiting for the running turn, oldest first.
+#[utoipa::path(get, path = "/api/chats/{id}/queue", tag = "chats", params(("id" = String, Path)), responses((status = 200, body = Vec<boocode_core::QueuedMessage>), (status = 404, body = ErrorBody)))]
+pub(crate) async fn list_queue(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<boocode_core::QueuedMessage>>, ApiError> {
+    let id = chat_id(&id)?;
+    state.store.get_chat(id).await?;
+    Ok(ApiJson(state.store.queued_messages(id).await?))
+}
+
+/// `DELETE /api/chats/{id}/queue/{queued_id}`: cancels a waiting message.
+#[utoipa::path(delete, path = "/api/chats/{id}/queue/{queued_id}", tag = "chats", params(("id" = String, Path), ("queued_id" = String, Path)), responses((status = 200, description = "`{cancelled: true}`", body = Object), (status = 404, description = "Not waiting (already running, or unknown)", body = ErrorBody)))]
+pub(crate) async fn cancel_queued(
+    State(state): State<AppState>,
+    Path((id, queued_id)): Path<(String, String)>,
+) -> Result<ApiJson<serde_json::Value>, ApiError> {
+    let id = chat_id(&id)?;
+    state.store.get_chat(id).await?;
+    if !state.store.cancel_queued_message(id, &queued_id).await? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no message {queued_id:?} waits in this chat (it may have started already)"),
+        ));
+    }
+    crate::queue::publish(&state, id).await;
+    Ok(ApiJson(serde_json::json!({ "cancelled": true })))
+}

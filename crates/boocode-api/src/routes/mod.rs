@@ -34,6 +34,8 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .patch("/chats/{id}", rest::patch_chat)
         .get("/chats/{id}/changes", chats::list_changes)
         .post("/chats/{id}/changes/{op}", chats::change_operation)
+        .get("/chats/{id}/queue", chats::list_queue)
+        .delete("/chats/{id}/queue/{queued_id}", chats::cancel_queued)
         .get("/chats/{id}/messages", rest::list_messages)
         .post("/chats/{id}/messages", rest::post_message)
         .post("/chats/{id}/stop", rest::stop)

@@ -1,7 +1,7 @@
 //! REST handlers under `/api`.
 
 use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::runner::{self, StartedTurn};
+
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -435,7 +435,7 @@ pub(crate) struct NewMessage {
 }
 
 /// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
-#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage, responses((status = 202, description = "The stored user message and the streaming assistant row; the turn runs in the background", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "A turn is already running", body = ErrorBody), (status = 413, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage, responses((status = 202, description = "The stored user message and the streaming assistant row (the turn runs in the background), or `{queued}` when a turn was running: the message waits and runs next", body = Object), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn post_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -456,8 +456,8 @@ pub(crate) async fn post_message(
             ),
         ));
     }
-    let started: StartedTurn = runner::start_turn(&state, id, body.text).await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(started)))
+    let posted = crate::queue::post_message(&state, id, body.text).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(posted)))
 }
 
 /// `POST /api/chats/{id}/stop`.
@@ -498,6 +498,10 @@ pub(crate) async fn discard_stale(
             chat_id: id,
             status: boocode_core::ChatStatus::Idle,
         });
+        // What waited behind the stuck turn runs now.
+        if !state.runner.is_running(id) {
+            crate::queue::run_next(state.clone(), id).await;
+        }
     }
     Ok(ApiJson(json!({ "failed": failed })))
 }

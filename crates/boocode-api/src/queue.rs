@@ -1,0 +1,116 @@
+//! Messages sent while a chat's turn runs: instead of refusing them, the server keeps them in
+//! the store (`queued_messages`) and runs them as the chat's next turns, oldest first, on
+//! whichever instance finishes the running turn. The queue is visible (a `queue_changed` frame
+//! on every change, `GET /api/chats/{id}/queue`) and each entry can be cancelled. A stop ends
+//! the running turn only; what waits runs next. Queues left by a restart run at boot.
+
+use crate::error::ApiError;
+use crate::runner::{StartedTurn, start_turn};
+use crate::state::AppState;
+use boocode_core::{ChatId, QueuedMessage, SessionFrame};
+use std::future::Future;
+use std::pin::Pin;
+
+/// What posting a message did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum Posted {
+    /// A turn started with it.
+    Started(StartedTurn),
+    /// A turn was running: it waits as `queued`.
+    Queued {
+        /// The waiting message.
+        queued: QueuedMessage,
+    },
+}
+
+fn busy(e: &ApiError) -> bool {
+    e.code == "turn_running"
+}
+
+/// Starts a turn with `text`, or queues it behind the chat's running turn.
+pub async fn post_message(
+    state: &AppState,
+    chat_id: ChatId,
+    text: String,
+) -> Result<Posted, ApiError> {
+    match start_turn(state, chat_id, text.clone()).await {
+        Ok(started) => Ok(Posted::Started(started)),
+        Err(e) if busy(&e) => {
+            let queued = state.store.queue_message(chat_id, &text).await?;
+            publish(state, chat_id).await;
+            // The turn may have ended between the check and the insert: nobody would take it.
+            if !state.runner.is_running(chat_id)
+                && state.store.streaming_messages(chat_id).await?.is_empty()
+            {
+                run_next(state.clone(), chat_id).await;
+            }
+            Ok(Posted::Queued { queued })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends the chat's queue to its session's clients.
+pub(crate) async fn publish(state: &AppState, chat_id: ChatId) {
+    let (Ok(chat), Ok(queue)) = (
+        state.store.get_chat(chat_id).await,
+        state.store.queued_messages(chat_id).await,
+    ) else {
+        return;
+    };
+    state.broker.publish_session(
+        chat.session_id,
+        SessionFrame::QueueChanged { chat_id, queue },
+    );
+}
+
+/// Starts the chat's oldest queued message as its next turn, if any waits and the server is
+/// not shutting down. Boxed: a turn's end calls it, and it starts a turn.
+pub(crate) fn run_next(
+    state: AppState,
+    chat_id: ChatId,
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        loop {
+            if state.runner.is_shutting_down() {
+                return;
+            }
+            let next = match state.store.take_queued_message(chat_id).await {
+                Ok(Some(next)) => next,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(%chat_id, error = %e, "cannot read the chat's queue");
+                    return;
+                }
+            };
+            publish(&state, chat_id).await;
+            match start_turn(&state, chat_id, next.text.clone()).await {
+                Ok(_) => return,
+                Err(e) if busy(&e) => {
+                    // Another message started a turn first: wait behind it again.
+                    if let Err(e) = state.store.queue_message(chat_id, &next.text).await {
+                        tracing::warn!(%chat_id, error = %e, "lost a queued message");
+                    }
+                    publish(&state, chat_id).await;
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(%chat_id, error = %e.message, "a queued message could not start; dropped");
+                }
+            }
+        }
+    })
+}
+
+/// At boot: runs what waits in every chat (a restart left it queued).
+pub(crate) async fn resume_all(state: &AppState) {
+    match state.store.chats_with_queued_messages().await {
+        Ok(chats) => {
+            for chat_id in chats {
+                run_next(state.clone(), chat_id).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the queued messages"),
+    }
+}
