@@ -339,3 +339,118 @@ async fn messages_sent_during_a_turn_run_next_in_order() {
         assert!(third.contains("second answer"), "{third}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steer_message_reaches_the_model_in_the_next_step_of_the_running_turn() {
+    let sandbox = Sandbox::new();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    // Step 1 calls a tool slowly enough to steer during it; step 2 answers.
+    model.push(
+        Reply::stream()
+            .text("Looking. ")
+            .delay(std::time::Duration::from_millis(400))
+            .tool_call("c1", "grep", &[r#"{"pattern": "serve"}"#]),
+    );
+    model.push(Reply::text("Using tabs, as you asked."));
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+    let (session, chat) = server.session(&sandbox.repo("steer")).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "fix the server" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    ws.until(|f| event_type(f) == Some("text_delta")).await;
+    let (status, posted) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "STEER: use tabs", "steer": true }),
+        )
+        .await;
+    assert_eq!(status, 202, "{posted}");
+    assert_eq!(posted["steering"]["text"], "STEER: use tabs", "{posted}");
+    let frames = ws.until(is_finished).await;
+    assert!(
+        frames.iter().any(|f| f["event"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Steered"))),
+        "the steer shows as a notice"
+    );
+    // The second request of the same turn carries it, after the assistant's first step.
+    let requests = model.completion_requests();
+    let second = requests[1].messages();
+    let steer_at = second
+        .iter()
+        .position(|m| m["role"] == "user" && m["content"].as_str() == Some("STEER: use tabs"))
+        .unwrap_or_else(|| panic!("{second:?}"));
+    assert!(
+        second[..steer_at].iter().any(|m| m["role"] == "assistant"),
+        "after what the assistant said: {second:?}"
+    );
+    assert!(
+        !requests[0].body.to_string().contains("STEER"),
+        "not before it was sent"
+    );
+    // Stored in the history after the turn's reply.
+    ws.until(|f| {
+        f["type"] == "message_created" && f["message"]["parts"][0]["text"] == "STEER: use tabs"
+    })
+    .await;
+    let texts: Vec<String> = server
+        .messages(&chat)
+        .await
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{}",
+                m["role"].as_str().unwrap(),
+                m["parts"][0]["text"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(texts[2], "user:STEER: use tabs", "{texts:?}");
+
+    // A steer sent during the turn's last step is never seen by that turn: it runs next.
+    model.push(
+        Reply::stream()
+            .text("Slow ")
+            .delay(std::time::Duration::from_millis(400))
+            .text("single step."),
+    );
+    model.push(Reply::text("Late steer answered."));
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "one more" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    ws.until(|f| event_type(f) == Some("text_delta")).await;
+    let (_, posted) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "LATE", "steer": true }),
+        )
+        .await;
+    assert_eq!(posted["steering"]["text"], "LATE", "{posted}");
+    ws.until(is_finished).await;
+    ws.until(is_finished).await;
+    let texts: Vec<String> = server
+        .messages(&chat)
+        .await
+        .iter()
+        .map(|m| m["parts"][0]["text"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        texts[texts.len() - 4..],
+        [
+            "one more",
+            "Slow single step.",
+            "LATE",
+            "Late steer answered."
+        ],
+        "{texts:?}"
+    );
+}

@@ -34,7 +34,7 @@ pub use boocode_tools::read_settings_file;
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::ServerConfig;
 pub use error::{ApiError, ApiJson};
-pub use queue::{Posted, post_message};
+pub use queue::{Posted, SteeringMessage, post_message};
 pub use routes::{route_list, router};
 pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};
 pub use state::{AppState, Inner};

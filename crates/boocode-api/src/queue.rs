@@ -22,18 +22,41 @@ pub enum Posted {
         /// The waiting message.
         queued: QueuedMessage,
     },
+    /// Sent with `steer` while a native turn ran here: the loop takes it at its next step
+    /// boundary (or, if the turn ends first, it runs as the next turn).
+    Steering {
+        /// The message.
+        steering: SteeringMessage,
+    },
+}
+
+/// A steering message handed to a running turn.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SteeringMessage {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// What the user wrote.
+    pub text: String,
 }
 
 fn busy(e: &ApiError) -> bool {
     e.code == "turn_running"
 }
 
-/// Starts a turn with `text`, or queues it behind the chat's running turn.
+/// Starts a turn with `text`, or queues it behind the chat's running turn; with `steer`, a
+/// turn running here takes it at its next step boundary instead (a turn on another instance
+/// queues it: steering needs the loop in this process).
 pub async fn post_message(
     state: &AppState,
     chat_id: ChatId,
     text: String,
+    steer: bool,
 ) -> Result<Posted, ApiError> {
+    if steer && state.runner.steer(chat_id, &text) {
+        return Ok(Posted::Steering {
+            steering: SteeringMessage { chat_id, text },
+        });
+    }
     match start_turn(state, chat_id, text.clone()).await {
         Ok(started) => Ok(Posted::Started(started)),
         Err(e) if busy(&e) => {

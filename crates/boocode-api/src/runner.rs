@@ -22,6 +22,8 @@ use std::time::Duration;
 #[derive(Debug)]
 struct Running {
     cancel: CancellationToken,
+    /// Messages sent with `steer`: the loop takes them at its next step boundary.
+    steering: boocode_core::Steering,
 }
 
 /// Turns in flight on this instance.
@@ -75,11 +77,28 @@ impl Runner {
         self.shutting_down.is_cancelled()
     }
 
-    fn finish(&self, chat_id: ChatId) {
+    /// Ends the chat's turn here; returns the steering messages nobody took.
+    fn finish(&self, chat_id: ChatId) -> Vec<String> {
         let mut running = lock(&self.running);
-        running.remove(&chat_id);
+        let left = running
+            .remove(&chat_id)
+            .map(|r| r.steering.drain())
+            .unwrap_or_default();
         if running.is_empty() {
             self.idle.notify_waiters();
+        }
+        left
+    }
+
+    /// Hands `text` to the chat's running turn here, to be taken at its next step boundary;
+    /// false when no turn runs here.
+    pub(crate) fn steer(&self, chat_id: ChatId, text: &str) -> bool {
+        match lock(&self.running).get(&chat_id) {
+            Some(r) => {
+                r.steering.push(text);
+                true
+            }
+            None => false,
         }
     }
 
@@ -129,6 +148,7 @@ pub async fn start_turn(
     let session = state.store.get_session(chat.session_id).await?;
     let project = state.store.get_project(session.project_id).await?;
     let cancel = CancellationToken::new();
+    let steering = boocode_core::Steering::new();
     let assistant_id = MessageId::new();
     {
         let mut running = lock(&runner.running);
@@ -142,6 +162,7 @@ pub async fn start_turn(
             chat_id,
             Running {
                 cancel: cancel.clone(),
+                steering: steering.clone(),
             },
         );
     }
@@ -167,6 +188,7 @@ pub async fn start_turn(
         history,
         assistant: assistant.clone(),
         cancel,
+        steering,
     };
     tokio::spawn(turn.run());
     Ok(StartedTurn {
@@ -288,6 +310,7 @@ struct TurnContext {
     history: Vec<Message>,
     assistant: Message,
     cancel: CancellationToken,
+    steering: boocode_core::Steering,
 }
 
 /// Where the loop's events go: the broker (and from there every subscriber), chat status to the
@@ -352,9 +375,16 @@ impl TurnContext {
 
         flusher_stop.cancel();
         let _ = flusher.await;
+        let steered = result.steered.clone();
         self.finalize(result, sink).await;
+        self.record_steered(steered).await;
         state.broker.end_turn(chat_id);
-        state.runner.finish(chat_id);
+        // Steering the loop never took (it ended first) waits as the next turn instead.
+        for text in state.runner.finish(chat_id) {
+            if let Err(e) = state.store.queue_message(chat_id, &text).await {
+                tracing::warn!(%chat_id, error = %e, "lost a steering message");
+            }
+        }
         // A message sent during this turn runs next.
         crate::queue::run_next(state, chat_id).await;
     }
@@ -465,6 +495,7 @@ impl TurnContext {
             ctx_max,
             message_id: Some(self.assistant.id),
             reasoning_effort: self.thinking.and_then(boocode_core::Thinking::effort),
+            steering: Some(self.steering.clone()),
             ..TurnConfig::default()
         };
         run_turn(
@@ -476,6 +507,31 @@ impl TurnContext {
             &self.cancel,
         )
         .await
+    }
+
+    /// Stores each steering message the loop took as a user message of the chat (after the
+    /// turn's assistant row), so the history keeps what the model was told.
+    async fn record_steered(&self, steered: Vec<(usize, String)>) {
+        for (_, text) in steered {
+            let message = Message::user(text);
+            match self
+                .state
+                .store
+                .append_message(self.chat_id, &message)
+                .await
+            {
+                Ok(()) => self.state.broker.publish_session(
+                    self.session_id,
+                    SessionFrame::MessageCreated {
+                        chat_id: self.chat_id,
+                        message,
+                    },
+                ),
+                Err(e) => {
+                    tracing::warn!(chat_id = %self.chat_id, error = %e, "could not store a steering message")
+                }
+            }
+        }
     }
 
     async fn finalize(&self, result: boocode_core::TurnResult, sink: Arc<TurnSink>) {
@@ -549,6 +605,7 @@ fn failed_result(assistant: &Message, error: String, sink: &TurnSink) -> boocode
         messages: vec![message],
         usage: Default::default(),
         error: Some(error),
+        steered: Vec::new(),
     }
 }
 

@@ -67,8 +67,8 @@ pub use tool::{
     Tool, ToolContext, ToolError, ToolLimits, ToolOutput, ToolSet, TypedTool, schema_for,
 };
 pub use turn::{
-    DOOM_LOOP_REPEATS, MAX_STEPS, READ_ONLY_TOOL_BUDGET, TurnConfig, TurnLimits, TurnResult,
-    WRITE_TOOL_BUDGET, run_turn,
+    DOOM_LOOP_REPEATS, MAX_STEPS, READ_ONLY_TOOL_BUDGET, Steering, TurnConfig, TurnLimits,
+    TurnResult, WRITE_TOOL_BUDGET, run_turn,
 };
 #[cfg(feature = "typescript")]
 pub use typescript::typescript_bindings;

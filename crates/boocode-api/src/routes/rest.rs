@@ -432,6 +432,10 @@ pub(crate) async fn list_messages(
 pub(crate) struct NewMessage {
     /// The user's message.
     text: String,
+    /// While a turn runs: hand the message to the running native loop at its next step
+    /// boundary instead of queueing it behind the turn.
+    #[serde(default)]
+    steer: bool,
 }
 
 /// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
@@ -456,7 +460,7 @@ pub(crate) async fn post_message(
             ),
         ));
     }
-    let posted = crate::queue::post_message(&state, id, body.text).await?;
+    let posted = crate::queue::post_message(&state, id, body.text, body.steer).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(posted)))
 }
 

@@ -7,11 +7,13 @@
 //! messages it produced.
 
 mod limits;
+mod steer;
 mod tools;
 
 pub use limits::{
     DOOM_LOOP_REPEATS, MAX_STEPS, READ_ONLY_TOOL_BUDGET, TurnLimits, WRITE_TOOL_BUDGET,
 };
+pub use steer::Steering;
 
 use crate::domain::{Message, MessageId, MessageKind, MessageStatus, Part, Role, Usage};
 use crate::event::{AgentEvent, ChatStatus, FinishReason, NoticeLevel, TurnOutcome};
@@ -51,6 +53,9 @@ pub struct TurnConfig {
     pub reasoning_effort: Option<String>,
     /// The id to give the assistant message (a server creates the row first); random if `None`.
     pub message_id: Option<MessageId>,
+    /// Messages the user sends while the turn runs: each joins the history at the next step
+    /// boundary, after what the assistant has said so far (see [`TurnResult::steered`]).
+    pub steering: Option<Steering>,
 }
 
 /// What a turn produced.
@@ -64,6 +69,10 @@ pub struct TurnResult {
     pub usage: Usage,
     /// The error that ended the turn, for [`TurnOutcome::Error`].
     pub error: Option<String>,
+    /// The steering messages the turn took, in order; each was sent to the model after the
+    /// first `parts` of the assistant message (`(parts, text)`). Messages still in the
+    /// [`Steering`] inbox when the turn ended were not seen by the model.
+    pub steered: Vec<(usize, String)>,
 }
 
 /// Runs one turn. `history` ends with the user's new message.
@@ -98,6 +107,8 @@ struct Turn<'a> {
     doom: DoomTracker,
     doom_tool: Option<String>,
     used_ids: HashSet<String>,
+    /// Steering messages taken so far, with the number of assistant parts before each.
+    steered: Vec<(usize, String)>,
 }
 
 enum StreamEnd {
@@ -143,6 +154,7 @@ impl<'a> Turn<'a> {
             doom: DoomTracker::default(),
             doom_tool: None,
             used_ids,
+            steered: Vec::new(),
         }
     }
 
@@ -157,6 +169,7 @@ impl<'a> Turn<'a> {
                 return (TurnOutcome::StepCap, None);
             }
             step += 1;
+            self.take_steering();
             self.sink.emit(AgentEvent::StepStarted { step });
             self.sink.emit(AgentEvent::Status {
                 status: ChatStatus::Streaming,
@@ -194,11 +207,35 @@ impl<'a> Turn<'a> {
         }
     }
 
+    /// Takes what the user sent since the last step into the turn.
+    fn take_steering(&mut self) {
+        let Some(steering) = &self.config.steering else {
+            return;
+        };
+        for text in steering.drain() {
+            self.notice(NoticeLevel::Info, &format!("Steered: {text}"));
+            self.steered.push((self.message.parts.len(), text));
+        }
+    }
+
     fn request(&self) -> ModelRequest {
-        let mut messages = Vec::with_capacity(self.history.len() + 1);
+        let mut messages = Vec::with_capacity(self.history.len() + 1 + 2 * self.steered.len());
         messages.extend_from_slice(self.history);
-        if !self.message.parts.is_empty() {
-            messages.push(self.message.clone());
+        // The assistant's parts so far, with each steering message where it was taken.
+        let mut from = 0;
+        for (at, text) in &self.steered {
+            if *at > from {
+                let mut said = self.message.clone();
+                said.parts = self.message.parts[from..*at].to_vec();
+                messages.push(said);
+            }
+            messages.push(Message::user(text.clone()));
+            from = *at;
+        }
+        if self.message.parts.len() > from {
+            let mut said = self.message.clone();
+            said.parts = self.message.parts[from..].to_vec();
+            messages.push(said);
         }
         ModelRequest {
             model: self.config.model.clone(),
@@ -482,6 +519,7 @@ impl<'a> Turn<'a> {
             usage: self.usage,
         });
         TurnResult {
+            steered: std::mem::take(&mut self.steered),
             outcome,
             messages,
             usage: self.usage,
