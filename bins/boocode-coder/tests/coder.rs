@@ -503,3 +503,56 @@ async fn a_token_guards_the_daemon_and_is_required_beyond_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("without an auth token"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_finished_turn_of_a_run_lands_in_the_usage_ledger() {
+    let repo = repo();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().text("one").usage(120, 7));
+    model.push(Reply::stream().text("two").usage(300, 11));
+    let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
+    let (_, run) = daemon
+        .post(
+            "/api/runs",
+            json!({"provider": "boocode", "prompt": "hi", "model": "coder-7b"}),
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    let (_, finished) = daemon.follow(&id, 0, None).await;
+    let seen = finished["events"].as_u64().unwrap();
+    daemon
+        .post(
+            &format!("/api/runs/{id}/prompt"),
+            json!({"prompt": "again"}),
+        )
+        .await;
+    daemon.follow(&id, seen, None).await;
+    let store = boocode_store::Store::connect(&format!(
+        "sqlite://{}",
+        daemon.home.path().join("coder.db").display()
+    ))
+    .await
+    .unwrap();
+    let root = repo.path().canonicalize().unwrap().display().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let rows = loop {
+        let rows = store
+            .usage_report(Some(&root), 0, boocode_store::UsageGroup::Model)
+            .await
+            .unwrap();
+        if rows.first().is_some_and(|r| r.turns == 2) || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            rows[0].key.as_str(),
+            rows[0].turns,
+            rows[0].prompt_tokens,
+            rows[0].completion_tokens
+        ),
+        ("coder-7b", 2, 420, 18)
+    );
+}

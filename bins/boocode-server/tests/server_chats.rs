@@ -454,3 +454,90 @@ async fn a_steer_message_reaches_the_model_in_the_next_step_of_the_running_turn(
         "{texts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_turn_lands_in_the_usage_ledger_grouped_by_provider_model_or_day() {
+    let sandbox = Sandbox::new();
+    for (url, _keep) in databases(&sandbox).await {
+        let model = ScriptedOpenAi::start().await.unwrap();
+        model.push(Reply::stream().text("a").usage(100, 10));
+        model.push(Reply::stream().text("b").usage(200, 20));
+        model.push(Reply::stream().text("c").usage(50, 5));
+        let server = Server::start(&sandbox, Options::new(url.clone(), model.url())).await;
+        let tag = url.split(':').next().unwrap().to_owned();
+        let (session, chat) = server.session(&sandbox.repo(&format!("usage-{tag}"))).await;
+        let (other_session, other_chat) = server
+            .session(&sandbox.repo(&format!("usage2-{tag}")))
+            .await;
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        turn(&server, &mut ws, &chat, "one").await;
+        server
+            .send(
+                "PATCH",
+                &format!("/api/chats/{chat}"),
+                json!({ "model": "big-model" }),
+            )
+            .await;
+        turn(&server, &mut ws, &chat, "two").await;
+        let mut other_ws = server
+            .ws(&format!("/api/sessions/{other_session}/ws"))
+            .await;
+        turn(&server, &mut other_ws, &other_chat, "three").await;
+
+        let (status, by_provider) = server.get("/api/usage").await;
+        assert_eq!(status, 200, "{by_provider}");
+        assert_eq!(by_provider["group_by"], "provider");
+        let row = &by_provider["rows"][0];
+        assert_eq!(
+            (
+                &row["key"],
+                &row["turns"],
+                &row["prompt_tokens"],
+                &row["completion_tokens"]
+            ),
+            (&json!("boocode"), &json!(3), &json!(350), &json!(35)),
+            "{url}: {by_provider}"
+        );
+        // One project, by model.
+        let (_, projects) = server.get("/api/projects").await;
+        let project = projects
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == format!("usage-{tag}"))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, by_model) = server
+            .get(&format!("/api/usage?project={project}&group_by=model"))
+            .await;
+        let keys: Vec<(String, i64)> = by_model["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["key"].as_str().unwrap().to_owned(),
+                    r["prompt_tokens"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [("".to_owned(), 100), ("big-model".to_owned(), 200)],
+            "{url}: {by_model}"
+        );
+        let (_, by_day) = server.get("/api/usage?group_by=day").await;
+        let day = by_day["rows"][0]["key"].as_str().unwrap().to_owned();
+        assert_eq!(day.len(), 10, "{day}");
+        assert!(day.starts_with("20"), "{day}");
+        let (_, later) = server
+            .get(&format!("/api/usage?since={}", i64::MAX / 2))
+            .await;
+        assert_eq!(later["rows"], json!([]));
+        let (status, err) = server.get("/api/usage?group_by=colour").await;
+        assert_eq!(status, 400, "{err}");
+        assert_eq!(err["error"]["code"], "invalid_field");
+    }
+}

@@ -189,6 +189,7 @@ pub async fn start_turn(
         assistant: assistant.clone(),
         cancel,
         steering,
+        model_used: Mutex::new(None),
     };
     tokio::spawn(turn.run());
     Ok(StartedTurn {
@@ -311,6 +312,8 @@ struct TurnContext {
     assistant: Message,
     cancel: CancellationToken,
     steering: boocode_core::Steering,
+    /// The model the turn asked for (for the usage ledger).
+    model_used: Mutex<Option<String>>,
 }
 
 /// Where the loop's events go: the broker (and from there every subscriber), chat status to the
@@ -376,7 +379,9 @@ impl TurnContext {
         flusher_stop.cancel();
         let _ = flusher.await;
         let steered = result.steered.clone();
+        let usage = result.usage;
         self.finalize(result, sink).await;
+        self.record_usage(usage).await;
         self.record_steered(steered).await;
         state.broker.end_turn(chat_id);
         // Steering the loop never took (it ended first) waits as the next turn instead.
@@ -462,6 +467,7 @@ impl TurnContext {
             .clone()
             .or_else(|| agent.as_ref().and_then(|a| a.model.clone()))
             .or(state.config.model.clone());
+        lock(&self.model_used).clone_from(&model_id);
         let ctx_max = state.model.context_size(model_id.as_deref()).await;
         let prompt = {
             let (st, name, root, agent) = (
@@ -507,6 +513,25 @@ impl TurnContext {
             &self.cancel,
         )
         .await
+    }
+
+    /// Adds the turn to the usage ledger (turns that asked the model nothing are left out).
+    async fn record_usage(&self, usage: boocode_core::Usage) {
+        if usage.prompt_tokens == 0 && usage.completion_tokens == 0 && usage.cost_usd.is_none() {
+            return;
+        }
+        let mut entry = boocode_store::UsageEntry::new(
+            self.project_root.display().to_string(),
+            boocode_core::NATIVE_PROVIDER,
+        );
+        entry.chat_id = Some(self.chat_id);
+        entry.model = lock(&self.model_used).clone();
+        entry.prompt_tokens = usage.prompt_tokens;
+        entry.completion_tokens = usage.completion_tokens;
+        entry.cost_usd = usage.cost_usd;
+        if let Err(e) = self.state.store.record_usage(&entry).await {
+            tracing::warn!(chat_id = %self.chat_id, error = %e, "could not record the turn's usage");
+        }
     }
 
     /// Stores each steering message the loop took as a user message of the chat (after the

@@ -34,6 +34,7 @@ mod messages;
 mod queue;
 mod records;
 mod transcript;
+mod usage;
 mod workspace;
 
 pub use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, PendingChange};
@@ -45,4 +46,5 @@ pub use transcript::{
     MemoryTranscriptStore, SessionKey, SessionListing, TranscriptStore, project_key_for,
     project_key_for_path_str,
 };
+pub use usage::{UsageEntry, UsageGroup, UsageRow};
 pub use workspace::{ChatSettings, MAX_NAME_CHARS, MAX_PANES_BYTES, MAX_ROOT_BYTES};

@@ -21,7 +21,7 @@ pub struct Daemon {
     pub child: Child,
     pub url: String,
     pub http: reqwest::Client,
-    _home: tempfile::TempDir,
+    pub home: tempfile::TempDir,
 }
 
 impl Daemon {
@@ -82,7 +82,7 @@ impl Daemon {
             child,
             url: format!("http://{addr}"),
             http: reqwest::Client::new(),
-            _home: home,
+            home,
         }
     }
 

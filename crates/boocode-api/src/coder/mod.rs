@@ -106,6 +106,8 @@ pub struct CoderInner {
     /// The native provider's model.
     pub model: Arc<dyn ModelClient>,
     runs: Mutex<BTreeMap<String, Arc<Run>>>,
+    /// Where runs' usage goes.
+    ledger: tokio::sync::mpsc::UnboundedSender<boocode_store::UsageEntry>,
 }
 
 impl std::ops::Deref for CoderState {
@@ -129,6 +131,7 @@ impl CoderState {
             .map_err(|e| format!("model server {}: {e}", config.model_url))?;
         Ok(Self(Arc::new(CoderInner {
             config,
+            ledger: run::ledger_writer(store.clone()),
             store,
             env: Arc::new(ToolEnv::new(guard)),
             model: Arc::new(model),

@@ -228,7 +228,11 @@ async fn start_run(
         waiting: 0,
         created_at: now_ms(),
     };
-    let run = Run::start(view, session, body.prompt);
+    let ledger = (
+        state.ledger.clone(),
+        state.env.paths().root().display().to_string(),
+    );
+    let run = Run::start(view, session, body.prompt, Some(ledger));
     state.add_run(run.clone());
     tracing::info!(run = %id, provider = %provider.name, mode = ?run.view().mode, "coder run started");
     Ok((StatusCode::CREATED, Json(run.view())))

@@ -106,6 +106,23 @@ pub struct Run {
     frames: broadcast::Sender<Arc<RunFrame>>,
     prompts: mpsc::UnboundedSender<String>,
     permissions: Arc<Permissions>,
+    /// Finished turns' usage, written to the ledger by a task of its own.
+    ledger: Option<(mpsc::UnboundedSender<boocode_store::UsageEntry>, String)>,
+}
+
+/// Writes usage entries sent on the returned channel to `store`'s ledger, in order.
+pub(crate) fn ledger_writer(
+    store: boocode_store::Store,
+) -> mpsc::UnboundedSender<boocode_store::UsageEntry> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<boocode_store::UsageEntry>();
+    tokio::spawn(async move {
+        while let Some(entry) = rx.recv().await {
+            if let Err(e) = store.record_usage(&entry).await {
+                tracing::warn!(error = %e, "could not record a run's usage");
+            }
+        }
+    });
+    tx
 }
 
 /// Most frames kept per run for late viewers; older ones are dropped from the replay.
@@ -120,10 +137,12 @@ impl Run {
     }
 
     /// Starts the worker for `session`; the first prompt is queued at once.
+    /// Each finished turn's usage goes to `ledger` (a [`ledger_writer`] and the project root).
     pub(crate) fn start(
         view: RunView,
         mut session: Box<dyn AgentSession>,
         first_prompt: String,
+        ledger: Option<(mpsc::UnboundedSender<boocode_store::UsageEntry>, String)>,
     ) -> Arc<Run> {
         let (prompts, mut rx) = mpsc::unbounded_channel::<String>();
         let (frames, _) = broadcast::channel(1024);
@@ -138,6 +157,7 @@ impl Run {
             frames,
             prompts,
             permissions: session.permissions(),
+            ledger,
         });
         let _ = run.prompts.send(first_prompt);
         run.lock().view.status = RunStatus::Running;
@@ -310,6 +330,22 @@ impl Run {
             }
             AgentEvent::BackendSession { session_id, .. } => {
                 inner.view.backend_session_id = Some(session_id.clone());
+            }
+            AgentEvent::TurnFinished { usage, .. } => {
+                if let Some((tx, root)) = &self.ledger
+                    && (usage.prompt_tokens > 0
+                        || usage.completion_tokens > 0
+                        || usage.cost_usd.is_some())
+                {
+                    let mut entry =
+                        boocode_store::UsageEntry::new(root.clone(), inner.view.provider.clone());
+                    entry.run_id = Some(inner.view.id.clone());
+                    entry.model = inner.view.model.clone();
+                    entry.prompt_tokens = usage.prompt_tokens;
+                    entry.completion_tokens = usage.completion_tokens;
+                    entry.cost_usd = usage.cost_usd;
+                    let _ = tx.send(entry);
+                }
             }
             _ => {}
         }

@@ -3,6 +3,7 @@
 mod chats;
 mod openapi;
 mod rest;
+mod usage;
 mod web;
 mod ws;
 
@@ -44,6 +45,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .put("/settings/{key}", rest::put_setting)
         .delete("/settings/{key}", rest::delete_setting)
         .get("/stats/tools", rest::tool_stats)
+        .get("/usage", usage::usage)
         .get("/models", rest::models)
         .get("/user/ws", ws::user_ws)
         .finish();
