@@ -40,11 +40,15 @@ pub struct ToolContext {
     pub limits: ToolLimits,
 }
 
-/// A successful tool result.
+/// A successful tool result: what the model sees, plus structured facts for the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ToolOutput {
     /// What the model sees.
     pub content: String,
+    /// The pending change a write tool proposed (as queued, after an auto-apply), so a caller
+    /// never has to compare queue listings to find it.
+    pub change: Option<Box<crate::PendingChange>>,
 }
 
 impl ToolOutput {
@@ -52,7 +56,14 @@ impl ToolOutput {
     pub fn new(content: impl Into<String>) -> Self {
         Self {
             content: content.into(),
+            change: None,
         }
+    }
+
+    /// The same result, naming the change the call proposed.
+    pub fn with_change(mut self, change: crate::PendingChange) -> Self {
+        self.change = Some(Box::new(change));
+        self
     }
 }
 

@@ -103,8 +103,6 @@ pub struct McpConfig {
 pub struct McpToolServer {
     config: McpConfig,
     tools: ToolSet,
-    /// Held while an `edit_file` call runs, so its change can be told from concurrent ones.
-    editing: tokio::sync::Mutex<()>,
 }
 
 impl McpToolServer {
@@ -120,11 +118,7 @@ impl McpToolServer {
         if let Some(edit) = writes.get("edit_file") {
             tools.insert(edit.clone());
         }
-        Self {
-            config,
-            tools,
-            editing: tokio::sync::Mutex::new(()),
-        }
+        Self { config, tools }
     }
 
     fn listed(&self) -> Vec<Tool> {
@@ -179,41 +173,20 @@ impl McpToolServer {
                 Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => tool_error(message),
             });
         }
-        let _editing = self.editing.lock().await;
-        let before: std::collections::HashSet<String> =
-            self.changes().await?.into_iter().map(|c| c.id).collect();
         match tool.execute(arguments, &ctx).await {
-            Ok(output) => {
-                // The change this call added (a dispatched agent may add others meanwhile).
-                let mut added: Vec<_> = self
-                    .changes()
-                    .await?
-                    .into_iter()
-                    .filter(|c| !before.contains(&c.id))
-                    .collect();
-                match (added.len(), added.pop()) {
-                    (1, Some(change)) => Ok(CallToolResult::structured(json!({
-                        "change_id": change.id,
-                        "run_id": self.config.scope.run_id(),
-                        "path": change.path,
-                        "state": change.state,
-                        "diff": change.diff,
-                    }))),
-                    _ => Ok(CallToolResult::success(vec![ContentBlock::text(
-                        output.content,
-                    )])),
-                }
-            }
+            // The change this very call proposed, as the tool reports it.
+            Ok(output) => Ok(match output.change {
+                Some(change) => CallToolResult::structured(json!({
+                    "change_id": change.id,
+                    "run_id": self.config.scope.run_id(),
+                    "path": change.path,
+                    "state": change.state,
+                    "diff": change.diff,
+                })),
+                None => CallToolResult::success(vec![ContentBlock::text(output.content)]),
+            }),
             Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => Ok(tool_error(message)),
         }
-    }
-
-    async fn changes(&self) -> Result<Vec<boocode_core::PendingChange>, McpError> {
-        self.config
-            .queue
-            .list(&self.config.scope)
-            .await
-            .map_err(|e| McpError::internal_error(e.to_string(), None))
     }
 
     async fn queued(&self) -> usize {

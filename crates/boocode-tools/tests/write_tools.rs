@@ -613,3 +613,43 @@ async fn a_git_config_token_is_redacted_in_every_view_even_where_writes_are_allo
     }
     assert!(queued[0].diff.contains("https://***@github.com"));
 }
+
+/// A write tool names the change it proposed on its output, so callers need not search the
+/// queue for it (concurrent proposals cannot be confused).
+#[tokio::test]
+async fn a_write_names_the_change_it_proposed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "one\n").unwrap();
+    let env = Arc::new(ToolEnv::new(PathGuard::new(dir.path()).unwrap()));
+    let queue = Arc::new(MemoryChangeQueue::new());
+    let scope = ChangeScope::Run("r".into());
+    let ctx = ToolContext {
+        root: dir.path().to_owned(),
+        call_id: "t".into(),
+        cancel: CancellationToken::new(),
+        limits: ToolLimits::default(),
+    };
+    for (mode, state) in [
+        (WriteMode::Review, ChangeState::Pending),
+        (WriteMode::AutoApply, ChangeState::Applied),
+    ] {
+        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let output = tools
+            .get("create_file")
+            .unwrap()
+            .execute(
+                json!({"path": format!("{mode:?}.txt"), "content": "new\n"}),
+                &ctx,
+            )
+            .await
+            .unwrap();
+        let change = output.change.expect("the proposed change");
+        assert_eq!(
+            (change.path.clone(), change.state),
+            (format!("{mode:?}.txt"), state)
+        );
+        let queued = queue.list(&scope).await.unwrap();
+        assert_eq!(queued.last().unwrap().id, change.id);
+        assert_eq!(queued.last().unwrap().state, state);
+    }
+}

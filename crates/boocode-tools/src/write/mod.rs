@@ -194,9 +194,14 @@ impl Proposer {
                 }
             }
         };
+        let mut change = change;
+        if self.mode == WriteMode::AutoApply {
+            change.state = ChangeState::Applied;
+        }
         Ok(ToolOutput::new(format!(
             "{verb} `{}` as change {} ({status}).\n```diff\n{}```",
             change.path, change.id, change.diff
-        )))
+        ))
+        .with_change(change))
     }
 }
