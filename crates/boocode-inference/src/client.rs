@@ -144,9 +144,9 @@ impl OpenAiClient {
                 redacted(&config.base_url)
             )));
         }
-        // reqwest is built without a default TLS provider; use ring unless the process chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        // TLS is set on this client (ring, the platform's verifier); nothing process-wide.
+        let http = crate::tls::client_builder()
+            .map_err(|e| ModelError::Config(e.to_string()))?
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("boocode/", env!("CARGO_PKG_VERSION")))
             .build()

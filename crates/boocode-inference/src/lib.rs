@@ -29,6 +29,7 @@ mod client;
 mod context;
 mod decode;
 mod sse;
+pub mod tls;
 mod wire;
 mod xml;
 

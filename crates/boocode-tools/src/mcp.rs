@@ -222,9 +222,13 @@ async fn connect(name: &str, config: &McpServerConfig) -> Result<Connected, Stri
                 .map_err(|e| format!("the MCP handshake failed: {e}"))?
         }
         (None, Some(url)) => {
-            // reqwest is built without a TLS provider of its own; use ring, as the rest of BooCode.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+            // TLS set on this client only (nothing process-wide).
+            let client = boocode_inference::tls::client_builder()
+                .map_err(|e| e.to_string())?
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            let transport = rmcp::transport::StreamableHttpClientTransport::with_client(
+                client,
                 http_config(url, config)?,
             );
             ().serve(transport)

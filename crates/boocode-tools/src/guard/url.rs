@@ -296,8 +296,11 @@ impl UrlGuard {
 
     /// A client that connects only to the checked addresses and never follows redirects itself.
     fn pinned_client(&self, checked: &CheckedUrl) -> Result<reqwest::Client, reqwest::Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
+        let Ok(builder) = boocode_inference::tls::client_builder() else {
+            // No TLS configuration: plain HTTP still works, HTTPS fails with reqwest's error.
+            return reqwest::Client::builder().build();
+        };
+        let mut builder = builder
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
