@@ -101,6 +101,8 @@ struct Args {
 struct FileSettings {
     #[serde(default)]
     mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
+    #[serde(default)]
+    providers: std::collections::BTreeMap<String, boocode_agents::ProviderOverride>,
 }
 
 fn init_logging(args: &Args) {
@@ -168,9 +170,10 @@ async fn run(args: Args) -> Result<()> {
         .or_else(|| Some(PathBuf::from("web/dist")).filter(|d| d.join("index.html").is_file()));
     config.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
-    config.mcp_servers = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
-        .map_err(anyhow::Error::msg)?
-        .mcp_servers;
+    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    config.mcp_servers = settings.mcp_servers;
+    config.providers = boocode_agents::providers_with(&settings.providers);
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

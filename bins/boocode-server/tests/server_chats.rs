@@ -216,7 +216,10 @@ async fn bad_settings_and_change_requests_get_typed_errors() {
     for (body, code) in [
         (json!({ "mode": "yolo" }), "invalid_field"),
         (json!({ "thinking": "max" }), "invalid_field"),
-        (json!({ "provider": "claude-acp" }), "provider_unavailable"),
+        (
+            json!({ "provider": "no-such-agent" }),
+            "provider_unavailable",
+        ),
         (json!({ "model": "x".repeat(500) }), "invalid_field"),
     ] {
         let (status, err) = server

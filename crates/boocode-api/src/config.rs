@@ -52,6 +52,11 @@ pub struct ServerConfig {
     /// MCP servers whose tools every chat's turns may call (`server__tool`); started in the
     /// background at boot, each offered once it is ready.
     pub mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
+    /// The providers chats may run on: BooCode's own loop and the external agents (Claude
+    /// Code, claude-agent-acp, opencode, …), as `[providers.NAME]` settings adjust them.
+    pub providers: Vec<boocode_agents::Provider>,
+    /// How long an external agent's session stays warm after its chat's last turn.
+    pub agent_idle: Duration,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -103,6 +108,8 @@ impl ServerConfig {
             body_limit: 2 * 1024 * 1024,
             max_message_bytes: 1024 * 1024,
             mcp_servers: std::collections::BTreeMap::new(),
+            providers: boocode_agents::default_providers(),
+            agent_idle: Duration::from_secs(600),
         }
     }
 

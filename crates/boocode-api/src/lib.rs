@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+mod agent_chats;
 mod auth;
 mod broker;
 pub mod coder;
@@ -30,6 +31,7 @@ mod routes;
 mod runner;
 mod state;
 
+pub use agent_chats::InboxItem;
 pub use boocode_tools::read_settings_file;
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::ServerConfig;
@@ -79,6 +81,8 @@ pub async fn serve(
     });
     let result = server.await;
     let _ = stopper.await;
+    // External agents' processes end with the server.
+    state.agents.close_all().await;
     stop_sweeper.cancel();
     let _ = sweeper_task.await;
     result

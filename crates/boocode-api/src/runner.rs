@@ -180,6 +180,7 @@ pub async fn start_turn(
         session_id: session.id,
         session_title: session.title.clone(),
         agent: chat.agent.clone(),
+        provider: chat.provider.clone(),
         mode: chat.mode,
         model: chat.model.clone(),
         thinking: chat.thinking,
@@ -301,6 +302,8 @@ struct TurnContext {
     session_id: SessionId,
     session_title: String,
     agent: Option<String>,
+    /// Who runs the turn: BooCode's own loop or an external agent.
+    provider: String,
     /// What the chat may do to files: write tools into its queue in `review`/`auto_apply`.
     mode: boocode_core::ChatMode,
     /// The chat's model, over the agent's and the server's.
@@ -322,11 +325,27 @@ struct TurnSink {
     state: AppState,
     chat_id: ChatId,
     session_id: SessionId,
+    provider: String,
     tool_calls: Mutex<Vec<ToolCallRecord>>,
 }
 
 impl EventSink for TurnSink {
     fn emit(&self, event: AgentEvent) {
+        self.state
+            .agents
+            .observe(self.chat_id, self.session_id, &self.provider, &event);
+        let waiting = match &event {
+            AgentEvent::PermissionRequested { .. } => Some(ChatStatus::WaitingForInput),
+            AgentEvent::PermissionResolved { .. } => Some(ChatStatus::Streaming),
+            _ => None,
+        };
+        if let Some(status) = waiting {
+            self.state.broker.publish_user(UserFrame::ChatStatus {
+                session_id: self.session_id,
+                chat_id: self.chat_id,
+                status,
+            });
+        }
         match &event {
             AgentEvent::Status { status } => {
                 self.state.broker.publish_user(UserFrame::ChatStatus {
@@ -364,6 +383,7 @@ impl TurnContext {
             state: state.clone(),
             chat_id,
             session_id: self.session_id,
+            provider: self.provider.clone(),
             tool_calls: Mutex::new(Vec::new()),
         });
         let flusher_stop = CancellationToken::new();
@@ -396,6 +416,37 @@ impl TurnContext {
 
     async fn turn(&self, sink: &TurnSink) -> boocode_core::TurnResult {
         let state = &self.state;
+        if self.provider != boocode_core::NATIVE_PROVIDER {
+            let text = self
+                .history
+                .last()
+                .map(|m| {
+                    m.parts
+                        .iter()
+                        .filter_map(|p| match p {
+                            Part::Text { text } => Some(text.as_str()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            lock(&self.model_used).clone_from(&self.model);
+            return crate::agent_chats::AgentTurn {
+                state,
+                chat_id: self.chat_id,
+                provider: &self.provider,
+                mode: self.mode,
+                model: self.model.clone(),
+                thinking: self.thinking,
+                project_root: self.project_root.clone(),
+                text,
+                assistant: &self.assistant,
+                cancel: &self.cancel,
+            }
+            .run(sink)
+            .await;
+        }
         // Instruction files are read off the async workers: a slow disk or a hostile file
         // must not stall other chats.
         let agents = {
@@ -522,7 +573,7 @@ impl TurnContext {
         }
         let mut entry = boocode_store::UsageEntry::new(
             self.project_root.display().to_string(),
-            boocode_core::NATIVE_PROVIDER,
+            self.provider.clone(),
         );
         entry.chat_id = Some(self.chat_id);
         entry.model = lock(&self.model_used).clone();
@@ -779,7 +830,10 @@ pub async fn sweeper(state: AppState, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(state.config.sweep_interval) => sweep(&state, false).await,
+            _ = tokio::time::sleep(state.config.sweep_interval) => {
+                sweep(&state, false).await;
+                state.agents.close_idle(state.config.agent_idle).await;
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ pub struct Inner {
     pub mcp: boocode_tools::McpServers,
     pub(crate) context: ContextState,
     pub(crate) logins: crate::auth::Logins,
+    pub(crate) agents: crate::agent_chats::AgentChats,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
 }
 
@@ -54,6 +55,7 @@ impl AppState {
             mcp,
             context: ContextState::new(config.config_dir.clone()),
             logins: crate::auth::Logins::default(),
+            agents: crate::agent_chats::AgentChats::default(),
             config,
             store,
             broker: Broker::new(),

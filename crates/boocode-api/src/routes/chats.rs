@@ -47,18 +47,34 @@ impl SettingsBody {
             && self.agent.is_none()
     }
 
-    /// `base` with this body's settings applied, checked.
-    pub(crate) fn apply_to(&self, mut base: ChatSettings) -> Result<ChatSettings, ApiError> {
+    /// `base` with this body's settings applied, checked against the configured `providers`.
+    pub(crate) fn apply_to(
+        &self,
+        mut base: ChatSettings,
+        providers: &[boocode_agents::Provider],
+    ) -> Result<ChatSettings, ApiError> {
         if let Some(provider) = &self.provider {
             let provider = provider.trim();
-            if provider != NATIVE_PROVIDER {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "provider_unavailable",
-                    format!(
-                        "provider: {provider:?} cannot run server chats yet; use {NATIVE_PROVIDER:?} (external agents run in the coder daemon)"
-                    ),
-                ));
+            match providers.iter().find(|p| p.name == provider) {
+                Some(p) if p.enabled || p.name == NATIVE_PROVIDER => {}
+                Some(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "provider_unavailable",
+                        format!("provider: {provider:?} is disabled in the settings"),
+                    ));
+                }
+                None => {
+                    let known: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "provider_unavailable",
+                        format!(
+                            "provider: {provider:?} is not configured (known: {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
             }
             base.provider = provider.to_owned();
         }
@@ -258,4 +274,35 @@ pub(crate) async fn cancel_queued(
     }
     crate::queue::publish(&state, id).await;
     Ok(ApiJson(serde_json::json!({ "cancelled": true })))
+}
+
+/// `GET /api/inbox`: the permission prompts waiting for an answer, across every session.
+#[utoipa::path(get, path = "/api/inbox", tag = "chats", responses((status = 200, body = Vec<crate::agent_chats::InboxItem>)))]
+pub(crate) async fn inbox(
+    State(state): State<AppState>,
+) -> ApiJson<Vec<crate::agent_chats::InboxItem>> {
+    ApiJson(state.agents.inbox())
+}
+
+/// Body of `POST /api/inbox/{request_id}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Answer {
+    /// `allow_once`, `allow_session`, `deny` or `deny_and_stop`.
+    #[schema(value_type = String)]
+    decision: boocode_core::PermissionDecision,
+}
+
+/// `POST /api/inbox/{request_id}`: answers a waiting prompt; the agent goes on.
+#[utoipa::path(post, path = "/api/inbox/{request_id}", tag = "chats", params(("request_id" = String, Path)), request_body = Answer, responses((status = 200, body = crate::agent_chats::InboxItem), (status = 404, body = ErrorBody)))]
+pub(crate) async fn answer(
+    State(state): State<AppState>,
+    Path(request_id): Path<String>,
+    ApiJson(body): ApiJson<Answer>,
+) -> Result<ApiJson<crate::agent_chats::InboxItem>, ApiError> {
+    state
+        .agents
+        .answer(&request_id, body.decision)
+        .map(ApiJson)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()))
 }

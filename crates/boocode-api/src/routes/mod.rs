@@ -46,6 +46,8 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .delete("/settings/{key}", rest::delete_setting)
         .get("/stats/tools", rest::tool_stats)
         .get("/usage", usage::usage)
+        .get("/inbox", chats::inbox)
+        .post("/inbox/{request_id}", chats::answer)
         .get("/models", rest::models)
         .get("/user/ws", ws::user_ws)
         .finish();

@@ -273,7 +273,10 @@ pub(crate) struct NewItem {
 
 impl NewItem {
     /// The chat settings the body asks for.
-    fn settings(&self) -> Result<boocode_store::ChatSettings, ApiError> {
+    fn settings(
+        &self,
+        providers: &[boocode_agents::Provider],
+    ) -> Result<boocode_store::ChatSettings, ApiError> {
         super::chats::SettingsBody {
             provider: self.provider.clone(),
             mode: self.mode,
@@ -281,7 +284,7 @@ impl NewItem {
             thinking: self.thinking,
             agent: self.agent.clone(),
         }
-        .apply_to(boocode_store::ChatSettings::default())
+        .apply_to(boocode_store::ChatSettings::default(), providers)
         .and_then(|settings| {
             settings.check()?;
             Ok(settings)
@@ -298,7 +301,7 @@ pub(crate) async fn create_session(
 ) -> Result<impl IntoResponse, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
     let body: NewItem = optional_body(&body)?;
-    let settings = body.settings()?;
+    let settings = body.settings(&state.config.providers)?;
     let session = state
         .store
         .create_session(id, body.title.as_deref().unwrap_or(""))
@@ -361,7 +364,7 @@ pub(crate) async fn create_chat(
 ) -> Result<impl IntoResponse, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     let body: NewItem = optional_body(&body)?;
-    let settings = body.settings()?;
+    let settings = body.settings(&state.config.providers)?;
     let chat = state
         .store
         .create_chat_with(id, body.title.as_deref().unwrap_or(""), &settings)
@@ -382,9 +385,10 @@ pub(crate) async fn patch_chat(
     let id: ChatId = parse_id("id", &id)?;
     if !patch.settings.is_empty() {
         let chat = state.store.get_chat(id).await?;
-        let settings = patch
-            .settings
-            .apply_to(boocode_store::ChatSettings::of(&chat))?;
+        let settings = patch.settings.apply_to(
+            boocode_store::ChatSettings::of(&chat),
+            &state.config.providers,
+        )?;
         state.store.set_chat_settings(id, &settings).await?;
     }
     if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {

@@ -1,0 +1,242 @@
+//! Chats whose provider is an external agent, through the real server: the real
+//! claude-agent-acp (npm, pinned in tests/peers) against the scripted Anthropic server. Its
+//! tool calls stream as frames and are stored; its permission prompt waits in the inbox with the
+//! chat `waiting_for_input`, is answered by REST and the agent goes on; its session stays warm
+//! between turns; in review mode its writes land in the chat's pending changes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use boocode_testkit::{AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi, peer_bin};
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+/// Settings and environment that make the server run claude-agent-acp against `anthropic`.
+fn acp_setup(
+    sandbox: &Sandbox,
+    anthropic: &ScriptedAnthropic,
+) -> Option<Vec<(&'static str, String)>> {
+    let claude = peer_bin("claude")?;
+    let adapter = peer_bin("claude-agent-acp")?;
+    let opencode = peer_bin("opencode")?;
+    let config_dir = sandbox.home.path().join("claude-config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let settings = sandbox.home.path().join("server.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[providers.claude-acp]\ncommand = {:?}\n\n[providers.opencode]\ncommand = {:?}\n",
+            adapter.display().to_string(),
+            opencode.display().to_string()
+        ),
+    )
+    .unwrap();
+    Some(vec![
+        ("BOOCODE_CONFIG", settings.display().to_string()),
+        ("CLAUDE_CODE_EXECUTABLE", claude.display().to_string()),
+        ("IS_SANDBOX", "1".to_owned()),
+        ("ANTHROPIC_BASE_URL", anthropic.url()),
+        ("ANTHROPIC_API_KEY", "sk-test".to_owned()),
+        ("CLAUDE_CONFIG_DIR", config_dir.display().to_string()),
+        ("DISABLE_TELEMETRY", "1".to_owned()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+        ("OPENCODE_DISABLE_AUTOUPDATE", "1".to_owned()),
+    ])
+}
+
+/// An `opencode.json` in `repo` pointing opencode at the scripted OpenAI-compatible `model`.
+fn opencode_config(repo: &std::path::Path, model: &ScriptedOpenAi) {
+    let config = json!({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            "scripted": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "Scripted",
+                "options": {"baseURL": format!("{}/v1", model.url()), "apiKey": "sk-test"},
+                "models": {"scripted-model": {"name": "Scripted model"}}
+            }
+        },
+        "model": "scripted/scripted-model",
+        "small_model": "scripted/scripted-model",
+        "permission": {"edit": "ask", "bash": "ask"},
+        "autoupdate": false,
+        "share": "disabled"
+    });
+    std::fs::write(repo.join("opencode.json"), config.to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_its_writes() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    let repo = sandbox.repo("agent");
+    let root = repo.canonicalize().unwrap();
+    let marker = root.join("ran.txt");
+    let bash =
+        json!({"command": format!("touch {}", marker.display()), "description": "touch a file"});
+    anthropic.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&bash.to_string()]));
+    anthropic.push(AnthropicReply::new().text(&["Touched it."]));
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.extend(env);
+    let server = Server::start(&sandbox, opts).await;
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let (status, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let mut user = server.ws("/api/user/ws").await;
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "touch it" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+
+    // The Bash prompt arrives as a frame, waits in the inbox, the chat waits for input.
+    let asked = ws
+        .until(|f| f["event"]["type"] == "permission_requested")
+        .await
+        .pop()
+        .unwrap();
+    let request = asked["event"]["request_id"].as_str().unwrap().to_owned();
+    let (_, inbox) = server.get("/api/inbox").await;
+    let item = &inbox[0];
+    assert_eq!(
+        (
+            item["request_id"].as_str(),
+            item["chat_id"].as_str(),
+            item["provider"].as_str()
+        ),
+        (
+            Some(request.as_str()),
+            Some(chat.as_str()),
+            Some("claude-acp")
+        ),
+        "{inbox}"
+    );
+    user.until(|f| f["type"] == "chat_status" && f["status"] == "waiting_for_input")
+        .await;
+    let (status, answered) = server
+        .post(
+            &format!("/api/inbox/{request}"),
+            json!({ "decision": "allow_once" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{answered}");
+    let (status, _) = server
+        .post(
+            &format!("/api/inbox/{request}"),
+            json!({ "decision": "deny" }),
+        )
+        .await;
+    assert_eq!(status, 404, "answered once");
+    let frames = ws.until(is_finished).await;
+    let finished = &frames.last().unwrap()["message"];
+    assert_eq!(finished["status"], "complete", "{finished}");
+    assert!(marker.exists(), "the allowed command ran");
+    // Stored: the agent's tool call and its answer.
+    let messages = server.messages(&chat).await;
+    let stored = serde_json::to_string(&messages[1]).unwrap();
+    assert!(
+        stored.contains("tool_call") && stored.contains("Touched it."),
+        "{stored}"
+    );
+    let (_, inbox) = server.get("/api/inbox").await;
+    assert_eq!(inbox, json!([]));
+
+    // The session stays warm: the next turn goes to the same agent, which still has turn one.
+    let target = root.join("src/new.rs");
+    let write = json!({"file_path": target, "content": "pub fn added() {}\n"});
+    anthropic.push(AnthropicReply::new().tool_use("toolu_w1", "Write", &[&write.to_string()]));
+    anthropic.push(AnthropicReply::new().text(&["Queued the file."]));
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "add src/new.rs" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let frames = ws.until(is_finished).await;
+    assert_eq!(frames.last().unwrap()["message"]["status"], "complete");
+    let last = anthropic
+        .message_requests()
+        .last()
+        .unwrap()
+        .body
+        .to_string();
+    assert!(
+        last.contains("touch it"),
+        "the agent kept the first turn: {last}"
+    );
+    // Review mode: the write is a pending change of the chat, the disk untouched.
+    assert!(!target.exists());
+    let (_, pending) = server
+        .get(&format!("/api/chats/{chat}/changes?state=pending"))
+        .await;
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+    assert_eq!(pending[0]["path"], "src/new.rs");
+    let (status, _) = server
+        .post(&format!("/api/chats/{chat}/changes/apply"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "pub fn added() {}\n"
+    );
+
+    // An opencode chat in the same session answers too, from the OpenAI-compatible model.
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.answer_matching("You are a title generator", Reply::text("Scripted title"));
+    for _ in 0..4 {
+        model.push(Reply::text("Hello from opencode."));
+    }
+    opencode_config(&repo, &model);
+    let (status, other) = server
+        .post(
+            &format!("/api/sessions/{session}/chats"),
+            json!({ "provider": "opencode" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{other}");
+    let other = other["id"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{other}/messages"),
+            json!({ "text": "say hello" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let frames = tokio::time::timeout(Duration::from_secs(120), ws.until(is_finished))
+        .await
+        .expect("opencode answered within 120 s");
+    let answer = &frames.last().unwrap()["message"];
+    assert_eq!(
+        answer["status"],
+        "complete",
+        "{answer}\n{}",
+        server.log_text()
+    );
+    assert!(
+        serde_json::to_string(answer)
+            .unwrap()
+            .contains("Hello from opencode."),
+        "{answer}"
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+}

@@ -1,0 +1,345 @@
+//! Chats whose provider is an external agent (Claude Code, claude-agent-acp, opencode, …):
+//! one warm [`AgentSession`] per chat, started on its first turn and kept between turns
+//! (restarted when the provider or mode changes, switched in place when the model does), closed
+//! after an idle timeout or at shutdown. Its events flow through the same sink as the native
+//! loop's, so frames, flushes and the stored message are the same; writes go to the chat's
+//! pending-changes queue in `review`/`auto_apply`; its permission prompts wait in the inbox
+//! (`GET /api/inbox`) and are answered by REST.
+
+use crate::state::AppState;
+use boocode_agents::{AgentSession, Permissions, QueueReview, SessionConfig};
+use boocode_core::{
+    AgentEvent, CancellationToken, ChangeScope, ChatId, ChatMode, EventSink, Message,
+    MessageStatus, PermissionDecision, SessionId, Thinking, TurnOutcome, TurnResult, now_ms,
+};
+use boocode_tools::{PathGuard, ToolEnv, WriteMode};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// What a chat's warm session was started with; a change of provider or mode restarts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Started {
+    provider: String,
+    mode: ChatMode,
+    model: Option<String>,
+}
+
+struct Warm {
+    session: Box<dyn AgentSession>,
+    started: Started,
+    last_used: Instant,
+}
+
+/// A permission prompt waiting for the user.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InboxItem {
+    /// Answer with `POST /api/inbox/{request_id}`.
+    pub request_id: String,
+    /// The chat that asks.
+    #[schema(value_type = String)]
+    pub chat_id: ChatId,
+    /// Its session.
+    #[schema(value_type = String)]
+    pub session_id: SessionId,
+    /// The chat's provider.
+    pub provider: String,
+    /// The tool the agent wants to run.
+    pub tool: String,
+    /// What it wants, for a person.
+    pub summary: String,
+    /// When it asked (ms since the epoch).
+    pub asked_at: i64,
+}
+
+/// The external agents' sessions and waiting prompts of this server instance.
+#[derive(Default)]
+pub(crate) struct AgentChats {
+    warm: tokio::sync::Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<Option<Warm>>>>>,
+    /// The permission prompts of running turns, by chat.
+    prompts: Mutex<HashMap<ChatId, Arc<Permissions>>>,
+    inbox: Mutex<BTreeMap<String, InboxItem>>,
+}
+
+impl std::fmt::Debug for AgentChats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentChats").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Why an answer was not taken.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AnswerError {
+    /// No prompt with that id waits here.
+    #[error("no permission prompt {0} is waiting")]
+    Unknown(String),
+}
+
+impl AgentChats {
+    /// The waiting prompts, oldest first.
+    pub(crate) fn inbox(&self) -> Vec<InboxItem> {
+        let mut items: Vec<InboxItem> = lock(&self.inbox).values().cloned().collect();
+        items.sort_by_key(|i| i.asked_at);
+        items
+    }
+
+    /// Answers a waiting prompt.
+    pub(crate) fn answer(
+        &self,
+        request_id: &str,
+        decision: PermissionDecision,
+    ) -> Result<InboxItem, AnswerError> {
+        let item = lock(&self.inbox)
+            .get(request_id)
+            .cloned()
+            .ok_or_else(|| AnswerError::Unknown(request_id.to_owned()))?;
+        let permissions = lock(&self.prompts)
+            .get(&item.chat_id)
+            .cloned()
+            .ok_or_else(|| AnswerError::Unknown(request_id.to_owned()))?;
+        permissions
+            .answer(request_id, decision)
+            .map_err(|_| AnswerError::Unknown(request_id.to_owned()))?;
+        lock(&self.inbox).remove(request_id);
+        Ok(item)
+    }
+
+    /// Notes a prompt raised (or resolved) by a chat's turn.
+    pub(crate) fn observe(
+        &self,
+        chat_id: ChatId,
+        session_id: SessionId,
+        provider: &str,
+        event: &AgentEvent,
+    ) {
+        match event {
+            AgentEvent::PermissionRequested {
+                request_id,
+                tool,
+                summary,
+                ..
+            } => {
+                lock(&self.inbox).insert(
+                    request_id.clone(),
+                    InboxItem {
+                        request_id: request_id.clone(),
+                        chat_id,
+                        session_id,
+                        provider: provider.to_owned(),
+                        tool: tool.clone(),
+                        summary: summary.clone(),
+                        asked_at: now_ms(),
+                    },
+                );
+            }
+            AgentEvent::PermissionResolved { request_id, .. } => {
+                lock(&self.inbox).remove(request_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes sessions idle longer than `idle`.
+    pub(crate) async fn close_idle(&self, idle: Duration) {
+        let entries: Vec<(ChatId, Arc<tokio::sync::Mutex<Option<Warm>>>)> = self
+            .warm
+            .lock()
+            .await
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        for (chat_id, entry) in entries {
+            // A turn holds the entry's lock: it is not idle.
+            let Ok(mut slot) = entry.try_lock() else {
+                continue;
+            };
+            if slot.as_ref().is_some_and(|w| w.last_used.elapsed() >= idle)
+                && let Some(mut warm) = slot.take()
+            {
+                tracing::info!(%chat_id, provider = %warm.started.provider, "closing an idle agent session");
+                warm.session.close().await;
+            }
+        }
+    }
+
+    /// Closes every session (at shutdown): their processes end with them.
+    pub(crate) async fn close_all(&self) {
+        let entries: Vec<_> = self.warm.lock().await.drain().collect();
+        for (_, entry) in entries {
+            if let Some(mut warm) = entry.lock().await.take() {
+                warm.session.close().await;
+            }
+        }
+    }
+}
+
+/// One turn of an external agent in a chat.
+pub(crate) struct AgentTurn<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) chat_id: ChatId,
+    pub(crate) provider: &'a str,
+    pub(crate) mode: ChatMode,
+    pub(crate) model: Option<String>,
+    pub(crate) thinking: Option<Thinking>,
+    pub(crate) project_root: PathBuf,
+    pub(crate) text: String,
+    pub(crate) assistant: &'a Message,
+    pub(crate) cancel: &'a CancellationToken,
+}
+
+fn failed(assistant: &Message, error: String, sink: &dyn EventSink) -> TurnResult {
+    sink.emit(AgentEvent::TurnFinished {
+        outcome: TurnOutcome::Error,
+        summary: Some(error.clone()),
+        usage: Default::default(),
+    });
+    let mut message = assistant.clone();
+    message.status = MessageStatus::Failed;
+    TurnResult {
+        outcome: TurnOutcome::Error,
+        messages: vec![message],
+        usage: Default::default(),
+        error: Some(error),
+        steered: Vec::new(),
+    }
+}
+
+impl AgentTurn<'_> {
+    async fn start(&self) -> Result<Warm, String> {
+        let provider = self
+            .state
+            .config
+            .providers
+            .iter()
+            .find(|p| p.name == self.provider)
+            .ok_or_else(|| format!("provider {:?} is not configured", self.provider))?;
+        let backend = provider.backend().map_err(|e| e.to_string())?;
+        let env = Arc::new(ToolEnv::new(
+            PathGuard::new(&self.project_root).map_err(|e| e.to_string())?,
+        ));
+        let write_mode = match self.mode {
+            ChatMode::AutoApply => Some(WriteMode::AutoApply),
+            ChatMode::Review => Some(WriteMode::Review),
+            _ => None,
+        };
+        let config = SessionConfig {
+            cwd: env.paths().root().to_path_buf(),
+            model: self.model.clone(),
+            effort: self.thinking.and_then(Thinking::effort),
+            reviewer: write_mode.map(|mode| {
+                QueueReview::new(
+                    env.clone(),
+                    Arc::new(self.state.store.clone()),
+                    ChangeScope::Chat(self.chat_id),
+                    mode,
+                )
+                .into_reviewer()
+            }),
+            ..SessionConfig::default()
+        };
+        let session = backend.start(config).await.map_err(|e| e.to_string())?;
+        Ok(Warm {
+            session,
+            started: Started {
+                provider: self.provider.to_owned(),
+                mode: self.mode,
+                model: self.model.clone(),
+            },
+            last_used: Instant::now(),
+        })
+    }
+
+    /// Runs the prompt on the chat's warm session (starting it if needed).
+    pub(crate) async fn run(self, sink: &dyn EventSink) -> TurnResult {
+        let agents = &self.state.agents;
+        let entry = agents
+            .warm
+            .lock()
+            .await
+            .entry(self.chat_id)
+            .or_default()
+            .clone();
+        let mut slot = entry.lock().await;
+        let wanted = Started {
+            provider: self.provider.to_owned(),
+            mode: self.mode,
+            model: self.model.clone(),
+        };
+        let restart = slot.as_ref().is_some_and(|warm| {
+            warm.started.provider != wanted.provider || warm.started.mode != wanted.mode
+        });
+        if restart && let Some(mut old) = slot.take() {
+            old.session.close().await;
+        }
+        if slot.is_none() {
+            match self.start().await {
+                Ok(warm) => *slot = Some(warm),
+                Err(e) => {
+                    return failed(
+                        self.assistant,
+                        format!("cannot start {}: {e}", self.provider),
+                        sink,
+                    );
+                }
+            }
+        }
+        let Some(warm) = slot.as_mut() else {
+            return failed(self.assistant, "no agent session".into(), sink);
+        };
+        if warm.started.model != wanted.model
+            && let Some(model) = &wanted.model
+        {
+            match warm.session.set_model(model).await {
+                Ok(()) => warm.started.model = wanted.model.clone(),
+                Err(e) => sink.emit(AgentEvent::Notice {
+                    level: boocode_core::NoticeLevel::Warning,
+                    message: format!("the model stays as it was: {e}"),
+                }),
+            }
+        }
+        lock(&agents.prompts).insert(self.chat_id, warm.session.permissions());
+        let outcome = warm.session.prompt(&self.text, sink, self.cancel).await;
+        warm.last_used = Instant::now();
+        lock(&agents.prompts).remove(&self.chat_id);
+        lock(&agents.inbox).retain(|_, item| item.chat_id != self.chat_id);
+        let (outcome, error) = match outcome {
+            Ok(outcome) => (outcome, None),
+            Err(e) => {
+                // A dead agent is not reused.
+                if let Some(mut dead) = slot.take() {
+                    dead.session.close().await;
+                }
+                (TurnOutcome::Error, Some(e.to_string()))
+            }
+        };
+        let mut message = match self.state.broker.live(self.chat_id) {
+            Some(live) => lock(&live).builder.message().clone(),
+            None => self.assistant.clone(),
+        };
+        message.status = match outcome {
+            TurnOutcome::Cancelled => MessageStatus::Cancelled,
+            TurnOutcome::Error => MessageStatus::Failed,
+            _ => MessageStatus::Complete,
+        };
+        if let Some(e) = &error {
+            sink.emit(AgentEvent::TurnFinished {
+                outcome,
+                summary: Some(e.clone()),
+                usage: message.usage.unwrap_or_default(),
+            });
+        }
+        TurnResult {
+            outcome,
+            usage: message.usage.unwrap_or_default(),
+            messages: vec![message],
+            error,
+            steered: Vec::new(),
+        }
+    }
+}
