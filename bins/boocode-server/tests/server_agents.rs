@@ -240,3 +240,70 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    anthropic.push(AnthropicReply::new().text(&["Noted."]));
+    anthropic.push(AnthropicReply::new().text(&["It was PLUM."]));
+    let repo = sandbox.repo("resume");
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.extend(env.clone());
+    let mut server = Server::start(&sandbox, opts).await;
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let (_, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            json!({ "title": "t", "provider": "claude-acp" }),
+        )
+        .await;
+    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "remember the word PLUM" }),
+        )
+        .await;
+    let frames = ws.until(is_finished).await;
+    assert_eq!(frames.last().unwrap()["message"]["status"], "complete");
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+    assert!(server.terminate().await.success());
+
+    // A new server on the same database: the chat's next prompt goes to the same agent session.
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.extend(env);
+    let server = Server::start(&sandbox, opts).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "which word?" }),
+        )
+        .await;
+    let frames = ws.until(is_finished).await;
+    let answer = &frames.last().unwrap()["message"];
+    assert_eq!(
+        answer["status"],
+        "complete",
+        "{answer}\n{}",
+        server.log_text()
+    );
+    let last = anthropic
+        .message_requests()
+        .last()
+        .unwrap()
+        .body
+        .to_string();
+    assert!(
+        last.contains("remember the word PLUM") && last.contains("which word?"),
+        "the resumed agent sent the earlier turn to the model: {last}"
+    );
+    let messages = server.messages(&chat).await;
+    assert_eq!(messages.len(), 4, "the history is intact");
+}

@@ -31,6 +31,9 @@ struct Warm {
     session: Box<dyn AgentSession>,
     started: Started,
     last_used: Instant,
+    /// The chat's `agent_sessions` row: the backend's session id (for resuming after a
+    /// restart) and the usage are recorded there.
+    record_id: Option<String>,
 }
 
 /// A permission prompt waiting for the user.
@@ -243,7 +246,44 @@ impl AgentTurn<'_> {
             }),
             ..SessionConfig::default()
         };
+        // The backend session this chat had before (a restart, an idle close): resume it.
+        let store = &self.state.store;
+        let earlier = store
+            .list_agent_sessions(self.chat_id)
+            .await
+            .ok()
+            .and_then(|rows| {
+                rows.into_iter()
+                    .rev()
+                    .find(|r| r.provider == self.provider && r.backend_session_id.is_some())
+            });
+        let mut config = config;
+        config.resume = earlier.as_ref().and_then(|r| r.backend_session_id.clone());
+        let record_id = match earlier {
+            Some(row) => Some(row.id),
+            None => {
+                let backend_name = match backend.kind() {
+                    boocode_agents::BackendKind::ClaudeSdk => boocode_store::BackendName::ClaudeSdk,
+                    boocode_agents::BackendKind::Pty => boocode_store::BackendName::Pty,
+                    boocode_agents::BackendKind::Native => boocode_store::BackendName::Native,
+                    _ => boocode_store::BackendName::Acp,
+                };
+                store
+                    .create_agent_session(self.chat_id, backend_name, self.provider)
+                    .await
+                    .map(|row| row.id)
+                    .map_err(|e| tracing::warn!(error = %e, "cannot record the agent session"))
+                    .ok()
+            }
+        };
+        let resumed = config.resume.clone();
         let session = backend.start(config).await.map_err(|e| e.to_string())?;
+        if let (Some(record_id), Some(backend_id)) = (&record_id, session.backend_session_id())
+            && resumed.as_deref() != Some(backend_id.as_str())
+            && let Err(e) = store.set_backend_session_id(record_id, &backend_id).await
+        {
+            tracing::warn!(error = %e, "cannot record the agent's session id");
+        }
         Ok(Warm {
             session,
             started: Started {
@@ -252,11 +292,13 @@ impl AgentTurn<'_> {
                 model: self.model.clone(),
             },
             last_used: Instant::now(),
+            record_id,
         })
     }
 
     /// Runs the prompt on the chat's warm session (starting it if needed).
-    pub(crate) async fn run(self, sink: &dyn EventSink) -> TurnResult {
+    pub(crate) async fn run(self, sink: Arc<dyn EventSink>) -> TurnResult {
+        let sink_ref: &dyn EventSink = sink.as_ref();
         let agents = &self.state.agents;
         let entry = agents
             .warm
@@ -284,27 +326,44 @@ impl AgentTurn<'_> {
                     return failed(
                         self.assistant,
                         format!("cannot start {}: {e}", self.provider),
-                        sink,
+                        sink_ref,
                     );
                 }
             }
         }
         let Some(warm) = slot.as_mut() else {
-            return failed(self.assistant, "no agent session".into(), sink);
+            return failed(self.assistant, "no agent session".into(), sink_ref);
         };
         if warm.started.model != wanted.model
             && let Some(model) = &wanted.model
         {
             match warm.session.set_model(model).await {
                 Ok(()) => warm.started.model = wanted.model.clone(),
-                Err(e) => sink.emit(AgentEvent::Notice {
+                Err(e) => sink_ref.emit(AgentEvent::Notice {
                     level: boocode_core::NoticeLevel::Warning,
                     message: format!("the model stays as it was: {e}"),
                 }),
             }
         }
         lock(&agents.prompts).insert(self.chat_id, warm.session.permissions());
-        let outcome = warm.session.prompt(&self.text, sink, self.cancel).await;
+        // The backend's session id and the turn's usage go to the chat's agent_sessions row.
+        let outcome = match &warm.record_id {
+            Some(record_id) => {
+                let (recorder, task) = boocode_agents::UsageRecorder::new(
+                    self.state.store.clone(),
+                    record_id.clone(),
+                    sink.clone(),
+                );
+                let outcome = warm
+                    .session
+                    .prompt(&self.text, &recorder, self.cancel)
+                    .await;
+                drop(recorder);
+                task.finish().await;
+                outcome
+            }
+            None => warm.session.prompt(&self.text, sink_ref, self.cancel).await,
+        };
         warm.last_used = Instant::now();
         lock(&agents.prompts).remove(&self.chat_id);
         lock(&agents.inbox).retain(|_, item| item.chat_id != self.chat_id);
@@ -328,7 +387,7 @@ impl AgentTurn<'_> {
             _ => MessageStatus::Complete,
         };
         if let Some(e) = &error {
-            sink.emit(AgentEvent::TurnFinished {
+            sink_ref.emit(AgentEvent::TurnFinished {
                 outcome,
                 summary: Some(e.clone()),
                 usage: message.usage.unwrap_or_default(),

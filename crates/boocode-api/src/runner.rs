@@ -394,7 +394,7 @@ impl TurnContext {
             flusher_stop.clone(),
         ));
 
-        let result = self.turn(sink.as_ref()).await;
+        let result = self.turn(&sink).await;
 
         flusher_stop.cancel();
         let _ = flusher.await;
@@ -414,7 +414,7 @@ impl TurnContext {
         crate::queue::run_next(state, chat_id).await;
     }
 
-    async fn turn(&self, sink: &TurnSink) -> boocode_core::TurnResult {
+    async fn turn(&self, sink: &Arc<TurnSink>) -> boocode_core::TurnResult {
         let state = &self.state;
         if self.provider != boocode_core::NATIVE_PROVIDER {
             let text = self
@@ -444,7 +444,7 @@ impl TurnContext {
                 assistant: &self.assistant,
                 cancel: &self.cancel,
             }
-            .run(sink)
+            .run(sink.clone())
             .await;
         }
         // Instruction files are read off the async workers: a slow disk or a hostile file
