@@ -10,28 +10,9 @@
 
 mod common;
 
-use boocode_testkit::{PgTestDb, Reply, ScriptedOpenAi};
+use boocode_testkit::{Reply, ScriptedOpenAi};
 use common::*;
 use serde_json::{Value, json};
-
-async fn databases(sandbox: &Sandbox) -> Vec<(String, Option<PgTestDb>)> {
-    let mut all = vec![(sandbox.sqlite_url(), None)];
-    if let Some(db) = PgTestDb::create().await {
-        all.push((db.url().to_owned(), Some(db)));
-    }
-    all
-}
-
-async fn turn(server: &Server, ws: &mut Ws, chat: &str, text: &str) -> Value {
-    let (status, body) = server
-        .post(
-            &format!("/api/chats/{chat}/messages"),
-            json!({ "text": text }),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    ws.until(is_finished).await.pop().unwrap()["message"].clone()
-}
 
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap()

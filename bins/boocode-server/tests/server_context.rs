@@ -15,17 +15,6 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
-async fn turn(server: &Server, ws: &mut Ws, chat: &str, text: &str) -> serde_json::Value {
-    let (status, body) = server
-        .post(
-            &format!("/api/chats/{chat}/messages"),
-            json!({ "text": text }),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    ws.until(is_finished).await.pop().unwrap()["message"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_fires_past_85_percent_and_the_next_request_starts_from_the_summary() {
     let sandbox = Sandbox::new();

@@ -9,19 +9,10 @@
 
 mod common;
 
-use boocode_testkit::{PgTestDb, Reply, ScriptedOpenAi};
+use boocode_testkit::{Reply, ScriptedOpenAi};
 use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-/// Each database the tests run on, with what keeps it alive.
-async fn databases(sandbox: &Sandbox) -> Vec<(String, Option<PgTestDb>)> {
-    let mut all = vec![(sandbox.sqlite_url(), None)];
-    if let Some(db) = PgTestDb::create().await {
-        all.push((db.url().to_owned(), Some(db)));
-    }
-    all
-}
 
 fn tool_turn(model: &ScriptedOpenAi) {
     model.push(

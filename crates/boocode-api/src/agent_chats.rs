@@ -196,23 +196,6 @@ pub(crate) struct AgentTurn<'a> {
     pub(crate) cancel: &'a CancellationToken,
 }
 
-fn failed(assistant: &Message, error: String, sink: &dyn EventSink) -> TurnResult {
-    sink.emit(AgentEvent::TurnFinished {
-        outcome: TurnOutcome::Error,
-        summary: Some(error.clone()),
-        usage: Default::default(),
-    });
-    let mut message = assistant.clone();
-    message.status = MessageStatus::Failed;
-    TurnResult {
-        outcome: TurnOutcome::Error,
-        messages: vec![message],
-        usage: Default::default(),
-        error: Some(error),
-        steered: Vec::new(),
-    }
-}
-
 impl AgentTurn<'_> {
     async fn start(&self) -> Result<Warm, String> {
         let provider = self
@@ -323,7 +306,7 @@ impl AgentTurn<'_> {
             match self.start().await {
                 Ok(warm) => *slot = Some(warm),
                 Err(e) => {
-                    return failed(
+                    return crate::runner::failed_result(
                         self.assistant,
                         format!("cannot start {}: {e}", self.provider),
                         sink_ref,
@@ -332,7 +315,11 @@ impl AgentTurn<'_> {
             }
         }
         let Some(warm) = slot.as_mut() else {
-            return failed(self.assistant, "no agent session".into(), sink_ref);
+            return crate::runner::failed_result(
+                self.assistant,
+                "no agent session".into(),
+                sink_ref,
+            );
         };
         if warm.started.model != wanted.model
             && let Some(model) = &wanted.model

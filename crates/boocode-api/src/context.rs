@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use boocode_core::context::clip;
 pub(crate) use boocode_core::{SystemPrompt, needs_compaction, summarize, summary_message};
 
 type Signature = Vec<(PathBuf, Option<SystemTime>, u64)>;
@@ -116,15 +117,6 @@ impl ContextState {
         }
         seen.insert(chat_id, prompt.clone());
     }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    out.push_str(" …[cut]");
-    out
 }
 
 /// Asks the model for a title of about four words.

@@ -140,18 +140,35 @@ impl From<JsonRejection> for ApiError {
                 "content_type",
                 "send the body as JSON with Content-Type: application/json",
             ),
-            JsonRejection::BytesRejection(e) => {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "the request body is too large",
-                    )
-                } else {
-                    ApiError::new(e.status(), "bad_body", e.body_text())
-                }
-            }
+            JsonRejection::BytesRejection(e) => unreadable_body(e.status(), e.body_text()),
             other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        }
+    }
+}
+
+/// A body that could not be read: too large (413, the connection then closes) or broken.
+fn unreadable_body(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        )
+    } else {
+        ApiError::new(status, "bad_body", text)
+    }
+}
+
+impl From<boocode_tools::ChangeError> for ApiError {
+    fn from(e: boocode_tools::ChangeError) -> Self {
+        use boocode_tools::ChangeError;
+        match e {
+            ChangeError::Unknown(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            ChangeError::WrongState { .. } => ApiError::conflict("wrong_state", e.to_string()),
+            ChangeError::Conflict { .. } => ApiError::conflict("conflict", e.to_string()),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -178,17 +195,7 @@ where
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "the request body is too large",
-                    )
-                } else {
-                    ApiError::new(e.status(), "bad_body", e.body_text())
-                }
-            })?;
+            .map_err(|e| unreadable_body(e.status(), e.body_text()))?;
         let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {

@@ -399,9 +399,9 @@ impl TurnContext {
         flusher_stop.cancel();
         let _ = flusher.await;
         let steered = result.steered.clone();
-        let usage = result.usage;
+        // In the ledger before the final frame, so a client that sees the turn end sees its usage.
+        self.record_usage(result.usage).await;
         self.finalize(result, sink).await;
-        self.record_usage(usage).await;
         self.record_steered(steered).await;
         state.broker.end_turn(chat_id);
         // Steering the loop never took (it ended first) waits as the next turn instead.
@@ -668,7 +668,12 @@ impl TurnContext {
     }
 }
 
-fn failed_result(assistant: &Message, error: String, sink: &TurnSink) -> boocode_core::TurnResult {
+/// A turn that failed before it began: the error as its finish, the assistant row failed.
+pub(crate) fn failed_result(
+    assistant: &Message,
+    error: String,
+    sink: &dyn EventSink,
+) -> boocode_core::TurnResult {
     sink.emit(AgentEvent::TurnFinished {
         outcome: TurnOutcome::Error,
         summary: Some(error.clone()),

@@ -153,7 +153,8 @@ pub fn needs_compaction(history: &[Message], ctx_max: Option<u64>) -> bool {
     used > threshold
 }
 
-fn clip(text: &str, max: usize) -> String {
+/// `text` cut to `max` characters, with a `…[cut]` mark when it was longer.
+pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

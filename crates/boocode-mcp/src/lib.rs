@@ -231,19 +231,9 @@ impl McpToolServer {
                 self.config.scope.clone(),
                 WriteMode::Review,
             ));
-            let config_dir = self.config.config_dir.clone();
-            let prompt_root = root.clone();
-            let system = tokio::task::spawn_blocking(move || {
-                boocode_tools::system_prompt(
-                    &boocode_tools::project_name_of(&prompt_root),
-                    &prompt_root,
-                    config_dir.as_deref(),
-                    None,
-                )
-            })
-            .await
-            .ok()
-            .map(|p| p.text);
+            let system =
+                boocode_tools::native_system_prompt(root.clone(), self.config.config_dir.clone())
+                    .await;
             let turn = TurnConfig {
                 model: args.model.clone().or_else(|| self.config.model_id.clone()),
                 system,

@@ -150,6 +150,25 @@ pub fn system_prompt(
     )
 }
 
+/// [`system_prompt`] for a run with no agent in `project_root` (named after its folder), read
+/// on a blocking thread; `None` only if that thread failed.
+pub async fn native_system_prompt(
+    project_root: PathBuf,
+    config_dir: Option<PathBuf>,
+) -> Option<String> {
+    tokio::task::spawn_blocking(move || {
+        system_prompt(
+            &project_name_of(&project_root),
+            &project_root,
+            config_dir.as_deref(),
+            None,
+        )
+        .text
+    })
+    .await
+    .ok()
+}
+
 /// The name a project is shown by when nobody named it: its folder's name.
 pub fn project_name_of(root: &Path) -> String {
     root.file_name()

@@ -47,8 +47,8 @@ pub use guard::secret::{
 };
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
 pub use instructions::{
-    INSTRUCTION_MAX_BYTES, Instruction, InstructionError, load_agents, project_name_of,
-    read_instruction, system_prompt,
+    INSTRUCTION_MAX_BYTES, Instruction, InstructionError, load_agents, native_system_prompt,
+    project_name_of, read_instruction, system_prompt,
 };
 pub use mcp::{McpServerConfig, McpServers, McpStatus};
 pub use read::{

@@ -316,3 +316,25 @@ pub fn event_type(frame: &Value) -> Option<&str> {
         .then(|| frame["event"]["type"].as_str())
         .flatten()
 }
+
+/// Each database the tests run on, with what keeps it alive: SQLite, and Postgres when
+/// reachable (always under CI).
+pub async fn databases(sandbox: &Sandbox) -> Vec<(String, Option<boocode_testkit::PgTestDb>)> {
+    let mut all = vec![(sandbox.sqlite_url(), None)];
+    if let Some(db) = boocode_testkit::PgTestDb::create().await {
+        all.push((db.url().to_owned(), Some(db)));
+    }
+    all
+}
+
+/// Posts `text` to `chat` and waits on `ws` for the turn to finish; the final message.
+pub async fn turn(server: &Server, ws: &mut Ws, chat: &str, text: &str) -> Value {
+    let (status, body) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    ws.until(is_finished).await.pop().unwrap()["message"].clone()
+}

@@ -14,8 +14,7 @@ use boocode_core::{
     ChangeQueue, ChangeScope, ChangeState, PermissionDecision, TurnConfig, TurnLimits, now_ms,
 };
 use boocode_tools::{
-    ChangeError, ChangeReport, Tier, WriteMode, apply_pending, read_tools, reject_pending, rewind,
-    write_tools,
+    ChangeReport, Tier, WriteMode, apply_pending, read_tools, reject_pending, rewind, write_tools,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -186,19 +185,11 @@ async fn start_run(
     let backend: Box<dyn AgentBackend> = if provider.kind == BackendKind::Native {
         let (mut tools, _) = read_tools(state.env.clone(), Tier::Standard, None);
         tools.extend(write_tools(state.env.clone(), queue, scope, body.mode));
-        let root = state.env.paths().root().to_path_buf();
-        let config_dir = state.config.config_dir.clone();
-        let system = tokio::task::spawn_blocking(move || {
-            boocode_tools::system_prompt(
-                &boocode_tools::project_name_of(&root),
-                &root,
-                config_dir.as_deref(),
-                None,
-            )
-        })
-        .await
-        .ok()
-        .map(|p| p.text);
+        let system = boocode_tools::native_system_prompt(
+            state.env.paths().root().to_path_buf(),
+            state.config.config_dir.clone(),
+        )
+        .await;
         let turn = TurnConfig {
             model: body.model.clone().or_else(|| state.config.model.clone()),
             system,
@@ -478,15 +469,6 @@ struct Selection {
     ids: Option<Vec<String>>,
 }
 
-fn change_error(e: ChangeError) -> ApiError {
-    match e {
-        ChangeError::Unknown(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-        ChangeError::WrongState { .. } => ApiError::conflict("wrong_state", e.to_string()),
-        ChangeError::Conflict { .. } => ApiError::conflict("conflict", e.to_string()),
-        other => ApiError::internal(other),
-    }
-}
-
 async fn apply(
     State(state): State<CoderState>,
     Path(id): Path<String>,
@@ -495,7 +477,7 @@ async fn apply(
     let scope = ChangeScope::Run(id);
     let report = apply_pending(&state.env, &state.store, &scope, body.ids.as_deref())
         .await
-        .map_err(change_error)?;
+        .map_err(ApiError::from)?;
     Ok(Json(report))
 }
 
@@ -512,7 +494,7 @@ async fn reject(
         body.ids.as_deref(),
     )
     .await
-    .map_err(change_error)?;
+    .map_err(ApiError::from)?;
     Ok(Json(serde_json::json!({"rejected": done})))
 }
 
@@ -524,6 +506,6 @@ async fn rewind_run(
     let scope = ChangeScope::Run(id);
     let report = rewind(&state.env, &state.store, &scope, body.ids.as_deref())
         .await
-        .map_err(change_error)?;
+        .map_err(ApiError::from)?;
     Ok(Json(report))
 }

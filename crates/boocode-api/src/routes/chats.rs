@@ -9,9 +9,7 @@ use boocode_core::{
     ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange, Thinking,
 };
 use boocode_store::ChatSettings;
-use boocode_tools::{
-    ChangeError, ChangeReport, PathGuard, ToolEnv, apply_pending, reject_pending, rewind,
-};
+use boocode_tools::{ChangeReport, PathGuard, ToolEnv, apply_pending, reject_pending, rewind};
 use serde::{Deserialize, Serialize};
 
 /// The settings a create or patch body may carry; absent fields keep their value.
@@ -173,15 +171,6 @@ pub(crate) struct Selection {
     ids: Option<Vec<String>>,
 }
 
-fn change_error(e: ChangeError) -> ApiError {
-    match e {
-        ChangeError::Unknown(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-        ChangeError::WrongState { .. } => ApiError::conflict("wrong_state", e.to_string()),
-        ChangeError::Conflict { .. } => ApiError::conflict("conflict", e.to_string()),
-        other => ApiError::internal(other),
-    }
-}
-
 /// The chat's project guards, for applying or rewinding its changes.
 async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
     let chat = state.store.get_chat(id).await?;
@@ -242,7 +231,7 @@ pub(crate) async fn change_operation(
             ));
         }
     }
-    .map_err(change_error)?;
+    .map_err(ApiError::from)?;
     Ok(ApiJson(report.into()))
 }
 
