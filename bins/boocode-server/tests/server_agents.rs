@@ -157,6 +157,16 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
         stored.contains("tool_call") && stored.contains("Touched it."),
         "{stored}"
     );
+    // The permission and its answer are part of the stored history.
+    let permission = messages[1]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "permission")
+        .unwrap_or_else(|| panic!("{stored}"))
+        .clone();
+    assert_eq!(permission["request_id"], request.as_str());
+    assert_eq!(permission["decision"], "allow_once");
     let (_, inbox) = server.get("/api/inbox").await;
     assert_eq!(inbox, json!([]));
 

@@ -95,6 +95,43 @@ impl MessageBuilder {
                 self.mark(self.message.parts.len() - 1);
             }
             AgentEvent::TurnFinished { usage, .. } => self.message.usage = Some(*usage),
+            AgentEvent::PermissionRequested {
+                request_id,
+                tool,
+                summary,
+                ..
+            } => {
+                self.message.parts.push(Part::Permission {
+                    request_id: request_id.clone(),
+                    tool: tool.clone(),
+                    summary: summary.clone(),
+                    decision: None,
+                });
+                self.mark(self.message.parts.len() - 1);
+            }
+            AgentEvent::PermissionResolved {
+                request_id,
+                decision,
+            } => {
+                let found = self.message.parts.iter().rposition(
+                    |p| matches!(p, Part::Permission { request_id: r, .. } if r == request_id),
+                );
+                if let Some(index) = found {
+                    if let Some(Part::Permission { decision: d, .. }) =
+                        self.message.parts.get_mut(index)
+                    {
+                        *d = Some(*decision);
+                    }
+                    self.mark(index);
+                }
+            }
+            AgentEvent::Notice { level, message } => {
+                self.message.parts.push(Part::Notice {
+                    level: *level,
+                    message: message.clone(),
+                });
+                self.mark(self.message.parts.len() - 1);
+            }
             _ => {}
         }
     }

@@ -190,6 +190,11 @@ pub fn summary_transcript(history: &[Message]) -> String {
                 Part::ToolCall {
                     name, arguments, ..
                 } => out.push_str(&format!("[called {name} {}]\n", clip(arguments, 300))),
+                Part::Permission { tool, decision, .. } => out.push_str(&format!(
+                    "[asked to run {tool}: {}]\n",
+                    decision.map_or("unanswered", |d| d.as_str())
+                )),
+                Part::Notice { .. } => {}
                 Part::ToolResult { name, content, .. } => {
                     seen_results += 1;
                     if total_results - seen_results < KEEP_RECENT_TOOL_OUTPUTS {

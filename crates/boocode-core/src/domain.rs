@@ -345,6 +345,27 @@ pub enum Part {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u64>,
     },
+    /// A permission the agent asked for, and the answer once given. Kept in the history for
+    /// people; never sent to a model.
+    Permission {
+        /// The request id.
+        request_id: String,
+        /// The tool the agent wanted to run.
+        tool: String,
+        /// What it wanted, for a person.
+        summary: String,
+        /// The answer; `None` while waiting, or when the agent went away unanswered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<crate::event::PermissionDecision>,
+    },
+    /// Something the run said about itself (a steer taken, a refused write, a retry). Kept for
+    /// people; never sent to a model.
+    Notice {
+        /// How severe.
+        level: crate::event::NoticeLevel,
+        /// The message.
+        message: String,
+    },
 }
 
 impl Part {
@@ -353,11 +374,19 @@ impl Part {
         Part::Text { text: text.into() }
     }
 
+    /// Whether the part is for people only (a permission or a notice) and never goes to a model.
+    pub fn is_annotation(&self) -> bool {
+        matches!(self, Part::Permission { .. } | Part::Notice { .. })
+    }
+
     /// Whether this part holds nothing worth sending (empty text or reasoning).
     pub fn is_empty(&self) -> bool {
         match self {
             Part::Text { text } | Part::Reasoning { text } => text.trim().is_empty(),
-            Part::ToolCall { .. } | Part::ToolResult { .. } => false,
+            Part::ToolCall { .. }
+            | Part::ToolResult { .. }
+            | Part::Permission { .. }
+            | Part::Notice { .. } => false,
         }
     }
 }

@@ -86,6 +86,7 @@ pub enum ChatStatus {
 /// How severe a notice is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeLevel {
     /// For information.
@@ -97,6 +98,7 @@ pub enum NoticeLevel {
 /// One choice offered by a permission prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionDecision {
     /// Allow this call only.
@@ -107,6 +109,18 @@ pub enum PermissionDecision {
     Deny,
     /// Refuse this call and stop the turn.
     DenyAndStop,
+}
+
+impl PermissionDecision {
+    /// The wire name (`allow_once`, `allow_session`, `deny`, `deny_and_stop`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionDecision::AllowOnce => "allow_once",
+            PermissionDecision::AllowSession => "allow_session",
+            PermissionDecision::Deny => "deny",
+            PermissionDecision::DenyAndStop => "deny_and_stop",
+        }
+    }
 }
 
 /// A step of a plan or todo list an agent reports.

@@ -74,6 +74,8 @@ fn merge_into(prev: &mut Message, next: &Message) {
 }
 
 fn repair_parts(parts: Vec<Part>, role: Role) -> Vec<Part> {
+    // Permissions and notices are for people: a model never sees them.
+    let parts: Vec<Part> = parts.into_iter().filter(|p| !p.is_annotation()).collect();
     if role != Role::Assistant {
         // Only assistant messages may carry tool calls and their results.
         return parts
@@ -112,6 +114,7 @@ fn repair_parts(parts: Vec<Part>, role: Role) -> Vec<Part> {
                 }
                 // Otherwise an orphan or a second answer: dropped.
             }
+            Part::Permission { .. } | Part::Notice { .. } => {}
             Part::Text { .. } | Part::Reasoning { .. } => {
                 if part.is_empty() {
                     continue;
@@ -176,6 +179,7 @@ mod tests {
                         Part::Text { text } => format!("text:{text}"),
                         Part::Reasoning { text } => format!("think:{text}"),
                         Part::ToolCall { id, .. } => format!("call:{id}"),
+                        Part::Permission { .. } | Part::Notice { .. } => "note".into(),
                         Part::ToolResult {
                             call_id, content, ..
                         } => {

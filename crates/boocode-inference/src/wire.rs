@@ -107,7 +107,8 @@ fn push_assistant(out: &mut Vec<Value>, message: &Message) {
                 }
                 content.push_str(text);
             }
-            Part::Reasoning { .. } => {}
+            // Reasoning is not sent back; permissions and notices are for people.
+            Part::Reasoning { .. } | Part::Permission { .. } | Part::Notice { .. } => {}
             Part::ToolCall {
                 id,
                 name,

@@ -74,6 +74,8 @@ fn part_kind(part: &Part) -> &'static str {
         Part::Reasoning { .. } => "reasoning",
         Part::ToolCall { .. } => "tool_call",
         Part::ToolResult { .. } => "tool_result",
+        Part::Permission { .. } => "permission",
+        Part::Notice { .. } => "notice",
     }
 }
 

@@ -601,3 +601,31 @@ async fn fifty_concurrent_proposals_are_numbered_one_to_fifty() {
         assert_eq!(run.seq, 1, "{}", b.name);
     }
 }
+
+#[tokio::test]
+async fn permission_and_notice_parts_round_trip() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let chat = chat(s).await;
+        let message = Message::new(
+            Role::Assistant,
+            MessageStatus::Complete,
+            vec![
+                Part::Permission {
+                    request_id: "perm_1".into(),
+                    tool: "Bash".into(),
+                    summary: "touch x".into(),
+                    decision: Some(boocode_core::PermissionDecision::Deny),
+                },
+                Part::Notice {
+                    level: boocode_core::NoticeLevel::Info,
+                    message: "Steered: tabs".into(),
+                },
+                Part::text("done"),
+            ],
+        );
+        s.append_message(chat, &message).await.unwrap();
+        let page = s.list_messages(chat, None, 10).await.unwrap();
+        assert_eq!(page.messages[0].parts, message.parts, "{}", b.name);
+    }
+}

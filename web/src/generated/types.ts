@@ -153,7 +153,31 @@ is_error: boolean,
 /**
  * Wall time of the call in milliseconds, when it ran.
  */
-duration_ms?: number | null, };
+duration_ms?: number | null, } | { "type": "permission", 
+/**
+ * The request id.
+ */
+request_id: string, 
+/**
+ * The tool the agent wanted to run.
+ */
+tool: string, 
+/**
+ * What it wanted, for a person.
+ */
+summary: string, 
+/**
+ * The answer; `None` while waiting, or when the agent went away unanswered.
+ */
+decision?: PermissionDecision | null, } | { "type": "notice", 
+/**
+ * How severe.
+ */
+level: NoticeLevel, 
+/**
+ * The message.
+ */
+message: string, };
 
 export type Usage = { 
 /**
