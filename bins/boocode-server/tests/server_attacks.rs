@@ -79,6 +79,19 @@ async fn a_rebinding_host_is_refused_on_rest_websockets_the_page_and_login() {
         .await;
         assert_eq!(code, 421, "{path}: {body}");
     }
+    // Every route the router serves, from its own table: a rebinding name reaches none.
+    for route in boocode_api::route_list() {
+        let path = concrete(&route.path, "x");
+        let (code, body) = raw(
+            &addr,
+            &format!(
+                "{} {path} HTTP/1.1\r\nHost: evil.example:{port}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}",
+                route.method
+            ),
+        )
+        .await;
+        assert_eq!(code, 421, "{} {path}: {body}", route.method);
+    }
     // The names the server answers to.
     for host in [
         format!("localhost:{port}"),
@@ -458,4 +471,49 @@ async fn health_tells_details_only_to_the_authenticated_and_the_login_cookie_is_
         "{}",
         server.log_text()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_every_route_but_health_login_and_the_artifact_frame_needs_it() {
+    const TOKEN: &str = "correct-horse-battery-staple-42";
+    let sandbox = Sandbox::new();
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.push(("BOOCODE_AUTH_TOKEN", TOKEN.into()));
+    let server = Server::start(&sandbox, opts).await;
+    let (_, chat) = server.session(&sandbox.repo("auth")).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let open = ["/api/health", "/login", "/artifact-frame"];
+    for route in boocode_api::route_list() {
+        if open.contains(&route.path.as_str()) {
+            continue;
+        }
+        let url = format!("{}{}", server.url, concrete(&route.path, &chat));
+        let status = plain
+            .request(route.method.clone(), &url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(
+            status, 401,
+            "{} {} without the token",
+            route.method, route.path
+        );
+    }
+    // The open ones hold nothing: health says only its status, the frame page has no data.
+    let health: serde_json::Value = plain
+        .get(format!("{}/api/health", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health, json!({ "status": "ok" }));
 }

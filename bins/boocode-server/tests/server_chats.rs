@@ -525,3 +525,56 @@ async fn every_turn_lands_in_the_usage_ledger_grouped_by_provider_model_or_day()
         assert_eq!(err["error"]["code"], "invalid_field");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_stored_change_to_a_hostile_path_is_refused_per_file() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into()),
+    )
+    .await;
+    let repo = sandbox.repo("hostile-apply");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join(".git/config"), "[core]\n").unwrap();
+    let (_, chat) = server.session(&repo).await;
+    // Changes planted straight in the store (as a compromised writer could): the apply route
+    // must still send each through the guards.
+    let store = boocode_store::Store::connect(&sandbox.sqlite_url())
+        .await
+        .unwrap();
+    let outside = sandbox.home.path().join("outside.txt");
+    let outside_abs = outside.display().to_string();
+    for path in [".git/config", "../outside.txt", outside_abs.as_str()] {
+        let mut change = boocode_store::PendingChange::proposal(
+            &boocode_store::ChangeScope::Chat(chat.parse().unwrap()),
+            path,
+        );
+        change.proposed_content = Some(b"planted\n".to_vec());
+        boocode_store::ChangeQueue::add(&store, change)
+            .await
+            .unwrap();
+    }
+    let (status, report) = server
+        .post(&format!("/api/chats/{chat}/changes/apply"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["done"], json!([]), "{report}");
+    let refused = report["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 3, "{report}");
+    assert!(report.to_string().contains("can run code"), "{report}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".git/config")).unwrap(),
+        "[core]\n"
+    );
+    assert!(!repo.join("../outside.txt").exists());
+    assert!(!outside.exists());
+    let (_, pending) = server
+        .get(&format!("/api/chats/{chat}/changes?state=pending"))
+        .await;
+    assert_eq!(
+        pending.as_array().unwrap().len(),
+        3,
+        "nothing recorded as applied"
+    );
+}
