@@ -417,20 +417,7 @@ impl TurnContext {
     async fn turn(&self, sink: &Arc<TurnSink>) -> boocode_core::TurnResult {
         let state = &self.state;
         if self.provider != boocode_core::NATIVE_PROVIDER {
-            let text = self
-                .history
-                .last()
-                .map(|m| {
-                    m.parts
-                        .iter()
-                        .filter_map(|p| match p {
-                            Part::Text { text } => Some(text.as_str()),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .unwrap_or_default();
+            let text = self.history.last().map(Message::text).unwrap_or_default();
             lock(&self.model_used).clone_from(&self.model);
             return crate::agent_chats::AgentTurn {
                 state,

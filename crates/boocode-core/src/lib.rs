@@ -33,6 +33,7 @@ mod domain;
 mod event;
 mod frame;
 mod model;
+mod redact;
 mod repair;
 mod sink;
 mod tool;
@@ -61,6 +62,7 @@ pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,
 };
+pub use redact::redact_url_credentials;
 pub use repair::{ABORTED_RESULT, repair_history};
 pub use sink::{CollectSink, EventSink, FnSink, NullSink};
 pub use tool::{

@@ -135,13 +135,13 @@ impl OpenAiClient {
         let url = reqwest::Url::parse(&root).map_err(|e| {
             ModelError::Config(format!(
                 "invalid model URL {:?}: {e}",
-                redacted(&config.base_url)
+                boocode_core::redact_url_credentials(&config.base_url)
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ModelError::Config(format!(
                 "model URL {:?} must start with http:// or https://",
-                redacted(&config.base_url)
+                boocode_core::redact_url_credentials(&config.base_url)
             )));
         }
         // TLS is set on this client (ring, the platform's verifier); nothing process-wide.
@@ -177,7 +177,7 @@ impl OpenAiClient {
             body.get("data")
                 .and_then(Value::as_array)
                 .ok_or_else(|| ModelError::Protocol {
-                    url: redacted(&url),
+                    url: boocode_core::redact_url_credentials(&url),
                     message: "no `data` list in the model listing".into(),
                 })?;
         Ok(data
@@ -238,7 +238,7 @@ impl Inner {
             .unwrap_or_default();
         Err(Failure {
             error: ModelError::Status {
-                url: redacted(url),
+                url: boocode_core::redact_url_credentials(url),
                 status: status.as_u16(),
                 body: upstream_message(&text),
             },
@@ -294,7 +294,7 @@ impl Inner {
                 }
                 Ok(Err(e)) => {
                     return Err(fail(ModelError::Interrupted {
-                        url: redacted(url),
+                        url: boocode_core::redact_url_credentials(url),
                         message: chain(&e),
                     }));
                 }
@@ -315,7 +315,7 @@ impl Inner {
         if !decoder.is_done() && !decoder.has_finish_reason() {
             return Err(Failure {
                 error: ModelError::Interrupted {
-                    url: redacted(url),
+                    url: boocode_core::redact_url_credentials(url),
                     message: "the connection closed before the response finished".into(),
                 },
                 retry_after: None,
@@ -343,12 +343,12 @@ impl Inner {
             .await
             .map_err(|_| timeout(url, "waiting for the completion"))?
             .map_err(|e| ModelError::Interrupted {
-                url: redacted(url),
+                url: boocode_core::redact_url_credentials(url),
                 message: chain(&e),
             })?;
         parse_full(&bytes, self.inline_filter(request)).map_err(|e| {
             Failure::from(ModelError::Protocol {
-                url: redacted(url),
+                url: boocode_core::redact_url_credentials(url),
                 message: format!("{e}: {}", preview(&String::from_utf8_lossy(&bytes))),
             })
         })
@@ -395,13 +395,13 @@ impl Inner {
             .map_err(|e| transport_error(url, &e))?;
         if !status.is_success() {
             return Err(ModelError::Status {
-                url: redacted(url),
+                url: boocode_core::redact_url_credentials(url),
                 status: status.as_u16(),
                 body: upstream_message(&String::from_utf8_lossy(&bytes)),
             });
         }
         serde_json::from_slice(&bytes).map_err(|e| ModelError::Protocol {
-            url: redacted(url),
+            url: boocode_core::redact_url_credentials(url),
             message: e.to_string(),
         })
     }
@@ -527,21 +527,9 @@ impl Drop for TaskStream {
     }
 }
 
-/// `url` as it may be shown or logged: credentials in it replaced by `***`.
-pub(crate) fn redacted(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_password(None);
-            let _ = parsed.set_username("***");
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 fn timeout(url: &str, phase: &str) -> ModelError {
     ModelError::Timeout {
-        url: redacted(url),
+        url: boocode_core::redact_url_credentials(url),
         phase: phase.to_owned(),
     }
 }
@@ -558,7 +546,7 @@ fn transport_error(url: &str, e: &reqwest::Error) -> ModelError {
         chain(e)
     };
     ModelError::Connect {
-        url: redacted(url),
+        url: boocode_core::redact_url_credentials(url),
         message,
     }
 }
@@ -581,7 +569,7 @@ fn decode_error(url: &str, e: crate::decode::DecodeError) -> ModelError {
     match e {
         crate::decode::DecodeError::Upstream(message) => ModelError::Upstream { message },
         other => ModelError::Protocol {
-            url: redacted(url),
+            url: boocode_core::redact_url_credentials(url),
             message: other.to_string(),
         },
     }
@@ -610,19 +598,4 @@ fn jitter(max: Duration) -> Duration {
         .unwrap_or(0);
     let max_ms = max.as_millis().max(1) as u64;
     Duration::from_millis(u64::from(nanos) % max_ms)
-}
-
-#[cfg(test)]
-mod redaction_tests {
-    #[test]
-    fn credentials_in_model_urls_never_reach_an_error() {
-        assert_eq!(
-            super::redacted("http://user:secret@127.0.0.1:9/v1/chat/completions"),
-            "http://***@127.0.0.1:9/v1/chat/completions"
-        );
-        assert_eq!(
-            super::redacted("http://127.0.0.1:9/v1"),
-            "http://127.0.0.1:9/v1"
-        );
-    }
 }

@@ -165,34 +165,23 @@ pub(crate) fn read_capped(
     Ok((content.len() <= limit).then_some(content))
 }
 
-/// One lock per file on disk, shared by every queue of this process: apply, reject and rewind
-/// of changes to one file run one at a time from the read and hash check to the recorded state,
-/// whichever chat, run or tool environment asks.
-#[derive(Debug, Default)]
-pub(crate) struct FileLocks;
-
-type LockTable = std::sync::Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>;
-
-impl FileLocks {
-    fn table() -> &'static LockTable {
-        static TABLE: OnceLock<LockTable> = OnceLock::new();
-        TABLE.get_or_init(LockTable::default)
+/// The lock of the file at `path`, one per file for the whole process: apply, reject and
+/// rewind of changes to one file run one at a time, from the read and hash check to the
+/// recorded state, whichever chat, run or tool environment asks.
+fn file_lock(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+    type Table = std::sync::Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>;
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let mut table = TABLE
+        .get_or_init(Table::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(lock) = table.get(path).and_then(Weak::upgrade) {
+        return lock;
     }
-
-    /// The lock of the file at `path`.
-    pub(crate) fn for_path(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
-        let mut table = match Self::table().lock() {
-            Ok(t) => t,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some(lock) = table.get(path).and_then(Weak::upgrade) {
-            return lock;
-        }
-        table.retain(|_, weak| weak.strong_count() > 0);
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        table.insert(path.to_path_buf(), Arc::downgrade(&lock));
-        lock
-    }
+    table.retain(|_, weak| weak.strong_count() > 0);
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    table.insert(path.to_path_buf(), Arc::downgrade(&lock));
+    lock
 }
 
 /// The current state of each of `group`'s changes, re-read under the file's lock: `Err` names
@@ -269,7 +258,7 @@ pub async fn apply_pending(
             ));
             continue;
         }
-        let lock = FileLocks::for_path(&env.paths().root().join(&path));
+        let lock = file_lock(&env.paths().root().join(&path));
         let _held = lock.lock().await;
         match revalidate(queue, scope, &group, ChangeState::Pending).await {
             Ok(()) => {}
@@ -311,29 +300,24 @@ pub async fn reject_pending(
 ) -> Result<Vec<String>, ChangeError> {
     let all = queue.list(scope).await?;
     let mut done = Vec::new();
-    for change in select(&all, ids, ChangeState::Pending)? {
-        let lock = FileLocks::for_path(&root.join(&change.path));
+    for (path, group) in by_path(select(&all, ids, ChangeState::Pending)?) {
+        let lock = file_lock(&root.join(&path));
         let _held = lock.lock().await;
-        match revalidate(
-            queue,
-            scope,
-            std::slice::from_ref(change),
-            ChangeState::Pending,
-        )
-        .await
-        {
+        match revalidate(queue, scope, &group, ChangeState::Pending).await {
             Ok(()) => {}
             Err(ChangeError::WrongState { .. }) if ids.is_none() => continue,
             Err(e) => return Err(e),
         }
-        record(
-            queue,
-            &change.id,
-            ChangeState::Pending,
-            ChangeState::Rejected,
-        )
-        .await?;
-        done.push(change.id.clone());
+        for change in &group {
+            record(
+                queue,
+                &change.id,
+                ChangeState::Pending,
+                ChangeState::Rejected,
+            )
+            .await?;
+            done.push(change.id.clone());
+        }
     }
     Ok(done)
 }
@@ -365,7 +349,7 @@ pub async fn rewind(
     // Newest first across files too, so the report reads as an undo history.
     groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.last().map_or(0, |c| c.seq)));
     for (path, group) in groups {
-        let lock = FileLocks::for_path(&env.paths().root().join(&path));
+        let lock = file_lock(&env.paths().root().join(&path));
         let _held = lock.lock().await;
         match revalidate(queue, scope, &group, ChangeState::Applied).await {
             Ok(()) => {}

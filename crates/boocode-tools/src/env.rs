@@ -1,10 +1,11 @@
 //! [`ToolEnv`]: what every tool of one project shares — its guards and its truncation store.
 
 use crate::guard::path::{Access, GuardedPath, PathGuard};
-use crate::guard::secret::{SecretGuard, redact_url_credentials};
+use crate::guard::secret::SecretGuard;
 use crate::guard::url::UrlGuard;
 use crate::truncate::TruncationStore;
 use boocode_core::ToolError;
+use boocode_core::redact_url_credentials;
 use std::path::Path;
 use url::Url;
 

@@ -32,6 +32,7 @@ mod truncate;
 mod web;
 mod write;
 
+pub use boocode_core::redact_url_credentials;
 pub use browse::{DirEntry, FileContent, list_entries, read_file};
 pub use changes::{
     ChangeError, ChangeReport, DEFAULT_FILE_MODE, Refusal, apply_pending, content_hash,
@@ -42,9 +43,7 @@ pub use guard::path::{
     Access, CREDENTIAL_FOLDERS, GuardedPath, PathError, PathGuard, check_project_root,
 };
 pub use guard::protected::{DEFAULT_PROTECTED, ProtectedPaths, ProtectedPatternError};
-pub use guard::secret::{
-    DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError, redact_url_credentials,
-};
+pub use guard::secret::{DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError};
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
 pub use instructions::{
     INSTRUCTION_MAX_BYTES, Instruction, InstructionError, load_agents, native_system_prompt,

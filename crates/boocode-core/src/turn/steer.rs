@@ -24,11 +24,6 @@ impl Steering {
         std::mem::take(&mut *self.lock())
     }
 
-    /// Whether no message waits.
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.0
             .lock()

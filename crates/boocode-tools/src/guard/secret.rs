@@ -206,31 +206,6 @@ impl SecretGuard {
     }
 }
 
-/// Hides credentials in URLs (`https://user:token@host` → `https://***@host`), for files such as
-/// `.git/config` that are readable but may carry a token in a remote URL.
-pub fn redact_url_credentials(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (before, after) = rest.split_at(i + 3);
-        out.push_str(before);
-        let authority_end = after
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(after.len());
-        let authority = &after[..authority_end];
-        match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &after[authority_end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,15 +302,5 @@ mod tests {
         assert!(!guard.is_secret(Path::new("ca.pem")));
         let err = SecretGuard::new(&["a[b"], &[] as &[&str]).unwrap_err();
         assert_eq!(err.pattern, "a[b");
-    }
-
-    #[test]
-    fn credentials_in_urls_are_redacted() {
-        let config = "[remote \"origin\"]\n\turl = https://bob:ghp_SECRET@github.com/o/r.git\n\turl = git@github.com:o/r.git\n\turl = https://github.com/o/r\n";
-        let redacted = redact_url_credentials(config);
-        assert!(!redacted.contains("ghp_SECRET"));
-        assert!(redacted.contains("https://***@github.com/o/r.git"));
-        assert!(redacted.contains("git@github.com:o/r.git"));
-        assert!(redacted.contains("https://github.com/o/r\n"));
     }
 }
