@@ -306,7 +306,7 @@ impl AgentTurn<'_> {
             match self.start().await {
                 Ok(warm) => *slot = Some(warm),
                 Err(e) => {
-                    return crate::runner::failed_result(
+                    return crate::turn::failed_result(
                         self.assistant,
                         format!("cannot start {}: {e}", self.provider),
                         sink_ref,
@@ -315,11 +315,7 @@ impl AgentTurn<'_> {
             }
         }
         let Some(warm) = slot.as_mut() else {
-            return crate::runner::failed_result(
-                self.assistant,
-                "no agent session".into(),
-                sink_ref,
-            );
+            return crate::turn::failed_result(self.assistant, "no agent session".into(), sink_ref);
         };
         if warm.started.model != wanted.model
             && let Some(model) = &wanted.model

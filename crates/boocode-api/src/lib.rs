@@ -30,6 +30,7 @@ mod queue;
 mod routes;
 mod runner;
 mod state;
+mod turn;
 
 pub use agent_chats::InboxItem;
 pub use boocode_tools::read_settings_file;
