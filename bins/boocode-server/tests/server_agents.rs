@@ -52,22 +52,7 @@ fn acp_setup(
 
 /// An `opencode.json` in `repo` pointing opencode at the scripted OpenAI-compatible `model`.
 fn opencode_config(repo: &std::path::Path, model: &ScriptedOpenAi) {
-    let config = json!({
-        "$schema": "https://opencode.ai/config.json",
-        "provider": {
-            "scripted": {
-                "npm": "@ai-sdk/openai-compatible",
-                "name": "Scripted",
-                "options": {"baseURL": format!("{}/v1", model.url()), "apiKey": "sk-test"},
-                "models": {"scripted-model": {"name": "Scripted model"}}
-            }
-        },
-        "model": "scripted/scripted-model",
-        "small_model": "scripted/scripted-model",
-        "permission": {"edit": "ask", "bash": "ask"},
-        "autoupdate": false,
-        "share": "disabled"
-    });
+    let config = boocode_testkit::opencode_config(&model.url());
     std::fs::write(repo.join("opencode.json"), config.to_string()).unwrap();
 }
 

@@ -41,22 +41,7 @@ async fn setup_with(queue: Option<Arc<MemoryChangeQueue>>) -> Option<Setup> {
     let work = dir.path().join("work");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&work).unwrap();
-    let config = serde_json::json!({
-        "$schema": "https://opencode.ai/config.json",
-        "provider": {
-            "scripted": {
-                "npm": "@ai-sdk/openai-compatible",
-                "name": "Scripted",
-                "options": {"baseURL": format!("{}/v1", server.url()), "apiKey": "sk-test"},
-                "models": {"scripted-model": {"name": "Scripted model"}}
-            }
-        },
-        "model": "scripted/scripted-model",
-        "small_model": "scripted/scripted-model",
-        "permission": {"edit": "ask", "bash": "ask"},
-        "autoupdate": false,
-        "share": "disabled"
-    });
+    let config = boocode_testkit::opencode_config(&server.url());
     std::fs::write(work.join("opencode.json"), config.to_string()).unwrap();
     let reviewer = queue.map(|queue| {
         let env = Arc::new(ToolEnv::new(PathGuard::new(&work).unwrap()));

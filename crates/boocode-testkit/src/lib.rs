@@ -25,6 +25,6 @@ mod serve;
 
 pub use anthropic::{AnthropicReply, ScriptedAnthropic};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
-pub use peers::peer_bin;
+pub use peers::{opencode_config, peer_bin};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_DATABASE_URL, PgTestDb};

@@ -22,3 +22,24 @@ pub fn peer_bin(name: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED (peer): {message}");
     None
 }
+
+/// An `opencode.json` that points opencode at an OpenAI-compatible server at `base_url` (a
+/// scripted one) as model `scripted/scripted-model`, asking before edits and shell commands.
+pub fn opencode_config(base_url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            "scripted": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "Scripted",
+                "options": {"baseURL": format!("{base_url}/v1"), "apiKey": "sk-test"},
+                "models": {"scripted-model": {"name": "Scripted model"}}
+            }
+        },
+        "model": "scripted/scripted-model",
+        "small_model": "scripted/scripted-model",
+        "permission": {"edit": "ask", "bash": "ask"},
+        "autoupdate": false,
+        "share": "disabled"
+    })
+}
