@@ -1,12 +1,13 @@
-//! `boocode-coder`: the coder daemon. It runs agents on one project — BooCode's own loop with
-//! write tools, or Claude Code, claude-agent-acp, opencode and the other providers — and keeps
-//! every file write they make in the pending-changes queue for review (or applies it at once in
-//! auto-apply mode). REST + WebSocket on 127.0.0.1:7411 by default; `boocode dispatch`,
-//! `inbox`, `pending`, `apply` and `rewind` are its command-line client.
+//! `boocode-coder`: the coder daemon — the BooCode server in its coder profile. It serves one
+//! project, with the server's routes and no web UI; its chats run BooCode's own loop or Claude
+//! Code, claude-agent-acp, opencode and the other providers, in `review` mode by default, so
+//! every file write waits in the chat's pending-changes queue (or is applied at once in
+//! `auto_apply`). REST + WebSocket on 127.0.0.1:7411 by default; `boocode dispatch`, `inbox`,
+//! `pending`, `apply`, `reject` and `rewind` are its command-line client.
 #![allow(clippy::print_stderr)]
 
 use anyhow::{Context, Result, bail};
-use boocode_api::coder::{CoderConfig, CoderState, serve_coder};
+use boocode_api::{AppState, ServerConfig, serve};
 use boocode_store::Store;
 use clap::Parser;
 use serde::Deserialize;
@@ -52,6 +53,9 @@ struct Args {
     /// Seconds to wait for a model's first token, and between tokens.
     #[arg(long, env = "BOOCODE_MODEL_TIMEOUT_SECS", default_value_t = 300)]
     model_timeout_secs: u64,
+    /// Seconds an external agent's session stays warm after its chat's last turn.
+    #[arg(long, env = "BOOCODE_AGENT_IDLE_SECS", default_value_t = 600)]
+    agent_idle_secs: u64,
     /// Log filter (e.g. `info`, `boocode_api=debug`).
     #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
     log: String,
@@ -62,6 +66,8 @@ struct Args {
 struct FileSettings {
     #[serde(default)]
     providers: BTreeMap<String, boocode_agents::ProviderOverride>,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, boocode_tools::McpServerConfig>,
 }
 
 async fn shutdown_signal() {
@@ -86,33 +92,38 @@ async fn run(args: Args) -> Result<()> {
     };
     let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
         .map_err(anyhow::Error::msg)?;
-    let mut config = CoderConfig::new(root, args.model_url.clone());
+    let mut config = ServerConfig::coder(root, args.model_url.clone());
     config.bind = args.bind;
     config.allowed_hosts = args.allowed_hosts.clone();
     config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
-    config.auth_token = std::env::var("BOOCODE_CODER_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty());
+    config.truncation_dir = dirs::data_local_dir().map(|d| d.join("boocode").join("truncated"));
+    // BOOCODE_CODER_TOKEN first, so one machine can run a token-protected workspace and a
+    // daemon with its own token.
+    config.auth_token = ["BOOCODE_CODER_TOKEN", "BOOCODE_AUTH_TOKEN"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|t| !t.trim().is_empty()));
     config.api_key = std::env::var("BOOCODE_API_KEY")
         .ok()
         .filter(|t| !t.trim().is_empty());
     config.model = args.model.clone();
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
+    config.agent_idle = Duration::from_secs(args.agent_idle_secs.max(1));
     config.providers = boocode_agents::providers_with(&settings.providers);
+    config.mcp_servers = settings.mcp_servers;
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }
     let store = Store::connect_or_default(args.database.as_deref())
         .await
         .context("cannot open the database")?;
-    let state = CoderState::new(config, store).map_err(anyhow::Error::msg)?;
+    let state = AppState::new(config, store).map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, root = %state.config.root.display(), "BooCode coder daemon listening");
+    tracing::info!(%addr, "BooCode coder daemon listening");
     eprintln!("listening on http://{addr}");
-    serve_coder(state, listener, shutdown_signal()).await?;
+    serve(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

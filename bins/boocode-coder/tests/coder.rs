@@ -1,6 +1,7 @@
-//! The real `boocode-coder` binary on an ephemeral port: runs of the native loop against the
-//! scripted model, and of the real claude-agent-acp against the scripted Anthropic server, in
-//! review mode — their edits land in the pending queue, apply writes them, rewind restores them.
+//! The real `boocode-coder` binary (the server in its coder profile) on an ephemeral port: chats
+//! of the native loop against the scripted model, and of the real claude-agent-acp against the
+//! scripted Anthropic server, in review mode — their edits land in the chat's pending queue,
+//! apply writes them, rewind restores them; prompts wait in the inbox.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
+async fn a_native_chat_in_review_mode_queues_two_edits_then_apply_and_rewind() {
     let repo = repo();
     let model = ScriptedOpenAi::start().await.unwrap();
     model.push(
@@ -41,14 +42,14 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
     model.push(Reply::stream().text("Both edits are proposed."));
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
 
-    let (status, run) = daemon
-        .post("/api/runs", json!({"provider": "boocode", "prompt": "use port 9090", "mode": "review", "thinking": "low"}))
+    // No mode given: the coder profile's chats write (review).
+    let (session, chat) = daemon
+        .chat(json!({"provider": "boocode", "thinking": "low"}))
         .await;
-    assert_eq!(status, 201, "{run}");
-    let id = run["id"].as_str().unwrap().to_owned();
-    let (events, finished) = daemon.follow(&id, 0, None).await;
-    assert_eq!(finished["status"], "idle", "{finished}");
-    assert_eq!(finished["last_outcome"], "completed");
+    let (_, view) = daemon.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(view["mode"], "review", "{view}");
+    let (events, finished) = daemon.prompt(&session, &chat, "use port 9090", None).await;
+    assert_eq!(finished["status"], "complete", "{finished}");
     let results: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "tool_call_finished")
@@ -66,7 +67,7 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
 
     // Both pending, with diffs; nothing written yet.
     let (_, changes) = daemon
-        .get(&format!("/api/changes?run={id}&state=pending"))
+        .get(&format!("/api/chats/{chat}/changes?state=pending"))
         .await;
     let changes = changes.as_array().unwrap();
     assert_eq!(changes.len(), 2, "{changes:?}");
@@ -91,10 +92,17 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
         read(repo.path(), "src/main.rs"),
         "fn main() {\n    serve(8080);\n}\n"
     );
+    // The project-wide listing shows them too, with their chat.
+    let project = daemon.project().await;
+    let (_, across) = daemon
+        .get(&format!("/api/projects/{project}/changes?state=pending"))
+        .await;
+    assert_eq!(across.as_array().unwrap().len(), 2, "{across}");
+    assert_eq!(across[0]["chat_id"], chat.as_str());
 
     // Apply writes both.
     let (status, report) = daemon
-        .post(&format!("/api/runs/{id}/apply"), json!({}))
+        .post(&format!("/api/chats/{chat}/changes/apply"), json!({}))
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
@@ -102,12 +110,12 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
 
     // Rewind restores both.
     let (status, report) = daemon
-        .post(&format!("/api/runs/{id}/rewind"), json!({}))
+        .post(&format!("/api/chats/{chat}/changes/rewind"), json!({}))
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["done"].as_array().unwrap().len(), 2, "{report}");
     assert_port(repo.path(), 8080);
-    let (_, all) = daemon.get(&format!("/api/changes?run={id}")).await;
+    let (_, all) = daemon.get(&format!("/api/chats/{chat}/changes")).await;
     assert!(
         all.as_array()
             .unwrap()
@@ -116,18 +124,10 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
         "{all}"
     );
 
-    // A follow-up prompt on the same run, through the same session (history kept).
+    // A follow-up prompt in the same chat keeps the history.
     model.push(Reply::stream().text("Anything else?"));
-    let (status, _) = daemon
-        .post(
-            &format!("/api/runs/{id}/prompt"),
-            json!({"prompt": "thanks"}),
-        )
-        .await;
-    assert_eq!(status, 202);
-    let seen = finished["events"].as_u64().unwrap();
-    let (events, finished) = daemon.follow(&id, seen, None).await;
-    assert_eq!(finished["status"], "idle");
+    let (events, finished) = daemon.prompt(&session, &chat, "thanks", None).await;
+    assert_eq!(finished["status"], "complete");
     assert!(
         events
             .iter()
@@ -139,6 +139,9 @@ async fn a_native_run_in_review_mode_queues_two_edits_then_apply_and_rewind() {
         last["messages"].to_string().contains("use port 9090"),
         "history kept"
     );
+    // The history survives in the store, not in memory: a restarted daemon still shows it.
+    let (_, page) = daemon.get(&format!("/api/chats/{chat}/messages")).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 4, "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,73 +150,91 @@ async fn bad_requests_get_typed_errors() {
     let model = ScriptedOpenAi::start().await.unwrap();
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
     let cases = [
-        (
-            json!({"provider": "nope", "prompt": "x"}),
-            400,
-            "unknown provider",
-        ),
-        (
-            json!({"provider": "boocode", "prompt": "  "}),
-            400,
-            "prompt",
-        ),
-        (
-            json!({"provider": "boocode", "prompt": "x", "mode": "yolo"}),
-            400,
-            "unknown variant",
-        ),
-        (
-            json!({"provider": "boocode", "prompt": "x", "extra": 1}),
-            400,
-            "unknown field",
-        ),
+        (json!({"provider": "nope"}), 400, "is not configured"),
+        (json!({"mode": "yolo"}), 400, "unknown variant"),
+        (json!({"extra": 1}), 400, "unknown field"),
     ];
     for (body, code, text) in cases {
-        let (status, err) = daemon.post("/api/runs", body.clone()).await;
+        let (status, err) = daemon.new_chat(body.clone()).await;
         assert_eq!(status, code, "{body}: {err}");
         assert!(
             err["error"]["message"].as_str().unwrap().contains(text),
             "{body}: {err}"
         );
     }
+    let project = daemon.project().await;
     let resp = daemon
         .http
-        .post(format!("{}/api/runs", daemon.url))
+        .post(format!("{}/api/projects/{project}/sessions", daemon.url))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
-    let (status, _) = daemon.get("/api/runs/nope").await;
+    // One project only: adding another is refused, with the reason.
+    let other = tempfile::tempdir().unwrap();
+    let (status, err) = daemon
+        .post("/api/projects", json!({"path": other.path()}))
+        .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "single_project", "{err}");
+    // No web UI: pages are JSON 404s.
+    let (status, _) = daemon.get("/").await;
+    assert_eq!(status, 404);
+    let (status, _) = daemon.get("/api/chats/nope").await;
+    assert_eq!(status, 400);
+    let ghost = "00000000-0000-4000-8000-000000000000";
+    let (status, _) = daemon.get(&format!("/api/chats/{ghost}")).await;
     assert_eq!(status, 404);
     let (status, err) = daemon
-        .post("/api/runs/nope/apply", json!({"ids": ["x"]}))
+        .post(
+            &format!("/api/chats/{ghost}/changes/apply"),
+            json!({"ids": ["x"]}),
+        )
         .await;
     assert_eq!(status, 404, "{err}");
-    let (status, err) = daemon.get("/api/changes?state=bogus").await;
-    assert_eq!(status, 400, "{err}");
-    // A missing agent program is a clear 502, not a hang.
     let (status, err) = daemon
-        .post("/api/runs", json!({"provider": "goose", "prompt": "x"}))
+        .get(&format!("/api/projects/{project}/changes?state=bogus"))
         .await;
-    assert_eq!(status, 502, "{err}");
-    assert!(
-        err["error"]["message"]
-            .as_str()
+    assert_eq!(status, 400, "{err}");
+    let (session, chat) = daemon.chat(json!({"provider": "boocode"})).await;
+    let (status, _) = daemon
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({"text": "  "}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    // A missing agent program is a clear error on the turn, not a hang.
+    let (_, goose) = daemon.chat(json!({"provider": "goose"})).await;
+    let (status, posted) = daemon
+        .post(
+            &format!("/api/chats/{goose}/messages"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{posted}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, page) = daemon.get(&format!("/api/chats/{goose}/messages")).await;
+        let last = page["messages"]
+            .as_array()
             .unwrap()
-            .contains("not installed"),
-        "{err}"
-    );
+            .last()
+            .cloned()
+            .unwrap();
+        if last["status"] == "failed" {
+            assert!(last.to_string().contains("not installed"), "{last}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Cross-origin WebSockets are refused.
-    let (status, run) = daemon
-        .post("/api/runs", json!({"provider": "boocode", "prompt": "hi"}))
-        .await;
-    assert_eq!(status, 201);
-    let id = run["id"].as_str().unwrap();
     let resp = daemon
         .http
-        .get(format!("{}/api/runs/{id}/ws", daemon.url))
+        .get(format!("{}/api/sessions/{session}/ws", daemon.url))
         .header("origin", "http://evil.example")
         .header("connection", "upgrade")
         .header("upgrade", "websocket")
@@ -227,7 +248,7 @@ async fn bad_requests_get_typed_errors() {
 
 /// The claude-agent-acp provider pointed at the pinned peers and the scripted Anthropic server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
+async fn an_acp_chat_in_review_mode_lands_its_write_in_the_same_queue() {
     let repo = repo();
     let server = ScriptedAnthropic::start().await.unwrap();
     let scratch = tempfile::tempdir().unwrap();
@@ -244,24 +265,19 @@ async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
     let model = ScriptedOpenAi::start().await.unwrap();
     let daemon = Daemon::start(repo.path(), &model.url(), &env, Some(&config)).await;
 
-    let (status, run) = daemon
-        .post(
-            "/api/runs",
-            json!({"provider": "claude-acp", "prompt": "add src/new.rs", "mode": "review"}),
-        )
+    let (session, chat) = daemon
+        .chat(json!({"provider": "claude-acp", "mode": "review"}))
         .await;
-    assert_eq!(status, 201, "{run}");
-    let id = run["id"].as_str().unwrap().to_owned();
     // Nobody answers prompts: a write in review mode must never ask.
-    let (events, finished) = daemon.follow(&id, 0, None).await;
-    assert_eq!(finished["status"], "idle", "{finished} {events:?}");
+    let (events, finished) = daemon.prompt(&session, &chat, "add src/new.rs", None).await;
+    assert_eq!(finished["status"], "complete", "{finished} {events:?}");
     assert!(
         !events.iter().any(|e| e["type"] == "permission_requested"),
         "the write went to the queue, not to the user: {events:?}"
     );
     assert!(!target.exists(), "nothing written before apply");
     let (_, changes) = daemon
-        .get(&format!("/api/changes?run={id}&state=pending"))
+        .get(&format!("/api/chats/{chat}/changes?state=pending"))
         .await;
     let changes = changes.as_array().unwrap();
     assert_eq!(changes.len(), 1, "{changes:?}");
@@ -280,33 +296,18 @@ async fn an_acp_run_in_review_mode_lands_its_write_in_the_same_queue() {
     );
 
     let (status, report) = daemon
-        .post(&format!("/api/runs/{id}/apply"), json!({}))
+        .post(&format!("/api/chats/{chat}/changes/apply"), json!({}))
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(read(repo.path(), "src/new.rs"), "pub fn added() {}\n");
     let (status, _) = daemon
-        .post(&format!("/api/runs/{id}/rewind"), json!({}))
+        .post(&format!("/api/chats/{chat}/changes/rewind"), json!({}))
         .await;
     assert_eq!(status, 200);
     assert!(!target.exists(), "rewind removes the created file");
-    let resp = daemon
-        .http
-        .delete(format!("{}/api/runs/{id}", daemon.url))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    // The agent process is closed with the run.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, run) = daemon.get(&format!("/api/runs/{id}")).await;
-        if run["status"] == "closed" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{run}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The agent's tool call is stored with the chat's history.
+    let (_, page) = daemon.get(&format!("/api/chats/{chat}/messages")).await;
+    assert!(page.to_string().contains("toolu_w1"), "{page}");
 }
 
 /// The `boocode` CLI built beside this binary (`cargo test --workspace` builds it), if any.
@@ -342,14 +343,11 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
     server.push(AnthropicReply::new().text(&["Not run, then."]));
     let model = ScriptedOpenAi::start().await.unwrap();
     let daemon = Daemon::start(repo.path(), &model.url(), &env, Some(&config)).await;
-    let (status, run) = daemon
-        .post(
-            "/api/runs",
-            json!({"provider": "claude-acp", "prompt": "touch it", "mode": "review"}),
-        )
+    let (session, chat) = daemon
+        .chat(json!({"provider": "claude-acp", "mode": "review"}))
         .await;
-    assert_eq!(status, 201, "{run}");
-    let id = run["id"].as_str().unwrap().to_owned();
+    let mut stream = daemon.stream(&session).await;
+    let message = daemon.send_prompt(&chat, "touch it").await;
 
     // Bash is no file write: it asks, and the prompt waits in the inbox.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -361,12 +359,10 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
         assert!(tokio::time::Instant::now() < deadline, "no prompt arrived");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(item["run_id"], id.as_str());
+    assert_eq!(item["chat_id"], chat.as_str());
     // claude-agent-acp names its Bash tool by kind: "Terminal".
     let tool = item["tool"].as_str().unwrap().to_owned();
     assert!(["Bash", "Terminal"].contains(&tool.as_str()), "{item}");
-    let (_, view) = daemon.get(&format!("/api/runs/{id}")).await;
-    assert_eq!(view["waiting"], 1);
     let request = item["request_id"].as_str().unwrap();
 
     match cli_bin() {
@@ -401,15 +397,15 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
         None => {
             let (status, body) = daemon
                 .post(
-                    &format!("/api/runs/{id}/permissions/{request}"),
+                    &format!("/api/inbox/{request}"),
                     json!({"decision": "deny"}),
                 )
                 .await;
             assert_eq!(status, 200, "{body}");
         }
     }
-    let (events, finished) = daemon.follow(&id, 0, None).await;
-    assert_eq!(finished["status"], "idle", "{finished}");
+    let (events, finished) = stream.turn(&daemon, &message, None).await;
+    assert_eq!(finished["status"], "complete", "{finished}");
     assert!(
         events
             .iter()
@@ -422,13 +418,16 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
     // An answer to a prompt no longer waiting is a typed 404.
     let (status, body) = daemon
         .post(
-            &format!("/api/runs/{id}/permissions/{request}"),
+            &format!("/api/inbox/{request}"),
             json!({"decision": "allow_once"}),
         )
         .await;
     assert_eq!(status, 404, "{body}");
+    // The permission and its decision are stored with the chat.
+    let (_, page) = daemon.get(&format!("/api/chats/{chat}/messages")).await;
+    assert!(page.to_string().contains("\"permission\""), "{page}");
 
-    // The daemon killed with SIGKILL (the run still open) takes its agent processes with it.
+    // The daemon killed with SIGKILL (the chat's agent still warm) takes its agent processes with it.
     let root = repo.path().canonicalize().unwrap();
     assert!(
         !processes_in(&root).is_empty(),
@@ -468,7 +467,7 @@ async fn a_token_guards_the_daemon_and_is_required_beyond_loopback() {
     .await;
     let status =
         |rb: reqwest::RequestBuilder| async move { rb.send().await.unwrap().status().as_u16() };
-    let url = format!("{}/api/runs", daemon.url);
+    let url = format!("{}/api/projects", daemon.url);
     assert_eq!(status(daemon.http.get(&url)).await, 401);
     assert_eq!(
         status(
@@ -501,32 +500,23 @@ async fn a_token_guards_the_daemon_and_is_required_beyond_loopback() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("without an auth token"), "{stderr}");
+    assert!(stderr.contains("without authentication"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_finished_turn_of_a_run_lands_in_the_usage_ledger() {
+async fn each_finished_turn_of_a_chat_lands_in_the_usage_ledger() {
     let repo = repo();
     let model = ScriptedOpenAi::start().await.unwrap();
     model.push(Reply::stream().text("one").usage(120, 7));
     model.push(Reply::stream().text("two").usage(300, 11));
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
-    let (_, run) = daemon
-        .post(
-            "/api/runs",
-            json!({"provider": "boocode", "prompt": "hi", "model": "coder-7b"}),
-        )
+    let (session, chat) = daemon
+        .chat(json!({"provider": "boocode", "model": "coder-7b"}))
         .await;
-    let id = run["id"].as_str().unwrap().to_owned();
-    let (_, finished) = daemon.follow(&id, 0, None).await;
-    let seen = finished["events"].as_u64().unwrap();
-    daemon
-        .post(
-            &format!("/api/runs/{id}/prompt"),
-            json!({"prompt": "again"}),
-        )
-        .await;
-    daemon.follow(&id, seen, None).await;
+    daemon.prompt(&session, &chat, "hi", None).await;
+    daemon.prompt(&session, &chat, "again", None).await;
+    let (status, report) = daemon.get("/api/usage?group_by=model").await;
+    assert_eq!(status, 200, "{report}");
     let store = boocode_store::Store::connect(&format!(
         "sqlite://{}",
         daemon.home.path().join("coder.db").display()

@@ -65,13 +65,11 @@ async fn a_rebinding_host_and_cross_site_requests_are_refused_on_every_route() {
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
     let addr = daemon.url.trim_start_matches("http://").to_owned();
     let port = addr.rsplit(':').next().unwrap().to_owned();
-    let routes = boocode_api::coder::coder_route_list();
-    assert!(routes.len() >= 15, "{routes:?}");
+    // The coder profile serves the server's routes, behind the same guard.
+    let routes = boocode_api::route_list();
+    assert!(routes.len() >= 30, "{routes:?}");
     for route in &routes {
-        let path = route
-            .path
-            .replace("{id}", "run_x")
-            .replace("{request_id}", "perm_x");
+        let path = concrete(&route.path, "x_1");
         // DNS rebinding: the attacker's name resolving to 127.0.0.1.
         let code = raw(
             &addr,
@@ -109,17 +107,34 @@ async fn a_rebinding_host_and_cross_site_requests_are_refused_on_every_route() {
             assert_eq!(code, 415, "{} {path}", route.method);
         }
     }
-    // The WebSocket of a run, from a rebinding page.
+    // A session's WebSocket, from a rebinding page.
     let code = raw(
         &addr,
-        &format!("GET /api/runs/run_x/ws HTTP/1.1\r\nHost: evil.example:{port}\r\nOrigin: http://evil.example:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+        &format!("GET /api/sessions/x_1/ws HTTP/1.1\r\nHost: evil.example:{port}\r\nOrigin: http://evil.example:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
     )
     .await;
     assert_eq!(code, 421);
     // Nothing started.
-    let (_, runs) = daemon.get("/api/runs").await;
-    assert_eq!(runs, json!([]));
+    let project = daemon.project().await;
+    let (_, sessions) = daemon
+        .get(&format!("/api/projects/{project}/sessions"))
+        .await;
+    assert_eq!(sessions, json!([]));
     assert!(model.completion_requests().is_empty());
+}
+
+/// `path` with every `{param}` replaced by `id`.
+fn concrete(path: &str, id: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').unwrap() + start;
+        out.push_str(id);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,16 +198,11 @@ async fn a_model_in_auto_apply_cannot_plant_git_hooks_config_or_envrc() {
     model.push(reply);
     model.push(Reply::stream().text("Done."));
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
-    let (status, run) = daemon
-        .post(
-            "/api/runs",
-            json!({"provider": "boocode", "prompt": "set up hooks", "mode": "auto_apply"}),
-        )
+    let (session, chat) = daemon
+        .chat(json!({"provider": "boocode", "mode": "auto_apply"}))
         .await;
-    assert_eq!(status, 201, "{run}");
-    let id = run["id"].as_str().unwrap().to_owned();
-    let (events, finished) = daemon.follow(&id, 0, None).await;
-    assert_eq!(finished["status"], "idle", "{finished}");
+    let (events, finished) = daemon.prompt(&session, &chat, "set up hooks", None).await;
+    assert_eq!(finished["status"], "complete", "{finished}");
     let results: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "tool_call_finished")
@@ -213,7 +223,7 @@ async fn a_model_in_auto_apply_cannot_plant_git_hooks_config_or_envrc() {
         "{sent}"
     );
     // Nothing queued, nothing written, the token nowhere.
-    let (_, changes) = daemon.get(&format!("/api/changes?run={id}")).await;
+    let (_, changes) = daemon.get(&format!("/api/chats/{chat}/changes")).await;
     assert_eq!(changes, json!([]));
     assert_eq!(snapshot(repo.path()), before);
     // (The model's own last call names the token; no result may show it back.)
@@ -248,18 +258,18 @@ async fn claude_agent_acp_cannot_write_git_hooks_in_either_mode() {
         server.push(AnthropicReply::new().text(&["Could not write them."]));
         let model = ScriptedOpenAi::start().await.unwrap();
         let daemon = Daemon::start(repo.path(), &model.url(), &env, Some(&config)).await;
-        let (status, run) = daemon
-            .post(
-                "/api/runs",
-                json!({"provider": "claude-acp", "prompt": "install hooks", "mode": mode}),
-            )
+        let (session, chat) = daemon
+            .chat(json!({"provider": "claude-acp", "mode": mode}))
             .await;
-        assert_eq!(status, 201, "{run}");
-        let id = run["id"].as_str().unwrap().to_owned();
         // Whoever asks is denied: a refused write never becomes a question to the user.
-        let (events, finished) = daemon.follow(&id, 0, Some("deny")).await;
-        assert_eq!(finished["status"], "idle", "{mode}: {finished} {events:?}");
-        let (_, changes) = daemon.get(&format!("/api/changes?run={id}")).await;
+        let (events, finished) = daemon
+            .prompt(&session, &chat, "install hooks", Some("deny"))
+            .await;
+        assert_eq!(
+            finished["status"], "complete",
+            "{mode}: {finished} {events:?}"
+        );
+        let (_, changes) = daemon.get(&format!("/api/chats/{chat}/changes")).await;
         assert_eq!(changes, json!([]), "{mode}");
         assert_eq!(
             snapshot(repo.path()),
@@ -271,14 +281,6 @@ async fn claude_agent_acp_cannot_write_git_hooks_in_either_mode() {
             notices.contains("can run code"),
             "{mode}: the refusal is reported: {notices}"
         );
-        let (_, _) = daemon
-            .http
-            .delete(format!("{}/api/runs/{id}", daemon.url))
-            .header("content-type", "application/json")
-            .send()
-            .await
-            .map(|r| (r.status(), ()))
-            .unwrap();
     }
 }
 
@@ -304,14 +306,10 @@ async fn a_replace_all_memory_bomb_is_refused_before_it_is_built() {
     model.push(Reply::stream().tool_call("call_1", "edit_file", &[&args.to_string()]));
     model.push(Reply::stream().text("ok"));
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
-    let (_, run) = daemon
-        .post(
-            "/api/runs",
-            json!({"provider": "boocode", "prompt": "x", "mode": "review"}),
-        )
+    let (session, chat) = daemon
+        .chat(json!({"provider": "boocode", "mode": "review"}))
         .await;
-    let id = run["id"].as_str().unwrap().to_owned();
-    let (events, _) = daemon.follow(&id, 0, None).await;
+    let (events, _) = daemon.prompt(&session, &chat, "x", None).await;
     let result = events
         .iter()
         .find(|e| e["type"] == "tool_call_finished")
@@ -335,8 +333,9 @@ async fn racing_apply_apply_rewind_leave_state_equal_to_disk_and_never_500() {
     let file = repo.path().join("src/lib.rs");
     let model = ScriptedOpenAi::start().await.unwrap();
     let daemon = Daemon::start(repo.path(), &model.url(), &[], None).await;
-    let mut run_id: Option<String> = None;
-    let mut seen = 0;
+    let (session, chat) = daemon
+        .chat(json!({"provider": "boocode", "mode": "review"}))
+        .await;
     for round in 0..25 {
         let current = std::fs::read_to_string(&file).unwrap();
         let next = format!("pub const PORT: u16 = {};\n", 10_000 + round);
@@ -347,33 +346,9 @@ async fn racing_apply_apply_rewind_leave_state_equal_to_disk_and_never_500() {
             &[&args.to_string()],
         ));
         model.push(Reply::stream().text("proposed"));
-        let id = match &run_id {
-            None => {
-                let (status, run) = daemon
-                    .post(
-                        "/api/runs",
-                        json!({"provider": "boocode", "prompt": "edit", "mode": "review"}),
-                    )
-                    .await;
-                assert_eq!(status, 201, "{run}");
-                run["id"].as_str().unwrap().to_owned()
-            }
-            Some(id) => {
-                let (status, body) = daemon
-                    .post(
-                        &format!("/api/runs/{id}/prompt"),
-                        json!({"prompt": "again"}),
-                    )
-                    .await;
-                assert_eq!(status, 202, "{body}");
-                id.clone()
-            }
-        };
-        let (_, finished) = daemon.follow(&id, seen, None).await;
-        seen = finished["events"].as_u64().unwrap();
-        run_id = Some(id.clone());
+        daemon.prompt(&session, &chat, "edit", None).await;
         let (_, pending) = daemon
-            .get(&format!("/api/changes?run={id}&state=pending"))
+            .get(&format!("/api/chats/{chat}/changes?state=pending"))
             .await;
         let change = pending.as_array().unwrap().last().unwrap()["id"]
             .as_str()
@@ -381,8 +356,8 @@ async fn racing_apply_apply_rewind_leave_state_equal_to_disk_and_never_500() {
             .to_owned();
         let body = json!({"ids": [change]});
         let (apply_path, rewind_path) = (
-            format!("/api/runs/{id}/apply"),
-            format!("/api/runs/{id}/rewind"),
+            format!("/api/chats/{chat}/changes/apply"),
+            format!("/api/chats/{chat}/changes/rewind"),
         );
         let (a, b, c) = tokio::join!(
             daemon.post(&apply_path, body.clone()),
@@ -410,7 +385,7 @@ async fn racing_apply_apply_rewind_leave_state_equal_to_disk_and_never_500() {
             "round {round}: exactly one apply wins: {a:?} {b:?}"
         );
         // The stored state equals the disk.
-        let (_, all) = daemon.get(&format!("/api/changes?run={id}")).await;
+        let (_, all) = daemon.get(&format!("/api/chats/{chat}/changes")).await;
         let state = all
             .as_array()
             .unwrap()

@@ -227,7 +227,19 @@ async fn the_openapi_document_describes_the_handlers() {
         );
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["Project", "Session", "Chat", "NewMessage", "ErrorBody"] {
+    for name in [
+        "Project",
+        "Session",
+        "Chat",
+        "PostMessage",
+        "Posted",
+        "NewChat",
+        "SessionCreated",
+        "ChangeView",
+        "ChangeReport",
+        "InboxItem",
+        "ErrorBody",
+    ] {
         assert!(
             schemas.contains_key(name),
             "schema {name} is missing: {:?}",

@@ -1,24 +1,39 @@
-//! The coder daemon's command-line client: `dispatch`, `inbox`, `pending`, `apply`, `reject`
-//! and `rewind`, against a running `boocode-coder`.
+//! The command-line client of a running server — the coder daemon (`boocode-coder`, the default)
+//! or the workspace server: `dispatch`, `inbox`, `pending`, `apply`, `reject` and `rewind`, over
+//! the same REST routes and session WebSocket the web UI uses, with the wire types of
+//! `boocode_core::protocol`.
 
 use crate::render::{Mode, Printer};
 use crate::run::exit;
 use anyhow::{Context, Result, bail};
-use boocode_core::{AgentEvent, EventSink, TurnOutcome};
+use boocode_core::protocol::{
+    ChangeReport, ChangeSelection, ChangeView, InboxAnswer, InboxItem, NewChat, PostMessage,
+    Posted, SessionCreated,
+};
+use boocode_core::{
+    AgentEvent, Chat, ChatId, EventSink, MessageId, MessageStatus, PermissionDecision, Project,
+    Role, SessionFrame, TurnOutcome,
+};
 use clap::Args;
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// Where the daemon is.
+/// Where the server is.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DaemonArgs {
-    /// The coder daemon's URL.
+    /// The coder daemon's (or a BooCode server's) URL. Its token comes from
+    /// BOOCODE_CODER_TOKEN or BOOCODE_AUTH_TOKEN.
     #[arg(
         long = "daemon",
         env = "BOOCODE_CODER_URL",
         default_value = "http://127.0.0.1:7411"
     )]
     url: String,
+    /// The project [default: the daemon's one project, or the one whose root is the working
+    /// directory].
+    #[arg(long)]
+    project: Option<String>,
 }
 
 /// `boocode dispatch`.
@@ -29,7 +44,7 @@ pub(crate) struct DispatchArgs {
     /// The provider that runs it (`boocode`, `claude`, `claude-acp`, `opencode`, …).
     #[arg(long, default_value = "boocode")]
     provider: String,
-    /// `review` (changes wait in the queue) or `auto-apply`.
+    /// `review` (changes wait in the queue), `auto-apply`, or `ask` (read-only).
     #[arg(long, default_value = "review")]
     mode: String,
     /// Model id.
@@ -38,10 +53,10 @@ pub(crate) struct DispatchArgs {
     /// Thinking level: off, low, medium, high.
     #[arg(long)]
     thinking: Option<String>,
-    /// Send the prompt to this existing run instead of starting one.
+    /// Send the prompt to this existing chat instead of starting one (its settings stay).
     #[arg(long)]
-    run: Option<String>,
-    /// Start the run and return at once, printing its id.
+    chat: Option<String>,
+    /// Post the prompt and return at once, printing the chat's id.
     #[arg(long)]
     detach: bool,
     /// Print events as JSON lines.
@@ -72,9 +87,9 @@ pub(crate) struct InboxArgs {
 pub(crate) struct PendingArgs {
     #[command(flatten)]
     daemon: DaemonArgs,
-    /// Only this run's changes.
+    /// Only this chat's changes [default: every chat of the project].
     #[arg(long)]
-    run: Option<String>,
+    chat: Option<String>,
     /// Every state, not only pending.
     #[arg(long)]
     all: bool,
@@ -91,20 +106,32 @@ pub(crate) struct PendingArgs {
 pub(crate) struct ChangeArgs {
     #[command(flatten)]
     daemon: DaemonArgs,
-    /// The run whose changes these are.
+    /// The chat whose changes these are.
     #[arg(long)]
-    run: String,
-    /// Only these changes [default: all of the run's].
+    chat: String,
+    /// Only these changes [default: all of the chat's].
     ids: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
+/// The server's error body.
+#[derive(Debug, serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
 struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    project: Option<String>,
 }
 
 impl Client {
@@ -113,33 +140,34 @@ impl Client {
         Self {
             base: daemon.url.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
-            token: std::env::var("BOOCODE_CODER_TOKEN")
-                .ok()
-                .filter(|t| !t.is_empty()),
+            token: ["BOOCODE_CODER_TOKEN", "BOOCODE_AUTH_TOKEN"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|t| !t.is_empty())),
+            project: daemon.project.clone(),
         }
     }
 
-    async fn call(
+    async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<Value> {
+        body: Option<String>,
+    ) -> Result<T> {
         let url = format!("{}{path}", self.base);
         let method_is_get = method == reqwest::Method::GET;
         let mut request = self.http.request(method, &url);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        // The daemon takes state changes as JSON only; a request without a body sends `{}`.
-        if let Some(body) = body.or_else(|| (!method_is_get).then(|| serde_json::json!({}))) {
+        // The server takes state changes as JSON only; a request without a body sends `{}`.
+        if let Some(body) = body.or_else(|| (!method_is_get).then(|| "{}".to_owned())) {
             request = request
                 .header("content-type", "application/json")
-                .body(body.to_string());
+                .body(body);
         }
         let response = request.send().await.map_err(|e| {
             anyhow::anyhow!(
-                "cannot reach the coder daemon at {}: {} (start it with `boocode-coder`)",
+                "cannot reach the server at {}: {} (start it with `boocode-coder`)",
                 self.base,
                 root_cause(&e)
             )
@@ -148,24 +176,60 @@ impl Client {
         let text = response
             .text()
             .await
-            .context("reading the daemon's answer")?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            .context("reading the server's answer")?;
         if !status.is_success() {
-            let message = value["error"]["message"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| value.to_string());
+            let message = serde_json::from_str::<ErrorBody>(&text)
+                .map(|b| b.error.message)
+                .unwrap_or(text);
             bail!("{message} (HTTP {})", status.as_u16());
         }
-        Ok(value)
+        serde_json::from_str(&text)
+            .with_context(|| format!("the server's answer to {path} is not what this CLI expects"))
     }
 
-    async fn get(&self, path: &str) -> Result<Value> {
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        self.call(reqwest::Method::POST, path, Some(body)).await
+    async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.call(
+            reqwest::Method::POST,
+            path,
+            Some(serde_json::to_string(body)?),
+        )
+        .await
+    }
+
+    /// The project to work on: `--project`, the server's only project, or the one whose root
+    /// is the working directory.
+    async fn project(&self) -> Result<Project> {
+        let projects: Vec<Project> = self.get("/api/projects").await?;
+        if let Some(wanted) = &self.project {
+            return projects
+                .into_iter()
+                .find(|p| p.id.to_string() == *wanted || p.name == *wanted)
+                .with_context(|| format!("the server has no project {wanted:?}"));
+        }
+        if let [only] = projects.as_slice() {
+            return Ok(only.clone());
+        }
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|d| d.canonicalize().ok());
+        let names: Vec<String> = projects
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.root))
+            .collect();
+        projects
+            .into_iter()
+            .find(|p| cwd.as_deref() == Some(std::path::Path::new(&p.root)))
+            .with_context(|| {
+                format!(
+                    "the server has {} projects and none is the working directory; pass --project (one of: {})",
+                    names.len(),
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -177,46 +241,23 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     cause.to_string()
 }
 
-/// Starts (or continues) a run and streams it until its prompt ends.
-pub(crate) async fn dispatch(args: DispatchArgs) -> Result<u8> {
-    let client = Client::new(&args.daemon);
-    let mode = args.mode.replace('-', "_");
-    let (id, after) = match &args.run {
-        Some(id) => {
-            let before = client.get(&format!("/api/runs/{id}")).await?;
-            client
-                .post(
-                    &format!("/api/runs/{id}/prompt"),
-                    json!({"prompt": args.prompt}),
-                )
-                .await?;
-            (id.clone(), before["events"].as_u64().unwrap_or(0))
-        }
-        None => {
-            let run = client
-                .post(
-                    "/api/runs",
-                    json!({
-                        "provider": args.provider,
-                        "prompt": args.prompt,
-                        "mode": mode,
-                        "model": args.model,
-                        "thinking": args.thinking,
-                    }),
-                )
-                .await?;
-            let id = run["id"].as_str().context("the daemon sent no run id")?;
-            (id.to_owned(), 0)
-        }
-    };
-    if args.detach {
-        println!("{id}");
-        return Ok(exit::COMPLETED);
+/// The first line of `prompt`, cut to 60 characters: the new session's title.
+fn title_of(prompt: &str) -> String {
+    let line = prompt.lines().next().unwrap_or_default().trim();
+    let mut title: String = line.chars().take(60).collect();
+    if title.len() < line.len() {
+        title.push('…');
     }
-    eprintln!("run {id}");
-    let printer = Printer::new(if args.json { Mode::Json } else { Mode::Human }, None);
+    title
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the session's stream and waits for its `ready` frame, so nothing after it is missed.
+async fn open_stream(client: &Client, session: &str) -> Result<Socket> {
     let ws_url = format!(
-        "{}/api/runs/{id}/ws?after={after}",
+        "{}/api/sessions/{session}/ws",
         client.base.replacen("http", "ws", 1)
     );
     let mut request =
@@ -230,134 +271,252 @@ pub(crate) async fn dispatch(args: DispatchArgs) -> Result<u8> {
     }
     let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
-        .with_context(|| format!("cannot follow run {id}"))?;
+        .with_context(|| format!("cannot follow session {session}"))?;
+    while let Some(frame) = next_frame(&mut socket).await? {
+        if matches!(frame, SessionFrame::Ready { .. }) {
+            return Ok(socket);
+        }
+    }
+    bail!("the server closed the stream of session {session}")
+}
+
+/// The next frame, or `None` when the stream ends.
+async fn next_frame(socket: &mut Socket) -> Result<Option<SessionFrame>> {
+    while let Some(message) = socket.next().await {
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message? {
+            return Ok(Some(serde_json::from_str(&text).with_context(|| {
+                format!("an unexpected frame from the server: {text}")
+            })?));
+        }
+    }
+    Ok(None)
+}
+
+/// Posts the prompt to a new chat (or `--chat`) and streams its turn until it ends.
+pub(crate) async fn dispatch(args: DispatchArgs) -> Result<u8> {
+    let client = Client::new(&args.daemon);
+    let chat: Chat = match &args.chat {
+        Some(id) => client.get(&format!("/api/chats/{id}")).await?,
+        None => {
+            let project = client.project().await?;
+            let body = NewChat {
+                title: Some(title_of(&args.prompt)),
+                provider: Some(args.provider.clone()),
+                mode: Some(parse_word(&args.mode, "mode")?),
+                model: args.model.clone(),
+                thinking: args
+                    .thinking
+                    .as_deref()
+                    .map(|t| parse_word(t, "thinking"))
+                    .transpose()?,
+                ..NewChat::default()
+            };
+            let created: SessionCreated = client
+                .post(&format!("/api/projects/{}/sessions", project.id), &body)
+                .await?;
+            created.chat
+        }
+    };
+    let id = chat.id;
+    let mut socket = if args.detach {
+        None
+    } else {
+        Some(open_stream(&client, &chat.session_id.to_string()).await?)
+    };
+    let posted: Posted = client
+        .post(
+            &format!("/api/chats/{id}/messages"),
+            &PostMessage {
+                text: args.prompt.clone(),
+                steer: false,
+            },
+        )
+        .await?;
+    let Some(socket) = socket.as_mut() else {
+        println!("{id}");
+        return Ok(exit::COMPLETED);
+    };
+    eprintln!("chat {id}");
+    let (mut target, mut queued): (Option<MessageId>, Option<String>) = match posted {
+        Posted::Started(turn) => (Some(turn.assistant_message.id), None),
+        Posted::Queued { queued } => {
+            eprintln!("a turn is running in this chat: the prompt waits and runs next");
+            (None, Some(queued.id))
+        }
+        Posted::Steering { .. } => bail!("the server took the prompt as steering"),
+        _ => bail!("the server answered with something this CLI does not know"),
+    };
+    follow(&client, socket, id, &mut target, &mut queued, args.json).await
+}
+
+/// Parses a snake_case word (`auto-apply` works too) as `T`.
+fn parse_word<T: DeserializeOwned>(word: &str, what: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(word.replace('-', "_")))
+        .map_err(|_| anyhow::anyhow!("unknown {what} {word:?}"))
+}
+
+/// Prints the events of the chat's turn (`target`, or the one the queued message starts) until
+/// its message is finished; the exit status follows the turn's outcome.
+async fn follow(
+    client: &Client,
+    socket: &mut Socket,
+    chat: ChatId,
+    target: &mut Option<MessageId>,
+    queued: &mut Option<String>,
+    json: bool,
+) -> Result<u8> {
+    let printer = Printer::new(if json { Mode::Json } else { Mode::Human }, None);
+    let mut outcome = None;
     let mut interrupted = false;
     loop {
-        let message = tokio::select! {
-            m = socket.next() => m,
+        let frame = tokio::select! {
+            f = next_frame(socket) => f?,
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
-                eprintln!("stopping run {id}…");
-                client.post(&format!("/api/runs/{id}/cancel"), json!({})).await?;
+                eprintln!("stopping chat {chat}…");
+                let _: serde_json::Value = client.post(&format!("/api/chats/{chat}/stop"), &serde_json::json!({})).await?;
                 continue;
             }
         };
-        let Some(message) = message else {
-            bail!("the daemon closed the stream of run {id}");
+        let Some(frame) = frame else {
+            bail!("the server closed the stream of chat {chat}");
         };
-        let tokio_tungstenite::tungstenite::Message::Text(text) = message? else {
-            continue;
-        };
-        let frame: Value = serde_json::from_str(&text)?;
-        if frame["kind"] == "event" {
-            if let Ok(event) = serde_json::from_value::<AgentEvent>(frame["event"].clone()) {
+        match frame {
+            SessionFrame::QueueChanged { chat_id, queue }
+                if chat_id == chat
+                    && queued
+                        .as_ref()
+                        .is_some_and(|q| !queue.iter().any(|m| &m.id == q)) =>
+            {
+                // Taken to run: the next assistant row is this prompt's turn.
+                *queued = None;
+            }
+            SessionFrame::MessageCreated { chat_id, message }
+                if chat_id == chat
+                    && target.is_none()
+                    && queued.is_none()
+                    && message.role == Role::Assistant =>
+            {
+                *target = Some(message.id);
+            }
+            SessionFrame::Event {
+                chat_id,
+                message_id,
+                event,
+                ..
+            } if chat_id == chat && Some(message_id) == *target => {
+                match &event {
+                    AgentEvent::TurnFinished { outcome: o, .. } => outcome = Some(*o),
+                    AgentEvent::PermissionRequested {
+                        request_id, tool, ..
+                    } if !json => eprintln!(
+                        "waiting for you: {tool} — answer with `boocode inbox --answer {request_id} --decision allow_once` (or deny)"
+                    ),
+                    _ => {}
+                }
                 printer.emit(event);
             }
-            continue;
-        }
-        let run = &frame["run"];
-        match run["status"].as_str() {
-            Some("running") | None => continue,
-            Some("failed") => {
-                eprintln!(
-                    "error: {}",
-                    run["error"].as_str().unwrap_or("the run failed")
-                );
-                return Ok(exit::ERROR);
+            SessionFrame::MessageFinished { chat_id, message }
+                if chat_id == chat && Some(message.id) == *target =>
+            {
+                return finish(client, chat, message.status, outcome).await;
             }
-            Some(_) => {
-                let pending = client
-                    .get(&format!("/api/changes?run={id}&state=pending"))
-                    .await?;
-                let n = pending.as_array().map_or(0, Vec::len);
-                if n > 0 {
-                    eprintln!(
-                        "{n} change(s) pending review: `boocode pending --run {id} --diff`, then `boocode apply --run {id}`"
-                    );
-                }
-                let outcome: Option<TurnOutcome> =
-                    serde_json::from_value(run["last_outcome"].clone()).ok();
-                return Ok(match outcome {
-                    Some(TurnOutcome::Completed) => exit::COMPLETED,
-                    Some(TurnOutcome::Cancelled) => exit::CANCELLED,
-                    Some(TurnOutcome::Error) | None => exit::ERROR,
-                    Some(_) => exit::STOPPED_EARLY,
-                });
-            }
+            _ => {}
         }
     }
 }
 
-/// Lists the prompts waiting across runs, or answers one.
+async fn finish(
+    client: &Client,
+    chat: ChatId,
+    status: MessageStatus,
+    outcome: Option<TurnOutcome>,
+) -> Result<u8> {
+    let pending: Vec<ChangeView> = client
+        .get(&format!("/api/chats/{chat}/changes?state=pending"))
+        .await?;
+    if !pending.is_empty() {
+        eprintln!(
+            "{} change(s) pending review: `boocode pending --chat {chat} --diff`, then `boocode apply --chat {chat}`",
+            pending.len()
+        );
+    }
+    Ok(match (status, outcome) {
+        (MessageStatus::Cancelled, _) | (_, Some(TurnOutcome::Cancelled)) => exit::CANCELLED,
+        (MessageStatus::Failed, _) | (_, Some(TurnOutcome::Error)) => exit::ERROR,
+        (_, Some(TurnOutcome::Completed) | None) => exit::COMPLETED,
+        (_, Some(_)) => exit::STOPPED_EARLY,
+    })
+}
+
+/// Lists the prompts waiting across every chat, or answers one.
 pub(crate) async fn inbox(args: InboxArgs) -> Result<u8> {
     let client = Client::new(&args.daemon);
-    let items = client.get("/api/inbox").await?;
-    let list = items.as_array().cloned().unwrap_or_default();
     if let (Some(request), Some(decision)) = (&args.answer, &args.decision) {
-        let item = list
-            .iter()
-            .find(|i| i["request_id"] == request.as_str())
-            .with_context(|| format!("no prompt {request} is waiting"))?;
-        let run = item["run_id"].as_str().unwrap_or_default();
-        client
-            .post(
-                &format!("/api/runs/{run}/permissions/{request}"),
-                json!({"decision": decision}),
-            )
+        let decision: PermissionDecision = parse_word(decision, "decision")?;
+        let _: InboxItem = client
+            .post(&format!("/api/inbox/{request}"), &InboxAnswer { decision })
             .await?;
-        eprintln!("answered {request}: {decision}");
+        eprintln!(
+            "answered {request}: {}",
+            args.decision.as_deref().unwrap_or_default()
+        );
         return Ok(exit::COMPLETED);
     }
+    let items: Vec<InboxItem> = client.get("/api/inbox").await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(exit::COMPLETED);
     }
-    if list.is_empty() {
+    if items.is_empty() {
         eprintln!("nothing is waiting");
     }
-    for item in &list {
+    for item in &items {
         println!(
-            "{}  run {}  {}: {}",
-            item["request_id"].as_str().unwrap_or_default(),
-            item["run_id"].as_str().unwrap_or_default(),
-            item["tool"].as_str().unwrap_or_default(),
-            item["summary"].as_str().unwrap_or_default()
+            "{}  chat {}  {}  {}: {}",
+            item.request_id, item.chat_id, item.provider, item.tool, item.summary
         );
     }
     Ok(exit::COMPLETED)
 }
 
-/// Lists pending changes.
+/// Lists a chat's changes, or every chat's of the project.
 pub(crate) async fn pending(args: PendingArgs) -> Result<u8> {
     let client = Client::new(&args.daemon);
-    let mut query = vec![format!(
-        "state={}",
-        if args.all { "all" } else { "pending" }
-    )];
-    if let Some(run) = &args.run {
-        query.push(format!("run={run}"));
-    }
-    let changes = client
-        .get(&format!("/api/changes?{}", query.join("&")))
-        .await?;
+    let state = if args.all { "all" } else { "pending" };
+    let changes: Vec<ChangeView> = match &args.chat {
+        Some(chat) => {
+            client
+                .get(&format!("/api/chats/{chat}/changes?state={state}"))
+                .await?
+        }
+        None => {
+            let project = client.project().await?;
+            client
+                .get(&format!(
+                    "/api/projects/{}/changes?state={state}",
+                    project.id
+                ))
+                .await?
+        }
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&changes)?);
         return Ok(exit::COMPLETED);
     }
-    let list = changes.as_array().cloned().unwrap_or_default();
-    if list.is_empty() {
+    if changes.is_empty() {
         eprintln!("no changes");
     }
-    for change in &list {
+    for change in &changes {
+        let chat = change.chat_id.map(|c| c.to_string()).unwrap_or_default();
         println!(
-            "{}  {:<8}  run {}  {}",
-            change["id"].as_str().unwrap_or_default(),
-            change["state"].as_str().unwrap_or_default(),
-            change["run_id"].as_str().unwrap_or_default(),
-            change["path"].as_str().unwrap_or_default()
+            "{}  {:<8}  chat {chat}  {}",
+            change.id,
+            change.state.as_str(),
+            change.path
         );
         if args.diff {
-            print!("{}", change["diff"].as_str().unwrap_or_default());
+            print!("{}", change.diff);
         }
     }
     Ok(exit::COMPLETED)
@@ -371,43 +530,30 @@ pub(crate) enum ChangeOp {
     Rewind,
 }
 
-/// Applies, rejects or rewinds a run's changes. Exit 1 when a file was refused.
+/// Applies, rejects or rewinds a chat's changes. Exit 1 when a file was refused.
 pub(crate) async fn change(op: ChangeOp, args: ChangeArgs) -> Result<u8> {
     let client = Client::new(&args.daemon);
-    let path = match op {
-        ChangeOp::Apply => "apply",
-        ChangeOp::Reject => "reject",
-        ChangeOp::Rewind => "rewind",
+    let (path, verb) = match op {
+        ChangeOp::Apply => ("apply", "applied"),
+        ChangeOp::Reject => ("reject", "rejected"),
+        ChangeOp::Rewind => ("rewind", "reverted"),
     };
-    let ids = (!args.ids.is_empty()).then_some(&args.ids);
-    let report = client
+    let report: ChangeReport = client
         .post(
-            &format!("/api/runs/{}/{path}", args.run),
-            json!({"ids": ids}),
+            &format!("/api/chats/{}/changes/{path}", args.chat),
+            &ChangeSelection {
+                ids: (!args.ids.is_empty()).then(|| args.ids.clone()),
+            },
         )
         .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    let done = report["done"]
-        .as_array()
-        .or_else(|| report["rejected"].as_array())
-        .map_or(0, Vec::len);
-    let verb = match op {
-        ChangeOp::Apply => "applied",
-        ChangeOp::Reject => "rejected",
-        ChangeOp::Rewind => "reverted",
-    };
-    eprintln!("{verb} {done} change(s)");
-    let refused = report["refused"].as_array().cloned().unwrap_or_default();
-    for r in &refused {
-        eprintln!(
-            "refused {}: {}",
-            r["path"].as_str().unwrap_or_default(),
-            r["reason"].as_str().unwrap_or_default()
-        );
+    eprintln!("{verb} {} change(s)", report.done.len());
+    for r in &report.refused {
+        eprintln!("refused {}: {}", r.path, r.reason);
     }
-    Ok(if refused.is_empty() {
+    Ok(if report.refused.is_empty() {
         exit::COMPLETED
     } else {
         exit::ERROR

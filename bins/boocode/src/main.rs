@@ -3,7 +3,7 @@
 //! `boocode run "prompt"` runs one turn of the native loop on a local project against any
 //! OpenAI-compatible server, streaming the answer, reasoning and tool calls as they happen.
 //! `dispatch`, `inbox`, `pending`, `apply`, `reject` and `rewind` talk to a running coder
-//! daemon (`boocode-coder`).
+//! daemon (`boocode-coder`) or BooCode server.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod coder;
@@ -45,19 +45,19 @@ enum Command {
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },
-    /// Start a run on the coder daemon (or prompt an existing one) and stream it.
+    /// Start a chat on the coder daemon (or prompt an existing one) and stream its turn.
     ///
     /// Exit status as for `run`; edits wait in the pending queue in review mode.
     Dispatch(coder::DispatchArgs),
-    /// List the permission prompts waiting across the daemon's runs, or answer one.
+    /// List the permission prompts waiting across the server's chats, or answer one.
     Inbox(coder::InboxArgs),
-    /// List the daemon's pending changes.
+    /// List the project's (or a chat's) pending changes.
     Pending(coder::PendingArgs),
-    /// Write a run's pending changes (all, or the ids given). Exit 1 if a file was refused.
+    /// Write a chat's pending changes (all, or the ids given). Exit 1 if a file was refused.
     Apply(coder::ChangeArgs),
-    /// Reject a run's pending changes; nothing is written.
+    /// Reject a chat's pending changes; nothing is written.
     Reject(coder::ChangeArgs),
-    /// Undo a run's applied changes, newest first. Exit 1 if a file was refused.
+    /// Undo a chat's applied changes, newest first. Exit 1 if a file was refused.
     Rewind(coder::ChangeArgs),
 }
 

@@ -193,7 +193,7 @@ impl Printer {
             AgentEvent::Notice { level, message } => {
                 Self::break_stdout(&mut state);
                 self.end_reasoning(&mut state);
-                let code = if level == NoticeLevel::Warning {
+                let code = if level != NoticeLevel::Info {
                     YELLOW
                 } else {
                     DIM

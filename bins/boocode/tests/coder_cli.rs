@@ -1,6 +1,6 @@
-//! The real `boocode` binary against a coder daemon (served in-process on a real socket by
-//! boocode-api, over a SQLite file) and the scripted model: dispatch, pending, apply, rewind,
-//! reject, inbox, and a daemon that is not there.
+//! The real `boocode` binary against a coder daemon (the server library in its coder profile,
+//! served in-process on a real socket over a SQLite file) and the scripted model: dispatch,
+//! pending, apply, rewind, reject, inbox, and a daemon that is not there.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,7 +8,7 @@
     unreachable_pub
 )]
 
-use boocode_api::coder::{CoderConfig, CoderState, serve_coder};
+use boocode_api::{AppState, ServerConfig, serve};
 use boocode_store::Store;
 use boocode_testkit::{Reply, ScriptedOpenAi};
 use std::path::Path;
@@ -24,10 +24,21 @@ async fn daemon(root: &Path, model_url: &str) -> Daemon {
     let store = Store::connect(&format!("sqlite://{}", db.path().join("c.db").display()))
         .await
         .unwrap();
-    let state = CoderState::new(CoderConfig::new(root, model_url), store).unwrap();
+    let state = AppState::new(ServerConfig::coder(root, model_url), store).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve_coder(state, listener, std::future::pending()));
+    tokio::spawn(serve(state, listener, std::future::pending()));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The project is registered as the server starts.
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{url}/api/projects")).send().await
+            && r.text().await.unwrap_or_default().contains("\"root\"")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     Daemon { url, _db: db }
 }
 
@@ -92,7 +103,7 @@ async fn dispatch_pending_apply_and_rewind_from_the_command_line() {
     assert!(err.contains("2 change(s) pending review"), "{err}");
     let run = err
         .lines()
-        .find_map(|l| l.strip_prefix("run "))
+        .find_map(|l| l.strip_prefix("chat "))
         .unwrap()
         .trim()
         .to_owned();
@@ -101,7 +112,7 @@ async fn dispatch_pending_apply_and_rewind_from_the_command_line() {
         "alpha\n"
     );
 
-    let out = boocode(&d.url, &["pending", "--run", &run, "--diff"]).await;
+    let out = boocode(&d.url, &["pending", "--chat", &run, "--diff"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let listing = stdout(&out);
     assert!(
@@ -110,7 +121,7 @@ async fn dispatch_pending_apply_and_rewind_from_the_command_line() {
     );
     assert!(listing.contains("-alpha\n+ALPHA"), "{listing}");
 
-    let out = boocode(&d.url, &["apply", "--run", &run]).await;
+    let out = boocode(&d.url, &["apply", "--chat", &run]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("applied 2 change(s)"));
     assert_eq!(
@@ -124,7 +135,7 @@ async fn dispatch_pending_apply_and_rewind_from_the_command_line() {
 
     // An external edit after apply: rewind refuses that file (exit 1) and restores the other.
     std::fs::write(repo.path().join("b.txt"), "someone else\n").unwrap();
-    let out = boocode(&d.url, &["rewind", "--run", &run]).await;
+    let out = boocode(&d.url, &["rewind", "--chat", &run]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("refused b.txt"), "{}", stderr(&out));
     assert_eq!(
@@ -153,7 +164,7 @@ async fn reject_detach_and_bad_input() {
     // Wait for the run to propose both changes.
     let mut listing = String::new();
     for _ in 0..200 {
-        listing = stdout(&boocode(&d.url, &["pending", "--run", &run, "--json"]).await);
+        listing = stdout(&boocode(&d.url, &["pending", "--chat", &run, "--json"]).await);
         if listing.matches("\"pending\"").count() == 2 {
             break;
         }
@@ -161,9 +172,9 @@ async fn reject_detach_and_bad_input() {
     }
     let changes: serde_json::Value = serde_json::from_str(&listing).unwrap();
     let first = changes[0]["id"].as_str().unwrap();
-    let out = boocode(&d.url, &["reject", "--run", &run, first]).await;
+    let out = boocode(&d.url, &["reject", "--chat", &run, first]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = boocode(&d.url, &["apply", "--run", &run]).await;
+    let out = boocode(&d.url, &["apply", "--chat", &run]).await;
     assert!(
         stderr(&out).contains("applied 1 change(s)"),
         "{}",
@@ -182,11 +193,11 @@ async fn reject_detach_and_bad_input() {
     let out = boocode(&d.url, &["dispatch", "--provider", "nope", "x"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("unknown provider \"nope\""),
+        stderr(&out).contains("provider: \"nope\" is not configured"),
         "{}",
         stderr(&out)
     );
-    let out = boocode(&d.url, &["apply", "--run", &run, "no-such-change"]).await;
+    let out = boocode(&d.url, &["apply", "--chat", &run, "no-such-change"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("no change no-such-change"),
@@ -200,7 +211,7 @@ async fn reject_detach_and_bad_input() {
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("no prompt perm_x is waiting"),
+        stderr(&out).contains("no permission prompt perm_x is waiting"),
         "{}",
         stderr(&out)
     );
@@ -210,7 +221,7 @@ async fn reject_detach_and_bad_input() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("cannot reach the coder daemon at http://127.0.0.1:9"),
+        err.contains("cannot reach the server at http://127.0.0.1:9"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");

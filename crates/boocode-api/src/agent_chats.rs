@@ -8,12 +8,12 @@
 
 use crate::state::AppState;
 use boocode_agents::{AgentSession, Permissions, QueueReview, SessionConfig};
+use boocode_core::InboxItem;
 use boocode_core::{
     AgentEvent, CancellationToken, ChangeScope, ChatId, ChatMode, EventSink, Message,
     MessageStatus, PermissionDecision, SessionId, Thinking, TurnOutcome, TurnResult, now_ms,
 };
 use boocode_tools::{PathGuard, ToolEnv, WriteMode};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,27 +34,6 @@ struct Warm {
     /// The chat's `agent_sessions` row: the backend's session id (for resuming after a
     /// restart) and the usage are recorded there.
     record_id: Option<String>,
-}
-
-/// A permission prompt waiting for the user.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct InboxItem {
-    /// Answer with `POST /api/inbox/{request_id}`.
-    pub request_id: String,
-    /// The chat that asks.
-    #[schema(value_type = String)]
-    pub chat_id: ChatId,
-    /// Its session.
-    #[schema(value_type = String)]
-    pub session_id: SessionId,
-    /// The chat's provider.
-    pub provider: String,
-    /// The tool the agent wants to run.
-    pub tool: String,
-    /// What it wants, for a person.
-    pub summary: String,
-    /// When it asked (ms since the epoch).
-    pub asked_at: i64,
 }
 
 /// The external agents' sessions and waiting prompts of this server instance.

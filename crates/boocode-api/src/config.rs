@@ -4,9 +4,27 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Which product the server is: the same routes, different defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Profile {
+    /// The workspace: many projects, the web UI, chats read-only (`ask`) unless asked.
+    #[default]
+    Workspace,
+    /// The coder daemon: one project (registered at boot, no others may be added), no web UI,
+    /// and chats that write (`review`) unless asked otherwise.
+    Coder {
+        /// The project every chat works on.
+        root: PathBuf,
+    },
+}
+
 /// How the server runs. Its `Debug` output hides the token and the API key.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
+    /// Workspace or coder daemon.
+    pub profile: Profile,
     /// Where to listen. Loopback unless authentication is configured.
     pub bind: SocketAddr,
     /// A shared secret: `Authorization: Bearer <token>` or the cookie the login page sets.
@@ -63,6 +81,7 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = |s: &Option<String>| s.as_ref().map(|_| "<set>");
         f.debug_struct("ServerConfig")
+            .field("profile", &self.profile)
             .field("bind", &self.bind)
             .field("auth_token", &hidden(&self.auth_token))
             .field("trusted_proxies", &self.trusted_proxies)
@@ -87,6 +106,7 @@ impl ServerConfig {
     /// Defaults for a server on loopback talking to a model at `model_url`.
     pub fn new(model_url: impl Into<String>) -> Self {
         Self {
+            profile: Profile::Workspace,
             bind: SocketAddr::from(([127, 0, 0, 1], 7410)),
             auth_token: None,
             trusted_proxies: Vec::new(),
@@ -111,6 +131,36 @@ impl ServerConfig {
             providers: boocode_agents::default_providers(),
             agent_idle: Duration::from_secs(600),
         }
+    }
+
+    /// The coder daemon's defaults for the project at `root`: loopback port 7411, that one
+    /// project only (existing directories are added under it alone), no web UI, and new
+    /// chats in `review` mode.
+    pub fn coder(root: impl Into<PathBuf>, model_url: impl Into<String>) -> Self {
+        let root = root.into();
+        let mut config = Self::new(model_url);
+        config.bind = SocketAddr::from(([127, 0, 0, 1], 7411));
+        config.allowed_roots = vec![root.clone()];
+        config.profile = Profile::Coder { root };
+        config
+    }
+
+    /// The project root of the coder profile.
+    pub fn coder_root(&self) -> Option<&std::path::Path> {
+        match &self.profile {
+            Profile::Coder { root } => Some(root),
+            Profile::Workspace => None,
+        }
+    }
+
+    /// The settings a new chat gets when its request names none: BooCode's own loop, in
+    /// `ask` mode in the workspace and in `review` mode in the coder profile.
+    pub fn default_chat_settings(&self) -> boocode_store::ChatSettings {
+        let mut settings = boocode_store::ChatSettings::default();
+        if matches!(self.profile, Profile::Coder { .. }) {
+            settings.mode = boocode_core::ChatMode::Review;
+        }
+        settings
     }
 
     /// Whether every request is authenticated (a token or trusted proxies).

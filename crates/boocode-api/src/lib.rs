@@ -20,26 +20,27 @@
 mod agent_chats;
 mod auth;
 mod broker;
-pub mod coder;
 mod config;
 mod context;
 mod error;
 mod fanout;
 pub mod http_guard;
+mod profile;
 mod queue;
 mod routes;
 mod runner;
 mod state;
 mod turn;
 
-pub use agent_chats::InboxItem;
+pub use boocode_core::InboxItem;
+pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use boocode_tools::read_settings_file;
 pub use broker::{Broker, Fanout, Snapshot};
-pub use config::ServerConfig;
+pub use config::{Profile, ServerConfig};
 pub use error::{ApiError, ApiJson};
-pub use queue::{Posted, SteeringMessage, post_message};
+pub use queue::post_message;
 pub use routes::{route_list, router};
-pub use runner::{Runner, StartedTurn, start_turn, sweep, sweeper};
+pub use runner::{Runner, start_turn, sweep, sweeper};
 pub use state::{AppState, Inner};
 
 use std::future::Future;
@@ -53,6 +54,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(root) = state.config.coder_root() {
+        let project = profile::ensure_project(&state.store, root)
+            .await
+            .map_err(std::io::Error::other)?;
+        tracing::info!(project = %project.id, root = %project.root, "coder profile: serving one project");
+    }
     sweep(&state, true).await;
     queue::resume_all(&state).await;
     let stop_sweeper = boocode_core::CancellationToken::new();

@@ -5,39 +5,12 @@
 //! the running turn only; what waits runs next. Queues left by a restart run at boot.
 
 use crate::error::ApiError;
-use crate::runner::{StartedTurn, start_turn};
+use crate::runner::start_turn;
 use crate::state::AppState;
-use boocode_core::{ChatId, QueuedMessage, SessionFrame};
+use boocode_core::protocol::{Posted, SteeringMessage};
+use boocode_core::{ChatId, SessionFrame};
 use std::future::Future;
 use std::pin::Pin;
-
-/// What posting a message did.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(untagged)]
-pub enum Posted {
-    /// A turn started with it.
-    Started(StartedTurn),
-    /// A turn was running: it waits as `queued`.
-    Queued {
-        /// The waiting message.
-        queued: QueuedMessage,
-    },
-    /// Sent with `steer` while a native turn ran here: the loop takes it at its next step
-    /// boundary (or, if the turn ends first, it runs as the next turn).
-    Steering {
-        /// The message.
-        steering: SteeringMessage,
-    },
-}
-
-/// A steering message handed to a running turn.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SteeringMessage {
-    /// The chat.
-    pub chat_id: ChatId,
-    /// What the user wrote.
-    pub text: String,
-}
 
 fn busy(e: &ApiError) -> bool {
     e.code == "turn_running"

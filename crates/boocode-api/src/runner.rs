@@ -7,6 +7,7 @@ use crate::context::{self, summary_message};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::StatusCode;
+use boocode_core::protocol::StartedTurn;
 use boocode_core::{
     CancellationToken, ChatId, ChatStatus, Message, MessageId, MessageKind, MessageStatus,
     ModelClient, Role, SessionFrame, SessionId, UserFrame,
@@ -37,15 +38,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     }
-}
-
-/// What `start_turn` returns: the two rows it created.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StartedTurn {
-    /// The user's message.
-    pub user_message: Message,
-    /// The (streaming) assistant message the turn writes.
-    pub assistant_message: Message,
 }
 
 impl Runner {

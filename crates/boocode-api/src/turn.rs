@@ -325,6 +325,19 @@ impl TurnContext {
             return;
         };
         final_message.created_at = self.assistant.created_at;
+        // A failed turn keeps its reason with the message, so a reload shows why.
+        if final_message.status == MessageStatus::Failed
+            && let Some(error) = &result.error
+            && !final_message
+                .parts
+                .iter()
+                .any(|p| matches!(p, Part::Notice { message, .. } if message == error))
+        {
+            final_message.parts.push(Part::Notice {
+                level: boocode_core::NoticeLevel::Error,
+                message: error.clone(),
+            });
+        }
         let store = &state.store;
         let write = || async {
             store

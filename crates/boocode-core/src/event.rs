@@ -88,11 +88,14 @@ pub enum ChatStatus {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoticeLevel {
     /// For information.
     Info,
     /// Something was ignored or degraded.
     Warning,
+    /// The turn failed: why.
+    Error,
 }
 
 /// One choice offered by a permission prompt.

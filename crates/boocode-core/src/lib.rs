@@ -33,6 +33,7 @@ mod domain;
 mod event;
 mod frame;
 mod model;
+pub mod protocol;
 mod redact;
 mod repair;
 mod sink;
@@ -62,6 +63,7 @@ pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,
 };
+pub use protocol::{ChangeReport, ChangeView, InboxItem, Refusal};
 pub use redact::redact_url_credentials;
 pub use repair::{ABORTED_RESULT, repair_history};
 pub use sink::{CollectSink, EventSink, FnSink, NullSink};

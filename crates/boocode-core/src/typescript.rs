@@ -1,11 +1,15 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
+use crate::protocol::{
+    ChangeReport, ChangeSelection, ChangeView, InboxAnswer, InboxItem, NewChat, PostMessage,
+    Posted, Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
+};
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
     NoticeLevel, Part, PermissionDecision, PlanEntry, Project, QueuedMessage, Role, Session,
     SessionFrame, Thinking, TurnOutcome, Usage, UserFrame,
 };
-use crate::{ChatId, MessageId, ProjectId, SessionId};
+use crate::{ChangeState, ChatId, MessageId, ProjectId, SessionId};
 use ts_rs::{Config, TS};
 
 /// The contents of `web/src/generated/types.ts`: every type that crosses to the front-end, as
@@ -38,6 +42,20 @@ pub fn typescript_bindings() -> String {
         QueuedMessage::decl(&cfg),
         SessionFrame::decl(&cfg),
         UserFrame::decl(&cfg),
+        ChangeState::decl(&cfg),
+        ChangeView::decl(&cfg),
+        Refusal::decl(&cfg),
+        ChangeReport::decl(&cfg),
+        ChangeSelection::decl(&cfg),
+        InboxItem::decl(&cfg),
+        InboxAnswer::decl(&cfg),
+        NewChat::decl(&cfg),
+        PostMessage::decl(&cfg),
+        SessionCreated::decl(&cfg),
+        SessionView::decl(&cfg),
+        StartedTurn::decl(&cfg),
+        SteeringMessage::decl(&cfg),
+        Posted::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\

@@ -115,6 +115,26 @@ impl Store {
         })
     }
 
+    /// Every change proposed by any chat of `project`, oldest chat first, each chat's in
+    /// proposal order.
+    pub async fn list_project_changes(
+        &self,
+        project: boocode_core::ProjectId,
+    ) -> Result<Vec<PendingChange>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT pc.* FROM pending_changes pc \
+                 JOIN chats c ON c.id = pc.chat_id \
+                 JOIN sessions s ON s.id = c.session_id \
+                 WHERE s.project_id = $1 ORDER BY c.created_at, c.id, pc.seq",
+            )
+            .bind(project.to_string())
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|row| Ok(change_from_row!(row))).collect()
+        })
+    }
+
     /// Moves a change from `from` to `to`; fails with a conflict if it was not in `from`.
     pub async fn set_change_state(
         &self,

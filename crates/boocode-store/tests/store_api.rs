@@ -360,6 +360,41 @@ async fn settings_tool_stats_agent_sessions_and_pending_changes() {
         assert_eq!((first.seq, second.seq), (1, 2));
         let listed = s.list_pending_changes(Some(chat), None).await.unwrap();
         assert_eq!(listed, vec![first.clone(), second.clone()], "{}", b.name);
+        // Project-wide: this project's chats only, another project's change left out.
+        let other = self::chat(s).await;
+        s.add_pending_change(&PendingChange {
+            chat_id: Some(other),
+            ..change.clone()
+        })
+        .await
+        .unwrap();
+        let project = s
+            .get_session(s.get_chat(chat).await.unwrap().session_id)
+            .await
+            .unwrap()
+            .project_id;
+        let second_chat = s
+            .create_chat(s.get_chat(chat).await.unwrap().session_id, "c2", None)
+            .await
+            .unwrap()
+            .id;
+        let third = s
+            .add_pending_change(&PendingChange {
+                chat_id: Some(second_chat),
+                ..change.clone()
+            })
+            .await
+            .unwrap();
+        let across = s.list_project_changes(project).await.unwrap();
+        let mut ids: Vec<&str> = across.iter().map(|c| c.id.as_str()).collect();
+        // Each chat's changes in proposal order; the chats' order is by creation.
+        let first_at = ids.iter().position(|i| *i == first.id).unwrap();
+        let second_at = ids.iter().position(|i| *i == second.id).unwrap();
+        assert!(first_at < second_at, "{}", b.name);
+        ids.sort_unstable();
+        let mut want = [first.id.as_str(), second.id.as_str(), third.id.as_str()];
+        want.sort_unstable();
+        assert_eq!(ids, want, "{}", b.name);
         s.set_change_state(&first.id, ChangeState::Pending, ChangeState::Applied)
             .await
             .unwrap();

@@ -10,7 +10,6 @@
 use crate::env::ToolEnv;
 use crate::guard::path::Access;
 use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, PendingChange};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
@@ -56,25 +55,7 @@ pub enum ChangeError {
     Worker(String),
 }
 
-/// A file that was left alone, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Refusal {
-    /// Path relative to the project root.
-    pub path: String,
-    /// The changes of that file that were not applied (or not undone).
-    pub change_ids: Vec<String>,
-    /// Why, for a human.
-    pub reason: String,
-}
-
-/// What [`apply_pending`] or [`rewind`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ChangeReport {
-    /// Changes now applied (or, for a rewind, reverted), in order.
-    pub done: Vec<String>,
-    /// Files refused, with their changes.
-    pub refused: Vec<Refusal>,
-}
+pub use boocode_core::{ChangeReport, Refusal};
 
 /// SHA-256 of `content`, in lowercase hex: the `base_hash` of a change.
 pub fn content_hash(content: &[u8]) -> String {

@@ -239,7 +239,7 @@ export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" |
 
 export type ChatStatus = "streaming" | "tool_running" | "waiting_for_input" | "idle" | "error";
 
-export type NoticeLevel = "info" | "warning";
+export type NoticeLevel = "info" | "warning" | "error";
 
 export type PermissionDecision = "allow_once" | "allow_session" | "deny" | "deny_and_stop";
 
@@ -528,3 +528,183 @@ panes: unknown,
  * An id of the client that saved it, so it can ignore its own echo.
  */
 origin: string | null, };
+
+export type ChangeState = "pending" | "applied" | "rejected" | "reverted";
+
+export type ChangeView = { 
+/**
+ * Stable id.
+ */
+id: string, 
+/**
+ * The chat that proposed it.
+ */
+chat_id: ChatId | null, 
+/**
+ * Order of proposal within its chat.
+ */
+seq: number, 
+/**
+ * Path relative to the project root.
+ */
+path: string, 
+/**
+ * Where it stands.
+ */
+state: ChangeState, 
+/**
+ * Unified diff.
+ */
+diff: string, };
+
+export type Refusal = { 
+/**
+ * Path relative to the project root.
+ */
+path: string, 
+/**
+ * The changes of that file that were not applied (or not undone).
+ */
+change_ids: Array<string>, 
+/**
+ * Why, for a human.
+ */
+reason: string, };
+
+export type ChangeReport = { 
+/**
+ * Changes now applied (rejected, or for a rewind reverted), in order.
+ */
+done: Array<string>, 
+/**
+ * Files refused, with their changes.
+ */
+refused: Array<Refusal>, };
+
+export type ChangeSelection = { 
+/**
+ * These changes; omitted: all of the chat's.
+ */
+ids: Array<string> | null, };
+
+export type InboxItem = { 
+/**
+ * Answer with `POST /api/inbox/{request_id}`.
+ */
+request_id: string, 
+/**
+ * The chat that asks.
+ */
+chat_id: ChatId, 
+/**
+ * Its session.
+ */
+session_id: SessionId, 
+/**
+ * The chat's provider.
+ */
+provider: string, 
+/**
+ * The tool the agent wants to run.
+ */
+tool: string, 
+/**
+ * What it wants, for a person.
+ */
+summary: string, 
+/**
+ * When it asked (ms since the epoch).
+ */
+asked_at: number, };
+
+export type InboxAnswer = { 
+/**
+ * `allow_once`, `allow_session`, `deny` or `deny_and_stop`.
+ */
+decision: PermissionDecision, };
+
+export type NewChat = { 
+/**
+ * The session's (or chat's) title.
+ */
+title?: string | null, 
+/**
+ * The agent definition of the (first) chat.
+ */
+agent?: string | null, 
+/**
+ * Who runs the chat's turns (default `boocode`).
+ */
+provider?: string | null, 
+/**
+ * `ask`, `review` or `auto_apply` (default: the server profile's).
+ */
+mode?: ChatMode | null, 
+/**
+ * The model (default: the provider's).
+ */
+model?: string | null, 
+/**
+ * `off`, `low`, `medium` or `high`.
+ */
+thinking?: Thinking | null, };
+
+export type PostMessage = { 
+/**
+ * What the user writes.
+ */
+text: string, 
+/**
+ * Join the running turn at its next step (BooCode's own loop only) instead of waiting.
+ */
+steer: boolean, };
+
+export type SessionCreated = { 
+/**
+ * The new session.
+ */
+session: Session, 
+/**
+ * Its first chat.
+ */
+chat: Chat, };
+
+export type SessionView = { 
+/**
+ * The session.
+ */
+session: Session, 
+/**
+ * Its chats, oldest first.
+ */
+chats: Array<Chat>, };
+
+export type StartedTurn = { 
+/**
+ * The user's message.
+ */
+user_message: Message, 
+/**
+ * The (streaming) assistant message the turn writes.
+ */
+assistant_message: Message, };
+
+export type SteeringMessage = { 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * What the user wrote.
+ */
+text: string, };
+
+export type Posted = StartedTurn | { 
+/**
+ * The waiting message.
+ */
+queued: QueuedMessage, } | { 
+/**
+ * The message.
+ */
+steering: SteeringMessage, };

@@ -1,4 +1,5 @@
-//! The real `boocode-coder` binary on an ephemeral port, and what its tests share.
+//! The real `boocode-coder` binary (the server in its coder profile) on an ephemeral port, and
+//! what its tests share.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -100,10 +101,10 @@ impl Daemon {
         )
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
         let resp = self
             .http
-            .post(format!("{}{path}", self.url))
+            .request(method, format!("{}{path}", self.url))
             .header("content-type", "application/json")
             .body(body.to_string())
             .send()
@@ -116,51 +117,139 @@ impl Daemon {
         )
     }
 
-    /// Streams the run's frames over its WebSocket, answering permission prompts with
-    /// `answer`, until a status frame says the prompt is over. Returns the events.
-    pub async fn follow(&self, run: &str, after: u64, answer: Option<&str>) -> (Vec<Value>, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// The daemon's one project (registered at boot).
+    pub async fn project(&self) -> String {
+        let (status, projects) = self.get("/api/projects").await;
+        assert_eq!(status, 200, "{projects}");
+        let list = projects.as_array().unwrap();
+        assert_eq!(
+            list.len(),
+            1,
+            "the coder profile serves one project: {projects}"
+        );
+        list[0]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new session whose first chat has `settings` (provider, mode, …): the raw answer.
+    pub async fn new_chat(&self, settings: Value) -> (u16, Value) {
+        let project = self.project().await;
+        let mut body = json!({"title": "test"});
+        if let (Some(b), Some(extra)) = (body.as_object_mut(), settings.as_object()) {
+            b.extend(extra.clone());
+        }
+        self.post(&format!("/api/projects/{project}/sessions"), body)
+            .await
+    }
+
+    /// A new chat with `settings`: (session id, chat id).
+    pub async fn chat(&self, settings: Value) -> (String, String) {
+        let (status, created) = self.new_chat(settings).await;
+        assert_eq!(status, 201, "{created}");
+        (
+            created["session"]["id"].as_str().unwrap().to_owned(),
+            created["chat"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The session's stream, after its `ready` frame.
+    pub async fn stream(&self, session: &str) -> Stream {
         let ws_url = format!(
-            "{}/api/runs/{run}/ws?after={after}",
+            "{}/api/sessions/{session}/ws",
             self.url.replace("http://", "ws://")
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-        let mut events = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        let (ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        let mut stream = Stream { ws };
         loop {
-            let msg = tokio::time::timeout_at(deadline, ws.next())
+            if stream.next().await["type"] == "ready" {
+                return stream;
+            }
+        }
+    }
+
+    /// Posts `text` to the chat; the assistant message id of the turn it started.
+    pub async fn send_prompt(&self, chat: &str, text: &str) -> String {
+        let (status, posted) = self
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({"text": text}),
+            )
+            .await;
+        assert_eq!(status, 202, "{posted}");
+        posted["assistant_message"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no turn started: {posted}"))
+            .to_owned()
+    }
+
+    /// Runs one turn of `text` in the chat, answering permission prompts with `answer` through
+    /// the inbox: the turn's events and its final message.
+    pub async fn prompt(
+        &self,
+        session: &str,
+        chat: &str,
+        text: &str,
+        answer: Option<&str>,
+    ) -> (Vec<Value>, Value) {
+        let mut stream = self.stream(session).await;
+        let message = self.send_prompt(chat, text).await;
+        stream.turn(self, &message, answer).await
+    }
+}
+
+pub struct Stream {
+    pub ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Stream {
+    /// The next JSON frame; panics after 90 s of silence or when the stream ends.
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(90), self.ws.next())
                 .await
-                .expect("the run did not finish within 90 s")
-                .unwrap()
+                .expect("no frame within 90 s")
+                .expect("the stream ended")
                 .unwrap();
-            let frame: Value = match msg {
-                tokio_tungstenite::tungstenite::Message::Text(t) => {
-                    serde_json::from_str(&t).unwrap()
-                }
-                _ => continue,
-            };
-            match frame["kind"].as_str().unwrap() {
-                "event" => {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    }
+
+    /// The events of the turn writing `message` until it is finished, answering permission
+    /// prompts with `answer`: (events, final message).
+    pub async fn turn(
+        &mut self,
+        daemon: &Daemon,
+        message: &str,
+        answer: Option<&str>,
+    ) -> (Vec<Value>, Value) {
+        let mut events = Vec::new();
+        loop {
+            let frame = self.next().await;
+            match frame["type"].as_str().unwrap() {
+                "event" if frame["message_id"] == message => {
                     let event = frame["event"].clone();
                     if event["type"] == "permission_requested"
                         && let Some(decision) = answer
                     {
                         let id = event["request_id"].as_str().unwrap();
-                        let (status, body) = self
-                            .post(
-                                &format!("/api/runs/{run}/permissions/{id}"),
-                                json!({"decision": decision}),
-                            )
+                        let (status, body) = daemon
+                            .post(&format!("/api/inbox/{id}"), json!({"decision": decision}))
                             .await;
                         assert_eq!(status, 200, "{body}");
                     }
                     events.push(event);
                 }
-                _ => {
-                    let status = frame["run"]["status"].as_str().unwrap();
-                    if status != "running" {
-                        return (events, frame["run"].clone());
-                    }
+                "message_finished" if frame["message"]["id"] == message => {
+                    return (events, frame["message"].clone());
                 }
+                _ => {}
             }
         }
     }

@@ -5,12 +5,14 @@ use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use boocode_core::protocol::{ChangeSelection, ChangeView, InboxAnswer, InboxItem};
 use boocode_core::{
-    ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange, Thinking,
+    ChangeReport, ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange,
+    Thinking,
 };
 use boocode_store::ChatSettings;
-use boocode_tools::{ChangeReport, PathGuard, ToolEnv, apply_pending, reject_pending, rewind};
-use serde::{Deserialize, Serialize};
+use boocode_tools::{PathGuard, ToolEnv, apply_pending, reject_pending, rewind};
+use serde::Deserialize;
 
 /// The settings a create or patch body may carry; absent fields keep their value.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -106,33 +108,11 @@ pub(crate) async fn get_chat(
     Ok(ApiJson(state.store.get_chat(chat_id(&id)?).await?))
 }
 
-/// A pending change as the API shows it: no file contents, the diff (redacted like reads).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ChangeView {
-    id: String,
-    seq: i64,
-    path: String,
-    #[schema(value_type = String)]
-    state: ChangeState,
-    diff: String,
-}
-
-impl From<PendingChange> for ChangeView {
-    fn from(c: PendingChange) -> Self {
-        Self {
-            id: c.id,
-            seq: c.seq,
-            path: c.path,
-            state: c.state,
-            diff: c.diff,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ChangesQuery {
-    /// Only changes in this state (`pending`, `applied`, `rejected`, `reverted`).
+    /// Only changes in this state (`pending`, `applied`, `rejected`, `reverted`; `all` or
+    /// nothing: every state).
     #[serde(default)]
     state: Option<String>,
 }
@@ -146,14 +126,22 @@ pub(crate) async fn list_changes(
 ) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
     let id = chat_id(&id)?;
     state.store.get_chat(id).await?;
+    let changes = state.store.list_pending_changes(Some(id), None).await?;
+    views(changes, &query)
+}
+
+/// `changes` in the state `query` asks for (all when it names none).
+fn views(
+    changes: Vec<PendingChange>,
+    query: &ChangesQuery,
+) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
     let wanted = match query.state.as_deref() {
-        None | Some("") => None,
+        None | Some("" | "all") => None,
         Some(s) => Some(
             s.parse::<ChangeState>()
                 .map_err(|e| ApiError::invalid("state", e))?,
         ),
     };
-    let changes = state.store.list_pending_changes(Some(id), None).await?;
     Ok(ApiJson(
         changes
             .into_iter()
@@ -163,12 +151,19 @@ pub(crate) async fn list_changes(
     ))
 }
 
-/// Body of the change operations: the changes to act on (omitted: all of the chat's).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Selection {
-    #[serde(default)]
-    ids: Option<Vec<String>>,
+/// `GET /api/projects/{id}/changes?state=`: the changes of every chat of a project.
+#[utoipa::path(get, path = "/api/projects/{id}/changes", tag = "projects", params(("id" = String, Path), ChangesQuery), responses((status = 200, body = Vec<ChangeView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn list_project_changes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ChangesQuery>,
+) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
+    let id: boocode_core::ProjectId = id
+        .parse()
+        .map_err(|_| ApiError::invalid("id", format!("{id:?} is not a valid id")))?;
+    state.store.get_project(id).await?;
+    let changes = state.store.list_project_changes(id).await?;
+    views(changes, &query)
 }
 
 /// The chat's project guards, for applying or rewinding its changes.
@@ -186,30 +181,13 @@ async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
     Ok(ToolEnv::new(guard))
 }
 
-/// What a change operation did: the changes done and the files refused, each with its reason.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct OperationReport {
-    done: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
-    refused: Vec<boocode_tools::Refusal>,
-}
-
-impl From<ChangeReport> for OperationReport {
-    fn from(r: ChangeReport) -> Self {
-        Self {
-            done: r.done,
-            refused: r.refused,
-        }
-    }
-}
-
 /// `POST /api/chats/{id}/changes/{op}` with `op` one of `apply`, `reject`, `rewind`.
-#[utoipa::path(post, path = "/api/chats/{id}/changes/{op}", tag = "chats", params(("id" = String, Path), ("op" = String, Path, description = "apply, reject or rewind")), request_body = Selection, responses((status = 200, body = OperationReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/chats/{id}/changes/{op}", tag = "chats", params(("id" = String, Path), ("op" = String, Path, description = "apply, reject or rewind")), request_body = ChangeSelection, responses((status = 200, body = ChangeReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn change_operation(
     State(state): State<AppState>,
     Path((id, op)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Selection>,
-) -> Result<ApiJson<OperationReport>, ApiError> {
+    ApiJson(body): ApiJson<ChangeSelection>,
+) -> Result<ApiJson<ChangeReport>, ApiError> {
     let id = chat_id(&id)?;
     let env = env_of(&state, id).await?;
     let scope = ChangeScope::Chat(id);
@@ -232,7 +210,7 @@ pub(crate) async fn change_operation(
         }
     }
     .map_err(ApiError::from)?;
-    Ok(ApiJson(report.into()))
+    Ok(ApiJson(report))
 }
 
 /// `GET /api/chats/{id}/queue`: the messages waiting for the running turn, oldest first.
@@ -266,29 +244,18 @@ pub(crate) async fn cancel_queued(
 }
 
 /// `GET /api/inbox`: the permission prompts waiting for an answer, across every session.
-#[utoipa::path(get, path = "/api/inbox", tag = "chats", responses((status = 200, body = Vec<crate::agent_chats::InboxItem>)))]
-pub(crate) async fn inbox(
-    State(state): State<AppState>,
-) -> ApiJson<Vec<crate::agent_chats::InboxItem>> {
+#[utoipa::path(get, path = "/api/inbox", tag = "chats", responses((status = 200, body = Vec<InboxItem>)))]
+pub(crate) async fn inbox(State(state): State<AppState>) -> ApiJson<Vec<InboxItem>> {
     ApiJson(state.agents.inbox())
 }
 
-/// Body of `POST /api/inbox/{request_id}`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Answer {
-    /// `allow_once`, `allow_session`, `deny` or `deny_and_stop`.
-    #[schema(value_type = String)]
-    decision: boocode_core::PermissionDecision,
-}
-
 /// `POST /api/inbox/{request_id}`: answers a waiting prompt; the agent goes on.
-#[utoipa::path(post, path = "/api/inbox/{request_id}", tag = "chats", params(("request_id" = String, Path)), request_body = Answer, responses((status = 200, body = crate::agent_chats::InboxItem), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/inbox/{request_id}", tag = "chats", params(("request_id" = String, Path)), request_body = InboxAnswer, responses((status = 200, body = InboxItem), (status = 404, body = ErrorBody)))]
 pub(crate) async fn answer(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
-    ApiJson(body): ApiJson<Answer>,
-) -> Result<ApiJson<crate::agent_chats::InboxItem>, ApiError> {
+    ApiJson(body): ApiJson<InboxAnswer>,
+) -> Result<ApiJson<InboxItem>, ApiError> {
     state
         .agents
         .answer(&request_id, body.decision)

@@ -23,6 +23,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .patch("/projects/{id}", rest::patch_project)
         .get("/projects/{id}/files", rest::list_files)
         .get("/projects/{id}/file", rest::read_project_file)
+        .get("/projects/{id}/changes", chats::list_project_changes)
         .get("/projects/{id}/sessions", rest::list_sessions)
         .post("/projects/{id}/sessions", rest::create_session)
         .get("/sessions/{id}", rest::get_session)

@@ -6,14 +6,14 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "BooCode", description = "The BooCode chat server's REST API. Live updates arrive over WebSockets at /api/sessions/{id}/ws (SessionFrame) and /api/user/ws (UserFrame); their TypeScript types are in web/src/generated/types.ts."),
+    info(title = "BooCode", description = "The BooCode server's REST API (the workspace and the coder daemon serve the same routes). Live updates arrive over WebSockets at /api/sessions/{id}/ws (SessionFrame) and /api/user/ws (UserFrame); their TypeScript types are in web/src/generated/types.ts."),
     paths(
         rest::health, rest::list_projects, rest::create_project, rest::patch_project,
         rest::list_sessions, rest::create_session, rest::get_session, rest::patch_session,
         rest::create_chat, rest::patch_chat, rest::list_messages, rest::post_message, rest::stop,
         rest::discard_stale, rest::get_workspace, rest::put_workspace, rest::list_settings,
         rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
-        rest::list_files, rest::read_project_file, chats::get_chat, chats::list_changes,
+        rest::list_files, rest::read_project_file, chats::get_chat, chats::list_changes, chats::list_project_changes,
         chats::change_operation, chats::list_queue, chats::cancel_queued, usage::usage, chats::inbox, chats::answer,
     ),
     tags(

@@ -6,6 +6,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
 use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
 use boocode_store::MessagePage;
 use serde::Deserialize;
@@ -119,6 +120,16 @@ pub(crate) async fn create_project(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewProject>,
 ) -> Result<impl IntoResponse, ApiError> {
+    if let Some(root) = state.config.coder_root() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "single_project",
+            format!(
+                "the coder daemon serves one project, {}; start another daemon for another project",
+                root.display()
+            ),
+        ));
+    }
     let (dir, name): (PathBuf, String) = if body.create {
         let name = body
             .name
@@ -246,62 +257,35 @@ pub(crate) async fn list_sessions(
     Ok(ApiJson(state.store.list_sessions(id, q.archived).await?))
 }
 
-/// Body of `POST /api/projects/{id}/sessions` and `POST /api/sessions/{id}/chats`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NewItem {
-    #[serde(default)]
-    title: Option<String>,
-    /// The agent definition of the (first) chat.
-    #[serde(default)]
-    agent: Option<String>,
-    /// Who runs the chat's turns (default `boocode`).
-    #[serde(default)]
-    provider: Option<String>,
-    /// `ask` (default), `review` or `auto_apply`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    mode: Option<boocode_core::ChatMode>,
-    /// The model (default: the server's).
-    #[serde(default)]
-    model: Option<String>,
-    /// `off`, `low`, `medium` or `high`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    thinking: Option<boocode_core::Thinking>,
-}
-
-impl NewItem {
-    /// The chat settings the body asks for.
-    fn settings(
-        &self,
-        providers: &[boocode_agents::Provider],
-    ) -> Result<boocode_store::ChatSettings, ApiError> {
-        super::chats::SettingsBody {
-            provider: self.provider.clone(),
-            mode: self.mode,
-            model: self.model.clone(),
-            thinking: self.thinking,
-            agent: self.agent.clone(),
-        }
-        .apply_to(boocode_store::ChatSettings::default(), providers)
-        .and_then(|settings| {
-            settings.check()?;
-            Ok(settings)
-        })
+/// The chat settings a create body asks for, over the profile's defaults, checked.
+fn new_chat_settings(
+    body: &NewChat,
+    config: &crate::ServerConfig,
+) -> Result<boocode_store::ChatSettings, ApiError> {
+    super::chats::SettingsBody {
+        provider: body.provider.clone(),
+        mode: body.mode,
+        model: body.model.clone(),
+        thinking: body.thinking,
+        agent: body.agent.clone(),
     }
+    .apply_to(config.default_chat_settings(), &config.providers)
+    .and_then(|settings| {
+        settings.check()?;
+        Ok(settings)
+    })
 }
 
 /// `POST /api/projects/{id}/sessions`: a session with its first chat.
-#[utoipa::path(post, path = "/api/projects/{id}/sessions", tag = "sessions", params(("id" = String, Path)), request_body(content = Option<NewItem>, description = "Optional title and agent of the first chat"), responses((status = 201, description = "The session and its first chat", body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/projects/{id}/sessions", tag = "sessions", params(("id" = String, Path)), request_body(content = Option<NewChat>, description = "Optional title and agent of the first chat"), responses((status = 201, description = "The session and its first chat", body = SessionCreated), (status = 404, body = ErrorBody)))]
 pub(crate) async fn create_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
-    let body: NewItem = optional_body(&body)?;
-    let settings = body.settings(&state.config.providers)?;
+    let body: NewChat = optional_body(&body)?;
+    let settings = new_chat_settings(&body, &state.config)?;
     let session = state
         .store
         .create_session(id, body.title.as_deref().unwrap_or(""))
@@ -318,20 +302,20 @@ pub(crate) async fn create_session(
         .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
     Ok((
         StatusCode::CREATED,
-        ApiJson(json!({ "session": session, "chat": chat })),
+        ApiJson(SessionCreated { session, chat }),
     ))
 }
 
 /// `GET /api/sessions/{id}`: the session and its chats.
-#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, description = "The session and its chats", body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, description = "The session and its chats", body = SessionView), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<ApiJson<Value>, ApiError> {
+) -> Result<ApiJson<SessionView>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     let session = state.store.get_session(id).await?;
     let chats = state.store.list_chats(id, true).await?;
-    Ok(ApiJson(json!({ "session": session, "chats": chats })))
+    Ok(ApiJson(SessionView { session, chats }))
 }
 
 /// `PATCH /api/sessions/{id}`.
@@ -356,15 +340,15 @@ pub(crate) async fn patch_session(
 }
 
 /// `POST /api/sessions/{id}/chats`.
-#[utoipa::path(post, path = "/api/sessions/{id}/chats", tag = "chats", params(("id" = String, Path)), request_body(content = Option<NewItem>), responses((status = 201, body = Chat), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/sessions/{id}/chats", tag = "chats", params(("id" = String, Path)), request_body(content = Option<NewChat>), responses((status = 201, body = Chat), (status = 404, body = ErrorBody)))]
 pub(crate) async fn create_chat(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
-    let body: NewItem = optional_body(&body)?;
-    let settings = body.settings(&state.config.providers)?;
+    let body: NewChat = optional_body(&body)?;
+    let settings = new_chat_settings(&body, &state.config)?;
     let chat = state
         .store
         .create_chat_with(id, body.title.as_deref().unwrap_or(""), &settings)
@@ -430,24 +414,12 @@ pub(crate) async fn list_messages(
     ))
 }
 
-/// Body of `POST /api/chats/{id}/messages`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NewMessage {
-    /// The user's message.
-    text: String,
-    /// While a turn runs: hand the message to the running native loop at its next step
-    /// boundary instead of queueing it behind the turn.
-    #[serde(default)]
-    steer: bool,
-}
-
 /// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
-#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage, responses((status = 202, description = "The stored user message and the streaming assistant row (the turn runs in the background), or `{queued}` when a turn was running: the message waits and runs next", body = Object), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = PostMessage, responses((status = 202, description = "The stored user message and the streaming assistant row (the turn runs in the background), or `{queued}` when a turn was running: the message waits and runs next", body = Posted), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn post_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<NewMessage>,
+    ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
     if body.text.trim().is_empty() {

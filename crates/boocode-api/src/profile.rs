@@ -1,0 +1,41 @@
+//! The coder profile's one project: registered (or found, or unarchived) when the server starts.
+
+use boocode_core::Project;
+use boocode_store::Store;
+use std::path::Path;
+
+/// The project at `root`, registered if it is not yet. Refuses a root the guards refuse (the
+/// home folder itself, a credentials folder, a missing directory).
+pub(crate) async fn ensure_project(store: &Store, root: &Path) -> Result<Project, String> {
+    let dir = root
+        .canonicalize()
+        .map_err(|e| format!("project root {}: {e}", root.display()))?;
+    if !dir.is_dir() {
+        return Err(format!("project root {} is not a directory", dir.display()));
+    }
+    boocode_tools::PathGuard::new(&dir)
+        .map_err(|e| format!("project root {}: {e}", dir.display()))?;
+    let wanted = dir.to_string_lossy().into_owned();
+    let projects = store
+        .list_projects(true)
+        .await
+        .map_err(|e| format!("listing projects: {e}"))?;
+    if let Some(project) = projects.into_iter().find(|p| p.root == wanted) {
+        if project.archived {
+            store
+                .set_project_archived(project.id, false)
+                .await
+                .map_err(|e| format!("unarchiving the project: {e}"))?;
+        }
+        return Ok(project);
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "project".into());
+    store
+        .create_project(&name, &wanted)
+        .await
+        .map_err(|e| format!("registering the project: {e}"))
+}

@@ -1,0 +1,214 @@
+//! The REST API's bodies: what clients send and receive besides the domain types, shared by the
+//! server, the CLI and (generated to TypeScript) the web UI. The WebSocket frames are in
+//! [`crate::SessionFrame`] and [`crate::UserFrame`].
+
+use crate::changes::{ChangeState, PendingChange};
+use crate::domain::{ChatId, ChatMode, SessionId, Thinking};
+use crate::event::PermissionDecision;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A pending change as the API shows it: no file contents, the diff (redacted like reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeView {
+    /// Stable id.
+    pub id: String,
+    /// The chat that proposed it.
+    pub chat_id: Option<ChatId>,
+    /// Order of proposal within its chat.
+    pub seq: i64,
+    /// Path relative to the project root.
+    pub path: String,
+    /// Where it stands.
+    pub state: ChangeState,
+    /// Unified diff.
+    pub diff: String,
+}
+
+impl From<PendingChange> for ChangeView {
+    fn from(c: PendingChange) -> Self {
+        Self {
+            id: c.id,
+            chat_id: c.chat_id,
+            seq: c.seq,
+            path: c.path,
+            state: c.state,
+            diff: c.diff,
+        }
+    }
+}
+
+/// A file an apply or rewind left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refusal {
+    /// Path relative to the project root.
+    pub path: String,
+    /// The changes of that file that were not applied (or not undone).
+    pub change_ids: Vec<String>,
+    /// Why, for a human.
+    pub reason: String,
+}
+
+/// What an apply, reject or rewind did: the changes done, and the files refused with their
+/// reasons (a refused file is reported here, never as a failed request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeReport {
+    /// Changes now applied (rejected, or for a rewind reverted), in order.
+    pub done: Vec<String>,
+    /// Files refused, with their changes.
+    pub refused: Vec<Refusal>,
+}
+
+/// Body of `POST /api/chats/{id}/changes/{op}`: the changes to act on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSelection {
+    /// These changes; omitted: all of the chat's.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+}
+
+/// A permission prompt waiting for the user, in `GET /api/inbox`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxItem {
+    /// Answer with `POST /api/inbox/{request_id}`.
+    pub request_id: String,
+    /// The chat that asks.
+    pub chat_id: ChatId,
+    /// Its session.
+    pub session_id: SessionId,
+    /// The chat's provider.
+    pub provider: String,
+    /// The tool the agent wants to run.
+    pub tool: String,
+    /// What it wants, for a person.
+    pub summary: String,
+    /// When it asked (ms since the epoch).
+    pub asked_at: i64,
+}
+
+/// Body of `POST /api/inbox/{request_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboxAnswer {
+    /// `allow_once`, `allow_session`, `deny` or `deny_and_stop`.
+    pub decision: PermissionDecision,
+}
+
+/// Body of `POST /api/projects/{id}/sessions` and `POST /api/sessions/{id}/chats`: every field
+/// optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewChat {
+    /// The session's (or chat's) title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The agent definition of the (first) chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Who runs the chat's turns (default `boocode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// `ask`, `review` or `auto_apply` (default: the server profile's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ChatMode>,
+    /// The model (default: the provider's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `off`, `low`, `medium` or `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<Thinking>,
+}
+
+/// Body of `POST /api/chats/{id}/messages`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// What the user writes.
+    pub text: String,
+    /// Join the running turn at its next step (BooCode's own loop only) instead of waiting.
+    #[serde(default)]
+    pub steer: bool,
+}
+
+/// Answer of `POST /api/projects/{id}/sessions`: the session and its first chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionCreated {
+    /// The new session.
+    pub session: crate::domain::Session,
+    /// Its first chat.
+    pub chat: crate::domain::Chat,
+}
+
+/// Answer of `GET /api/sessions/{id}`: the session and its chats (archived ones included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// The session.
+    pub session: crate::domain::Session,
+    /// Its chats, oldest first.
+    pub chats: Vec<crate::domain::Chat>,
+}
+
+/// The two rows a started turn created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartedTurn {
+    /// The user's message.
+    pub user_message: crate::domain::Message,
+    /// The (streaming) assistant message the turn writes.
+    pub assistant_message: crate::domain::Message,
+}
+
+/// A steering message handed to a running turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SteeringMessage {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// What the user wrote.
+    pub text: String,
+}
+
+/// Answer of `POST /api/chats/{id}/messages` (202): what became of the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Posted {
+    /// A turn started with it.
+    Started(StartedTurn),
+    /// A turn was running: it waits as `queued` and runs next.
+    Queued {
+        /// The waiting message.
+        queued: crate::frame::QueuedMessage,
+    },
+    /// Sent with `steer` while a native turn ran: the loop takes it at its next step boundary
+    /// (or, if the turn ends first, it runs as the next turn).
+    Steering {
+        /// The message.
+        steering: SteeringMessage,
+    },
+}
