@@ -415,14 +415,15 @@ async fn a_waiting_prompt_shows_in_the_inbox_and_is_answered_from_the_cli() {
     assert!(!marker.exists(), "a denied command never runs");
     let (_, inbox) = daemon.get("/api/inbox").await;
     assert!(inbox.as_array().unwrap().is_empty(), "{inbox}");
-    // An answer to a prompt no longer waiting is a typed 404.
+    // An answer to a prompt no longer waiting is a typed conflict naming its state.
     let (status, body) = daemon
         .post(
             &format!("/api/inbox/{request}"),
             json!({"decision": "allow_once"}),
         )
         .await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "answered", "{body}");
     // The permission and its decision are stored with the chat.
     let (_, page) = daemon.get(&format!("/api/chats/{chat}/messages")).await;
     assert!(page.to_string().contains("\"permission\""), "{page}");

@@ -130,7 +130,11 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
             json!({ "decision": "deny" }),
         )
         .await;
-    assert_eq!(status, 404, "answered once");
+    assert_eq!(status, 409, "answered once");
+    let (status, missing) = server
+        .post("/api/inbox/perm_nope", json!({ "decision": "deny" }))
+        .await;
+    assert_eq!(status, 404, "{missing}");
     let frames = ws.until(is_finished).await;
     let finished = &frames.last().unwrap()["message"];
     assert_eq!(finished["status"], "complete", "{finished}");
@@ -154,6 +158,11 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
     assert_eq!(permission["decision"], "allow_once");
     let (_, inbox) = server.get("/api/inbox").await;
     assert_eq!(inbox, json!([]));
+    let (_, answered) = server.get("/api/inbox?state=answered").await;
+    assert_eq!(answered[0]["request_id"], request.as_str(), "{answered}");
+    assert_eq!(answered[0]["decision"], "allow_once", "{answered}");
+    let (status, _) = server.get("/api/inbox?state=bogus").await;
+    assert_eq!(status, 400);
 
     // The session stays warm: the next turn goes to the same agent, which still has turn one.
     let target = root.join("src/new.rs");
@@ -301,4 +310,177 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
     );
     let messages = server.messages(&chat).await;
     assert_eq!(messages.len(), 4, "the history is intact");
+}
+
+/// A claude-acp chat whose Bash prompt waits in the inbox, on `server`: (session, chat,
+/// request id).
+async fn waiting_prompt(
+    server: &Server,
+    repo: &std::path::Path,
+    anthropic: &ScriptedAnthropic,
+) -> (String, String, String) {
+    let marker = repo.canonicalize().unwrap().join("ran.txt");
+    let bash =
+        json!({"command": format!("touch {}", marker.display()), "description": "touch a file"});
+    anthropic.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&bash.to_string()]));
+    anthropic.push(AnthropicReply::new().text(&["Touched it."]));
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let (status, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "touch it" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let asked = ws
+        .until(|f| f["event"]["type"] == "permission_requested")
+        .await
+        .pop()
+        .unwrap();
+    let request = asked["event"]["request_id"].as_str().unwrap().to_owned();
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+    (session, chat, request)
+}
+
+/// Polls `GET /api/inbox` on `server` until `request` is listed.
+async fn listed(server: &Server, request: &str) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, inbox) = server.get("/api/inbox").await;
+        if let Some(item) = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["request_id"] == request)
+        {
+            return item.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{inbox}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_left_waiting_by_a_killed_server_expires_visibly_and_the_chat_goes_on() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    for (database, _keep) in databases(&sandbox).await {
+        let repo = sandbox.repo(&format!("killed{}", database.len()));
+        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
+        opts.env.extend(env.clone());
+        let mut server = Server::start(&sandbox, opts).await;
+        let (session, chat, request) = waiting_prompt(&server, &repo, &anthropic).await;
+        let item = listed(&server, &request).await;
+        assert_eq!(item["state"], "waiting", "{item}");
+        server.kill9();
+        let _ = server.child.wait().await;
+
+        // Restarted (a dead instance's rows count as stale after a second): the prompt is
+        // closed as expired, nothing streams, the history is there.
+        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
+        opts.env.extend(env.clone());
+        opts.env.push(("BOOCODE_STALE_AFTER_SECS", "1".to_owned()));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let server = Server::start(&sandbox, opts).await;
+        let (_, inbox) = server.get("/api/inbox").await;
+        assert_eq!(inbox, json!([]), "{database}");
+        let (_, expired) = server.get("/api/inbox?state=expired").await;
+        assert_eq!(expired[0]["request_id"], request.as_str(), "{expired}");
+        let (status, body) = server
+            .post(
+                &format!("/api/inbox/{request}"),
+                json!({ "decision": "allow_once" }),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "expired", "{body}");
+        let messages = server.messages(&chat).await;
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages.iter().all(|m| m["status"] != "streaming"),
+            "{messages:?}"
+        );
+        assert_eq!(messages[0]["parts"][0]["text"], "touch it");
+
+        // The chat takes the next prompt.
+        anthropic.push(AnthropicReply::new().text(&["Back again."]));
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        let (status, _) = server
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "text": "are you there?" }),
+            )
+            .await;
+        assert_eq!(status, 202);
+        let frames = ws.until(is_finished).await;
+        let answer = &frames.last().unwrap()["message"];
+        assert_eq!(
+            answer["status"],
+            "complete",
+            "{answer}\n{}",
+            server.log_text()
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
+    let Some(db) = boocode_testkit::PgTestDb::create().await else {
+        return;
+    };
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    let options = || {
+        let mut opts = Options::new(db.url().to_owned(), "http://127.0.0.1:9".into());
+        opts.env.extend(env.clone());
+        opts
+    };
+    let a = Server::start(&sandbox, options()).await;
+    let b = Server::start(&sandbox, options()).await;
+    let repo = sandbox.repo("two");
+    let mut user_b = b.ws("/api/user/ws").await;
+    let (session, chat, request) = waiting_prompt(&a, &repo, &anthropic).await;
+    // B lists A's prompt, and its clients hear the count.
+    let item = listed(&b, &request).await;
+    assert_eq!(item["chat_id"], chat.as_str(), "{item}");
+    user_b
+        .until(|f| f["type"] == "inbox_changed" && f["waiting"] == 1)
+        .await;
+    let mut on_b = b.ws(&format!("/api/sessions/{session}/ws")).await;
+    let (status, answered) = b
+        .post(
+            &format!("/api/inbox/{request}"),
+            json!({ "decision": "allow_once" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{answered}");
+    // The agent on A goes on; B watches the turn end.
+    let frames = on_b.until(is_finished).await;
+    assert_eq!(frames.last().unwrap()["message"]["status"], "complete");
+    assert!(
+        repo.join("ran.txt").exists(),
+        "the allowed command ran on A"
+    );
+    user_b
+        .until(|f| f["type"] == "inbox_changed" && f["waiting"] == 0)
+        .await;
+    let (_, record) = b.get("/api/inbox?state=answered").await;
+    assert_eq!(record[0]["decision"], "allow_once", "{record}");
 }

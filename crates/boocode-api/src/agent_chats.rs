@@ -36,13 +36,51 @@ struct Warm {
     record_id: Option<String>,
 }
 
-/// The external agents' sessions and waiting prompts of this server instance.
+/// The external agents' sessions and waiting prompts of this server instance. The prompts are
+/// also recorded in the store (in the order they were asked and answered, by one writer task),
+/// which is what `GET /api/inbox` lists across instances.
 #[derive(Default)]
 pub(crate) struct AgentChats {
     warm: tokio::sync::Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<Option<Warm>>>>>,
     /// The permission prompts of running turns, by chat.
     prompts: Mutex<HashMap<ChatId, Arc<Permissions>>>,
+    /// The prompts waiting here, by request id.
     inbox: Mutex<BTreeMap<String, InboxItem>>,
+    writer: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<InboxWrite>>,
+}
+
+/// A change to the stored inbox.
+enum InboxWrite {
+    Asked(InboxItem),
+    Answered(String, PermissionDecision),
+}
+
+/// Writes inbox changes in order, then tells every client how many prompts wait.
+async fn inbox_writer(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<InboxWrite>) {
+    while let Some(write) = rx.recv().await {
+        let result = match &write {
+            InboxWrite::Asked(item) => state.store.add_permission_request(item).await,
+            InboxWrite::Answered(id, decision) => state
+                .store
+                .answer_permission_request(id, *decision)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record a permission prompt");
+        }
+        publish_inbox_count(&state).await;
+    }
+}
+
+/// Sends every client the number of waiting prompts.
+pub(crate) async fn publish_inbox_count(state: &AppState) {
+    match state.store.waiting_permission_count().await {
+        Ok(waiting) => state
+            .broker
+            .publish_user(boocode_core::UserFrame::InboxChanged { waiting }),
+        Err(e) => tracing::warn!(error = %e, "could not count the waiting prompts"),
+    }
 }
 
 impl std::fmt::Debug for AgentChats {
@@ -64,11 +102,23 @@ pub(crate) enum AnswerError {
 }
 
 impl AgentChats {
-    /// The waiting prompts, oldest first.
-    pub(crate) fn inbox(&self) -> Vec<InboxItem> {
-        let mut items: Vec<InboxItem> = lock(&self.inbox).values().cloned().collect();
-        items.sort_by_key(|i| i.asked_at);
-        items
+    fn write(&self, state: &AppState, write: InboxWrite) {
+        let tx = self.writer.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(inbox_writer(state.clone(), rx));
+            tx
+        });
+        let _ = tx.send(write);
+    }
+
+    /// Forgets the prompts of a chat whose turn ended (the store closes them as expired).
+    pub(crate) fn forget_chat(&self, chat_id: ChatId) {
+        lock(&self.inbox).retain(|_, item| item.chat_id != chat_id);
+    }
+
+    /// Forgets one prompt (closed elsewhere).
+    pub(crate) fn forget(&self, request_id: &str) {
+        lock(&self.inbox).remove(request_id);
     }
 
     /// Answers a waiting prompt.
@@ -89,12 +139,17 @@ impl AgentChats {
             .answer(request_id, decision)
             .map_err(|_| AnswerError::Unknown(request_id.to_owned()))?;
         lock(&self.inbox).remove(request_id);
-        Ok(item)
+        Ok(InboxItem {
+            state: boocode_core::protocol::InboxState::Answered,
+            decision: Some(decision),
+            ..item
+        })
     }
 
-    /// Notes a prompt raised (or resolved) by a chat's turn.
+    /// Notes a prompt raised (or resolved) by a chat's turn, here and in the store.
     pub(crate) fn observe(
         &self,
+        state: &AppState,
         chat_id: ChatId,
         session_id: SessionId,
         provider: &str,
@@ -107,21 +162,26 @@ impl AgentChats {
                 summary,
                 ..
             } => {
-                lock(&self.inbox).insert(
-                    request_id.clone(),
-                    InboxItem {
-                        request_id: request_id.clone(),
-                        chat_id,
-                        session_id,
-                        provider: provider.to_owned(),
-                        tool: tool.clone(),
-                        summary: summary.clone(),
-                        asked_at: now_ms(),
-                    },
-                );
+                let item = InboxItem {
+                    request_id: request_id.clone(),
+                    chat_id,
+                    session_id,
+                    provider: provider.to_owned(),
+                    tool: tool.clone(),
+                    summary: summary.clone(),
+                    asked_at: now_ms(),
+                    state: boocode_core::protocol::InboxState::Waiting,
+                    decision: None,
+                };
+                lock(&self.inbox).insert(request_id.clone(), item.clone());
+                self.write(state, InboxWrite::Asked(item));
             }
-            AgentEvent::PermissionResolved { request_id, .. } => {
+            AgentEvent::PermissionResolved {
+                request_id,
+                decision,
+            } => {
                 lock(&self.inbox).remove(request_id);
+                self.write(state, InboxWrite::Answered(request_id.clone(), *decision));
             }
             _ => {}
         }

@@ -31,6 +31,12 @@ enum Envelope {
         i: String,
         c: ChatId,
     },
+    /// An answer to a permission prompt asked on some instance.
+    Answer {
+        i: String,
+        r: String,
+        d: boocode_core::PermissionDecision,
+    },
     /// A large envelope, stored in `broker_outbox`.
     Outbox {
         i: String,
@@ -46,6 +52,15 @@ pub(crate) struct PgFanout {
 }
 
 impl PgFanout {
+    /// Asks the other instances to answer a prompt; the one whose turn asked it does.
+    pub(crate) fn answer(&self, request_id: &str, decision: boocode_core::PermissionDecision) {
+        let _ = self.tx.send(Envelope::Answer {
+            i: self.instance.clone(),
+            r: request_id.to_owned(),
+            d: decision,
+        });
+    }
+
     pub(crate) fn stop(&self, chat_id: ChatId) {
         let _ = self.tx.send(Envelope::Stop {
             i: self.instance.clone(),
@@ -190,6 +205,13 @@ async fn listen_loop(
             Envelope::User { i, f } if i != instance => state.broker.deliver_user(f),
             Envelope::Stop { i, c } if i != instance => {
                 state.runner.stop(c);
+            }
+            // Only the instance whose turn asked holds the prompt; the others ignore it.
+            Envelope::Answer { i, r, d } if i != instance && state.agents.answer(&r, d).is_ok() => {
+                if let Err(e) = state.store.answer_permission_request(&r, d).await {
+                    tracing::warn!(error = %e, "could not record an answer from another instance");
+                }
+                crate::agent_chats::publish_inbox_count(&state).await;
             }
             _ => {}
         }

@@ -311,6 +311,18 @@ pub async fn sweep(state: &AppState, boot: bool) {
         }
         Err(e) => tracing::warn!(error = %e, "the stale-stream sweep failed"),
     }
+    // Prompts whose turn is gone (a restart, a dead instance) are closed, visibly.
+    match state.store.expire_orphan_permission_requests().await {
+        Ok(expired) if !expired.is_empty() => {
+            for item in &expired {
+                tracing::info!(request = %item.request_id, chat_id = %item.chat_id, "a permission prompt expired: its turn is gone");
+                state.agents.forget(&item.request_id);
+            }
+            crate::agent_chats::publish_inbox_count(state).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "the prompt sweep failed"),
+    }
     if let Some(dir) = &state.config.truncation_dir
         && let Ok(store) = TruncationStore::open(dir)
         && let Err(e) = store.sweep()

@@ -51,9 +51,13 @@ struct TurnSink {
 
 impl EventSink for TurnSink {
     fn emit(&self, event: AgentEvent) {
-        self.state
-            .agents
-            .observe(self.chat_id, self.session_id, &self.provider, &event);
+        self.state.agents.observe(
+            &self.state,
+            self.chat_id,
+            self.session_id,
+            &self.provider,
+            &event,
+        );
         let waiting = match &event {
             AgentEvent::PermissionRequested { .. } => Some(ChatStatus::WaitingForInput),
             AgentEvent::PermissionResolved { .. } => Some(ChatStatus::Streaming),
@@ -349,6 +353,13 @@ impl TurnContext {
         };
         if let Err(e) = retry(write).await {
             tracing::error!(%chat_id, error = %e, "could not store the final message; the sweep will fail it");
+        }
+        // A prompt still waiting when the turn ended (a stop, a failure) will never be answered.
+        state.agents.forget_chat(chat_id);
+        match store.expire_chat_permission_requests(chat_id).await {
+            Ok(0) => {}
+            Ok(_) => crate::agent_chats::publish_inbox_count(state).await,
+            Err(e) => tracing::warn!(%chat_id, error = %e, "could not close the turn's prompts"),
         }
         for extra in messages {
             if let Err(e) = store.append_message(chat_id, &extra).await {

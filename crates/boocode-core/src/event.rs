@@ -126,6 +126,19 @@ impl PermissionDecision {
     }
 }
 
+impl std::str::FromStr for PermissionDecision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "allow_once" => PermissionDecision::AllowOnce,
+            "allow_session" => PermissionDecision::AllowSession,
+            "deny" => PermissionDecision::Deny,
+            "deny_and_stop" => PermissionDecision::DenyAndStop,
+            other => return Err(format!("unknown decision {other:?}")),
+        })
+    }
+}
+
 /// A step of a plan or todo list an agent reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -105,6 +105,12 @@ pub enum UserFrame {
         /// Its status.
         status: ChatStatus,
     },
+    /// The permission prompts waiting for an answer changed (one was asked, answered or
+    /// expired, on any instance): `waiting` is how many wait now.
+    InboxChanged {
+        /// How many prompts wait.
+        waiting: u64,
+    },
     /// A session's workspace layout was saved.
     WorkspaceUpdated {
         /// The session.

@@ -95,6 +95,51 @@ pub struct InboxItem {
     pub summary: String,
     /// When it asked (ms since the epoch).
     pub asked_at: i64,
+    /// Waiting, answered, or expired (its agent went away unanswered).
+    #[serde(default)]
+    pub state: InboxState,
+    /// The answer, once answered.
+    #[serde(default)]
+    pub decision: Option<PermissionDecision>,
+}
+
+/// Where a permission prompt stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InboxState {
+    /// The agent waits for the answer.
+    #[default]
+    Waiting,
+    /// Answered; the agent went on.
+    Answered,
+    /// Closed unanswered: the turn that asked ended (a restart, a dead instance, a stop).
+    Expired,
+}
+
+impl InboxState {
+    /// The stored (and wire) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxState::Waiting => "waiting",
+            InboxState::Answered => "answered",
+            InboxState::Expired => "expired",
+        }
+    }
+}
+
+impl std::str::FromStr for InboxState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "waiting" => InboxState::Waiting,
+            "answered" => InboxState::Answered,
+            "expired" => InboxState::Expired,
+            other => return Err(format!("unknown prompt state {other:?}")),
+        })
+    }
 }
 
 /// Body of `POST /api/inbox/{request_id}`.

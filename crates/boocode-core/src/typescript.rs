@@ -1,8 +1,8 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
 use crate::protocol::{
-    ChangeReport, ChangeSelection, ChangeView, InboxAnswer, InboxItem, NewChat, PostMessage,
-    Posted, Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
+    ChangeReport, ChangeSelection, ChangeView, InboxAnswer, InboxItem, InboxState, NewChat,
+    PostMessage, Posted, Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -47,6 +47,7 @@ pub fn typescript_bindings() -> String {
         Refusal::decl(&cfg),
         ChangeReport::decl(&cfg),
         ChangeSelection::decl(&cfg),
+        InboxState::decl(&cfg),
         InboxItem::decl(&cfg),
         InboxAnswer::decl(&cfg),
         NewChat::decl(&cfg),

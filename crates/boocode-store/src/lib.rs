@@ -30,6 +30,7 @@ mod changes;
 pub mod conformance;
 mod db;
 mod error;
+mod inbox;
 mod messages;
 mod queue;
 mod records;

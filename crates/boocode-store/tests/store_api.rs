@@ -664,3 +664,100 @@ async fn permission_and_notice_parts_round_trip() {
         assert_eq!(page.messages[0].parts, message.parts, "{}", b.name);
     }
 }
+
+#[tokio::test]
+async fn the_permission_inbox_is_shared_answered_once_and_expires_orphans() {
+    use boocode_core::PermissionDecision;
+    use boocode_core::protocol::{InboxItem, InboxState};
+    for b in common::backends().await {
+        let s = &b.store;
+        let busy = chat(s).await;
+        let idle = chat(s).await;
+        // A turn streams in `busy`; nothing runs in `idle`.
+        let mut running = Message::assistant("");
+        running.status = MessageStatus::Streaming;
+        s.append_message(busy, &running).await.unwrap();
+        let item = |id: &str, chat_id: ChatId, at: i64| InboxItem {
+            request_id: id.into(),
+            chat_id,
+            session_id: boocode_core::SessionId::new(),
+            provider: "claude-acp".into(),
+            tool: "Bash".into(),
+            summary: "touch x".into(),
+            asked_at: at,
+            state: InboxState::Waiting,
+            decision: None,
+        };
+        for (id, c, at) in [("p1", busy, 1), ("p2", busy, 2), ("p3", idle, 3)] {
+            s.add_permission_request(&item(id, c, at)).await.unwrap();
+        }
+        // Recording it twice changes nothing.
+        s.add_permission_request(&item("p1", busy, 9))
+            .await
+            .unwrap();
+        assert_eq!(s.waiting_permission_count().await.unwrap(), 3, "{}", b.name);
+        let waiting = s
+            .permission_requests(Some(InboxState::Waiting), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            waiting
+                .iter()
+                .map(|i| i.request_id.as_str())
+                .collect::<Vec<_>>(),
+            ["p1", "p2", "p3"]
+        );
+        assert_eq!(waiting[0].asked_at, 1);
+
+        assert!(
+            s.answer_permission_request("p1", PermissionDecision::Deny)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.answer_permission_request("p1", PermissionDecision::AllowOnce)
+                .await
+                .unwrap(),
+            "answered once"
+        );
+        let p1 = s.permission_request("p1").await.unwrap().unwrap();
+        assert_eq!(
+            (p1.state, p1.decision),
+            (InboxState::Answered, Some(PermissionDecision::Deny))
+        );
+        assert!(s.permission_request("nope").await.unwrap().is_none());
+
+        // Only the prompt whose chat runs no turn expires.
+        let expired = s.expire_orphan_permission_requests().await.unwrap();
+        assert_eq!(
+            expired
+                .iter()
+                .map(|i| i.request_id.as_str())
+                .collect::<Vec<_>>(),
+            ["p3"],
+            "{}",
+            b.name
+        );
+        assert_eq!(expired[0].state, InboxState::Expired);
+        assert_eq!(s.expire_chat_permission_requests(busy).await.unwrap(), 1);
+        assert_eq!(s.waiting_permission_count().await.unwrap(), 0);
+        assert_eq!(s.permission_requests(None, 100).await.unwrap().len(), 3);
+        assert_eq!(s.permission_requests(None, 2).await.unwrap().len(), 2);
+
+        // Bad input: a prompt of no chat, a NUL in the summary.
+        assert!(matches!(
+            s.add_permission_request(&item("p4", ChatId::new(), 4))
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let mut bad = item("p5", busy, 5);
+        bad.summary = "a\0b".into();
+        assert!(matches!(
+            s.add_permission_request(&bad).await,
+            Err(StoreError::Invalid {
+                field: "summary",
+                ..
+            })
+        ));
+    }
+}

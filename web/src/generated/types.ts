@@ -515,7 +515,11 @@ chat_id: ChatId,
 /**
  * Its status.
  */
-status: ChatStatus, } | { "type": "workspace_updated", 
+status: ChatStatus, } | { "type": "inbox_changed", 
+/**
+ * How many prompts wait.
+ */
+waiting: number, } | { "type": "workspace_updated", 
 /**
  * The session.
  */
@@ -587,6 +591,8 @@ export type ChangeSelection = {
  */
 ids: Array<string> | null, };
 
+export type InboxState = "waiting" | "answered" | "expired";
+
 export type InboxItem = { 
 /**
  * Answer with `POST /api/inbox/{request_id}`.
@@ -615,7 +621,15 @@ summary: string,
 /**
  * When it asked (ms since the epoch).
  */
-asked_at: number, };
+asked_at: number, 
+/**
+ * Waiting, answered, or expired (its agent went away unanswered).
+ */
+state: InboxState, 
+/**
+ * The answer, once answered.
+ */
+decision: PermissionDecision | null, };
 
 export type InboxAnswer = { 
 /**

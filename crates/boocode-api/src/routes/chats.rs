@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use boocode_core::protocol::{ChangeSelection, ChangeView, InboxAnswer, InboxItem};
+use boocode_core::protocol::{ChangeSelection, ChangeView, InboxAnswer, InboxItem, InboxState};
 use boocode_core::{
     ChangeReport, ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange,
     Thinking,
@@ -243,22 +243,79 @@ pub(crate) async fn cancel_queued(
     Ok(ApiJson(serde_json::json!({ "cancelled": true })))
 }
 
-/// `GET /api/inbox`: the permission prompts waiting for an answer, across every session.
-#[utoipa::path(get, path = "/api/inbox", tag = "chats", responses((status = 200, body = Vec<InboxItem>)))]
-pub(crate) async fn inbox(State(state): State<AppState>) -> ApiJson<Vec<InboxItem>> {
-    ApiJson(state.agents.inbox())
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InboxQuery {
+    /// `waiting` (default), `answered`, `expired` or `all`.
+    #[serde(default)]
+    state: Option<String>,
 }
 
-/// `POST /api/inbox/{request_id}`: answers a waiting prompt; the agent goes on.
-#[utoipa::path(post, path = "/api/inbox/{request_id}", tag = "chats", params(("request_id" = String, Path)), request_body = InboxAnswer, responses((status = 200, body = InboxItem), (status = 404, body = ErrorBody)))]
+/// `GET /api/inbox?state=`: the permission prompts waiting for an answer across every session
+/// and instance (or the answered or expired ones), oldest first.
+#[utoipa::path(get, path = "/api/inbox", tag = "chats", params(InboxQuery), responses((status = 200, body = Vec<InboxItem>), (status = 400, body = ErrorBody)))]
+pub(crate) async fn inbox(
+    State(state): State<AppState>,
+    Query(query): Query<InboxQuery>,
+) -> Result<ApiJson<Vec<InboxItem>>, ApiError> {
+    let wanted = match query.state.as_deref() {
+        None | Some("") => Some(InboxState::Waiting),
+        Some("all") => None,
+        Some(s) => Some(
+            s.parse::<InboxState>()
+                .map_err(|e| ApiError::invalid("state", e))?,
+        ),
+    };
+    Ok(ApiJson(state.store.permission_requests(wanted, 500).await?))
+}
+
+/// `POST /api/inbox/{request_id}`: answers a waiting prompt; the agent goes on. A prompt asked
+/// on another instance is answered there (through Postgres).
+#[utoipa::path(post, path = "/api/inbox/{request_id}", tag = "chats", params(("request_id" = String, Path)), request_body = InboxAnswer, responses((status = 200, body = InboxItem), (status = 404, body = ErrorBody), (status = 409, description = "Already answered, or expired", body = ErrorBody)))]
 pub(crate) async fn answer(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
     ApiJson(body): ApiJson<InboxAnswer>,
 ) -> Result<ApiJson<InboxItem>, ApiError> {
-    state
-        .agents
-        .answer(&request_id, body.decision)
-        .map(ApiJson)
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()))
+    if let Ok(item) = state.agents.answer(&request_id, body.decision) {
+        // Recorded before answering, so a second answer finds it answered.
+        state
+            .store
+            .answer_permission_request(&request_id, body.decision)
+            .await?;
+        crate::agent_chats::publish_inbox_count(&state).await;
+        return Ok(ApiJson(item));
+    }
+    let Some(item) = state.store.permission_request(&request_id).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no permission prompt {request_id} is waiting"),
+        ));
+    };
+    if item.state != InboxState::Waiting {
+        return Err(ApiError::conflict(
+            item.state.as_str(),
+            format!("permission prompt {request_id} is {}", item.state.as_str()),
+        ));
+    }
+    match state.remote.get() {
+        // Asked on another instance: that instance answers it (and records it).
+        Some(remote) => {
+            remote.answer(&request_id, body.decision);
+            Ok(ApiJson(item))
+        }
+        // One instance, and the prompt is not here: the turn that asked is gone.
+        None => {
+            state
+                .store
+                .expire_chat_permission_requests(item.chat_id)
+                .await?;
+            crate::agent_chats::publish_inbox_count(&state).await;
+            Err(ApiError::conflict(
+                "expired",
+                format!("permission prompt {request_id} expired: the agent that asked is gone"),
+            ))
+        }
+    }
 }
