@@ -284,7 +284,15 @@ pub async fn acp_handshake(
         stdin
             .write_all(format!("{request}\n").as_bytes())
             .await
-            .map_err(|e| format!("it closed its input: {e}"))?;
+            .map_err(|e| {
+                // A program that exits at once closes its input before (or while) the request
+                // is written: the same failure as exiting without an answer.
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    "it exited without answering initialize (it closed its input)".to_owned()
+                } else {
+                    format!("it closed its input: {e}")
+                }
+            })?;
         let mut lines = BufReader::new(stdout).lines();
         loop {
             let line = lines
