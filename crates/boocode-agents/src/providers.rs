@@ -125,12 +125,7 @@ pub fn default_providers() -> Vec<Provider> {
         ),
         provider("opencode", BackendKind::Acp, Some("opencode"), &["acp"]),
         provider("goose", BackendKind::Acp, Some("goose"), &["acp"]),
-        provider(
-            "qwen",
-            BackendKind::Acp,
-            Some("qwen"),
-            &["--experimental-acp"],
-        ),
+        provider("qwen", BackendKind::Acp, Some("qwen"), &["--acp"]),
         provider("cursor", BackendKind::Acp, Some("cursor-agent"), &["acp"]),
         provider("copilot", BackendKind::Acp, Some("copilot"), &["--acp"]),
     ]

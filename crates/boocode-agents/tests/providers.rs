@@ -190,3 +190,29 @@ async fn a_provider_builds_its_backend_or_says_why_not() {
     claude.command = Some("bash".into());
     assert_eq!(claude.backend().unwrap().kind(), BackendKind::ClaudeSdk);
 }
+
+/// The built-in `qwen` provider, pointed at the pinned qwen-code, answers the ACP handshake
+/// with the arguments the registry gives it.
+#[tokio::test]
+async fn the_builtin_qwen_provider_speaks_acp_with_the_pinned_qwen_code() {
+    let Some(qwen) = boocode_testkit::peer_bin("qwen") else {
+        return;
+    };
+    let mut provider = default_providers()
+        .into_iter()
+        .find(|p| p.name == "qwen")
+        .unwrap();
+    assert_eq!(provider.kind, BackendKind::Acp);
+    provider.command = Some(qwen.display().to_string());
+    let limits = ProbeLimits {
+        version: Duration::from_secs(30),
+        handshake: Duration::from_secs(30),
+    };
+    match probe(&provider, limits).await {
+        ProbeStatus::Ready {
+            version: Some(version),
+            handshake: true,
+        } => assert!(version.contains("0.24"), "{version}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -32,6 +32,7 @@ pub mod context;
 mod domain;
 mod event;
 mod frame;
+pub mod grammar;
 mod model;
 pub mod protocol;
 mod redact;
@@ -59,6 +60,7 @@ pub use event::{
     AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,
 };
 pub use frame::{QueuedMessage, SessionFrame, UserFrame};
+pub use grammar::{GrammarError, check_turn};
 pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,

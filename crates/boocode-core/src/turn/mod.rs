@@ -174,10 +174,23 @@ impl<'a> Turn<'a> {
             self.sink.emit(AgentEvent::Status {
                 status: ChatStatus::Streaming,
             });
+            let ended = |sink: &dyn EventSink| {
+                // The step that was cut short still ends (the turn grammar: steps close).
+                sink.emit(AgentEvent::StepFinished {
+                    step,
+                    finish_reason: FinishReason::Unknown,
+                });
+            };
             let completion = match self.stream_phase().await {
                 StreamEnd::Done(c) => c,
-                StreamEnd::Cancelled => return (TurnOutcome::Cancelled, None),
-                StreamEnd::Failed(e) => return (TurnOutcome::Error, Some(e.to_string())),
+                StreamEnd::Cancelled => {
+                    ended(self.sink);
+                    return (TurnOutcome::Cancelled, None);
+                }
+                StreamEnd::Failed(e) => {
+                    ended(self.sink);
+                    return (TurnOutcome::Error, Some(e.to_string()));
+                }
             };
             let finish_reason = completion
                 .finish_reason

@@ -155,11 +155,19 @@ pub async fn turn(
         &CancellationToken::new(),
     )
     .await;
-    (result, sink.events())
+    let events = sink.events();
+    // Every turn the loop runs keeps the turn grammar, whatever way it ends.
+    if let Err(e) = boocode_core::check_turn(&events) {
+        panic!("{e}\n{events:#?}");
+    }
+    (result, events)
 }
 
 /// The event sequence as readable lines, without timings and random ids.
 pub fn render(events: &[AgentEvent]) -> String {
+    if let Err(e) = boocode_core::check_turn(events) {
+        panic!("{e}\n{events:#?}");
+    }
     let mut out = String::new();
     for event in events {
         let line = match event {
