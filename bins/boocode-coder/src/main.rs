@@ -7,7 +7,7 @@
 #![allow(clippy::print_stderr)]
 
 use anyhow::{Context, Result, bail};
-use boocode_api::{AppState, ServerConfig, serve};
+use boocode_server::{AppState, ServerConfig, serve};
 use boocode_store::Store;
 use clap::Parser;
 use serde::Deserialize;
@@ -56,7 +56,7 @@ struct Args {
     /// Seconds an external agent's session stays warm after its chat's last turn.
     #[arg(long, env = "BOOCODE_AGENT_IDLE_SECS", default_value_t = 600)]
     agent_idle_secs: u64,
-    /// Log filter (e.g. `info`, `boocode_api=debug`).
+    /// Log filter (e.g. `info`, `boocode_server=debug`).
     #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
     log: String,
 }
@@ -90,13 +90,14 @@ async fn run(args: Args) -> Result<()> {
         Some(r) => r.clone(),
         None => std::env::current_dir().context("no working directory; pass --root")?,
     };
-    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+    let settings = boocode_server::read_settings_file::<FileSettings>(args.config.as_deref())
         .map_err(anyhow::Error::msg)?;
     let mut config = ServerConfig::coder(root, args.model_url.clone());
     config.bind = args.bind;
     config.allowed_hosts = args.allowed_hosts.clone();
-    config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
-    config.truncation_dir = dirs::data_local_dir().map(|d| d.join("boocode").join("truncated"));
+    config.runtime.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
+    config.runtime.truncation_dir =
+        dirs::data_local_dir().map(|d| d.join("boocode").join("truncated"));
     // BOOCODE_CODER_TOKEN first, so one machine can run a token-protected workspace and a
     // daemon with its own token.
     config.auth_token = ["BOOCODE_CODER_TOKEN", "BOOCODE_AUTH_TOKEN"]
@@ -105,11 +106,11 @@ async fn run(args: Args) -> Result<()> {
     config.api_key = std::env::var("BOOCODE_API_KEY")
         .ok()
         .filter(|t| !t.trim().is_empty());
-    config.model = args.model.clone();
+    config.runtime.model = args.model.clone();
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
-    config.agent_idle = Duration::from_secs(args.agent_idle_secs.max(1));
-    config.providers = boocode_agents::providers_with(&settings.providers);
-    config.mcp_servers = settings.mcp_servers;
+    config.runtime.agent_idle = Duration::from_secs(args.agent_idle_secs.max(1));
+    config.runtime.providers = boocode_agents::providers_with(&settings.providers);
+    config.runtime.mcp_servers = settings.mcp_servers;
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

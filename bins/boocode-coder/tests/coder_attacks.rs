@@ -66,7 +66,7 @@ async fn a_rebinding_host_and_cross_site_requests_are_refused_on_every_route() {
     let addr = daemon.url.trim_start_matches("http://").to_owned();
     let port = addr.rsplit(':').next().unwrap().to_owned();
     // The coder profile serves the server's routes, behind the same guard.
-    let routes = boocode_api::route_list();
+    let routes = boocode_server::route_list();
     assert!(routes.len() >= 30, "{routes:?}");
     for route in &routes {
         let path = concrete(&route.path, "x_1");

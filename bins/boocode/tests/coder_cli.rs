@@ -8,7 +8,7 @@
     unreachable_pub
 )]
 
-use boocode_api::{AppState, ServerConfig, serve};
+use boocode_server::{AppState, ServerConfig, serve};
 use boocode_store::Store;
 use boocode_testkit::{Reply, ScriptedOpenAi};
 use std::path::Path;

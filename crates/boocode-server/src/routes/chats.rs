@@ -105,7 +105,7 @@ pub(crate) async fn get_chat(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<ApiJson<Chat>, ApiError> {
-    Ok(ApiJson(state.store.get_chat(chat_id(&id)?).await?))
+    Ok(ApiJson(state.runtime.store.get_chat(chat_id(&id)?).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -125,8 +125,12 @@ pub(crate) async fn list_changes(
     Query(query): Query<ChangesQuery>,
 ) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
     let id = chat_id(&id)?;
-    state.store.get_chat(id).await?;
-    let changes = state.store.list_pending_changes(Some(id), None).await?;
+    state.runtime.store.get_chat(id).await?;
+    let changes = state
+        .runtime
+        .store
+        .list_pending_changes(Some(id), None)
+        .await?;
     views(changes, &query)
 }
 
@@ -161,16 +165,16 @@ pub(crate) async fn list_project_changes(
     let id: boocode_core::ProjectId = id
         .parse()
         .map_err(|_| ApiError::invalid("id", format!("{id:?} is not a valid id")))?;
-    state.store.get_project(id).await?;
-    let changes = state.store.list_project_changes(id).await?;
+    state.runtime.store.get_project(id).await?;
+    let changes = state.runtime.store.list_project_changes(id).await?;
     views(changes, &query)
 }
 
 /// The chat's project guards, for applying or rewinding its changes.
 async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
-    let chat = state.store.get_chat(id).await?;
-    let session = state.store.get_session(chat.session_id).await?;
-    let project = state.store.get_project(session.project_id).await?;
+    let chat = state.runtime.store.get_chat(id).await?;
+    let session = state.runtime.store.get_session(chat.session_id).await?;
+    let project = state.runtime.store.get_project(session.project_id).await?;
     let guard = PathGuard::new(&project.root).map_err(|e| {
         ApiError::new(
             StatusCode::CONFLICT,
@@ -193,9 +197,9 @@ pub(crate) async fn change_operation(
     let scope = ChangeScope::Chat(id);
     let ids = body.ids.as_deref();
     let report = match op.as_str() {
-        "apply" => apply_pending(&env, &state.store, &scope, ids).await,
-        "rewind" => rewind(&env, &state.store, &scope, ids).await,
-        "reject" => reject_pending(env.paths().root(), &state.store, &scope, ids)
+        "apply" => apply_pending(&env, &state.runtime.store, &scope, ids).await,
+        "rewind" => rewind(&env, &state.runtime.store, &scope, ids).await,
+        "reject" => reject_pending(env.paths().root(), &state.runtime.store, &scope, ids)
             .await
             .map(|done| ChangeReport {
                 done,
@@ -220,8 +224,8 @@ pub(crate) async fn list_queue(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Vec<boocode_core::QueuedMessage>>, ApiError> {
     let id = chat_id(&id)?;
-    state.store.get_chat(id).await?;
-    Ok(ApiJson(state.store.queued_messages(id).await?))
+    state.runtime.store.get_chat(id).await?;
+    Ok(ApiJson(state.runtime.store.queued_messages(id).await?))
 }
 
 /// `DELETE /api/chats/{id}/queue/{queued_id}`: cancels a waiting message.
@@ -231,15 +235,20 @@ pub(crate) async fn cancel_queued(
     Path((id, queued_id)): Path<(String, String)>,
 ) -> Result<ApiJson<serde_json::Value>, ApiError> {
     let id = chat_id(&id)?;
-    state.store.get_chat(id).await?;
-    if !state.store.cancel_queued_message(id, &queued_id).await? {
+    state.runtime.store.get_chat(id).await?;
+    if !state
+        .runtime
+        .store
+        .cancel_queued_message(id, &queued_id)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no message {queued_id:?} waits in this chat (it may have started already)"),
         ));
     }
-    crate::queue::publish(&state, id).await;
+    boocode_runtime::publish_queue(&state.runtime, id).await;
     Ok(ApiJson(serde_json::json!({ "cancelled": true })))
 }
 
@@ -266,7 +275,7 @@ pub(crate) async fn inbox(
                 .map_err(|e| ApiError::invalid("state", e))?,
         ),
     };
-    Ok(ApiJson(state.store.permission_requests(wanted, 500).await?))
+    Ok(ApiJson(state.runtime.inbox(wanted).await?))
 }
 
 /// `POST /api/inbox/{request_id}`: answers a waiting prompt; the agent goes on. A prompt asked
@@ -277,45 +286,10 @@ pub(crate) async fn answer(
     Path(request_id): Path<String>,
     ApiJson(body): ApiJson<InboxAnswer>,
 ) -> Result<ApiJson<InboxItem>, ApiError> {
-    if let Ok(item) = state.agents.answer(&request_id, body.decision) {
-        // Recorded before answering, so a second answer finds it answered.
+    Ok(ApiJson(
         state
-            .store
-            .answer_permission_request(&request_id, body.decision)
-            .await?;
-        crate::agent_chats::publish_inbox_count(&state).await;
-        return Ok(ApiJson(item));
-    }
-    let Some(item) = state.store.permission_request(&request_id).await? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no permission prompt {request_id} is waiting"),
-        ));
-    };
-    if item.state != InboxState::Waiting {
-        return Err(ApiError::conflict(
-            item.state.as_str(),
-            format!("permission prompt {request_id} is {}", item.state.as_str()),
-        ));
-    }
-    match state.remote.get() {
-        // Asked on another instance: that instance answers it (and records it).
-        Some(remote) => {
-            remote.answer(&request_id, body.decision);
-            Ok(ApiJson(item))
-        }
-        // One instance, and the prompt is not here: the turn that asked is gone.
-        None => {
-            state
-                .store
-                .expire_chat_permission_requests(item.chat_id)
-                .await?;
-            crate::agent_chats::publish_inbox_count(&state).await;
-            Err(ApiError::conflict(
-                "expired",
-                format!("permission prompt {request_id} expired: the agent that asked is gone"),
-            ))
-        }
-    }
+            .runtime
+            .answer_prompt(&request_id, body.decision)
+            .await?,
+    ))
 }

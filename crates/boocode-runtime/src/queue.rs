@@ -4,27 +4,27 @@
 //! on every change, `GET /api/chats/{id}/queue`) and each entry can be cancelled. A stop ends
 //! the running turn only; what waits runs next. Queues left by a restart run at boot.
 
-use crate::error::ApiError;
+use crate::error::RuntimeError;
 use crate::runner::start_turn;
-use crate::state::AppState;
+use crate::state::Runtime;
 use boocode_core::protocol::{Posted, SteeringMessage};
 use boocode_core::{ChatId, SessionFrame};
 use std::future::Future;
 use std::pin::Pin;
 
-fn busy(e: &ApiError) -> bool {
-    e.code == "turn_running"
+fn busy(e: &RuntimeError) -> bool {
+    matches!(e, RuntimeError::TurnRunning(_))
 }
 
 /// Starts a turn with `text`, or queues it behind the chat's running turn; with `steer`, a
 /// turn running here takes it at its next step boundary instead (a turn on another instance
 /// queues it: steering needs the loop in this process).
 pub async fn post_message(
-    state: &AppState,
+    state: &Runtime,
     chat_id: ChatId,
     text: String,
     steer: bool,
-) -> Result<Posted, ApiError> {
+) -> Result<Posted, RuntimeError> {
     if steer && state.runner.steer(chat_id, &text) {
         return Ok(Posted::Steering {
             steering: SteeringMessage { chat_id, text },
@@ -34,7 +34,7 @@ pub async fn post_message(
         Ok(started) => Ok(Posted::Started(started)),
         Err(e) if busy(&e) => {
             let queued = state.store.queue_message(chat_id, &text).await?;
-            publish(state, chat_id).await;
+            publish_queue(state, chat_id).await;
             // The turn may have ended between the check and the insert: nobody would take it.
             if !state.runner.is_running(chat_id)
                 && state.store.streaming_messages(chat_id).await?.is_empty()
@@ -48,7 +48,7 @@ pub async fn post_message(
 }
 
 /// Sends the chat's queue to its session's clients.
-pub(crate) async fn publish(state: &AppState, chat_id: ChatId) {
+pub async fn publish_queue(state: &Runtime, chat_id: ChatId) {
     let (Ok(chat), Ok(queue)) = (
         state.store.get_chat(chat_id).await,
         state.store.queued_messages(chat_id).await,
@@ -63,10 +63,7 @@ pub(crate) async fn publish(state: &AppState, chat_id: ChatId) {
 
 /// Starts the chat's oldest queued message as its next turn, if any waits and the server is
 /// not shutting down. Boxed: a turn's end calls it, and it starts a turn.
-pub(crate) fn run_next(
-    state: AppState,
-    chat_id: ChatId,
-) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+pub fn run_next(state: Runtime, chat_id: ChatId) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(async move {
         loop {
             if state.runner.is_shutting_down() {
@@ -80,7 +77,7 @@ pub(crate) fn run_next(
                     return;
                 }
             };
-            publish(&state, chat_id).await;
+            publish_queue(&state, chat_id).await;
             match start_turn(&state, chat_id, next.text.clone()).await {
                 Ok(_) => return,
                 Err(e) if busy(&e) => {
@@ -88,11 +85,11 @@ pub(crate) fn run_next(
                     if let Err(e) = state.store.queue_message(chat_id, &next.text).await {
                         tracing::warn!(%chat_id, error = %e, "lost a queued message");
                     }
-                    publish(&state, chat_id).await;
+                    publish_queue(&state, chat_id).await;
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(%chat_id, error = %e.message, "a queued message could not start; dropped");
+                    tracing::warn!(%chat_id, error = %e, "a queued message could not start; dropped");
                 }
             }
         }
@@ -100,7 +97,7 @@ pub(crate) fn run_next(
 }
 
 /// At boot: runs what waits in every chat (a restart left it queued).
-pub(crate) async fn resume_all(state: &AppState) {
+pub(crate) async fn resume_all(state: &Runtime) {
     match state.store.chats_with_queued_messages().await {
         Ok(chats) => {
             for chat_id in chats {

@@ -43,7 +43,7 @@ or <code>cd web && npm ci && npm run build</code>, then reload. The API is at <a
 /// Fallback handler for every non-API path.
 pub(crate) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
     // The coder daemon has no pages: anything not an API route is a JSON 404.
-    if state.config.coder_root().is_some() {
+    if state.config.runtime.coder_root().is_some() {
         return super::rest::not_found().await.into_response();
     }
     let Some(root) = state.config.web_dir.clone() else {

@@ -4,13 +4,12 @@
 //! close, and any client can watch or stop it.
 
 use crate::context::{self, summary_message};
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::http::StatusCode;
+use crate::error::RuntimeError;
+use crate::state::Runtime;
 use boocode_core::protocol::StartedTurn;
 use boocode_core::{
-    CancellationToken, ChatId, ChatStatus, Message, MessageId, MessageKind, MessageStatus,
-    ModelClient, Role, SessionFrame, SessionId, UserFrame,
+    CancellationToken, ChatId, ChatStatus, Message, MessageId, MessageKind, MessageStatus, Role,
+    SessionFrame, SessionId, UserFrame,
 };
 use boocode_tools::TruncationStore;
 use std::collections::HashMap;
@@ -122,17 +121,13 @@ impl Runner {
 /// in the background. A busy chat gets `409 turn_running` (which
 /// [`post_message`](crate::queue::post_message) turns into a queued message).
 pub async fn start_turn(
-    state: &AppState,
+    state: &Runtime,
     chat_id: ChatId,
     text: String,
-) -> Result<StartedTurn, ApiError> {
+) -> Result<StartedTurn, RuntimeError> {
     let runner = &state.runner;
     if runner.shutting_down.is_cancelled() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "the server is shutting down",
-        ));
+        return Err(RuntimeError::ShuttingDown);
     }
     let chat = state.store.get_chat(chat_id).await?;
     let session = state.store.get_session(chat.session_id).await?;
@@ -143,9 +138,8 @@ pub async fn start_turn(
     {
         let mut running = lock(&runner.running);
         if running.contains_key(&chat_id) {
-            return Err(ApiError::conflict(
-                "turn_running",
-                "a turn is already running in this chat; stop it or wait for it to finish",
+            return Err(RuntimeError::TurnRunning(
+                "a turn is already running in this chat; stop it or wait for it to finish".into(),
             ));
         }
         running.insert(
@@ -191,16 +185,15 @@ pub async fn start_turn(
 
 /// Checks the chat is free in the store, compacts if needed, and stores the two new rows.
 async fn prepare(
-    state: &AppState,
+    state: &Runtime,
     chat_id: ChatId,
     session_id: SessionId,
     text: &str,
     assistant_id: MessageId,
-) -> Result<(Message, Message, Vec<Message>), ApiError> {
+) -> Result<(Message, Message, Vec<Message>), RuntimeError> {
     if !state.store.streaming_messages(chat_id).await?.is_empty() {
-        return Err(ApiError::conflict(
-            "turn_running",
-            "this chat has a turn still streaming (on another server instance, or interrupted); stop it, or POST discard-stale",
+        return Err(RuntimeError::TurnRunning(
+            "this chat has a turn still streaming (on another server instance, or interrupted); stop it, or POST discard-stale".into(),
         ));
     }
     let mut history = state
@@ -237,7 +230,7 @@ async fn prepare(
 /// Replaces the history with an anchored rolling summary when the last request passed 85% of
 /// the context window. One summary per chat: a new one supersedes the old.
 async fn compact_if_needed(
-    state: &AppState,
+    state: &Runtime,
     chat_id: ChatId,
     session_id: SessionId,
     history: &mut Vec<Message>,
@@ -288,7 +281,7 @@ async fn compact_if_needed(
 
 /// Fails streaming rows left by a crash (all of them on SQLite at boot, where no other instance
 /// can own one; those idle past `stale_after` otherwise) and tells clients.
-pub async fn sweep(state: &AppState, boot: bool) {
+pub(crate) async fn sweep(state: &Runtime, boot: bool) {
     let age = if boot && state.store.kind() == boocode_store::BackendKind::Sqlite {
         Duration::ZERO
     } else {
@@ -332,7 +325,7 @@ pub async fn sweep(state: &AppState, boot: bool) {
 }
 
 /// Runs [`sweep`] every `sweep_interval` until `stop`.
-pub async fn sweeper(state: AppState, stop: CancellationToken) {
+pub(crate) async fn sweeper(state: Runtime, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,

@@ -4,11 +4,11 @@
 
 use crate::context::{self};
 use crate::runner::lock;
-use crate::state::AppState;
+use crate::state::Runtime;
 use boocode_core::{
     AgentEvent, CancellationToken, ChatId, ChatStatus, EventSink, Message, MessageId,
-    MessageStatus, ModelClient, Part, SessionFrame, SessionId, ToolLimits, TurnConfig, TurnLimits,
-    TurnOutcome, UserFrame, run_turn,
+    MessageStatus, Part, SessionFrame, SessionId, ToolLimits, TurnConfig, TurnLimits, TurnOutcome,
+    UserFrame, run_turn,
 };
 use boocode_store::ToolCallRecord;
 use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub(crate) struct TurnContext {
-    pub(crate) state: AppState,
+    pub(crate) state: Runtime,
     pub(crate) chat_id: ChatId,
     pub(crate) session_id: SessionId,
     pub(crate) session_title: String,
@@ -42,7 +42,7 @@ pub(crate) struct TurnContext {
 /// Where the loop's events go: the broker (and from there every subscriber), chat status to the
 /// user channel, tool calls to the cost records.
 struct TurnSink {
-    state: AppState,
+    state: Runtime,
     chat_id: ChatId,
     session_id: SessionId,
     provider: String,
@@ -449,7 +449,7 @@ where
 /// Writes the live turn's changed parts every flush interval, and keeps the row alive while
 /// nothing changes (a long tool call) so the sweep does not take it.
 async fn flush_loop(
-    state: AppState,
+    state: Runtime,
     chat_id: ChatId,
     message_id: MessageId,
     stop: CancellationToken,
@@ -501,7 +501,7 @@ async fn flush_loop(
     }
 }
 
-async fn name_session(state: AppState, session_id: SessionId, question: String, answer: String) {
+async fn name_session(state: Runtime, session_id: SessionId, question: String, answer: String) {
     let Some(title) = context::title_for(
         state.model.as_ref(),
         state.config.model.clone(),

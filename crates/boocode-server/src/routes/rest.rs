@@ -40,11 +40,11 @@ pub(crate) async fn health(
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: axum::http::HeaderMap,
 ) -> impl IntoResponse {
-    let store = match state.store.ping().await {
+    let store = match state.runtime.store.ping().await {
         Ok(()) => "ok",
         Err(_) => "unavailable",
     };
-    let backend = match state.store.kind() {
+    let backend = match state.runtime.store.kind() {
         boocode_store::BackendKind::Sqlite => "sqlite",
         boocode_store::BackendKind::Postgres => "postgres",
     };
@@ -61,8 +61,8 @@ pub(crate) async fn health(
         ApiJson(json!({
             "status": store,
             "store": backend,
-            "running_turns": state.runner.running_count(),
-            "mcp_servers": state.mcp.status().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+            "running_turns": state.runtime.runner.running_count(),
+            "mcp_servers": state.runtime.mcp.status().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
         })),
     )
 }
@@ -80,7 +80,9 @@ pub(crate) async fn list_projects(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<ApiJson<Vec<Project>>, ApiError> {
-    Ok(ApiJson(state.store.list_projects(q.archived).await?))
+    Ok(ApiJson(
+        state.runtime.store.list_projects(q.archived).await?,
+    ))
 }
 
 /// Body of `POST /api/projects`: an existing directory, or a new one to create.
@@ -120,7 +122,7 @@ pub(crate) async fn create_project(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewProject>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if let Some(root) = state.config.coder_root() {
+    if let Some(root) = state.config.runtime.coder_root() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "single_project",
@@ -206,6 +208,7 @@ pub(crate) async fn create_project(
         (dir, name)
     };
     let project = state
+        .runtime
         .store
         .create_project(&name, &dir.to_string_lossy())
         .await?;
@@ -237,12 +240,16 @@ pub(crate) async fn patch_project(
 ) -> Result<ApiJson<Project>, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
     if let Some(name) = patch.name.as_deref().or(patch.title.as_deref()) {
-        state.store.rename_project(id, name).await?;
+        state.runtime.store.rename_project(id, name).await?;
     }
     if let Some(archived) = patch.archived {
-        state.store.set_project_archived(id, archived).await?;
+        state
+            .runtime
+            .store
+            .set_project_archived(id, archived)
+            .await?;
     }
-    Ok(ApiJson(state.store.get_project(id).await?))
+    Ok(ApiJson(state.runtime.store.get_project(id).await?))
 }
 
 /// `GET /api/projects/{id}/sessions`.
@@ -253,8 +260,10 @@ pub(crate) async fn list_sessions(
     Query(q): Query<ListQuery>,
 ) -> Result<ApiJson<Vec<Session>>, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
-    state.store.get_project(id).await?;
-    Ok(ApiJson(state.store.list_sessions(id, q.archived).await?))
+    state.runtime.store.get_project(id).await?;
+    Ok(ApiJson(
+        state.runtime.store.list_sessions(id, q.archived).await?,
+    ))
 }
 
 /// The chat settings a create body asks for, over the profile's defaults, checked.
@@ -269,7 +278,10 @@ fn new_chat_settings(
         thinking: body.thinking,
         agent: body.agent.clone(),
     }
-    .apply_to(config.default_chat_settings(), &config.providers)
+    .apply_to(
+        config.runtime.default_chat_settings(),
+        &config.runtime.providers,
+    )
     .and_then(|settings| {
         settings.check()?;
         Ok(settings)
@@ -287,17 +299,23 @@ pub(crate) async fn create_session(
     let body: NewChat = optional_body(&body)?;
     let settings = new_chat_settings(&body, &state.config)?;
     let session = state
+        .runtime
         .store
         .create_session(id, body.title.as_deref().unwrap_or(""))
         .await?;
     let chat = state
+        .runtime
         .store
         .create_chat_with(session.id, "", &settings)
         .await?;
-    state.broker.publish_user(UserFrame::SessionCreated {
-        session: session.clone(),
-    });
     state
+        .runtime
+        .broker
+        .publish_user(UserFrame::SessionCreated {
+            session: session.clone(),
+        });
+    state
+        .runtime
         .broker
         .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
     Ok((
@@ -313,8 +331,8 @@ pub(crate) async fn get_session(
     Path(id): Path<String>,
 ) -> Result<ApiJson<SessionView>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
-    let session = state.store.get_session(id).await?;
-    let chats = state.store.list_chats(id, true).await?;
+    let session = state.runtime.store.get_session(id).await?;
+    let chats = state.runtime.store.list_chats(id, true).await?;
     Ok(ApiJson(SessionView { session, chats }))
 }
 
@@ -327,15 +345,22 @@ pub(crate) async fn patch_session(
 ) -> Result<ApiJson<Session>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {
-        state.store.rename_session(id, title).await?;
+        state.runtime.store.rename_session(id, title).await?;
     }
     if let Some(archived) = patch.archived {
-        state.store.set_session_archived(id, archived).await?;
+        state
+            .runtime
+            .store
+            .set_session_archived(id, archived)
+            .await?;
     }
-    let session = state.store.get_session(id).await?;
-    state.broker.publish_user(UserFrame::SessionUpdated {
-        session: session.clone(),
-    });
+    let session = state.runtime.store.get_session(id).await?;
+    state
+        .runtime
+        .broker
+        .publish_user(UserFrame::SessionUpdated {
+            session: session.clone(),
+        });
     Ok(ApiJson(session))
 }
 
@@ -350,10 +375,12 @@ pub(crate) async fn create_chat(
     let body: NewChat = optional_body(&body)?;
     let settings = new_chat_settings(&body, &state.config)?;
     let chat = state
+        .runtime
         .store
         .create_chat_with(id, body.title.as_deref().unwrap_or(""), &settings)
         .await?;
     state
+        .runtime
         .broker
         .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
     Ok((StatusCode::CREATED, ApiJson(chat)))
@@ -368,20 +395,20 @@ pub(crate) async fn patch_chat(
 ) -> Result<ApiJson<Chat>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
     if !patch.settings.is_empty() {
-        let chat = state.store.get_chat(id).await?;
+        let chat = state.runtime.store.get_chat(id).await?;
         let settings = patch.settings.apply_to(
             boocode_store::ChatSettings::of(&chat),
-            &state.config.providers,
+            &state.config.runtime.providers,
         )?;
-        state.store.set_chat_settings(id, &settings).await?;
+        state.runtime.store.set_chat_settings(id, &settings).await?;
     }
     if let Some(title) = patch.title.as_deref().or(patch.name.as_deref()) {
-        state.store.rename_chat(id, title).await?;
+        state.runtime.store.rename_chat(id, title).await?;
     }
     if let Some(archived) = patch.archived {
-        state.store.set_chat_archived(id, archived).await?;
+        state.runtime.store.set_chat_archived(id, archived).await?;
     }
-    Ok(ApiJson(state.store.get_chat(id).await?))
+    Ok(ApiJson(state.runtime.store.get_chat(id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -406,11 +433,12 @@ pub(crate) async fn list_messages(
         cursor,
         has_more,
     } = state
+        .runtime
         .store
         .list_messages(id, q.before, q.limit.unwrap_or(100))
         .await?;
     Ok(ApiJson(
-        json!({ "messages": messages, "cursor": cursor, "has_more": has_more, "running": state.runner.is_running(id) }),
+        json!({ "messages": messages, "cursor": cursor, "has_more": has_more, "running": state.runtime.runner.is_running(id) }),
     ))
 }
 
@@ -436,7 +464,7 @@ pub(crate) async fn post_message(
             ),
         ));
     }
-    let posted = crate::queue::post_message(&state, id, body.text, body.steer).await?;
+    let posted = boocode_runtime::post_message(&state.runtime, id, body.text, body.steer).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(posted)))
 }
 
@@ -447,15 +475,8 @@ pub(crate) async fn stop(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Value>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
-    state.store.get_chat(id).await?;
-    let stopped = if state.runner.is_running(id) {
-        state.runner.stop(id)
-    } else if !state.store.streaming_messages(id).await?.is_empty() {
-        // Running on another instance (Postgres): ask it.
-        state.stop_anywhere(id)
-    } else {
-        false
-    };
+    state.runtime.store.get_chat(id).await?;
+    let stopped = state.runtime.stop(id).await?;
     Ok(ApiJson(json!({ "stopped": stopped })))
 }
 
@@ -466,23 +487,7 @@ pub(crate) async fn discard_stale(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Value>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
-    let chat = state.store.get_chat(id).await?;
-    let keep = state.broker.live(id).map(|t| match t.lock() {
-        Ok(t) => t.builder.message().id,
-        Err(p) => p.into_inner().builder.message().id,
-    });
-    let failed = state.store.fail_streaming(id, keep).await?;
-    if failed > 0 {
-        state.broker.publish_user(UserFrame::ChatStatus {
-            session_id: chat.session_id,
-            chat_id: id,
-            status: boocode_core::ChatStatus::Idle,
-        });
-        // What waited behind the stuck turn runs now.
-        if !state.runner.is_running(id) {
-            crate::queue::run_next(state.clone(), id).await;
-        }
-    }
+    let failed = state.runtime.discard_stale(id).await?;
     Ok(ApiJson(json!({ "failed": failed })))
 }
 
@@ -494,7 +499,7 @@ pub(crate) async fn get_workspace(
 ) -> Result<ApiJson<Value>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     Ok(ApiJson(
-        json!({ "panes": state.store.load_panes(id).await? }),
+        json!({ "panes": state.runtime.store.load_panes(id).await? }),
     ))
 }
 
@@ -516,12 +521,15 @@ pub(crate) async fn put_workspace(
     ApiJson(body): ApiJson<Workspace>,
 ) -> Result<ApiJson<Value>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
-    state.store.save_panes(id, &body.panes).await?;
-    state.broker.publish_user(UserFrame::WorkspaceUpdated {
-        session_id: id,
-        panes: body.panes.clone(),
-        origin: body.origin,
-    });
+    state.runtime.store.save_panes(id, &body.panes).await?;
+    state
+        .runtime
+        .broker
+        .publish_user(UserFrame::WorkspaceUpdated {
+            session_id: id,
+            panes: body.panes.clone(),
+            origin: body.origin,
+        });
     Ok(ApiJson(json!({ "panes": body.panes })))
 }
 
@@ -530,8 +538,13 @@ pub(crate) async fn put_workspace(
 pub(crate) async fn list_settings(
     State(state): State<AppState>,
 ) -> Result<ApiJson<Value>, ApiError> {
-    let settings: serde_json::Map<String, Value> =
-        state.store.list_settings().await?.into_iter().collect();
+    let settings: serde_json::Map<String, Value> = state
+        .runtime
+        .store
+        .list_settings()
+        .await?
+        .into_iter()
+        .collect();
     Ok(ApiJson(Value::Object(settings)))
 }
 
@@ -542,7 +555,7 @@ pub(crate) async fn put_setting(
     Path(key): Path<String>,
     ApiJson(value): ApiJson<Value>,
 ) -> Result<ApiJson<Value>, ApiError> {
-    state.store.set_setting(&key, &value).await?;
+    state.runtime.store.set_setting(&key, &value).await?;
     Ok(ApiJson(value))
 }
 
@@ -552,7 +565,7 @@ pub(crate) async fn delete_setting(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.delete_setting(&key).await? {
+    if state.runtime.store.delete_setting(&key).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("setting", key))
@@ -563,7 +576,7 @@ pub(crate) async fn delete_setting(
 #[utoipa::path(get, path = "/api/stats/tools", tag = "server", responses((status = 200, description = "Per-tool count, p50/p95 ms, mean output bytes, error rate over the last 100 calls", body = Object)))]
 pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
     Ok(ApiJson(
-        json!({ "tools": state.store.tool_stats().await?, "window": boocode_store::TOOL_STATS_WINDOW }),
+        json!({ "tools": state.runtime.store.tool_stats().await?, "window": boocode_store::TOOL_STATS_WINDOW }),
     ))
 }
 
@@ -572,19 +585,19 @@ pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<
 pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
     use boocode_core::ModelClient;
     let models =
-        state.model.list_models().await.map_err(|e| {
+        state.models.list_models().await.map_err(|e| {
             ApiError::new(StatusCode::BAD_GATEWAY, "model_unreachable", e.to_string())
         })?;
     let context = state
-        .model
-        .context_size(state.config.model.as_deref())
+        .models
+        .context_size(state.config.runtime.model.as_deref())
         .await;
     let list: Vec<Value> = models
         .iter()
         .map(|m| json!({ "id": m.id, "context": m.context }))
         .collect();
     Ok(ApiJson(
-        json!({ "default": state.config.model, "context": context, "models": list }),
+        json!({ "default": state.config.runtime.model, "context": context, "models": list }),
     ))
 }
 
@@ -600,7 +613,7 @@ fn tool_error(e: boocode_core::ToolError) -> ApiError {
 
 async fn project_env(state: &AppState, id: &str) -> Result<boocode_tools::ToolEnv, ApiError> {
     let id: ProjectId = parse_id("id", id)?;
-    let project = state.store.get_project(id).await?;
+    let project = state.runtime.store.get_project(id).await?;
     let guard = boocode_tools::PathGuard::new(&project.root)
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "project_unavailable", e.to_string()))?;
     Ok(boocode_tools::ToolEnv::new(guard))

@@ -36,7 +36,7 @@ pub(crate) async fn session_ws(
     let Ok(session_id) = id.parse::<SessionId>() else {
         return ApiError::invalid("id", format!("{id:?} is not a valid id")).into_response();
     };
-    if let Err(e) = state.store.get_session(session_id).await {
+    if let Err(e) = state.runtime.store.get_session(session_id).await {
         return ApiError::from(e).into_response();
     }
     ws.on_upgrade(move |socket| session_socket(state, session_id, socket))
@@ -73,7 +73,7 @@ async fn send_snapshots(
 }
 
 async fn session_socket(state: AppState, session_id: SessionId, mut socket: WebSocket) {
-    let (mut rx, snapshots) = state.broker.subscribe_session(session_id);
+    let (mut rx, snapshots) = state.runtime.broker.subscribe_session(session_id);
     // Per turn, the last event already delivered: later duplicates are dropped.
     let mut seen: HashMap<MessageId, u64> = HashMap::new();
     if !send_snapshots(&mut socket, &mut seen, snapshots).await {
@@ -101,7 +101,7 @@ async fn session_socket(state: AppState, session_id: SessionId, mut socket: WebS
                 Err(RecvError::Lagged(skipped)) => {
                     // Too slow to keep up: resynchronize from fresh snapshots.
                     tracing::debug!(%session_id, skipped, "subscriber lagged; resending snapshots");
-                    let snapshots = state.broker.snapshots(session_id);
+                    let snapshots = state.runtime.broker.snapshots(session_id);
                     if !send_snapshots(&mut socket, &mut seen, snapshots).await {
                         return;
                     }
@@ -134,7 +134,7 @@ pub(crate) async fn user_ws(
 }
 
 async fn user_socket(state: AppState, mut socket: WebSocket) {
-    let mut rx = state.broker.subscribe_user();
+    let mut rx = state.runtime.broker.subscribe_user();
     if !send(&mut socket, &serde_json::json!({ "type": "ready" })).await {
         return;
     }

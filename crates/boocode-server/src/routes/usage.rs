@@ -41,7 +41,7 @@ pub(crate) async fn usage(
             let id: ProjectId = raw
                 .parse()
                 .map_err(|_| ApiError::invalid("project", format!("{raw:?} is not a valid id")))?;
-            Some(state.store.get_project(id).await?.root)
+            Some(state.runtime.store.get_project(id).await?.root)
         }
         None => None,
     };
@@ -57,6 +57,7 @@ pub(crate) async fn usage(
         }
     };
     let rows = state
+        .runtime
         .store
         .usage_report(root.as_deref(), query.since.unwrap_or(0), group_by)
         .await?;

@@ -4,7 +4,7 @@
 //! a turn running elsewhere travel the same way.
 
 use crate::broker::Fanout;
-use crate::state::AppState;
+use crate::state::Runtime;
 use boocode_core::{CancellationToken, ChatId, SessionFrame, SessionId, UserFrame, now_ms};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool};
@@ -88,10 +88,14 @@ impl Fanout for PgFanout {
 
 /// Starts the sender and the listener; returns the fanout (already installed in the broker).
 pub(crate) async fn start(
-    state: &AppState,
-    pool: PgPool,
+    state: &Runtime,
     stop: CancellationToken,
 ) -> Result<std::sync::Arc<PgFanout>, sqlx::Error> {
+    let Some(pool) = state.store.postgres_pool().cloned() else {
+        return Err(sqlx::Error::Configuration(
+            "the fan-out needs a Postgres store".into(),
+        ));
+    };
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let mut listener = PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
@@ -163,7 +167,7 @@ async fn send_loop(
 }
 
 async fn listen_loop(
-    state: AppState,
+    state: Runtime,
     pool: PgPool,
     instance: String,
     mut listener: PgListener,

@@ -80,7 +80,7 @@ async fn a_rebinding_host_is_refused_on_rest_websockets_the_page_and_login() {
         assert_eq!(code, 421, "{path}: {body}");
     }
     // Every route the router serves, from its own table: a rebinding name reaches none.
-    for route in boocode_api::route_list() {
+    for route in boocode_server::route_list() {
         let path = concrete(&route.path, "x");
         let (code, body) = raw(
             &addr,
@@ -135,7 +135,7 @@ async fn cross_site_and_non_json_requests_are_refused_on_every_state_changing_ro
     let model = ScriptedOpenAi::start().await.unwrap();
     let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
     let (session, chat) = server.session(&sandbox.repo("r")).await;
-    let routes = boocode_api::route_list();
+    let routes = boocode_server::route_list();
     let changing: Vec<_> = routes.iter().filter(|r| r.changes_state()).collect();
     assert!(
         changing.len() >= 10,
@@ -486,7 +486,7 @@ async fn with_a_token_every_route_but_health_login_and_the_artifact_frame_needs_
         .build()
         .unwrap();
     let open = ["/api/health", "/login", "/artifact-frame"];
-    for route in boocode_api::route_list() {
+    for route in boocode_server::route_list() {
         if open.contains(&route.path.as_str()) {
             continue;
         }

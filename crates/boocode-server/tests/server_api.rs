@@ -253,7 +253,7 @@ async fn the_openapi_document_describes_the_handlers() {
     );
     // Every REST route the router serves is documented (WebSockets and the document itself
     // aside), so a new route cannot be left out.
-    for route in boocode_api::route_list() {
+    for route in boocode_server::route_list() {
         if !route.path.starts_with("/api/")
             || route.path.ends_with("/ws")
             || route.path == "/api/openapi.json"

@@ -6,7 +6,7 @@
 #![allow(clippy::print_stderr)]
 
 use anyhow::{Context, Result, bail};
-use boocode_api::{AppState, ServerConfig, serve};
+use boocode_server::{AppState, ServerConfig, serve};
 use boocode_store::Store;
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
@@ -91,7 +91,7 @@ struct Args {
     /// ~/.config/boocode/config.toml].
     #[arg(long, env = "BOOCODE_CONFIG")]
     config: Option<PathBuf>,
-    /// Log filter (e.g. `info`, `boocode_api=debug`).
+    /// Log filter (e.g. `info`, `boocode_server=debug`).
     #[arg(long, env = "BOOCODE_LOG", default_value = "info")]
     log: String,
 }
@@ -148,7 +148,7 @@ async fn run(args: Args) -> Result<()> {
     config.api_key = std::env::var("BOOCODE_API_KEY")
         .ok()
         .filter(|t| !t.trim().is_empty());
-    config.model = args.model.clone();
+    config.runtime.model = args.model.clone();
     config.trusted_proxies = args.trusted_proxies.clone();
     config.proxy_user_header = args.proxy_user_header.clone();
     config.allowed_origins = args.allowed_origins.clone();
@@ -162,18 +162,18 @@ async fn run(args: Args) -> Result<()> {
         .projects_dir
         .clone()
         .or_else(|| home.map(|h| h.join("boocode-projects")));
-    config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
-    config.truncation_dir = data.as_ref().map(|d| d.join("truncated"));
+    config.runtime.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
+    config.runtime.truncation_dir = data.as_ref().map(|d| d.join("truncated"));
     config.web_dir = args
         .web_dir
         .clone()
         .or_else(|| Some(PathBuf::from("web/dist")).filter(|d| d.join("index.html").is_file()));
-    config.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
+    config.runtime.stale_after = Duration::from_secs(args.stale_after_secs.max(1));
     config.model_timeout = Duration::from_secs(args.model_timeout_secs.max(1));
-    let settings = boocode_api::read_settings_file::<FileSettings>(args.config.as_deref())
+    let settings = boocode_server::read_settings_file::<FileSettings>(args.config.as_deref())
         .map_err(anyhow::Error::msg)?;
-    config.mcp_servers = settings.mcp_servers;
-    config.providers = boocode_agents::providers_with(&settings.providers);
+    config.runtime.mcp_servers = settings.mcp_servers;
+    config.runtime.providers = boocode_agents::providers_with(&settings.providers);
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }
@@ -186,7 +186,7 @@ async fn run(args: Args) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, store = ?state.store.kind(), model_url = %boocode_tools::redact_url_credentials(&args.model_url), "BooCode server listening");
+    tracing::info!(%addr, store = ?state.runtime.store.kind(), model_url = %boocode_tools::redact_url_credentials(&args.model_url), "BooCode server listening");
     eprintln!("listening on http://{addr}");
     serve(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");

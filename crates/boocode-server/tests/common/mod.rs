@@ -85,7 +85,7 @@ pub fn command(sandbox: &Sandbox, opts: &Options<'_>) -> Command {
         .env("XDG_DATA_HOME", sandbox.home.path().join("data"))
         .env("BOOCODE_ALLOWED_ROOTS", sandbox.repos.path())
         .env("BOOCODE_PROJECTS_DIR", sandbox.repos.path().join("new"))
-        .env("BOOCODE_LOG", "info,boocode_api=debug")
+        .env("BOOCODE_LOG", "info,boocode_server=debug")
         .args([
             "--bind",
             opts.bind,

@@ -125,6 +125,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<boocode_runtime::RuntimeError> for ApiError {
+    fn from(e: boocode_runtime::RuntimeError) -> Self {
+        use boocode_runtime::RuntimeError;
+        match e {
+            RuntimeError::ShuttingDown => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                e.to_string(),
+            ),
+            RuntimeError::TurnRunning(m) => ApiError::conflict("turn_running", m),
+            RuntimeError::UnknownPrompt(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            RuntimeError::PromptClosed { state, .. } => ApiError::conflict(state, e.to_string()),
+            RuntimeError::Store(store) => store.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

@@ -6,7 +6,7 @@
 //! pending-changes queue in `review`/`auto_apply`; its permission prompts wait in the inbox
 //! (`GET /api/inbox`) and are answered by REST.
 
-use crate::state::AppState;
+use crate::state::Runtime;
 use boocode_agents::{AgentSession, Permissions, QueueReview, SessionConfig};
 use boocode_core::InboxItem;
 use boocode_core::{
@@ -56,7 +56,7 @@ enum InboxWrite {
 }
 
 /// Writes inbox changes in order, then tells every client how many prompts wait.
-async fn inbox_writer(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<InboxWrite>) {
+async fn inbox_writer(state: Runtime, mut rx: tokio::sync::mpsc::UnboundedReceiver<InboxWrite>) {
     while let Some(write) = rx.recv().await {
         let result = match &write {
             InboxWrite::Asked(item) => state.store.add_permission_request(item).await,
@@ -74,7 +74,7 @@ async fn inbox_writer(state: AppState, mut rx: tokio::sync::mpsc::UnboundedRecei
 }
 
 /// Sends every client the number of waiting prompts.
-pub(crate) async fn publish_inbox_count(state: &AppState) {
+pub(crate) async fn publish_inbox_count(state: &Runtime) {
     match state.store.waiting_permission_count().await {
         Ok(waiting) => state
             .broker
@@ -102,7 +102,7 @@ pub(crate) enum AnswerError {
 }
 
 impl AgentChats {
-    fn write(&self, state: &AppState, write: InboxWrite) {
+    fn write(&self, state: &Runtime, write: InboxWrite) {
         let tx = self.writer.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             tokio::spawn(inbox_writer(state.clone(), rx));
@@ -149,7 +149,7 @@ impl AgentChats {
     /// Notes a prompt raised (or resolved) by a chat's turn, here and in the store.
     pub(crate) fn observe(
         &self,
-        state: &AppState,
+        state: &Runtime,
         chat_id: ChatId,
         session_id: SessionId,
         provider: &str,
@@ -223,7 +223,7 @@ impl AgentChats {
 
 /// One turn of an external agent in a chat.
 pub(crate) struct AgentTurn<'a> {
-    pub(crate) state: &'a AppState,
+    pub(crate) state: &'a Runtime,
     pub(crate) chat_id: ChatId,
     pub(crate) provider: &'a str,
     pub(crate) mode: ChatMode,

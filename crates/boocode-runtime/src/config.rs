@@ -1,0 +1,85 @@
+//! [`RuntimeConfig`]: how chats run — passed in, never read from globals.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which product the runtime serves: the same chats, different defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Profile {
+    /// The workspace: many projects, chats read-only (`ask`) unless asked.
+    #[default]
+    Workspace,
+    /// The coder daemon: one project (registered at start, no others may be added), and chats
+    /// that write (`review`) unless asked otherwise.
+    Coder {
+        /// The project every chat works on.
+        root: PathBuf,
+    },
+}
+
+/// How chats run.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Workspace or coder daemon.
+    pub profile: Profile,
+    /// The native provider's default model id.
+    pub model: Option<String>,
+    /// Where the global BOOCHAT.md and `agents/` live (`~/.config/boocode`).
+    pub config_dir: Option<PathBuf>,
+    /// Where truncated tool outputs are kept.
+    pub truncation_dir: Option<PathBuf>,
+    /// How often a streaming message is written to the store.
+    pub flush_interval: Duration,
+    /// Streaming rows idle this long are failed by the sweep.
+    pub stale_after: Duration,
+    /// How often the sweeper runs.
+    pub sweep_interval: Duration,
+    /// MCP servers whose tools every chat's turns may call (`server__tool`); started in the
+    /// background, each offered once it is ready.
+    pub mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
+    /// The providers chats may run on: BooCode's own loop and the external agents (Claude
+    /// Code, claude-agent-acp, opencode, qwen-code, …), as `[providers.NAME]` settings adjust
+    /// them.
+    pub providers: Vec<boocode_agents::Provider>,
+    /// How long an external agent's session stays warm after its chat's last turn.
+    pub agent_idle: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Workspace,
+            model: None,
+            config_dir: None,
+            truncation_dir: None,
+            flush_interval: Duration::from_millis(250),
+            stale_after: boocode_store::STALE_STREAMING_AFTER,
+            sweep_interval: Duration::from_secs(60),
+            mcp_servers: std::collections::BTreeMap::new(),
+            providers: boocode_agents::default_providers(),
+            agent_idle: Duration::from_secs(600),
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The project root of the coder profile.
+    pub fn coder_root(&self) -> Option<&std::path::Path> {
+        match &self.profile {
+            Profile::Coder { root } => Some(root),
+            Profile::Workspace => None,
+        }
+    }
+
+    /// The settings a new chat gets when its request names none: BooCode's own loop, in
+    /// `ask` mode in the workspace and in `review` mode in the coder profile.
+    pub fn default_chat_settings(&self) -> boocode_store::ChatSettings {
+        let mut settings = boocode_store::ChatSettings::default();
+        if matches!(self.profile, Profile::Coder { .. }) {
+            settings.mode = boocode_core::ChatMode::Review;
+        }
+        settings
+    }
+}

@@ -1,0 +1,160 @@
+//! [`Runtime`]: what every chat, turn and front-end request shares.
+
+use crate::broker::Broker;
+use crate::config::RuntimeConfig;
+use crate::context::ContextState;
+use crate::runner::Runner;
+use boocode_core::{CancellationToken, ModelClient};
+use boocode_store::Store;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The runtime: chats, their turns and everything those share. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Runtime(Arc<Inner>);
+
+/// The parts of the runtime.
+pub struct Inner {
+    /// Settings.
+    pub config: RuntimeConfig,
+    /// The store.
+    pub store: Store,
+    /// Frame fan-out to this instance's subscribers (and, with Postgres, the others').
+    pub broker: Broker,
+    /// Turns in flight here.
+    pub runner: Runner,
+    /// The native provider's model.
+    pub model: Arc<dyn ModelClient>,
+    /// MCP servers as tool sources (ready ones are offered per turn).
+    pub mcp: boocode_tools::McpServers,
+    pub(crate) context: ContextState,
+    pub(crate) agents: crate::agent_chats::AgentChats,
+    pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
+    stop_background: CancellationToken,
+    background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .field("runner", &self.runner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deref for Runtime {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Runtime {
+    /// A runtime for `config` over `store`, running BooCode's own loop on `model`. MCP servers
+    /// start connecting in the background; nothing else runs until [`Runtime::start`].
+    pub fn new(config: RuntimeConfig, store: Store, model: Arc<dyn ModelClient>) -> Self {
+        let mcp = boocode_tools::McpServers::start(&config.mcp_servers);
+        Self(Arc::new(Inner {
+            mcp,
+            context: ContextState::new(config.config_dir.clone()),
+            agents: crate::agent_chats::AgentChats::default(),
+            config,
+            store,
+            broker: Broker::new(),
+            runner: Runner::default(),
+            model,
+            remote: std::sync::OnceLock::new(),
+            stop_background: CancellationToken::new(),
+            background: std::sync::Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Gets ready to serve: registers the coder profile's project, fails what a crash left
+    /// streaming and closes its prompts, runs the messages left queued, and starts the
+    /// sweeper and (with Postgres) the fan-out to other instances.
+    pub async fn start(&self) -> Result<(), crate::RuntimeError> {
+        if let Some(root) = self.config.coder_root() {
+            let project = crate::profile::ensure_project(&self.store, root)
+                .await
+                .map_err(crate::RuntimeError::Project)?;
+            tracing::info!(project = %project.id, root = %project.root, "coder profile: serving one project");
+        }
+        crate::runner::sweep(self, true).await;
+        crate::queue::resume_all(self).await;
+        let sweeper = tokio::spawn(crate::runner::sweeper(
+            self.clone(),
+            self.stop_background.clone(),
+        ));
+        crate::runner::lock(&self.background).push(sweeper);
+        if self.store.kind() == boocode_store::BackendKind::Postgres {
+            match crate::fanout::start(self, self.stop_background.clone()).await {
+                Ok(f) => {
+                    let _ = self.remote.set(f);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops every running turn (recorded as cancelled, waiting up to `grace`), closes the
+    /// external agents' sessions (their processes end with them) and the background tasks.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.runner.shutdown(grace).await;
+        self.agents.close_all().await;
+        self.stop_background.cancel();
+        let tasks: Vec<_> = crate::runner::lock(&self.background).drain(..).collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops a chat's turn: here, or (a turn still streaming in the store, with Postgres) on
+    /// the instance that runs it. `false` when no turn runs.
+    pub async fn stop(&self, chat_id: boocode_core::ChatId) -> Result<bool, crate::RuntimeError> {
+        if self.runner.stop(chat_id) {
+            return Ok(true);
+        }
+        if self.store.streaming_messages(chat_id).await?.is_empty() {
+            return Ok(false);
+        }
+        Ok(match self.remote.get() {
+            Some(remote) => {
+                remote.stop(chat_id);
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Fails a chat's streaming rows that no turn here is writing (a turn lost with its
+    /// instance); what waited behind it then runs. Returns how many rows were failed.
+    pub async fn discard_stale(
+        &self,
+        chat_id: boocode_core::ChatId,
+    ) -> Result<u64, crate::RuntimeError> {
+        let chat = self.store.get_chat(chat_id).await?;
+        let keep = self.broker.live(chat_id).map(|t| match t.lock() {
+            Ok(t) => t.builder.message().id,
+            Err(p) => p.into_inner().builder.message().id,
+        });
+        let failed = self.store.fail_streaming(chat_id, keep).await?;
+        if failed > 0 {
+            self.broker
+                .publish_user(boocode_core::UserFrame::ChatStatus {
+                    session_id: chat.session_id,
+                    chat_id,
+                    status: boocode_core::ChatStatus::Idle,
+                });
+            if !self.runner.is_running(chat_id) {
+                crate::queue::run_next(self.clone(), chat_id).await;
+            }
+        }
+        Ok(failed)
+    }
+}
