@@ -6,14 +6,12 @@
 use crate::broker::Fanout;
 use crate::state::Runtime;
 use boocode_core::{CancellationToken, ChatId, SessionFrame, SessionId, UserFrame, now_ms};
+use boocode_store::{MAX_NOTIFY_BYTES, Notifications, Store};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::{PgListener, PgPool};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 const CHANNEL: &str = "boocode_events";
-/// Postgres refuses NOTIFY payloads of 8000 bytes or more.
-const MAX_INLINE: usize = 7900;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
@@ -86,32 +84,34 @@ impl Fanout for PgFanout {
     }
 }
 
-/// Starts the sender and the listener; returns the fanout (already installed in the broker).
+/// Starts the sender and the listener; returns the fanout (already installed in the broker),
+/// or `None` when the store has no other instances to reach (SQLite).
 pub(crate) async fn start(
     state: &Runtime,
     stop: CancellationToken,
-) -> Result<std::sync::Arc<PgFanout>, sqlx::Error> {
-    let Some(pool) = state.store.postgres_pool().cloned() else {
-        return Err(sqlx::Error::Configuration(
-            "the fan-out needs a Postgres store".into(),
-        ));
+) -> Result<Option<std::sync::Arc<PgFanout>>, boocode_store::StoreError> {
+    let Some(listener) = state.store.listen(CHANNEL).await? else {
+        return Ok(None);
     };
     let instance = uuid::Uuid::new_v4().simple().to_string();
-    let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(CHANNEL).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     let fanout = std::sync::Arc::new(PgFanout {
         instance: instance.clone(),
         tx,
     });
     state.broker.set_fanout(fanout.clone());
-    tokio::spawn(send_loop(pool.clone(), instance.clone(), rx, stop.clone()));
-    tokio::spawn(listen_loop(state.clone(), pool, instance, listener, stop));
-    Ok(fanout)
+    tokio::spawn(send_loop(
+        state.store.clone(),
+        instance.clone(),
+        rx,
+        stop.clone(),
+    ));
+    tokio::spawn(listen_loop(state.clone(), instance, listener, stop));
+    Ok(Some(fanout))
 }
 
 async fn send_loop(
-    pool: PgPool,
+    store: Store,
     instance: String,
     mut rx: mpsc::UnboundedReceiver<Envelope>,
     stop: CancellationToken,
@@ -125,14 +125,8 @@ async fn send_loop(
         let Ok(mut payload) = serde_json::to_string(&envelope) else {
             continue;
         };
-        if payload.len() > MAX_INLINE {
-            let stored: Result<i64, sqlx::Error> = sqlx::query_scalar(
-                "INSERT INTO broker_outbox (payload, created_at) VALUES ($1, $2) RETURNING id",
-            )
-            .bind(&payload)
-            .bind(now_ms())
-            .fetch_one(&pool)
-            .await;
+        if payload.len() > MAX_NOTIFY_BYTES {
+            let stored = store.put_outbox(&payload).await;
             match stored.ok().and_then(|id| {
                 serde_json::to_string(&Envelope::Outbox {
                     i: instance.clone(),
@@ -148,45 +142,36 @@ async fn send_loop(
             }
         }
         // Sent in order from one task, so every instance sees this instance's frames in order.
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(&payload)
-            .execute(&pool)
-            .await
-        {
+        if let Err(e) = store.notify(CHANNEL, &payload).await {
             tracing::warn!(error = %e, "NOTIFY failed; other instances miss a frame");
         }
         sent += 1;
         if sent.is_multiple_of(500) {
-            let _ = sqlx::query("DELETE FROM broker_outbox WHERE created_at < $1")
-                .bind(now_ms() - 60_000)
-                .execute(&pool)
-                .await;
+            let _ = store.prune_outbox(now_ms() - 60_000).await;
         }
     }
 }
 
 async fn listen_loop(
     state: Runtime,
-    pool: PgPool,
     instance: String,
-    mut listener: PgListener,
+    mut listener: Notifications,
     stop: CancellationToken,
 ) {
     loop {
-        let notification = tokio::select! {
+        let payload = tokio::select! {
             _ = stop.cancelled() => return,
             n = listener.recv() => n,
         };
-        let notification = match notification {
-            Ok(n) => n,
+        let payload = match payload {
+            Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "LISTEN connection failed; reconnecting");
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }
         };
-        let Ok(mut envelope) = serde_json::from_str::<Envelope>(notification.payload()) else {
+        let Ok(mut envelope) = serde_json::from_str::<Envelope>(&payload) else {
             tracing::warn!("unreadable frame from another instance");
             continue;
         };
@@ -194,12 +179,12 @@ async fn listen_loop(
             if *i == instance {
                 continue;
             }
-            let payload: Result<String, sqlx::Error> =
-                sqlx::query_scalar("SELECT payload FROM broker_outbox WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&pool)
-                    .await;
-            match payload.ok().and_then(|p| serde_json::from_str(&p).ok()) {
+            let stored = state.store.outbox(*id).await;
+            match stored
+                .ok()
+                .flatten()
+                .and_then(|p| serde_json::from_str(&p).ok())
+            {
                 Some(e) => envelope = e,
                 None => continue,
             }

@@ -89,14 +89,13 @@ impl Runtime {
             self.stop_background.clone(),
         ));
         crate::runner::lock(&self.background).push(sweeper);
-        if self.store.kind() == boocode_store::BackendKind::Postgres {
-            match crate::fanout::start(self, self.stop_background.clone()).await {
-                Ok(f) => {
-                    let _ = self.remote.set(f);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances")
-                }
+        match crate::fanout::start(self, self.stop_background.clone()).await {
+            Ok(Some(f)) => {
+                let _ = self.remote.set(f);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "Postgres LISTEN failed: events will not reach other instances")
             }
         }
         Ok(())

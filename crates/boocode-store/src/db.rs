@@ -239,15 +239,6 @@ impl Store {
         }
     }
 
-    /// The Postgres pool, for LISTEN/NOTIFY fan-out.
-    #[cfg(feature = "postgres")]
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.backend {
-            Backend::Postgres(pool) => Some(pool),
-            Backend::Sqlite(_) => None,
-        }
-    }
-
     /// Closes every connection; later calls fail with [`StoreError::Closed`].
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)

@@ -32,6 +32,8 @@ mod db;
 mod error;
 mod inbox;
 mod messages;
+#[cfg(feature = "postgres")]
+mod notify;
 mod queue;
 mod records;
 mod transcript;
@@ -42,6 +44,8 @@ pub use boocode_core::{ChangeQueue, ChangeQueueError, ChangeScope, ChangeState, 
 pub use db::{BackendKind, Store, default_sqlite_path};
 pub use error::StoreError;
 pub use messages::{MAX_PAGE, MessagePage, STALE_STREAMING_AFTER};
+#[cfg(feature = "postgres")]
+pub use notify::{MAX_NOTIFY_BYTES, Notifications};
 pub use records::{AgentSessionRow, BackendName, TOOL_STATS_WINDOW, ToolCallRecord, ToolStats};
 pub use transcript::{
     MemoryTranscriptStore, SessionKey, SessionListing, TranscriptStore, project_key_for,

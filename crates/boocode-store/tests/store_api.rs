@@ -761,3 +761,40 @@ async fn the_permission_inbox_is_shared_answered_once_and_expires_orphans() {
         ));
     }
 }
+
+#[tokio::test]
+async fn notifications_reach_every_listener_and_large_payloads_go_through_the_outbox() {
+    use boocode_store::{BackendKind, MAX_NOTIFY_BYTES};
+    for b in common::backends().await {
+        let s = &b.store;
+        if s.kind() == BackendKind::Sqlite {
+            // One instance: nobody to hear from, nothing to send.
+            assert!(s.listen("ch").await.unwrap().is_none());
+            s.notify("ch", "x").await.unwrap();
+            assert_eq!(s.outbox(1).await.unwrap(), None);
+            continue;
+        }
+        let mut first = s.listen("boocode_test").await.unwrap().unwrap();
+        let mut second = s.listen("boocode_test").await.unwrap().unwrap();
+        s.notify("boocode_test", "hello").await.unwrap();
+        for listener in [&mut first, &mut second] {
+            let got = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, "hello");
+        }
+        let big = "x".repeat(MAX_NOTIFY_BYTES + 1);
+        assert!(matches!(
+            s.notify("boocode_test", &big).await,
+            Err(StoreError::Invalid {
+                field: "payload",
+                ..
+            })
+        ));
+        let id = s.put_outbox(&big).await.unwrap();
+        assert_eq!(s.outbox(id).await.unwrap().as_deref(), Some(big.as_str()));
+        assert_eq!(s.prune_outbox(boocode_core::now_ms() + 1).await.unwrap(), 1);
+        assert_eq!(s.outbox(id).await.unwrap(), None);
+    }
+}
