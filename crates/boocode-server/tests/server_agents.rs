@@ -483,4 +483,51 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
         .await;
     let (_, record) = b.get("/api/inbox?state=answered").await;
     assert_eq!(record[0]["decision"], "allow_once", "{record}");
+
+    // A stop sent to B stops the agent's turn running on A.
+    let pieces: Vec<String> = (0..60).map(|i| format!("w{i} ")).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    anthropic.push(
+        AnthropicReply::new()
+            .text(&refs)
+            .delay(Duration::from_millis(100)),
+    );
+    let (status, _) = a
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "talk for a while" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    on_b.until(|f| event_type(f) == Some("text_delta")).await;
+    let (status, stopped) = b
+        .post(&format!("/api/chats/{chat}/stop"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{stopped}");
+    assert_eq!(stopped["stopped"], true, "{stopped}");
+    let frames = on_b.until(is_finished).await;
+    let finished = &frames.last().unwrap()["message"];
+    assert_eq!(finished["status"], "cancelled", "{finished}");
+    assert!(!finished.to_string().contains("w59"), "stopped early");
+
+    // A dies; the chat goes on from B, in the same agent session (the model gets turn one).
+    let mut a = a;
+    a.kill9();
+    let _ = a.child.wait().await;
+    anthropic.push(AnthropicReply::new().text(&["Still here."]));
+    let (status, _) = b
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "still there?" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let frames = on_b.until(is_finished).await;
+    let answer = &frames.last().unwrap()["message"];
+    assert_eq!(answer["status"], "complete", "{answer}\n{}", b.log_text());
+    let last = anthropic.message_requests().last().unwrap().body.to_string();
+    assert!(
+        last.contains("touch it") && last.contains("still there?"),
+        "B resumed the agent session A started: {last}"
+    );
 }
