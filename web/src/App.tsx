@@ -133,7 +133,7 @@ export function App() {
 
   useEffect(() => {
     void refresh();
-    return stream<UserFrame | { type: "ready" | "resync" }>("/api/user/ws", (frame) => {
+    return stream<UserFrame>("/api/user/ws", (frame) => {
       if (frame.type === "session_created" || frame.type === "session_updated") {
         void refresh();
         if (frame.type === "session_updated") setCurrent((c) => (c && c.id === frame.session.id ? frame.session : c));

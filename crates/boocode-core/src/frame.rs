@@ -81,6 +81,13 @@ pub struct QueuedMessage {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UserFrame {
+    /// Sent once after connecting: the subscription is live.
+    Ready {
+        /// How many permission prompts wait for an answer now.
+        inbox_waiting: u64,
+    },
+    /// This client fell behind and missed frames: it refetches what it shows.
+    Resync,
     /// A session was created.
     SessionCreated {
         /// The session.

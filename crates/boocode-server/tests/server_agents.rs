@@ -463,6 +463,11 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
     user_b
         .until(|f| f["type"] == "inbox_changed" && f["waiting"] == 1)
         .await;
+    // A client connecting now learns the count from its first frame.
+    let mut late = b.ws("/api/user/ws").await;
+    let ready = late.next(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(ready, json!({"type": "ready", "inbox_waiting": 1}));
+    late.close().await;
     let mut on_b = b.ws(&format!("/api/sessions/{session}/ws")).await;
     let (status, answered) = b
         .post(
@@ -500,9 +505,7 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
         .await;
     assert_eq!(status, 202);
     on_b.until(|f| event_type(f) == Some("text_delta")).await;
-    let (status, stopped) = b
-        .post(&format!("/api/chats/{chat}/stop"), json!({}))
-        .await;
+    let (status, stopped) = b.post(&format!("/api/chats/{chat}/stop"), json!({})).await;
     assert_eq!(status, 200, "{stopped}");
     assert_eq!(stopped["stopped"], true, "{stopped}");
     let frames = on_b.until(is_finished).await;
@@ -525,7 +528,12 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
     let frames = on_b.until(is_finished).await;
     let answer = &frames.last().unwrap()["message"];
     assert_eq!(answer["status"], "complete", "{answer}\n{}", b.log_text());
-    let last = anthropic.message_requests().last().unwrap().body.to_string();
+    let last = anthropic
+        .message_requests()
+        .last()
+        .unwrap()
+        .body
+        .to_string();
     assert!(
         last.contains("touch it") && last.contains("still there?"),
         "B resumed the agent session A started: {last}"

@@ -491,7 +491,11 @@ chat_id: ChatId,
  */
 queue: Array<QueuedMessage>, };
 
-export type UserFrame = { "type": "session_created", 
+export type UserFrame = { "type": "ready", 
+/**
+ * How many permission prompts wait for an answer now.
+ */
+inbox_waiting: number, } | { "type": "resync" } | { "type": "session_created", 
 /**
  * The session.
  */

@@ -7,7 +7,7 @@ use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boocode_core::{MessageId, SessionFrame, SessionId};
+use boocode_core::{MessageId, SessionFrame, SessionId, UserFrame};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -135,7 +135,13 @@ pub(crate) async fn user_ws(
 
 async fn user_socket(state: AppState, mut socket: WebSocket) {
     let mut rx = state.runtime.broker.subscribe_user();
-    if !send(&mut socket, &serde_json::json!({ "type": "ready" })).await {
+    let inbox_waiting = state
+        .runtime
+        .store
+        .waiting_permission_count()
+        .await
+        .unwrap_or_default();
+    if !send(&mut socket, &UserFrame::Ready { inbox_waiting }).await {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -149,7 +155,7 @@ async fn user_socket(state: AppState, mut socket: WebSocket) {
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
-                    if !send(&mut socket, &serde_json::json!({ "type": "resync" })).await {
+                    if !send(&mut socket, &UserFrame::Resync).await {
                         return;
                     }
                 }
