@@ -116,6 +116,11 @@ impl AgentChats {
         lock(&self.inbox).retain(|_, item| item.chat_id != chat_id);
     }
 
+    /// The prompts waiting on this instance's turns.
+    pub(crate) fn waiting_here(&self) -> Vec<InboxItem> {
+        lock(&self.inbox).values().cloned().collect()
+    }
+
     /// Forgets one prompt (closed elsewhere).
     pub(crate) fn forget(&self, request_id: &str) {
         lock(&self.inbox).remove(request_id);

@@ -8,8 +8,19 @@ use boocode_core::protocol::{InboxItem, InboxState};
 
 impl Runtime {
     /// The prompts in `state` (all when `None`) across every instance, oldest first.
+    /// A prompt asked here is listed from the moment its event is sent, even before its row
+    /// is written.
     pub async fn inbox(&self, state: Option<InboxState>) -> Result<Vec<InboxItem>, RuntimeError> {
-        Ok(self.store.permission_requests(state, 500).await?)
+        let mut items = self.store.permission_requests(state, 500).await?;
+        if state.is_none_or(|s| s == InboxState::Waiting) {
+            for local in self.agents.waiting_here() {
+                if !items.iter().any(|i| i.request_id == local.request_id) {
+                    items.push(local);
+                }
+            }
+            items.sort_by(|a, b| (a.asked_at, &a.request_id).cmp(&(b.asked_at, &b.request_id)));
+        }
+        Ok(items)
     }
 
     /// Answers a waiting prompt. The instance whose turn asked takes it at once (recorded
