@@ -22,6 +22,25 @@ function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>
   );
 }
 
+const DECISIONS: Record<string, string> = {
+  allow_once: "allowed once",
+  allow_session: "allowed for the session",
+  deny: "denied",
+  deny_and_stop: "denied, and the turn stopped",
+};
+
+/** A permission the agent asked for, and what the user answered (stored with the message). */
+function PermissionCard({ part }: { part: Extract<Part, { type: "permission" }> }) {
+  const answer = part.decision ? DECISIONS[part.decision] ?? part.decision : "not answered";
+  return (
+    <div className={`permission-card ${part.decision ?? "open"}`} role="note" aria-label={`Permission for ${part.tool}: ${answer}`} data-testid="permission-card">
+      <span className="tool-name">{part.tool}</span>
+      <span className="tool-args">{part.summary}</span>
+      <span className="tool-meta">{answer}</span>
+    </div>
+  );
+}
+
 /** Code blocks in html or markdown can be opened as artifacts. */
 function artifactsOf(text: string): Artifact[] {
   const found: Artifact[] = [];
@@ -57,12 +76,22 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
             );
           case "tool_call":
             return <ToolCard key={i} call={part} result={results.get(part.id)} />;
+          case "permission":
+            return <PermissionCard key={i} part={part} />;
+          case "notice":
+            return (
+              <div key={i} className={`notice ${part.level}`} role="status" data-testid="notice">
+                {part.message}
+              </div>
+            );
           default:
             return null;
         }
       })}
       {message.status === "streaming" && <span className="cursor" aria-label="streaming">▍</span>}
-      {message.status === "failed" && <div className="notice error">This reply failed.</div>}
+      {message.status === "failed" && !message.parts.some((p) => p.type === "notice" && p.level === "error") && (
+        <div className="notice error">This reply failed.</div>
+      )}
       {message.status === "cancelled" && <div className="notice">Stopped.</div>}
       {message.role === "assistant" && text && (
         <div className="message-actions">

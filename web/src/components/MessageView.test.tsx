@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { renderToStaticMarkup } from "react-dom/server";
+import { MessageView } from "./MessageView";
+import type { Message } from "../generated/types";
+
+const base: Omit<Message, "parts" | "status"> = {
+  id: "m1",
+  role: "assistant",
+  kind: "regular",
+  created_at: 0,
+};
+
+describe("MessageView", () => {
+  it("shows a stored permission with its answer, and notices", () => {
+    const message: Message = {
+      ...base,
+      status: "complete",
+      parts: [
+        { type: "permission", request_id: "perm_1", tool: "Bash", summary: "touch ran.txt", decision: "allow_once" },
+        { type: "permission", request_id: "perm_2", tool: "Bash", summary: "rm -rf /", decision: null },
+        { type: "notice", level: "warning", message: "Retrying the model request." },
+      ],
+    };
+    const html = renderToStaticMarkup(<MessageView message={message} onArtifact={() => {}} />);
+    expect(html).toContain('aria-label="Permission for Bash: allowed once"');
+    expect(html).toContain("touch ran.txt");
+    expect(html).toContain('aria-label="Permission for Bash: not answered"');
+    expect(html).toContain('role="status"');
+    expect(html).toContain("Retrying the model request.");
+  });
+
+  it("shows why a turn failed instead of a bare failure", () => {
+    const failed: Message = {
+      ...base,
+      status: "failed",
+      parts: [{ type: "notice", level: "error", message: "goose is not installed" }],
+    };
+    const html = renderToStaticMarkup(<MessageView message={failed} onArtifact={() => {}} />);
+    expect(html).toContain("goose is not installed");
+    expect(html).not.toContain("This reply failed.");
+    const bare = renderToStaticMarkup(<MessageView message={{ ...failed, parts: [] }} onArtifact={() => {}} />);
+    expect(bare).toContain("This reply failed.");
+  });
+});
