@@ -41,6 +41,15 @@ impl Provider {
     /// with [`NativeBackend::new`](crate::NativeBackend::new) instead and is an error here, as
     /// is a disabled provider or a program that is not installed.
     pub fn backend(&self) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
+        self.backend_with_transcripts(None)
+    }
+
+    /// [`Provider::backend`], with Claude Code's transcripts mirrored into `transcripts` (and
+    /// sessions resumed from it, on any host) when this provider is the Claude SDK one.
+    pub fn backend_with_transcripts(
+        &self,
+        transcripts: Option<std::sync::Arc<dyn boocode_store::TranscriptStore>>,
+    ) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
         let refuse = |message: String| crate::AgentError::Spawn {
             program: self.command.clone().unwrap_or_else(|| self.name.clone()),
             message,
@@ -68,7 +77,11 @@ impl Provider {
         })?;
         Ok(match self.kind {
             BackendKind::ClaudeSdk => {
-                Box::new(crate::ClaudeSdkBackend::new(program).extra_args(self.args.clone()))
+                let backend = crate::ClaudeSdkBackend::new(program).extra_args(self.args.clone());
+                Box::new(match transcripts {
+                    Some(store) => backend.with_transcripts(store),
+                    None => backend,
+                })
             }
             BackendKind::Acp => {
                 let backend = crate::AcpBackend::new(program, self.args.clone());

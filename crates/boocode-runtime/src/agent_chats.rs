@@ -249,7 +249,12 @@ impl AgentTurn<'_> {
             .iter()
             .find(|p| p.name == self.provider)
             .ok_or_else(|| format!("provider {:?} is not configured", self.provider))?;
-        let backend = provider.backend().map_err(|e| e.to_string())?;
+        // Claude Code's transcripts live in the store, so its sessions resume on any instance.
+        let transcripts: Arc<dyn boocode_store::TranscriptStore> =
+            Arc::new(self.state.store.clone());
+        let backend = provider
+            .backend_with_transcripts(Some(transcripts))
+            .map_err(|e| e.to_string())?;
         let env = Arc::new(ToolEnv::new(
             PathGuard::new(&self.project_root).map_err(|e| e.to_string())?,
         ));

@@ -539,3 +539,113 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
         "B resumed the agent session A started: {last}"
     );
 }
+
+/// Settings and environment that make the server run the real `claude` (stream-json) against
+/// `anthropic`, with its config in `config_dir`.
+fn claude_setup(
+    sandbox: &Sandbox,
+    anthropic: &ScriptedAnthropic,
+    config_dir: &std::path::Path,
+) -> Option<Vec<(&'static str, String)>> {
+    let claude = peer_bin("claude")?;
+    std::fs::create_dir_all(config_dir).unwrap();
+    let settings = sandbox.home.path().join("claude.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[providers.claude]\ncommand = {:?}\n",
+            claude.display().to_string()
+        ),
+    )
+    .unwrap();
+    Some(vec![
+        ("BOOCODE_CONFIG", settings.display().to_string()),
+        ("ANTHROPIC_BASE_URL", anthropic.url()),
+        ("ANTHROPIC_API_KEY", "sk-test".to_owned()),
+        ("CLAUDE_CONFIG_DIR", config_dir.display().to_string()),
+        ("DISABLE_TELEMETRY", "1".to_owned()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    for (database, _keep) in databases(&sandbox).await {
+        let first_dir = tempfile::tempdir().unwrap();
+        let Some(env) = claude_setup(&sandbox, &anthropic, first_dir.path()) else {
+            return;
+        };
+        anthropic.push(AnthropicReply::new().text(&["Noted."]));
+        anthropic.push(AnthropicReply::new().text(&["It was PEAR."]));
+        let repo = sandbox.repo(&format!("claude{}", database.len()));
+        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
+        opts.env.extend(env);
+        let mut server = Server::start(&sandbox, opts).await;
+        let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+        let (status, created) = server
+            .post(
+                &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+                json!({ "title": "t", "provider": "claude" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+        let session = created["session"]["id"].as_str().unwrap().to_owned();
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        server
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "text": "remember the word PEAR" }),
+            )
+            .await;
+        let frames = ws.until(is_finished).await;
+        assert_eq!(
+            frames.last().unwrap()["message"]["status"],
+            "complete",
+            "{}",
+            server.log_text()
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+        server.kill9();
+        let _ = server.child.wait().await;
+
+        // Another server with a fresh Claude config directory: the transcript can only come
+        // from the store.
+        let second_dir = tempfile::tempdir().unwrap();
+        let env = claude_setup(&sandbox, &anthropic, second_dir.path()).unwrap();
+        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
+        opts.env.extend(env);
+        let server = Server::start(&sandbox, opts).await;
+        let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+        server
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "text": "which word?" }),
+            )
+            .await;
+        let frames = ws.until(is_finished).await;
+        let answer = &frames.last().unwrap()["message"];
+        assert_eq!(
+            answer["status"],
+            "complete",
+            "{answer}\n{}",
+            server.log_text()
+        );
+        let last = anthropic
+            .message_requests()
+            .last()
+            .unwrap()
+            .body
+            .to_string();
+        assert!(
+            last.contains("remember the word PEAR") && last.contains("which word?"),
+            "the resumed claude session sent the earlier turn: {}",
+            &last[..last.len().min(800)]
+        );
+        let messages = server.messages(&chat).await;
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+    }
+}
