@@ -59,7 +59,12 @@ enum InboxWrite {
 async fn inbox_writer(state: Runtime, mut rx: tokio::sync::mpsc::UnboundedReceiver<InboxWrite>) {
     while let Some(write) = rx.recv().await {
         let result = match &write {
-            InboxWrite::Asked(item) => state.store.add_permission_request(item).await,
+            InboxWrite::Asked(item) => {
+                // The turn now waits for a person, maybe for long: what it streamed up to the
+                // question is written first, so a crash while it waits loses none of it.
+                persist_live_turn(&state, item.chat_id).await;
+                state.store.add_permission_request(item).await
+            }
             InboxWrite::Answered(id, decision) => state
                 .store
                 .answer_permission_request(id, *decision)
@@ -70,6 +75,23 @@ async fn inbox_writer(state: Runtime, mut rx: tokio::sync::mpsc::UnboundedReceiv
             tracing::warn!(error = %e, "could not record a permission prompt");
         }
         publish_inbox_count(&state).await;
+    }
+}
+
+/// Writes every part of the chat's running turn (the periodic flush writes only what changed).
+async fn persist_live_turn(state: &Runtime, chat_id: ChatId) {
+    let Some(turn) = state.broker.live(chat_id) else {
+        return;
+    };
+    let (id, parts) = {
+        let turn = turn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let message = turn.builder.message();
+        (message.id, message.parts.clone())
+    };
+    if let Err(e) = state.store.update_parts(id, 0, &parts).await {
+        tracing::warn!(%chat_id, error = %e, "could not write the turn before its prompt");
     }
 }
 

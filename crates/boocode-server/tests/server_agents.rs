@@ -382,9 +382,13 @@ async fn a_prompt_left_waiting_by_a_killed_server_expires_visibly_and_the_chat_g
         let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
         opts.env.extend(env.clone());
         let mut server = Server::start(&sandbox, opts).await;
+        let mut user = server.ws("/api/user/ws").await;
         let (session, chat, request) = waiting_prompt(&server, &repo, &anthropic).await;
         let item = listed(&server, &request).await;
         assert_eq!(item["state"], "waiting", "{item}");
+        // Once clients hear of the prompt, it and the turn up to it are stored.
+        user.until(|f| f["type"] == "inbox_changed" && f["waiting"] == 1)
+            .await;
         server.kill9();
         let _ = server.child.wait().await;
 
@@ -414,6 +418,16 @@ async fn a_prompt_left_waiting_by_a_killed_server_expires_visibly_and_the_chat_g
             "{messages:?}"
         );
         assert_eq!(messages[0]["parts"][0]["text"], "touch it");
+        // The killed turn kept what it had streamed: the agent's tool call and its prompt,
+        // unanswered.
+        let parts = messages[1]["parts"].as_array().unwrap();
+        assert!(parts.iter().any(|p| p["type"] == "tool_call"), "{parts:?}");
+        let permission = parts
+            .iter()
+            .find(|p| p["type"] == "permission")
+            .unwrap_or_else(|| panic!("{parts:?}"));
+        assert_eq!(permission["request_id"], request.as_str());
+        assert!(permission["decision"].is_null(), "{permission}");
 
         // The chat takes the next prompt.
         anthropic.push(AnthropicReply::new().text(&["Back again."]));
