@@ -663,3 +663,89 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_and_mode_changed_between_turns_reach_the_agent() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    let repo = sandbox.repo("switch");
+    let root = repo.canonicalize().unwrap();
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.extend(env);
+    let server = Server::start(&sandbox, opts).await;
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let (_, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
+        )
+        .await;
+    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
+    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    anthropic.push(AnthropicReply::new().text(&["One."]));
+    turn(&server, &mut ws, &chat, "first").await;
+
+    // A model the agent does not offer: the turn runs on, and says why the model stayed.
+    let (status, _) = server
+        .send(
+            "PATCH",
+            &format!("/api/chats/{chat}"),
+            json!({ "model": "gpt-9" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    anthropic.push(AnthropicReply::new().text(&["Still one."]));
+    let message = turn(&server, &mut ws, &chat, "try gpt-9").await;
+    assert_eq!(message["status"], "complete", "{message}");
+    assert!(
+        message["parts"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown model \"gpt-9\""),
+        "{message}"
+    );
+
+    // One it offers (claude-agent-acp names them haiku, sonnet, …): the warm agent switches,
+    // and its next request names it.
+    let (status, patched) = server
+        .send(
+            "PATCH",
+            &format!("/api/chats/{chat}"),
+            json!({ "model": "haiku" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    anthropic.push(AnthropicReply::new().text(&["Two."]));
+    let message = turn(&server, &mut ws, &chat, "second").await;
+    assert_eq!(message["status"], "complete", "{message}");
+    let last = anthropic.message_requests().last().unwrap().body.clone();
+    assert!(
+        last["model"].as_str().unwrap().contains("haiku"),
+        "{} {message}",
+        last["model"]
+    );
+
+    // Another mode: from review to auto_apply, the next write lands on disk at once.
+    let (status, _) = server
+        .send(
+            "PATCH",
+            &format!("/api/chats/{chat}"),
+            json!({ "mode": "auto_apply" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let target = root.join("auto.txt");
+    let write = json!({"file_path": target, "content": "applied\n"});
+    anthropic.push(AnthropicReply::new().tool_use("toolu_a1", "Write", &[&write.to_string()]));
+    anthropic.push(AnthropicReply::new().text(&["Written."]));
+    let message = turn(&server, &mut ws, &chat, "write auto.txt").await;
+    assert_eq!(message["status"], "complete", "{message}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "applied\n");
+    let (_, changes) = server.get(&format!("/api/chats/{chat}/changes")).await;
+    assert_eq!(changes[0]["state"], "applied", "{changes}");
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+}

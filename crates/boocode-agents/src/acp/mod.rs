@@ -121,6 +121,39 @@ struct Opened {
     cx: ConnectionTo<Agent>,
     session_id: SessionId,
     modes: Vec<String>,
+    model: Option<ModelOption>,
+}
+
+/// The session config option that picks the model (`category: "model"`), and its choices.
+#[derive(Debug, Clone)]
+pub(crate) struct ModelOption {
+    pub(crate) config_id: String,
+    pub(crate) values: Vec<String>,
+}
+
+/// The model option among a session's `configOptions`, if the agent offers one.
+fn model_option(options: Option<Value>) -> Option<ModelOption> {
+    let options = options?;
+    let option = options
+        .as_array()?
+        .iter()
+        .find(|o| o["category"] == "model")?;
+    let mut values = Vec::new();
+    for choice in option["options"].as_array().into_iter().flatten() {
+        // Select options come flat, or in groups of their own options.
+        match choice["options"].as_array() {
+            Some(grouped) => values.extend(
+                grouped
+                    .iter()
+                    .filter_map(|c| c["value"].as_str().map(str::to_owned)),
+            ),
+            None => values.extend(choice["value"].as_str().map(str::to_owned)),
+        }
+    }
+    Some(ModelOption {
+        config_id: option["id"].as_str()?.to_owned(),
+        values,
+    })
 }
 
 #[async_trait::async_trait]
@@ -315,10 +348,11 @@ impl AgentBackend for AcpBackend {
                     let opened =
                         handshake(&cx, cwd, resume, serve_fs, serve_terminals, auth_method).await;
                     let failed = opened.is_err();
-                    let _ = opened_tx.send(opened.map(|(session_id, modes)| Opened {
+                    let _ = opened_tx.send(opened.map(|(session_id, modes, model)| Opened {
                         cx: cx.clone(),
                         session_id,
                         modes,
+                        model,
                     }));
                     if !failed {
                         let _ = stop_rx.await;
@@ -393,7 +427,7 @@ async fn handshake(
     serve_fs: bool,
     serve_terminals: bool,
     auth_method: Option<String>,
-) -> Result<(SessionId, Vec<String>), String> {
+) -> Result<(SessionId, Vec<String>, Option<ModelOption>), String> {
     let init = cx
         .send_request(
             InitializeRequest::new(ProtocolVersion::V1)
@@ -436,7 +470,8 @@ async fn handshake(
             Err(e) => return Err(format!("session/load failed: {}", first_line(&e))),
         };
         let modes = mode_ids(serde_json::to_value(&loaded.modes).ok());
-        return Ok((SessionId::new(id), modes));
+        let model = model_option(serde_json::to_value(&loaded.config_options).ok());
+        return Ok((SessionId::new(id), modes, model));
     }
     let created = match cx
         .send_request(NewSessionRequest::new(cwd.clone()))
@@ -460,7 +495,8 @@ async fn handshake(
         Err(e) => return Err(format!("session/new failed: {}", first_line(&e))),
     };
     let modes = mode_ids(serde_json::to_value(&created.modes).ok());
-    Ok((created.session_id, modes))
+    let model = model_option(serde_json::to_value(&created.config_options).ok());
+    Ok((created.session_id, modes, model))
 }
 
 /// Answers `auth_required` with `authenticate` (the method chosen below).

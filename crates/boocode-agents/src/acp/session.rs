@@ -9,8 +9,8 @@ use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
     CancelNotification, ContentBlock, PermissionOptionKind, PromptRequest,
     RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse,
-    SelectedPermissionOutcome, SessionId, SessionNotification, SetSessionModeRequest, StopReason,
-    TextContent,
+    SelectedPermissionOutcome, SessionConfigOptionValue, SessionId, SessionNotification,
+    SetSessionConfigOptionRequest, SetSessionModeRequest, StopReason, TextContent,
 };
 use agent_client_protocol::{Agent, Responder, V1};
 use boocode_core::{
@@ -30,6 +30,8 @@ pub(super) struct AcpSession {
     pub(super) cx: ConnectionTo<Agent>,
     pub(super) session_id: SessionId,
     pub(super) modes: Vec<String>,
+    /// The model choice the agent offers as a session config option, if any.
+    pub(super) model_option: Option<super::ModelOption>,
     pub(super) inbound: mpsc::UnboundedReceiver<Inbound>,
     pub(super) permissions: Arc<Permissions>,
     pub(super) child: Option<Child>,
@@ -74,6 +76,7 @@ impl AcpSession {
             cx: opened.cx,
             session_id: opened.session_id,
             modes: opened.modes,
+            model_option: opened.model,
             inbound,
             permissions: Arc::new(Permissions::with_reviewer(reviewer)),
             child: Some(child),
@@ -512,6 +515,35 @@ impl AgentSession for AcpSession {
             .await
             .map_err(|e| {
                 AgentError::Agent(format!("session/set_mode failed: {}", first_line(&e)))
+            })?;
+        Ok(())
+    }
+
+    async fn set_model(&mut self, model: &str) -> Result<(), AgentError> {
+        let Some(option) = &self.model_option else {
+            return Err(AgentError::Agent(format!(
+                "this agent offers no model choice (asked for {model:?})"
+            )));
+        };
+        if !option.values.is_empty() && !option.values.iter().any(|v| v == model) {
+            return Err(AgentError::Agent(format!(
+                "unknown model {model:?}; the agent offers {:?}",
+                option.values
+            )));
+        }
+        self.cx
+            .send_request(SetSessionConfigOptionRequest::new(
+                self.session_id.clone(),
+                option.config_id.clone(),
+                SessionConfigOptionValue::value_id(model.to_owned()),
+            ))
+            .block_task()
+            .await
+            .map_err(|e| {
+                AgentError::Agent(format!(
+                    "session/set_config_option failed: {}",
+                    first_line(&e)
+                ))
             })?;
         Ok(())
     }
