@@ -73,16 +73,12 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
     let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
     opts.env.extend(env);
     let server = Server::start(&sandbox, opts).await;
-    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
-    let (status, created) = server
-        .post(
-            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
-            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
-    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let (session, chat) = agent_chat(
+        &server,
+        &repo,
+        json!({ "provider": "claude-acp", "mode": "review" }),
+    )
+    .await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
     let mut user = server.ws("/api/user/ws").await;
     let (status, _) = server
@@ -258,15 +254,7 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
     let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
     opts.env.extend(env.clone());
     let mut server = Server::start(&sandbox, opts).await;
-    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
-    let (_, created) = server
-        .post(
-            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
-            json!({ "title": "t", "provider": "claude-acp" }),
-        )
-        .await;
-    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
-    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude-acp" })).await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
     server
         .post(
@@ -284,14 +272,7 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
     opts.env.extend(env);
     let server = Server::start(&sandbox, opts).await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
-    server
-        .post(
-            &format!("/api/chats/{chat}/messages"),
-            json!({ "text": "which word?" }),
-        )
-        .await;
-    let frames = ws.until(is_finished).await;
-    let answer = &frames.last().unwrap()["message"];
+    let answer = &turn(&server, &mut ws, &chat, "which word?").await;
     assert_eq!(
         answer["status"],
         "complete",
@@ -312,6 +293,30 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
     assert_eq!(messages.len(), 4, "the history is intact");
 }
 
+/// A project on `repo` and a session whose first chat has `settings`: (session, chat).
+async fn agent_chat(
+    server: &Server,
+    repo: &std::path::Path,
+    settings: serde_json::Value,
+) -> (String, String) {
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let mut body = json!({ "title": "t" });
+    body.as_object_mut()
+        .unwrap()
+        .extend(settings.as_object().unwrap().clone());
+    let (status, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            body,
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    (
+        created["session"]["id"].as_str().unwrap().to_owned(),
+        created["chat"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// A claude-acp chat whose Bash prompt waits in the inbox, on `server`: (session, chat,
 /// request id).
 async fn waiting_prompt(
@@ -324,16 +329,12 @@ async fn waiting_prompt(
         json!({"command": format!("touch {}", marker.display()), "description": "touch a file"});
     anthropic.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&bash.to_string()]));
     anthropic.push(AnthropicReply::new().text(&["Touched it."]));
-    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
-    let (status, created) = server
-        .post(
-            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
-            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
-    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let (session, chat) = agent_chat(
+        &server,
+        &repo,
+        json!({ "provider": "claude-acp", "mode": "review" }),
+    )
+    .await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
     let (status, _) = server
         .post(
@@ -597,16 +598,7 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
         let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
         opts.env.extend(env);
         let mut server = Server::start(&sandbox, opts).await;
-        let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
-        let (status, created) = server
-            .post(
-                &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
-                json!({ "title": "t", "provider": "claude" }),
-            )
-            .await;
-        assert_eq!(status, 201, "{created}");
-        let chat = created["chat"]["id"].as_str().unwrap().to_owned();
-        let session = created["session"]["id"].as_str().unwrap().to_owned();
+        let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude" })).await;
         let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
         server
             .post(
@@ -633,14 +625,7 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
         opts.env.extend(env);
         let server = Server::start(&sandbox, opts).await;
         let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
-        server
-            .post(
-                &format!("/api/chats/{chat}/messages"),
-                json!({ "text": "which word?" }),
-            )
-            .await;
-        let frames = ws.until(is_finished).await;
-        let answer = &frames.last().unwrap()["message"];
+        let answer = &turn(&server, &mut ws, &chat, "which word?").await;
         assert_eq!(
             answer["status"],
             "complete",
@@ -676,15 +661,12 @@ async fn a_model_and_mode_changed_between_turns_reach_the_agent() {
     let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
     opts.env.extend(env);
     let server = Server::start(&sandbox, opts).await;
-    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
-    let (_, created) = server
-        .post(
-            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
-            json!({ "title": "t", "provider": "claude-acp", "mode": "review" }),
-        )
-        .await;
-    let chat = created["chat"]["id"].as_str().unwrap().to_owned();
-    let session = created["session"]["id"].as_str().unwrap().to_owned();
+    let (session, chat) = agent_chat(
+        &server,
+        &repo,
+        json!({ "provider": "claude-acp", "mode": "review" }),
+    )
+    .await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
     anthropic.push(AnthropicReply::new().text(&["One."]));
     turn(&server, &mut ws, &chat, "first").await;
