@@ -330,8 +330,8 @@ async fn waiting_prompt(
     anthropic.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&bash.to_string()]));
     anthropic.push(AnthropicReply::new().text(&["Touched it."]));
     let (session, chat) = agent_chat(
-        &server,
-        &repo,
+        server,
+        repo,
         json!({ "provider": "claude-acp", "mode": "review" }),
     )
     .await;
