@@ -283,9 +283,8 @@ impl AgentSession for PtyAgentSession {
         sink: &dyn EventSink,
         cancel: &CancellationToken,
     ) -> Result<TurnOutcome, AgentError> {
-        sink.emit(AgentEvent::TurnStarted {
-            message_id: self.terminal_id.clone(),
-        });
+        // A terminal writes no message of its own.
+        sink.emit(AgentEvent::TurnStarted { message_id: None });
         let (scrollback, mut live) = self.session.attach();
         if !self.replayed && !scrollback.is_empty() {
             // What the program printed before the first prompt (a banner, a prompt line).

@@ -251,11 +251,14 @@ async fn opencode() -> Option<Fixture> {
 async fn qwen() -> Option<Fixture> {
     let qwen = peer_bin("qwen")?;
     let model = ScriptedOpenAi::start().await.unwrap();
-    // After each turn qwen-code runs a memory-extraction subagent of its own; answer it apart.
+    // After a turn qwen-code asks the model on its own account — a memory-extraction subagent,
+    // a guess at the user's next message — whenever its timers fire; answer those apart, so
+    // they never take the scripted replies of the turns.
     model.answer_matching(
         "managed memory extraction subagent",
         Reply::text("Nothing to remember."),
     );
+    model.answer_matching("[SUGGESTION MODE", Reply::text(""));
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let work = dir.path().join("work");
@@ -446,6 +449,8 @@ async fn a_pty_keeps_the_turn_grammar_and_ends_its_terminal() {
     for word in ["ping", "pong"] {
         let (outcome, events) = turn(&echo, session.as_mut(), word, false).await.unwrap();
         assert_eq!(outcome, TurnOutcome::Completed);
+        // A terminal writes no message: no made-up message id.
+        assert_eq!(events[0], AgentEvent::TurnStarted { message_id: None });
         assert!(format!("{events:?}").contains(&format!("you said {word}")));
     }
     session.close().await;

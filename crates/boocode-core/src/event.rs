@@ -156,8 +156,12 @@ pub struct PlanEntry {
 pub enum AgentEvent {
     /// A turn began.
     TurnStarted {
-        /// The id of the assistant message the turn writes into.
-        message_id: String,
+        /// The id of the stored assistant message the turn writes into. BooCode's own loop
+        /// names its message; agents and PTYs have none of their own, and the runtime fills in
+        /// the chat's assistant row before the event leaves it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        message_id: Option<String>,
     },
     /// One model request (a step) began.
     StepStarted {

@@ -252,7 +252,7 @@ mod tests {
 
     fn started() -> AgentEvent {
         AgentEvent::TurnStarted {
-            message_id: "m".into(),
+            message_id: Some("m".into()),
         }
     }
 

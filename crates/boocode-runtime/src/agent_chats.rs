@@ -50,7 +50,7 @@ pub(crate) struct AgentChats {
 }
 
 /// A change to the stored inbox.
-enum InboxWrite {
+pub(crate) enum InboxWrite {
     Asked(InboxItem),
     Answered(String, PermissionDecision),
 }
@@ -173,15 +173,16 @@ impl AgentChats {
         })
     }
 
-    /// Notes a prompt raised (or resolved) by a chat's turn, here and in the store.
+    /// Notes a prompt raised (or resolved) by a chat's turn here, before its frame is sent
+    /// (so the inbox lists it at once). Returns the store write to make once the event is
+    /// folded into the turn's message; [`AgentChats::record`] makes it.
     pub(crate) fn observe(
         &self,
-        state: &Runtime,
         chat_id: ChatId,
         session_id: SessionId,
         provider: &str,
         event: &AgentEvent,
-    ) {
+    ) -> Option<InboxWrite> {
         match event {
             AgentEvent::PermissionRequested {
                 request_id,
@@ -201,17 +202,23 @@ impl AgentChats {
                     decision: None,
                 };
                 lock(&self.inbox).insert(request_id.clone(), item.clone());
-                self.write(state, InboxWrite::Asked(item));
+                Some(InboxWrite::Asked(item))
             }
             AgentEvent::PermissionResolved {
                 request_id,
                 decision,
             } => {
                 lock(&self.inbox).remove(request_id);
-                self.write(state, InboxWrite::Answered(request_id.clone(), *decision));
+                Some(InboxWrite::Answered(request_id.clone(), *decision))
             }
-            _ => {}
+            _ => None,
         }
+    }
+
+    /// Writes what [`AgentChats::observe`] noted to the store, in order (the turn's message up
+    /// to a question first).
+    pub(crate) fn record(&self, state: &Runtime, write: InboxWrite) {
+        self.write(state, write);
     }
 
     /// Closes sessions idle longer than `idle`.

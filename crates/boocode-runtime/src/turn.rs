@@ -47,17 +47,22 @@ struct TurnSink {
     session_id: SessionId,
     provider: String,
     tool_calls: Mutex<Vec<ToolCallRecord>>,
+    /// The chat's assistant row the turn writes into, whatever the backend calls it.
+    message_id: MessageId,
 }
 
 impl EventSink for TurnSink {
     fn emit(&self, event: AgentEvent) {
-        self.state.agents.observe(
-            &self.state,
-            self.chat_id,
-            self.session_id,
-            &self.provider,
-            &event,
-        );
+        let event = match event {
+            AgentEvent::TurnStarted { .. } => AgentEvent::TurnStarted {
+                message_id: Some(self.message_id.to_string()),
+            },
+            other => other,
+        };
+        let inbox =
+            self.state
+                .agents
+                .observe(self.chat_id, self.session_id, &self.provider, &event);
         let waiting = match &event {
             AgentEvent::PermissionRequested { .. } => Some(ChatStatus::WaitingForInput),
             AgentEvent::PermissionResolved { .. } => Some(ChatStatus::Streaming),
@@ -96,6 +101,9 @@ impl EventSink for TurnSink {
             _ => {}
         }
         self.state.broker.publish_event(self.chat_id, event);
+        if let Some(write) = inbox {
+            self.state.agents.record(&self.state, write);
+        }
     }
 }
 
@@ -109,6 +117,7 @@ impl TurnContext {
             session_id: self.session_id,
             provider: self.provider.clone(),
             tool_calls: Mutex::new(Vec::new()),
+            message_id: self.assistant.id,
         });
         let flusher_stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_loop(

@@ -90,11 +90,17 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
     assert_eq!(status, 202);
 
     // The Bash prompt arrives as a frame, waits in the inbox, the chat waits for input.
-    let asked = ws
+    let mut frames = ws
         .until(|f| f["event"]["type"] == "permission_requested")
-        .await
-        .pop()
-        .unwrap();
+        .await;
+    // The agent's turn starts on the chat's own assistant row, not an id of the agent's.
+    let started = frames
+        .iter()
+        .find(|f| event_type(f) == Some("turn_started"))
+        .unwrap()
+        .clone();
+    assert_eq!(started["event"]["message_id"], started["message_id"]);
+    let asked = frames.pop().unwrap();
     let request = asked["event"]["request_id"].as_str().unwrap().to_owned();
     let (_, inbox) = server.get("/api/inbox").await;
     let item = &inbox[0];
@@ -447,6 +453,18 @@ async fn a_prompt_left_waiting_by_a_killed_server_expires_visibly_and_the_chat_g
             "complete",
             "{answer}\n{}",
             server.log_text()
+        );
+        // The same agent session, loaded again: the model gets the killed turn's prompt.
+        let last = anthropic
+            .message_requests()
+            .last()
+            .unwrap()
+            .body
+            .to_string();
+        assert!(
+            last.contains("touch it") && last.contains("are you there?"),
+            "{}",
+            &last[..last.len().min(800)]
         );
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
     }

@@ -255,9 +255,11 @@ status: string, };
 
 export type AgentEvent = { "type": "turn_started", 
 /**
- * The id of the assistant message the turn writes into.
+ * The id of the stored assistant message the turn writes into. BooCode's own loop
+ * names its message; agents and PTYs have none of their own, and the runtime fills in
+ * the chat's assistant row before the event leaves it.
  */
-message_id: string, } | { "type": "step_started", 
+message_id?: string, } | { "type": "step_started", 
 /**
  * 1-based step number within the turn.
  */

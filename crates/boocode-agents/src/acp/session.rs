@@ -363,9 +363,7 @@ impl AgentSession for AcpSession {
         sink: &dyn EventSink,
         cancel: &CancellationToken,
     ) -> Result<TurnOutcome, AgentError> {
-        sink.emit(AgentEvent::TurnStarted {
-            message_id: format!("acp_{}", uuid::Uuid::new_v4().simple()),
-        });
+        sink.emit(AgentEvent::TurnStarted { message_id: None });
         self.turn_cost_base = self.session_cost;
         self.last_usage = Usage {
             ctx_used: self.last_usage.ctx_used,

@@ -360,9 +360,7 @@ impl AgentSession for ClaudeSession {
         let Some(mut process) = self.process.take() else {
             return Err(AgentError::Agent("no claude process".into()));
         };
-        sink.emit(AgentEvent::TurnStarted {
-            message_id: format!("claude_{}", uuid::Uuid::new_v4().simple()),
-        });
+        sink.emit(AgentEvent::TurnStarted { message_id: None });
         if let Some(lost) = self.lost_session.take() {
             sink.emit(AgentEvent::Notice {
                 level: NoticeLevel::Warning,

@@ -160,7 +160,7 @@ impl<'a> Turn<'a> {
 
     async fn run(&mut self) -> (TurnOutcome, Option<String>) {
         self.sink.emit(AgentEvent::TurnStarted {
-            message_id: self.message.id.to_string(),
+            message_id: Some(self.message.id.to_string()),
         });
         let limits = self.config.limits;
         let mut step = 0;
