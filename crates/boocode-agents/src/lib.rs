@@ -39,4 +39,4 @@ pub use providers::{
     find_program, probe, probe_all, providers_with,
 };
 pub use record::{RecorderTask, UsageRecorder};
-pub use review::{QueueReview, Reviewer, WriteReview, is_file_write};
+pub use review::{QueueReview, RefuseWrites, Reviewer, WriteReview, is_file_write};

@@ -89,6 +89,31 @@ impl QueueReview {
     }
 }
 
+/// A read-only session's reviewer (`ask` mode): every file write is refused before the user is
+/// asked, with the reason for the agent; other prompts (a shell command) are asked as usual.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefuseWrites;
+
+impl RefuseWrites {
+    /// As a session's reviewer.
+    pub fn into_reviewer(self) -> Reviewer {
+        Reviewer(Arc::new(self))
+    }
+}
+
+#[async_trait::async_trait]
+impl WriteReview for RefuseWrites {
+    async fn review(&self, _tool: &str, arguments: &Value) -> Option<Result<String, String>> {
+        is_file_write(arguments).then(|| {
+            Err(
+                "this chat is read-only (ask mode): BooCode refuses file writes; \
+                 describe the change instead, or ask the user to switch the chat to review"
+                    .to_owned(),
+            )
+        })
+    }
+}
+
 const PATH_KEYS: &[&str] = &["file_path", "filePath", "path"];
 
 /// Whether `arguments` look like a file write [`QueueReview`] understands: a path with new

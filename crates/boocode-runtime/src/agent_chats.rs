@@ -296,14 +296,16 @@ impl AgentTurn<'_> {
             cwd: env.paths().root().to_path_buf(),
             model: self.model.clone(),
             effort: self.thinking.and_then(Thinking::effort),
-            reviewer: write_mode.map(|mode| {
-                QueueReview::new(
+            // Review and auto-apply: writes go to the chat's queue. Ask: writes are refused.
+            reviewer: Some(match write_mode {
+                Some(mode) => QueueReview::new(
                     env.clone(),
                     Arc::new(self.state.store.clone()),
                     ChangeScope::Chat(self.chat_id),
                     mode,
                 )
-                .into_reviewer()
+                .into_reviewer(),
+                None => boocode_agents::RefuseWrites.into_reviewer(),
             }),
             ..SessionConfig::default()
         };

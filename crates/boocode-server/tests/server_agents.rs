@@ -749,3 +749,56 @@ async fn a_model_and_mode_changed_between_turns_reach_the_agent() {
     assert_eq!(changes[0]["state"], "applied", "{changes}");
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_in_ask_mode_cannot_write_and_nobody_is_asked() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
+        return;
+    };
+    let repo = sandbox.repo("ask");
+    let target = repo.canonicalize().unwrap().join("sneaky.txt");
+    let write = json!({"file_path": target, "content": "written\n"});
+    anthropic.push(AnthropicReply::new().tool_use("toolu_s1", "Write", &[&write.to_string()]));
+    anthropic.push(AnthropicReply::new().text(&["I may not write."]));
+    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    opts.env.extend(env);
+    let server = Server::start(&sandbox, opts).await;
+    // No mode given: the workspace's chats are read-only.
+    let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude-acp" })).await;
+    let (_, view) = server.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(view["mode"], "ask");
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/chats/{chat}/messages"),
+            json!({ "text": "write sneaky.txt" }),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let frames = ws.until(is_finished).await;
+    assert_eq!(frames.last().unwrap()["message"]["status"], "complete");
+    assert!(
+        !frames
+            .iter()
+            .any(|f| event_type(f) == Some("permission_requested")),
+        "a write in ask mode is refused, never put to the user"
+    );
+    assert!(!target.exists(), "nothing written");
+    let (_, changes) = server.get(&format!("/api/chats/{chat}/changes")).await;
+    assert_eq!(changes, json!([]), "nothing queued either");
+    // The agent was told why.
+    let last = anthropic
+        .message_requests()
+        .last()
+        .unwrap()
+        .body
+        .to_string();
+    assert!(
+        last.contains("toolu_s1") && last.contains("is_error"),
+        "{last}"
+    );
+    let (_, inbox) = server.get("/api/inbox").await;
+    assert_eq!(inbox, json!([]));
+}
