@@ -3,8 +3,8 @@
 
 use crate::permission::{PermissionError, Permissions};
 use boocode_core::{
-    AgentEvent, CancellationToken, EventSink, Message, ModelClient, PermissionDecision, ToolSet,
-    TurnConfig, TurnOutcome, Usage, run_turn,
+    AgentEvent, CancellationToken, EventSink, Message, ModelClient, ToolSet, TurnConfig,
+    TurnOutcome, Usage, run_turn,
 };
 use boocode_pty::{PtyOptions, PtySession};
 use std::path::PathBuf;
@@ -82,12 +82,6 @@ pub trait AgentSession: Send + Sync {
         sink: &dyn EventSink,
         cancel: &CancellationToken,
     ) -> Result<TurnOutcome, AgentError>;
-    /// Answers a permission prompt this session raised.
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        decision: PermissionDecision,
-    ) -> Result<(), AgentError>;
     /// The session's prompts, to answer them while a `prompt` call is running.
     fn permissions(&self) -> Arc<Permissions>;
     /// The backend's own session id, once known (for resuming later).
@@ -188,14 +182,6 @@ impl AgentSession for NativeSession {
         .await;
         self.history.extend(result.messages);
         Ok(result.outcome)
-    }
-
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        decision: PermissionDecision,
-    ) -> Result<(), AgentError> {
-        Ok(self.permissions.answer(request_id, decision)?)
     }
 
     fn permissions(&self) -> Arc<Permissions> {
@@ -337,14 +323,6 @@ impl AgentSession for PtyAgentSession {
             usage: Usage::default(),
         });
         Ok(outcome)
-    }
-
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        _decision: PermissionDecision,
-    ) -> Result<(), AgentError> {
-        Err(PermissionError::Unknown(request_id.to_owned()).into())
     }
 
     fn permissions(&self) -> Arc<Permissions> {

@@ -533,14 +533,6 @@ impl AgentSession for ReorderingSession {
         self.0.prompt(text, &holding, cancel).await
     }
 
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        decision: PermissionDecision,
-    ) -> Result<(), AgentError> {
-        self.0.resolve_permission(request_id, decision)
-    }
-
     fn permissions(&self) -> Arc<Permissions> {
         self.0.permissions()
     }

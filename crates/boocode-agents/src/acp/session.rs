@@ -14,8 +14,7 @@ use agent_client_protocol::v1::schema::{
 };
 use agent_client_protocol::{Agent, Responder, V1};
 use boocode_core::{
-    AgentEvent, CancellationToken, EventSink, NoticeLevel, PermissionDecision, PlanEntry,
-    TurnOutcome, Usage,
+    AgentEvent, CancellationToken, EventSink, NoticeLevel, PlanEntry, TurnOutcome, Usage,
 };
 use serde_json::Value;
 use tokio::process::Child;
@@ -479,14 +478,6 @@ impl AgentSession for AcpSession {
             usage,
         });
         Ok(outcome)
-    }
-
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        decision: PermissionDecision,
-    ) -> Result<(), AgentError> {
-        Ok(self.permissions.answer(request_id, decision)?)
     }
 
     fn permissions(&self) -> Arc<Permissions> {

@@ -11,9 +11,7 @@ mod transcript;
 
 use crate::backend::{AgentBackend, AgentError, AgentSession, BackendKind, SessionConfig};
 use crate::permission::{Permissions, Verdict};
-use boocode_core::{
-    AgentEvent, CancellationToken, EventSink, NoticeLevel, PermissionDecision, TurnOutcome, Usage,
-};
+use boocode_core::{AgentEvent, CancellationToken, EventSink, NoticeLevel, TurnOutcome, Usage};
 use boocode_store::{TranscriptStore, project_key_for};
 use mapping::{Mapper, error_text, usage_of};
 use process::{Incoming, Process, spawn_reader};
@@ -464,14 +462,6 @@ impl AgentSession for ClaudeSession {
         };
         self.process = Some(process);
         Ok(outcome)
-    }
-
-    fn resolve_permission(
-        &self,
-        request_id: &str,
-        decision: PermissionDecision,
-    ) -> Result<(), AgentError> {
-        Ok(self.permissions.answer(request_id, decision)?)
     }
 
     fn permissions(&self) -> Arc<Permissions> {
