@@ -196,7 +196,13 @@ async fn listen_loop(
                 state.runner.stop(c);
             }
             // Only the instance whose turn asked holds the prompt; the others ignore it.
-            Envelope::Answer { i, r, d } if i != instance && state.agents.answer(&r, d).is_ok() => {
+            Envelope::Answer { i, r, d } if i != instance => {
+                let Ok(item) = state.agents.answer(&r, d) else {
+                    continue;
+                };
+                if let Err(e) = state.store.add_permission_request(&item).await {
+                    tracing::warn!(error = %e, "could not record an answer from another instance");
+                }
                 if let Err(e) = state.store.answer_permission_request(&r, d).await {
                     tracing::warn!(error = %e, "could not record an answer from another instance");
                 }

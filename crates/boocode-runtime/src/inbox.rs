@@ -33,6 +33,8 @@ impl Runtime {
         decision: PermissionDecision,
     ) -> Result<InboxItem, RuntimeError> {
         if let Ok(item) = self.agents.answer(request_id, decision) {
+            // The answer may come before the prompt's row is written: record it either way.
+            self.store.add_permission_request(&item).await?;
             self.store
                 .answer_permission_request(request_id, decision)
                 .await?;

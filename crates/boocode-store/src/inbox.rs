@@ -41,7 +41,8 @@ macro_rules! item_from_row {
 }
 
 impl Store {
-    /// Records a prompt as waiting. Recording the same request id again changes nothing.
+    /// Records a prompt in its state (waiting, or already answered when the answer came
+    /// before the record). Recording the same request id again changes nothing.
     pub async fn add_permission_request(&self, item: &InboxItem) -> Result<(), StoreError> {
         check_name("request_id", &item.request_id, 200, false)?;
         for (field, value) in [
@@ -57,8 +58,8 @@ impl Store {
             }
         }
         let result = with_pool!(self, pool => sqlx::query(
-            "INSERT INTO permission_requests (id, chat_id, session_id, provider, tool, summary, state, asked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO permission_requests (id, chat_id, session_id, provider, tool, summary, state, decision, asked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&item.request_id)
         .bind(item.chat_id.to_string())
@@ -66,6 +67,8 @@ impl Store {
         .bind(&item.provider)
         .bind(&item.tool)
         .bind(&item.summary)
+        .bind(item.state.as_str())
+        .bind(item.decision.map(PermissionDecision::as_str))
         .bind(item.asked_at)
         .execute(pool)
         .await

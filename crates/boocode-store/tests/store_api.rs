@@ -744,6 +744,22 @@ async fn the_permission_inbox_is_shared_answered_once_and_expires_orphans() {
         assert_eq!(s.permission_requests(None, 100).await.unwrap().len(), 3);
         assert_eq!(s.permission_requests(None, 2).await.unwrap().len(), 2);
 
+        // An answer recorded before its prompt's row: the later "waiting" record keeps it.
+        let early = InboxItem {
+            state: InboxState::Answered,
+            decision: Some(PermissionDecision::AllowOnce),
+            ..item("p6", busy, 6)
+        };
+        s.add_permission_request(&early).await.unwrap();
+        s.add_permission_request(&item("p6", busy, 6))
+            .await
+            .unwrap();
+        let p6 = s.permission_request("p6").await.unwrap().unwrap();
+        assert_eq!(
+            (p6.state, p6.decision),
+            (InboxState::Answered, Some(PermissionDecision::AllowOnce))
+        );
+
         // Bad input: a prompt of no chat, a NUL in the summary.
         assert!(matches!(
             s.add_permission_request(&item("p4", ChatId::new(), 4))
