@@ -132,8 +132,78 @@ impl MessageBuilder {
                 });
                 self.mark(self.message.parts.len() - 1);
             }
+            // A plan comes whole each time: the turn keeps its latest.
+            AgentEvent::Plan { entries } => {
+                let found = self
+                    .message
+                    .parts
+                    .iter()
+                    .rposition(|p| matches!(p, Part::Plan { .. }));
+                match found {
+                    Some(index) => {
+                        self.message.parts[index] = Part::Plan {
+                            entries: entries.clone(),
+                        };
+                        self.mark(index);
+                    }
+                    None => {
+                        self.message.parts.push(Part::Plan {
+                            entries: entries.clone(),
+                        });
+                        self.mark(self.message.parts.len() - 1);
+                    }
+                }
+            }
+            AgentEvent::TerminalOutput { terminal_id, data } => {
+                let index = self.terminal(terminal_id);
+                if let Some(Part::Terminal {
+                    output, truncated, ..
+                }) = self.message.parts.get_mut(index)
+                {
+                    output.push_str(data);
+                    if output.len() > crate::domain::TERMINAL_EXCERPT_BYTES {
+                        let mut cut = output.len() - crate::domain::TERMINAL_EXCERPT_BYTES;
+                        while !output.is_char_boundary(cut) {
+                            cut += 1;
+                        }
+                        output.drain(..cut);
+                        *truncated = true;
+                    }
+                }
+                self.mark(index);
+            }
+            AgentEvent::TerminalExited {
+                terminal_id,
+                exit_code,
+            } => {
+                let index = self.terminal(terminal_id);
+                if let Some(Part::Terminal {
+                    exit_code: code, ..
+                }) = self.message.parts.get_mut(index)
+                {
+                    *code = *exit_code;
+                }
+                self.mark(index);
+            }
             _ => {}
         }
+    }
+
+    /// The index of the terminal's part, added when it is the terminal's first output.
+    fn terminal(&mut self, terminal_id: &str) -> usize {
+        let found =
+            self.message.parts.iter().rposition(
+                |p| matches!(p, Part::Terminal { terminal_id: t, .. } if t == terminal_id),
+            );
+        found.unwrap_or_else(|| {
+            self.message.parts.push(Part::Terminal {
+                terminal_id: terminal_id.to_owned(),
+                output: String::new(),
+                truncated: false,
+                exit_code: None,
+            });
+            self.message.parts.len() - 1
+        })
     }
 
     fn find_call(&mut self, call_id: &str) -> Option<(usize, &mut Part)> {
@@ -181,6 +251,60 @@ impl MessageBuilder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plans_are_replaced_and_terminals_keep_the_end_of_their_output() {
+        use crate::event::PlanEntry;
+        let mut b = MessageBuilder::new(crate::Message::assistant(""));
+        let step = |s: &str| PlanEntry {
+            content: "step".into(),
+            status: s.into(),
+        };
+        b.apply(&AgentEvent::Plan {
+            entries: vec![step("pending")],
+        });
+        b.apply(&AgentEvent::TextDelta { text: "x".into() });
+        b.apply(&AgentEvent::Plan {
+            entries: vec![step("completed")],
+        });
+        let plans: Vec<&Part> = b
+            .message()
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Plan { .. }))
+            .collect();
+        assert_eq!(
+            plans,
+            [&Part::Plan {
+                entries: vec![step("completed")]
+            }]
+        );
+        let big = "é".repeat(crate::domain::TERMINAL_EXCERPT_BYTES);
+        for data in ["start\n", big.as_str(), "end\n"] {
+            b.apply(&AgentEvent::TerminalOutput {
+                terminal_id: "t".into(),
+                data: data.into(),
+            });
+        }
+        b.apply(&AgentEvent::TerminalExited {
+            terminal_id: "t".into(),
+            exit_code: Some(3),
+        });
+        let Some(Part::Terminal {
+            output,
+            truncated,
+            exit_code,
+            ..
+        }) = b.message().parts.last()
+        else {
+            panic!("{:?}", b.message().parts);
+        };
+        assert!(output.len() <= crate::domain::TERMINAL_EXCERPT_BYTES);
+        assert!(output.ends_with("éend\n"), "{output:?}");
+        assert!(!output.contains("start"));
+        assert!(*truncated);
+        assert_eq!(*exit_code, Some(3));
+    }
+
     use super::*;
     use crate::domain::{MessageStatus, Role};
 

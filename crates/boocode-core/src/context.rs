@@ -194,7 +194,7 @@ pub fn summary_transcript(history: &[Message]) -> String {
                     "[asked to run {tool}: {}]\n",
                     decision.map_or("unanswered", |d| d.as_str())
                 )),
-                Part::Notice { .. } => {}
+                Part::Notice { .. } | Part::Plan { .. } | Part::Terminal { .. } => {}
                 Part::ToolResult { name, content, .. } => {
                     seen_results += 1;
                     if total_results - seen_results < KEEP_RECENT_TOOL_OUTPUTS {

@@ -366,7 +366,29 @@ pub enum Part {
         /// The message.
         message: String,
     },
+    /// The agent's plan as it last stood in this turn. Kept for people; never sent to a model.
+    Plan {
+        /// The steps, in order.
+        entries: Vec<crate::event::PlanEntry>,
+    },
+    /// What a terminal the turn ran printed (the last [`TERMINAL_EXCERPT_BYTES`] of it) and
+    /// how it ended. Kept for people; never sent to a model (the agent has its own copy).
+    Terminal {
+        /// Which terminal.
+        terminal_id: String,
+        /// Its output, the end of it when `truncated`.
+        output: String,
+        /// Whether earlier output was dropped.
+        #[serde(default)]
+        truncated: bool,
+        /// The exit code, once the process ended normally.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+    },
 }
+
+/// How much of a terminal's output a stored message keeps (its end).
+pub const TERMINAL_EXCERPT_BYTES: usize = 16 * 1024;
 
 impl Part {
     /// A text part.
@@ -376,7 +398,13 @@ impl Part {
 
     /// Whether the part is for people only (a permission or a notice) and never goes to a model.
     pub fn is_annotation(&self) -> bool {
-        matches!(self, Part::Permission { .. } | Part::Notice { .. })
+        matches!(
+            self,
+            Part::Permission { .. }
+                | Part::Notice { .. }
+                | Part::Plan { .. }
+                | Part::Terminal { .. }
+        )
     }
 
     /// Whether this part holds nothing worth sending (empty text or reasoning).
@@ -386,7 +414,9 @@ impl Part {
             Part::ToolCall { .. }
             | Part::ToolResult { .. }
             | Part::Permission { .. }
-            | Part::Notice { .. } => false,
+            | Part::Notice { .. }
+            | Part::Plan { .. }
+            | Part::Terminal { .. } => false,
         }
     }
 }

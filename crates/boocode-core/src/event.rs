@@ -142,6 +142,7 @@ impl std::str::FromStr for PermissionDecision {
 /// A step of a plan or todo list an agent reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanEntry {
     /// What the step is.
     pub content: String,

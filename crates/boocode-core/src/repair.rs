@@ -114,7 +114,10 @@ fn repair_parts(parts: Vec<Part>, role: Role) -> Vec<Part> {
                 }
                 // Otherwise an orphan or a second answer: dropped.
             }
-            Part::Permission { .. } | Part::Notice { .. } => {}
+            Part::Permission { .. }
+            | Part::Notice { .. }
+            | Part::Plan { .. }
+            | Part::Terminal { .. } => {}
             Part::Text { .. } | Part::Reasoning { .. } => {
                 if part.is_empty() {
                     continue;
@@ -179,7 +182,10 @@ mod tests {
                         Part::Text { text } => format!("text:{text}"),
                         Part::Reasoning { text } => format!("think:{text}"),
                         Part::ToolCall { id, .. } => format!("call:{id}"),
-                        Part::Permission { .. } | Part::Notice { .. } => "note".into(),
+                        Part::Permission { .. }
+                        | Part::Notice { .. }
+                        | Part::Plan { .. }
+                        | Part::Terminal { .. } => "note".into(),
                         Part::ToolResult {
                             call_id, content, ..
                         } => {

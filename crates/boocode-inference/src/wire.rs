@@ -108,7 +108,11 @@ fn push_assistant(out: &mut Vec<Value>, message: &Message) {
                 content.push_str(text);
             }
             // Reasoning is not sent back; permissions and notices are for people.
-            Part::Reasoning { .. } | Part::Permission { .. } | Part::Notice { .. } => {}
+            Part::Reasoning { .. }
+            | Part::Permission { .. }
+            | Part::Notice { .. }
+            | Part::Plan { .. }
+            | Part::Terminal { .. } => {}
             Part::ToolCall {
                 id,
                 name,

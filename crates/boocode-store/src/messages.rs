@@ -76,6 +76,8 @@ fn part_kind(part: &Part) -> &'static str {
         Part::ToolResult { .. } => "tool_result",
         Part::Permission { .. } => "permission",
         Part::Notice { .. } => "notice",
+        Part::Plan { .. } => "plan",
+        Part::Terminal { .. } => "terminal",
     }
 }
 

@@ -638,7 +638,7 @@ async fn fifty_concurrent_proposals_are_numbered_one_to_fifty() {
 }
 
 #[tokio::test]
-async fn permission_and_notice_parts_round_trip() {
+async fn permission_notice_plan_and_terminal_parts_round_trip() {
     for b in common::backends().await {
         let s = &b.store;
         let chat = chat(s).await;
@@ -655,6 +655,18 @@ async fn permission_and_notice_parts_round_trip() {
                 Part::Notice {
                     level: boocode_core::NoticeLevel::Info,
                     message: "Steered: tabs".into(),
+                },
+                Part::Plan {
+                    entries: vec![boocode_core::PlanEntry {
+                        content: "write the test".into(),
+                        status: "in_progress".into(),
+                    }],
+                },
+                Part::Terminal {
+                    terminal_id: "term_1".into(),
+                    output: "ok\u{0}done\n".into(),
+                    truncated: true,
+                    exit_code: Some(2),
                 },
                 Part::text("done"),
             ],

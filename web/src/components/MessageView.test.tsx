@@ -41,4 +41,20 @@ describe("MessageView", () => {
     const bare = renderToStaticMarkup(<MessageView message={{ ...failed, parts: [] }} onArtifact={() => {}} />);
     expect(bare).toContain("This reply failed.");
   });
+
+  it("shows the agent's plan and the terminals it ran", () => {
+    const message: Message = {
+      ...base,
+      status: "complete",
+      parts: [
+        { type: "plan", entries: [{ content: "write the test", status: "completed" }, { content: "run it", status: "in_progress" }] },
+        { type: "terminal", terminal_id: "term_1", output: "3 passed", truncated: true, exit_code: 0 },
+      ],
+    };
+    const html = renderToStaticMarkup(<MessageView message={message} onArtifact={() => {}} />);
+    expect(html).toContain('aria-label="Plan"');
+    expect(html).toContain('aria-label="run it: in progress"');
+    expect(html).toContain("Terminal term_1 · exited 0 · last part");
+    expect(html).toContain("3 passed");
+  });
 });

@@ -84,6 +84,27 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
                 {part.message}
               </div>
             );
+          case "plan":
+            return (
+              <ol key={i} className="plan" aria-label="Plan" data-testid="plan">
+                {part.entries.map((entry, j) => (
+                  <li key={j} className={entry.status} aria-label={`${entry.content}: ${entry.status.replace("_", " ")}`}>
+                    {entry.content}
+                  </li>
+                ))}
+              </ol>
+            );
+          case "terminal":
+            return (
+              <details key={i} className="terminal-excerpt" data-testid="terminal-excerpt">
+                <summary>
+                  Terminal {part.terminal_id}
+                  {part.exit_code != null ? ` · exited ${part.exit_code}` : ""}
+                  {part.truncated ? " · last part" : ""}
+                </summary>
+                <pre>{part.output}</pre>
+              </details>
+            );
           default:
             return null;
         }

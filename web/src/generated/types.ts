@@ -177,7 +177,27 @@ level: NoticeLevel,
 /**
  * The message.
  */
-message: string, };
+message: string, } | { "type": "plan", 
+/**
+ * The steps, in order.
+ */
+entries: Array<PlanEntry>, } | { "type": "terminal", 
+/**
+ * Which terminal.
+ */
+terminal_id: string, 
+/**
+ * Its output, the end of it when `truncated`.
+ */
+output: string, 
+/**
+ * Whether earlier output was dropped.
+ */
+truncated: boolean, 
+/**
+ * The exit code, once the process ended normally.
+ */
+exit_code?: number | null, };
 
 export type Usage = { 
 /**
