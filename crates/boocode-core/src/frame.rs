@@ -59,6 +59,14 @@ pub enum SessionFrame {
         /// What waits, in the order it will run.
         queue: Vec<QueuedMessage>,
     },
+    /// A chat's pending changes changed (one was proposed, applied, rejected or rewound);
+    /// `changes` is the whole list now, in proposal order.
+    ChangesChanged {
+        /// The chat.
+        chat_id: ChatId,
+        /// Every change of the chat, in whatever state.
+        changes: Vec<crate::protocol::ChangeView>,
+    },
 }
 
 /// A message sent while a turn ran: it waits and runs as the chat's next turn.

@@ -48,6 +48,6 @@ pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::{Profile, RuntimeConfig};
 pub use error::RuntimeError;
-pub use queue::{post_message, publish_queue, run_next};
+pub use queue::{post_message, publish_changes, publish_queue, run_next};
 pub use runner::{Runner, start_turn};
 pub use state::{Inner, Runtime};

@@ -61,6 +61,23 @@ pub async fn publish_queue(state: &Runtime, chat_id: ChatId) {
     );
 }
 
+/// Sends the chat's pending changes to its session's clients.
+pub async fn publish_changes(state: &Runtime, chat_id: ChatId) {
+    let (Ok(chat), Ok(changes)) = (
+        state.store.get_chat(chat_id).await,
+        state.store.list_pending_changes(Some(chat_id), None).await,
+    ) else {
+        return;
+    };
+    state.broker.publish_session(
+        chat.session_id,
+        SessionFrame::ChangesChanged {
+            chat_id,
+            changes: changes.into_iter().map(Into::into).collect(),
+        },
+    );
+}
+
 /// Starts the chat's oldest queued message as its next turn, if any waits and the server is
 /// not shutting down. Boxed: a turn's end calls it, and it starts a turn.
 pub fn run_next(state: Runtime, chat_id: ChatId) -> Pin<Box<dyn Future<Output = ()> + Send>> {

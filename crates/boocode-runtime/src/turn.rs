@@ -49,6 +49,9 @@ struct TurnSink {
     tool_calls: Mutex<Vec<ToolCallRecord>>,
     /// The chat's assistant row the turn writes into, whatever the backend calls it.
     message_id: MessageId,
+    /// In a chat whose turns may propose changes (review, auto-apply): after each tool call,
+    /// a nudge to the task that sends the chat's changes to its clients, in order.
+    changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<()>>>,
 }
 
 impl EventSink for TurnSink {
@@ -100,7 +103,11 @@ impl EventSink for TurnSink {
             }
             _ => {}
         }
+        let finished_call = matches!(event, AgentEvent::ToolCallFinished { .. });
         self.state.broker.publish_event(self.chat_id, event);
+        if finished_call && let Some(tx) = lock(&self.changes).as_ref() {
+            let _ = tx.send(());
+        }
         if let Some(write) = inbox {
             self.state.agents.record(&self.state, write);
         }
@@ -111,6 +118,24 @@ impl TurnContext {
     pub(crate) async fn run(self) {
         let state = self.state.clone();
         let chat_id = self.chat_id;
+        let writes = matches!(
+            self.mode,
+            boocode_core::ChatMode::Review | boocode_core::ChatMode::AutoApply
+        );
+        let (changes_tx, changes) = if writes {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+            let publisher_state = state.clone();
+            let task = tokio::spawn(async move {
+                while rx.recv().await.is_some() {
+                    // Nudges that piled up are one look at the store.
+                    while rx.try_recv().is_ok() {}
+                    crate::queue::publish_changes(&publisher_state, chat_id).await;
+                }
+            });
+            (Some(tx), Some(task))
+        } else {
+            (None, None)
+        };
         let sink = Arc::new(TurnSink {
             state: state.clone(),
             chat_id,
@@ -118,6 +143,7 @@ impl TurnContext {
             provider: self.provider.clone(),
             tool_calls: Mutex::new(Vec::new()),
             message_id: self.assistant.id,
+            changes: Mutex::new(changes_tx),
         });
         let flusher_stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_loop(
@@ -131,6 +157,12 @@ impl TurnContext {
 
         flusher_stop.cancel();
         let _ = flusher.await;
+        // The chat's changes as the turn left them reach its clients before the turn's end.
+        lock(&sink.changes).take();
+        if let Some(task) = changes {
+            let _ = task.await;
+            crate::queue::publish_changes(&state, chat_id).await;
+        }
         let steered = result.steered.clone();
         // In the ledger before the final frame, so a client that sees the turn end sees its usage.
         self.record_usage(result.usage).await;

@@ -70,8 +70,32 @@ async fn a_review_chat_queues_two_edits_that_rest_applies_and_rewinds() {
             "{got}"
         );
         let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
-        let finished = turn(&server, &mut ws, &chat, "use port 9090").await;
+        let (status, _) = server
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "text": "use port 9090" }),
+            )
+            .await;
+        assert_eq!(status, 202);
+        let frames = ws.until(is_finished).await;
+        let finished = &frames.last().unwrap()["message"];
         assert_eq!(finished["status"], "complete", "{finished}");
+        // The proposals reached the session's clients as they came, the last list before the
+        // turn's end.
+        let lists: Vec<&serde_json::Value> = frames
+            .iter()
+            .filter(|f| f["type"] == "changes_changed" && f["chat_id"] == chat.as_str())
+            .map(|f| &f["changes"])
+            .collect();
+        let last = lists.last().unwrap_or_else(|| panic!("{frames:?}"));
+        assert_eq!(last.as_array().unwrap().len(), 2, "{last}");
+        assert!(
+            last.as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["state"] == "pending"),
+            "{last}"
+        );
         // The chat's model and thinking level reached the model server.
         let first = model.completion_requests()[0].body.clone();
         assert_eq!(first["model"], "coder-7b");
@@ -113,6 +137,14 @@ async fn a_review_chat_queues_two_edits_that_rest_applies_and_rewinds() {
             .await;
         assert_eq!(status, 200, "{report}");
         assert_eq!(report["done"], json!([first_id]));
+        let applied = ws
+            .until(|f| f["type"] == "changes_changed" && f["changes"][0]["state"] == "applied")
+            .await;
+        assert_eq!(
+            applied.last().unwrap()["changes"][1]["state"],
+            "pending",
+            "{applied:?}"
+        );
         assert!(read(&repo.join("src/main.rs")).contains("serve(9090);"));
         assert_eq!(read(&repo.join("src/server.rs")), server_before);
         let (status, again) = server

@@ -511,7 +511,15 @@ chat_id: ChatId,
 /**
  * What waits, in the order it will run.
  */
-queue: Array<QueuedMessage>, };
+queue: Array<QueuedMessage>, } | { "type": "changes_changed", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Every change of the chat, in whatever state.
+ */
+changes: Array<ChangeView>, };
 
 export type UserFrame = { "type": "ready", 
 /**

@@ -214,6 +214,7 @@ pub(crate) async fn change_operation(
         }
     }
     .map_err(ApiError::from)?;
+    boocode_runtime::publish_changes(&state.runtime, id).await;
     Ok(ApiJson(report))
 }
 
