@@ -31,9 +31,10 @@ struct Args {
     /// SQLite database the server and coder daemon use].
     #[arg(long, env = "BOOCODE_DATABASE_URL")]
     database: Option<String>,
-    /// The run id proposals are filed under (see `boocode pending --run`) [default: a new one].
+    /// The chat proposals are filed under (see `boocode pending --chat`) [default: a new chat
+    /// in a session "Edits over MCP" of the project].
     #[arg(long)]
-    run: Option<String>,
+    chat: Option<String>,
     /// OpenAI-compatible model server for `dispatch_agent` with the `boocode` provider.
     #[arg(
         long,
@@ -73,10 +74,40 @@ async fn run(args: Args) -> Result<()> {
     let store = Store::connect_or_default(args.database.as_deref())
         .await
         .context("cannot open the database")?;
-    let run_id = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("mcp-{}", uuid::Uuid::new_v4().simple()));
+    let chat_id: boocode_core::ChatId = match &args.chat {
+        Some(raw) => {
+            let id = raw
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--chat {raw:?} is not a chat id"))?;
+            store
+                .get_chat(id)
+                .await
+                .with_context(|| format!("chat {raw}"))?
+                .id
+        }
+        None => {
+            // The project as the server knows it, and a session of its own for these edits.
+            let canonical = guard.root().to_string_lossy().into_owned();
+            let name = guard
+                .root()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "project".into());
+            let project = store
+                .project_at(&name, &canonical)
+                .await
+                .context("registering the project")?;
+            let session = store
+                .create_session(project.id, "Edits over MCP")
+                .await
+                .context("creating a session for the edits")?;
+            store
+                .create_chat(session.id, "", None)
+                .await
+                .context("creating a chat for the edits")?
+                .id
+        }
+    };
     let mut model_config = boocode_inference::OpenAiConfig::new(args.model_url.clone());
     model_config.model = args.model.clone();
     model_config.api_key = std::env::var("BOOCODE_API_KEY")
@@ -88,14 +119,14 @@ async fn run(args: Args) -> Result<()> {
     let server = McpToolServer::new(McpConfig {
         env: Arc::new(ToolEnv::new(guard)),
         queue,
-        scope: ChangeScope::Run(run_id.clone()),
+        scope: ChangeScope(chat_id),
         providers: boocode_agents::providers_with(&settings.providers),
         model: Arc::new(model),
         model_id: args.model.clone(),
         config_dir: dirs::config_dir().map(|d| d.join("boocode")),
         dispatch_timeout: Duration::from_secs(args.dispatch_timeout_secs.max(1)),
     });
-    tracing::info!(root = %root.display(), run = %run_id, "boocode-mcp serving on stdio");
+    tracing::info!(root = %root.display(), chat = %chat_id, "boocode-mcp serving on stdio");
     let service = server
         .serve(rmcp::transport::stdio())
         .await

@@ -73,8 +73,6 @@ fn server_args(p: &Project, model_url: &str) -> Vec<String> {
         p.dir.path().display().to_string(),
         "--database".into(),
         format!("sqlite://{}", p.db.path().join("q.db").display()),
-        "--run".into(),
-        "mcp-test".into(),
         "--model-url".into(),
         model_url.to_owned(),
     ]
@@ -148,7 +146,22 @@ async fn the_python_sdk_lists_the_six_tools_and_calls_each() {
     ok(4);
     let edit = &calls[4]["structured"];
     assert_eq!(edit["path"], "src/main.rs");
-    assert_eq!(edit["run_id"], "mcp-test");
+    // Filed under a chat of the project, where the workspace and `boocode pending` find it.
+    let chat = edit["chat_id"].as_str().unwrap().to_owned();
+    let store =
+        boocode_store::Store::connect(&format!("sqlite://{}", p.db.path().join("q.db").display()))
+            .await
+            .unwrap();
+    let projects = store.list_projects(false).await.unwrap();
+    assert_eq!(projects.len(), 1, "{projects:?}");
+    assert_eq!(std::path::Path::new(&projects[0].root), root);
+    // Every proposal of this server (its own edit, the dispatched agent's) in that one chat.
+    let changes = store.list_project_changes(projects[0].id).await.unwrap();
+    assert!(
+        changes.iter().all(|c| c.chat_id.to_string() == chat),
+        "{changes:?}"
+    );
+    assert_eq!(changes[0].path, "src/main.rs");
     assert!(edit["diff"].as_str().unwrap().contains("+    serve(9090);"));
     assert_eq!(
         std::fs::read_to_string(root.join("src/main.rs")).unwrap(),

@@ -508,7 +508,7 @@ pub(crate) async fn pending(args: PendingArgs) -> Result<u8> {
         eprintln!("no changes");
     }
     for change in &changes {
-        let chat = change.chat_id.map(|c| c.to_string()).unwrap_or_default();
+        let chat = change.chat_id;
         println!(
             "{}  {:<8}  chat {chat}  {}",
             change.id,

@@ -359,7 +359,7 @@ async fn with_nobody_to_ask_other_prompts_are_refused_at_once() {
     let reviewer = boocode_agents::QueueReview::new(
         env,
         std::sync::Arc::new(MemoryChangeQueue::new()),
-        ChangeScope::Run("nobody".into()),
+        ChangeScope(boocode_core::ChatId::new()),
         WriteMode::Review,
     )
     .refusing_others("nobody can approve this here")

@@ -25,12 +25,17 @@ struct Setup {
     session: Box<dyn AgentSession>,
 }
 
+/// The chat review mode files opencode's writes under.
+fn review_scope() -> ChangeScope {
+    ChangeScope("00000000-0000-4000-8000-000000000001".parse().unwrap())
+}
+
 async fn setup() -> Option<Setup> {
     setup_with(None).await
 }
 
 /// With a queue, the session runs in review mode: writes are proposed into it (scope
-/// `Run("review")`) instead of being asked about.
+/// `review_scope()`) instead of being asked about.
 async fn setup_with(queue: Option<Arc<MemoryChangeQueue>>) -> Option<Setup> {
     let opencode = peer_bin("opencode")?;
     let server = ScriptedOpenAi::start().await.unwrap();
@@ -45,13 +50,7 @@ async fn setup_with(queue: Option<Arc<MemoryChangeQueue>>) -> Option<Setup> {
     std::fs::write(work.join("opencode.json"), config.to_string()).unwrap();
     let reviewer = queue.map(|queue| {
         let env = Arc::new(ToolEnv::new(PathGuard::new(&work).unwrap()));
-        QueueReview::new(
-            env,
-            queue,
-            ChangeScope::Run("review".into()),
-            WriteMode::Review,
-        )
-        .into_reviewer()
+        QueueReview::new(env, queue, review_scope(), WriteMode::Review).into_reviewer()
     });
     let backend = AcpBackend::new(opencode, vec!["acp".into()])
         .env("HOME", home.display().to_string())
@@ -241,10 +240,7 @@ async fn opencode_in_review_mode_queues_its_write_instead_of_writing() {
             .any(|e| matches!(e, AgentEvent::PermissionRequested { .. })),
         "{events:?}"
     );
-    let changes = queue
-        .list(&ChangeScope::Run("review".into()))
-        .await
-        .unwrap();
+    let changes = queue.list(&review_scope()).await.unwrap();
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].path, "hello.txt");
     assert_eq!(changes[0].state, ChangeState::Pending);

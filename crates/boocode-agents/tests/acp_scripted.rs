@@ -292,10 +292,9 @@ async fn fs_requests_are_guarded_and_review_mode_queues_writes() {
 
     // Review mode: the write is proposed, the disk untouched.
     let queue = Arc::new(MemoryChangeQueue::new());
-    let scope = ChangeScope::Run("fs".into());
+    let scope = ChangeScope(boocode_core::ChatId::new());
     let env = Arc::new(ToolEnv::new(PathGuard::new(&root).unwrap()));
-    let reviewer =
-        QueueReview::new(env, queue.clone(), scope.clone(), WriteMode::Review).into_reviewer();
+    let reviewer = QueueReview::new(env, queue.clone(), scope, WriteMode::Review).into_reviewer();
     let mut s = backend
         .start(SessionConfig {
             cwd: root.clone(),

@@ -8,34 +8,19 @@
 use crate::domain::ChatId;
 use std::sync::Mutex;
 
-/// Who proposed a change: a chat (the server) or a coder run (the daemon).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ChangeScope {
-    /// A chat of the chat server.
-    Chat(ChatId),
-    /// A coder run, by id.
-    Run(String),
-}
+/// The queue a proposal belongs to: its chat's. Every change has exactly one — a chat of the
+/// workspace or the coder daemon, or the chat the MCP server files its edits under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChangeScope(pub ChatId);
 
 impl ChangeScope {
-    /// The chat, when the scope is one.
-    pub fn chat_id(&self) -> Option<ChatId> {
-        match self {
-            ChangeScope::Chat(id) => Some(*id),
-            ChangeScope::Run(_) => None,
-        }
-    }
-
-    /// The run id, when the scope is one.
-    pub fn run_id(&self) -> Option<&str> {
-        match self {
-            ChangeScope::Chat(_) => None,
-            ChangeScope::Run(id) => Some(id),
-        }
+    /// The chat whose queue this is.
+    pub fn chat_id(&self) -> ChatId {
+        self.0
     }
 
     fn holds(&self, change: &PendingChange) -> bool {
-        change.chat_id == self.chat_id() && change.run_id.as_deref() == self.run_id()
+        change.chat_id == self.0
     }
 }
 
@@ -93,15 +78,13 @@ impl std::str::FromStr for ChangeState {
 }
 
 /// A proposed file change.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingChange {
     /// Id (assigned by the queue).
     pub id: String,
-    /// The chat that proposed it, if any.
-    pub chat_id: Option<ChatId>,
-    /// The coder run that proposed it, if any.
-    pub run_id: Option<String>,
-    /// Order of proposal within its chat or run (assigned by the queue).
+    /// The chat that proposed it.
+    pub chat_id: ChatId,
+    /// Order of proposal within its chat (assigned by the queue).
     pub seq: i64,
     /// Path relative to the project root.
     pub path: String,
@@ -123,10 +106,16 @@ impl PendingChange {
     /// A new proposal in `scope` (id and seq are assigned when it is added).
     pub fn proposal(scope: &ChangeScope, path: impl Into<String>) -> Self {
         Self {
+            id: String::new(),
             chat_id: scope.chat_id(),
-            run_id: scope.run_id().map(str::to_owned),
+            seq: 0,
             path: path.into(),
-            ..Self::default()
+            state: ChangeState::Pending,
+            base_hash: None,
+            base_content: None,
+            proposed_content: None,
+            mode: None,
+            diff: String::new(),
         }
     }
 }
@@ -148,7 +137,7 @@ pub enum ChangeQueueError {
     Backend(String),
 }
 
-/// A durable list of proposed changes, per chat or run.
+/// A durable list of proposed changes, per chat.
 #[async_trait::async_trait]
 pub trait ChangeQueue: Send + Sync {
     /// Adds a proposal; returns it with its id and seq.
@@ -188,15 +177,7 @@ impl MemoryChangeQueue {
 #[async_trait::async_trait]
 impl ChangeQueue for MemoryChangeQueue {
     async fn add(&self, mut change: PendingChange) -> Result<PendingChange, ChangeQueueError> {
-        let scope = match (&change.chat_id, &change.run_id) {
-            (Some(chat), _) => ChangeScope::Chat(*chat),
-            (None, Some(run)) => ChangeScope::Run(run.clone()),
-            (None, None) => {
-                return Err(ChangeQueueError::Invalid(
-                    "a change belongs to a chat or a run".into(),
-                ));
-            }
-        };
+        let scope = ChangeScope(change.chat_id);
         let mut changes = self.lock();
         change.seq = changes.iter().filter(|c| scope.holds(c)).count() as i64 + 1;
         change.id = uuid::Uuid::new_v4().to_string();

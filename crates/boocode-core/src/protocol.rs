@@ -16,7 +16,7 @@ pub struct ChangeView {
     /// Stable id.
     pub id: String,
     /// The chat that proposed it.
-    pub chat_id: Option<ChatId>,
+    pub chat_id: ChatId,
     /// Order of proposal within its chat.
     pub seq: i64,
     /// Path relative to the project root.

@@ -21,7 +21,7 @@
 //! let server = McpToolServer::new(McpConfig {
 //!     env,
 //!     queue: Arc::new(MemoryChangeQueue::new()),
-//!     scope: ChangeScope::Run("editor".into()),
+//!     scope: ChangeScope(boocode_core::ChatId::new()),
 //!     providers: boocode_agents::default_providers(),
 //!     model: Arc::new(model),
 //!     model_id: None,
@@ -84,7 +84,8 @@ pub struct McpConfig {
     pub env: Arc<ToolEnv>,
     /// Where `edit_file` (and dispatched agents' writes) propose changes.
     pub queue: Arc<dyn ChangeQueue>,
-    /// The scope of those changes (a run id the coder daemon and `boocode pending` can use).
+    /// The chat those changes are filed under (the workspace, the coder daemon and
+    /// `boocode pending --chat` show them).
     pub scope: ChangeScope,
     /// The providers `dispatch_agent` may use.
     pub providers: Vec<Provider>,
@@ -112,7 +113,7 @@ impl McpToolServer {
         let writes = write_tools(
             config.env.clone(),
             config.queue.clone(),
-            config.scope.clone(),
+            config.scope,
             WriteMode::Review,
         );
         if let Some(edit) = writes.get("edit_file") {
@@ -178,7 +179,7 @@ impl McpToolServer {
             Ok(output) => Ok(match output.change {
                 Some(change) => CallToolResult::structured(json!({
                     "change_id": change.id,
-                    "run_id": self.config.scope.run_id(),
+                    "chat_id": self.config.scope.chat_id(),
                     "path": change.path,
                     "state": change.state,
                     "diff": change.diff,
@@ -228,7 +229,7 @@ impl McpToolServer {
             tools.extend(write_tools(
                 self.config.env.clone(),
                 self.config.queue.clone(),
-                self.config.scope.clone(),
+                self.config.scope,
                 WriteMode::Review,
             ));
             let system =
@@ -247,7 +248,7 @@ impl McpToolServer {
                 QueueReview::new(
                     self.config.env.clone(),
                     self.config.queue.clone(),
-                    self.config.scope.clone(),
+                    self.config.scope,
                     WriteMode::Review,
                 )
                 // Nobody can answer a prompt over MCP: writes go to the queue, the rest are
@@ -283,7 +284,7 @@ impl McpToolServer {
                     "provider": provider.name,
                     "outcome": outcome,
                     "answer": answer,
-                    "run_id": self.config.scope.run_id(),
+                    "chat_id": self.config.scope.chat_id(),
                     "changes_queued": queued,
                 });
                 if outcome == TurnOutcome::Completed {
@@ -322,9 +323,10 @@ impl rmcp::ServerHandler for McpToolServer {
             ))
             .with_instructions(format!(
                 "BooCode's guarded tools on the project at {}. Paths are relative to it. \
-                 edit_file proposes a change for review (run {}) instead of writing.",
+                 edit_file proposes a change for review (chat {}; `boocode pending --chat` \
+                 lists them, `boocode apply --chat` writes them) instead of writing.",
                 self.config.env.paths().root().display(),
-                self.config.scope.run_id().unwrap_or("?")
+                self.config.scope.chat_id()
             ))
     }
 

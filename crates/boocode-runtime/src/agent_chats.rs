@@ -301,7 +301,7 @@ impl AgentTurn<'_> {
                 Some(mode) => QueueReview::new(
                     env.clone(),
                     Arc::new(self.state.store.clone()),
-                    ChangeScope::Chat(self.chat_id),
+                    ChangeScope(self.chat_id),
                     mode,
                 )
                 .into_reviewer(),

@@ -15,27 +15,13 @@ pub(crate) async fn ensure_project(store: &Store, root: &Path) -> Result<Project
     }
     boocode_tools::PathGuard::new(&dir)
         .map_err(|e| format!("project root {}: {e}", dir.display()))?;
-    let wanted = dir.to_string_lossy().into_owned();
-    let projects = store
-        .list_projects(true)
-        .await
-        .map_err(|e| format!("listing projects: {e}"))?;
-    if let Some(project) = projects.into_iter().find(|p| p.root == wanted) {
-        if project.archived {
-            store
-                .set_project_archived(project.id, false)
-                .await
-                .map_err(|e| format!("unarchiving the project: {e}"))?;
-        }
-        return Ok(project);
-    }
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "project".into());
     store
-        .create_project(&name, &wanted)
+        .project_at(&name, &dir.to_string_lossy())
         .await
         .map_err(|e| format!("registering the project: {e}"))
 }

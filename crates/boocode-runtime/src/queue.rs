@@ -65,7 +65,7 @@ pub async fn publish_queue(state: &Runtime, chat_id: ChatId) {
 pub async fn publish_changes(state: &Runtime, chat_id: ChatId) {
     let (Ok(chat), Ok(changes)) = (
         state.store.get_chat(chat_id).await,
-        state.store.list_pending_changes(Some(chat_id), None).await,
+        state.store.list_pending_changes(chat_id).await,
     ) else {
         return;
     };

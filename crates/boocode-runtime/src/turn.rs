@@ -245,7 +245,7 @@ impl TurnContext {
             let writes = boocode_tools::write_tools(
                 env.clone(),
                 Arc::new(state.store.clone()),
-                boocode_core::ChangeScope::Chat(self.chat_id),
+                boocode_core::ChangeScope(self.chat_id),
                 write_mode,
             );
             for name in writes.names() {

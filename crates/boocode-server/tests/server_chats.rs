@@ -579,7 +579,7 @@ async fn applying_a_stored_change_to_a_hostile_path_is_refused_per_file() {
     let outside_abs = outside.display().to_string();
     for path in [".git/config", "../outside.txt", outside_abs.as_str()] {
         let mut change = boocode_store::PendingChange::proposal(
-            &boocode_store::ChangeScope::Chat(chat.parse().unwrap()),
+            &boocode_store::ChangeScope(chat.parse().unwrap()),
             path,
         );
         change.proposed_content = Some(b"planted\n".to_vec());

@@ -13,16 +13,12 @@ macro_rules! change_from_row {
         let row = &$row;
         let chat: Option<String> = row.try_get("chat_id")?;
         let mode: Option<i64> = row.try_get("mode")?;
+        let chat = chat.ok_or_else(|| StoreError::Corrupt("a change without a chat".into()))?;
         PendingChange {
             id: row.try_get("id")?,
-            chat_id: match chat {
-                Some(c) => Some(
-                    c.parse()
-                        .map_err(|_| StoreError::Corrupt(format!("chat id {c:?}")))?,
-                ),
-                None => None,
-            },
-            run_id: row.try_get("run_id")?,
+            chat_id: chat
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("chat id {chat:?}")))?,
             seq: row.try_get("seq")?,
             path: row.try_get("path")?,
             state: row
@@ -44,20 +40,10 @@ impl Store {
         &self,
         change: &PendingChange,
     ) -> Result<PendingChange, StoreError> {
-        if change.chat_id.is_none() && change.run_id.is_none() {
-            return Err(StoreError::Invalid {
-                field: "chat_id",
-                message: "a change belongs to a chat or a run".into(),
-            });
-        }
         check_name("path", &change.path, 4096, false)?;
         let mut stored = change.clone();
         stored.id = uuid::Uuid::new_v4().to_string();
-        let counter = match (&change.chat_id, &change.run_id) {
-            (Some(chat), _) => format!("chat:{chat}"),
-            (None, Some(run)) => format!("run:{run}"),
-            (None, None) => String::new(),
-        };
+        let counter = format!("chat:{}", change.chat_id);
         let now = now_ms();
         stored.seq = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -72,12 +58,11 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO pending_changes (id, chat_id, run_id, seq, path, state, base_hash, base_content, proposed_content, mode, diff, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                "INSERT INTO pending_changes (id, chat_id, seq, path, state, base_hash, base_content, proposed_content, mode, diff, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&stored.id)
-            .bind(change.chat_id.map(|c| c.to_string()))
-            .bind(&change.run_id)
+            .bind(change.chat_id.to_string())
             .bind(seq)
             .bind(&change.path)
             .bind(change.state.as_str())
@@ -90,25 +75,23 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(|e| missing_parent(e, "chat", change.chat_id.map(|c| c.to_string()).unwrap_or_default()))?;
+            .map_err(|e| missing_parent(e, "chat", change.chat_id.to_string()))?;
             tx.commit().await?;
             seq
         });
         Ok(stored)
     }
 
-    /// Changes of a chat (or of a run), in proposal order.
+    /// A chat's changes, in proposal order.
     pub async fn list_pending_changes(
         &self,
-        chat_id: Option<ChatId>,
-        run_id: Option<&str>,
+        chat_id: ChatId,
     ) -> Result<Vec<PendingChange>, StoreError> {
         with_pool!(self, pool => {
             let rows = sqlx::query(
-                "SELECT * FROM pending_changes WHERE ($1 IS NULL OR chat_id = $1) AND ($2 IS NULL OR run_id = $2) ORDER BY seq, created_at",
+                "SELECT * FROM pending_changes WHERE chat_id = $1 ORDER BY seq, created_at",
             )
-            .bind(chat_id.map(|c| c.to_string()))
-            .bind(run_id)
+            .bind(chat_id.to_string())
             .fetch_all(pool)
             .await?;
             rows.iter().map(|row| Ok(change_from_row!(row))).collect()
@@ -189,12 +172,7 @@ impl ChangeQueue for Store {
     }
 
     async fn list(&self, scope: &ChangeScope) -> Result<Vec<PendingChange>, ChangeQueueError> {
-        Ok(self
-            .list_pending_changes(scope.chat_id(), scope.run_id())
-            .await?
-            .into_iter()
-            .filter(|c| c.chat_id == scope.chat_id() && c.run_id.as_deref() == scope.run_id())
-            .collect())
+        Ok(self.list_pending_changes(scope.chat_id()).await?)
     }
 
     async fn set_state(

@@ -181,6 +181,22 @@ impl Store {
         }
     }
 
+    /// The project at `root` (an absolute, canonical path): found (and unarchived), or
+    /// registered under `name`.
+    pub async fn project_at(&self, name: &str, root: &str) -> Result<Project, StoreError> {
+        let projects = self.list_projects(true).await?;
+        if let Some(project) = projects.into_iter().find(|p| p.root == root) {
+            if project.archived {
+                self.set_project_archived(project.id, false).await?;
+            }
+            return Ok(Project {
+                archived: false,
+                ..project
+            });
+        }
+        self.create_project(name, root).await
+    }
+
     /// One project.
     pub async fn get_project(&self, id: ProjectId) -> Result<Project, StoreError> {
         let row = with_pool!(self, pool => {

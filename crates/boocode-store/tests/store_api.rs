@@ -337,8 +337,7 @@ async fn settings_tool_stats_agent_sessions_and_pending_changes() {
 
         let change = PendingChange {
             id: String::new(),
-            chat_id: Some(chat),
-            run_id: None,
+            chat_id: chat,
             seq: 0,
             path: "src/a.rs".into(),
             state: ChangeState::Pending,
@@ -358,12 +357,12 @@ async fn settings_tool_stats_agent_sessions_and_pending_changes() {
             .await
             .unwrap();
         assert_eq!((first.seq, second.seq), (1, 2));
-        let listed = s.list_pending_changes(Some(chat), None).await.unwrap();
+        let listed = s.list_pending_changes(chat).await.unwrap();
         assert_eq!(listed, vec![first.clone(), second.clone()], "{}", b.name);
         // Project-wide: this project's chats only, another project's change left out.
         let other = self::chat(s).await;
         s.add_pending_change(&PendingChange {
-            chat_id: Some(other),
+            chat_id: other,
             ..change.clone()
         })
         .await
@@ -380,7 +379,7 @@ async fn settings_tool_stats_agent_sessions_and_pending_changes() {
             .id;
         let third = s
             .add_pending_change(&PendingChange {
-                chat_id: Some(second_chat),
+                chat_id: second_chat,
                 ..change.clone()
             })
             .await
@@ -596,8 +595,7 @@ async fn fifty_concurrent_proposals_are_numbered_one_to_fifty() {
             tokio::spawn(async move {
                 s.add_pending_change(&PendingChange {
                     id: String::new(),
-                    chat_id: Some(chat),
-                    run_id: None,
+                    chat_id: chat,
                     seq: 0,
                     path: format!("src/f{i}.rs"),
                     state: ChangeState::Pending,
@@ -616,12 +614,12 @@ async fn fifty_concurrent_proposals_are_numbered_one_to_fifty() {
         }
         numbers.sort_unstable();
         assert_eq!(numbers, (1..=50).collect::<Vec<i64>>(), "{}", b.name);
-        // A run's numbers are its own.
+        // Another chat's numbers are its own.
+        let other = self::chat(s).await;
         let run = s
             .add_pending_change(&PendingChange {
                 id: String::new(),
-                chat_id: None,
-                run_id: Some("run_1".into()),
+                chat_id: other,
                 seq: 0,
                 path: "a".into(),
                 state: ChangeState::Pending,

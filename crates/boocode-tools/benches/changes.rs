@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
             let tools: ToolSet = write_tools(
                 env.clone(),
                 Arc::new(MemoryChangeQueue::new()),
-                ChangeScope::Run("b".into()),
+                ChangeScope(boocode_core::ChatId::new()),
                 WriteMode::Review,
             );
             let args = serde_json::json!({
@@ -61,8 +61,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("apply + rewind 10 files", |b| {
         b.iter(|| {
             let queue = Arc::new(MemoryChangeQueue::new());
-            let scope = ChangeScope::Run("b".into());
-            let tools = write_tools(env.clone(), queue.clone(), scope.clone(), WriteMode::Review);
+            let scope = ChangeScope(boocode_core::ChatId::new());
+            let tools = write_tools(env.clone(), queue.clone(), scope, WriteMode::Review);
             rt.block_on(async {
                 for i in 0..10 {
                     let args = serde_json::json!({

@@ -241,9 +241,9 @@ proptest! {
 
         let env = Arc::new(ToolEnv::new(PathGuard::new(world.root.path()).unwrap()));
         let queue = Arc::new(MemoryChangeQueue::new());
-        let scope = ChangeScope::Run("prop".into());
+        let scope = ChangeScope(boocode_core::ChatId::new());
         let mode = if auto { WriteMode::AutoApply } else { WriteMode::Review };
-        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let tools = write_tools(env.clone(), queue.clone(), scope, mode);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let ctx = ctx(world.root.path());
         for (tool, args) in [
@@ -351,9 +351,9 @@ proptest! {
 
         let env = Arc::new(ToolEnv::new(PathGuard::new(r).unwrap()));
         let queue = Arc::new(MemoryChangeQueue::new());
-        let scope = ChangeScope::Run("prop".into());
+        let scope = ChangeScope(boocode_core::ChatId::new());
         let mode = if auto { WriteMode::AutoApply } else { WriteMode::Review };
-        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let tools = write_tools(env.clone(), queue.clone(), scope, mode);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let ctx = ctx(r);
         for (tool, args) in [

@@ -93,23 +93,38 @@ async fn fixture_on(backing: Backing, mode: WriteMode) -> Option<Fixture> {
     std::fs::write(dir.path().join(".env"), "SECRET=1\n").unwrap();
     let env = Arc::new(ToolEnv::new(PathGuard::new(dir.path()).unwrap()));
     let (mut db, mut pg) = (None, None);
-    let queue: Arc<dyn ChangeQueue> = match backing {
-        Backing::Memory => Arc::new(MemoryChangeQueue::new()),
+    // A durable queue files changes under a chat that exists.
+    async fn chat_in(store: &Store) -> boocode_core::ChatId {
+        let project = store
+            .create_project("p", &format!("/src/{}", uuid_like()))
+            .await
+            .unwrap();
+        let session = store.create_session(project.id, "s").await.unwrap();
+        store.create_chat(session.id, "c", None).await.unwrap().id
+    }
+    let (queue, chat): (Arc<dyn ChangeQueue>, boocode_core::ChatId) = match backing {
+        Backing::Memory => (
+            Arc::new(MemoryChangeQueue::new()),
+            boocode_core::ChatId::new(),
+        ),
         Backing::Sqlite => {
             let tmp = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}", tmp.path().join("q.db").display());
             db = Some(tmp);
-            Arc::new(Store::connect(&url).await.unwrap())
+            let store = Store::connect(&url).await.unwrap();
+            let chat = chat_in(&store).await;
+            (Arc::new(store), chat)
         }
         Backing::Postgres => {
             let test_db = boocode_testkit::PgTestDb::create().await?;
             let store = Store::connect(test_db.url()).await.unwrap();
             pg = Some(test_db);
-            Arc::new(store)
+            let chat = chat_in(&store).await;
+            (Arc::new(store), chat)
         }
     };
-    let scope = ChangeScope::Run("run-1".into());
-    let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+    let scope = ChangeScope(chat);
+    let tools = write_tools(env.clone(), queue.clone(), scope, mode);
     Some(Fixture {
         dir,
         env,
@@ -483,7 +498,7 @@ fn version(which: u8) -> Vec<u8> {
 async fn flip_forever(root: &Path) {
     let env = Arc::new(ToolEnv::new(PathGuard::new(root).unwrap()));
     let queue = Arc::new(MemoryChangeQueue::new());
-    let scope = ChangeScope::Run("crash".into());
+    let scope = ChangeScope(boocode_core::ChatId::new());
     let tools = write_tools(env, queue, scope, WriteMode::AutoApply);
     let ctx = ToolContext {
         root: root.to_owned(),
@@ -574,8 +589,8 @@ async fn a_git_config_token_is_redacted_in_every_view_even_where_writes_are_allo
         .with_protected(boocode_tools::ProtectedPaths::none());
     let env = Arc::new(ToolEnv::new(guard));
     let queue = Arc::new(MemoryChangeQueue::new());
-    let scope = ChangeScope::Run("r".into());
-    let tools = write_tools(env, queue.clone(), scope.clone(), WriteMode::Review);
+    let scope = ChangeScope(boocode_core::ChatId::new());
+    let tools = write_tools(env, queue.clone(), scope, WriteMode::Review);
     let ctx = ToolContext {
         root: dir.path().to_owned(),
         call_id: "t".into(),
@@ -622,7 +637,7 @@ async fn a_write_names_the_change_it_proposed() {
     std::fs::write(dir.path().join("a.txt"), "one\n").unwrap();
     let env = Arc::new(ToolEnv::new(PathGuard::new(dir.path()).unwrap()));
     let queue = Arc::new(MemoryChangeQueue::new());
-    let scope = ChangeScope::Run("r".into());
+    let scope = ChangeScope(boocode_core::ChatId::new());
     let ctx = ToolContext {
         root: dir.path().to_owned(),
         call_id: "t".into(),
@@ -633,7 +648,7 @@ async fn a_write_names_the_change_it_proposed() {
         (WriteMode::Review, ChangeState::Pending),
         (WriteMode::AutoApply, ChangeState::Applied),
     ] {
-        let tools = write_tools(env.clone(), queue.clone(), scope.clone(), mode);
+        let tools = write_tools(env.clone(), queue.clone(), scope, mode);
         let output = tools
             .get("create_file")
             .unwrap()
@@ -652,4 +667,9 @@ async fn a_write_names_the_change_it_proposed() {
         assert_eq!(queued.last().unwrap().id, change.id);
         assert_eq!(queued.last().unwrap().state, state);
     }
+}
+
+/// A fresh unique suffix.
+fn uuid_like() -> String {
+    boocode_core::ChatId::new().to_string()
 }

@@ -577,7 +577,7 @@ id: string,
 /**
  * The chat that proposed it.
  */
-chat_id: ChatId | null, 
+chat_id: ChatId, 
 /**
  * Order of proposal within its chat.
  */

@@ -126,11 +126,7 @@ pub(crate) async fn list_changes(
 ) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
     let id = chat_id(&id)?;
     state.runtime.store.get_chat(id).await?;
-    let changes = state
-        .runtime
-        .store
-        .list_pending_changes(Some(id), None)
-        .await?;
+    let changes = state.runtime.store.list_pending_changes(id).await?;
     views(changes, &query)
 }
 
@@ -194,7 +190,7 @@ pub(crate) async fn change_operation(
 ) -> Result<ApiJson<ChangeReport>, ApiError> {
     let id = chat_id(&id)?;
     let env = env_of(&state, id).await?;
-    let scope = ChangeScope::Chat(id);
+    let scope = ChangeScope(id);
     let ids = body.ids.as_deref();
     let report = match op.as_str() {
         "apply" => apply_pending(&env, &state.runtime.store, &scope, ids).await,
