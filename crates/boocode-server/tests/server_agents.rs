@@ -70,9 +70,7 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
         json!({"command": format!("touch {}", marker.display()), "description": "touch a file"});
     anthropic.push(AnthropicReply::new().tool_use("toolu_b1", "Bash", &[&bash.to_string()]));
     anthropic.push(AnthropicReply::new().text(&["Touched it."]));
-    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
-    opts.env.extend(env);
-    let server = Server::start(&sandbox, opts).await;
+    let server = agent_server(&sandbox, sandbox.sqlite_url(), env).await;
     let (session, chat) = agent_chat(
         &server,
         &repo,
@@ -274,9 +272,7 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
     assert!(server.terminate().await.success());
 
     // A new server on the same database: the chat's next prompt goes to the same agent session.
-    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
-    opts.env.extend(env);
-    let server = Server::start(&sandbox, opts).await;
+    let server = agent_server(&sandbox, sandbox.sqlite_url(), env).await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
     let answer = &turn(&server, &mut ws, &chat, "which word?").await;
     assert_eq!(
@@ -285,18 +281,39 @@ async fn after_a_restart_a_claude_acp_chat_resumes_its_agent_session() {
         "{answer}\n{}",
         server.log_text()
     );
+    model_saw(&anthropic, &["remember the word PLUM", "which word?"]);
+    let messages = server.messages(&chat).await;
+    assert_eq!(messages.len(), 4, "the history is intact");
+}
+
+/// The server on `database` with the agents' `env`; its own model server is a dead end (the
+/// agents talk to the scripted Anthropic server).
+async fn agent_server(
+    sandbox: &Sandbox,
+    database: String,
+    env: impl IntoIterator<Item = (&'static str, String)>,
+) -> Server {
+    let mut opts = Options::new(database, "http://127.0.0.1:9".into());
+    opts.env.extend(env);
+    Server::start(sandbox, opts).await
+}
+
+/// Asserts the model's last request carried every one of `texts` (a resumed session sends the
+/// earlier turns).
+fn model_saw(anthropic: &ScriptedAnthropic, texts: &[&str]) {
     let last = anthropic
         .message_requests()
         .last()
         .unwrap()
         .body
         .to_string();
-    assert!(
-        last.contains("remember the word PLUM") && last.contains("which word?"),
-        "the resumed agent sent the earlier turn to the model: {last}"
-    );
-    let messages = server.messages(&chat).await;
-    assert_eq!(messages.len(), 4, "the history is intact");
+    for text in texts {
+        assert!(
+            last.contains(text),
+            "the model did not get {text:?}: {}",
+            &last[..last.len().min(800)]
+        );
+    }
 }
 
 /// A project on `repo` and a session whose first chat has `settings`: (session, chat).
@@ -455,17 +472,7 @@ async fn a_prompt_left_waiting_by_a_killed_server_expires_visibly_and_the_chat_g
             server.log_text()
         );
         // The same agent session, loaded again: the model gets the killed turn's prompt.
-        let last = anthropic
-            .message_requests()
-            .last()
-            .unwrap()
-            .body
-            .to_string();
-        assert!(
-            last.contains("touch it") && last.contains("are you there?"),
-            "{}",
-            &last[..last.len().min(800)]
-        );
+        model_saw(&anthropic, &["touch it", "are you there?"]);
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
     }
 }
@@ -561,16 +568,7 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
     let frames = on_b.until(is_finished).await;
     let answer = &frames.last().unwrap()["message"];
     assert_eq!(answer["status"], "complete", "{answer}\n{}", b.log_text());
-    let last = anthropic
-        .message_requests()
-        .last()
-        .unwrap()
-        .body
-        .to_string();
-    assert!(
-        last.contains("touch it") && last.contains("still there?"),
-        "B resumed the agent session A started: {last}"
-    );
+    model_saw(&anthropic, &["touch it", "still there?"]);
 }
 
 /// Settings and environment that make the server run the real `claude` (stream-json) against
@@ -613,9 +611,7 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
         anthropic.push(AnthropicReply::new().text(&["Noted."]));
         anthropic.push(AnthropicReply::new().text(&["It was PEAR."]));
         let repo = sandbox.repo(&format!("claude{}", database.len()));
-        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
-        opts.env.extend(env);
-        let mut server = Server::start(&sandbox, opts).await;
+        let mut server = agent_server(&sandbox, database.clone(), env).await;
         let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude" })).await;
         let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
         server
@@ -639,9 +635,7 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
         // from the store.
         let second_dir = tempfile::tempdir().unwrap();
         let env = claude_setup(&sandbox, &anthropic, second_dir.path()).unwrap();
-        let mut opts = Options::new(database.clone(), "http://127.0.0.1:9".into());
-        opts.env.extend(env);
-        let server = Server::start(&sandbox, opts).await;
+        let server = agent_server(&sandbox, database.clone(), env).await;
         let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
         let answer = &turn(&server, &mut ws, &chat, "which word?").await;
         assert_eq!(
@@ -650,17 +644,7 @@ async fn a_claude_chat_killed_mid_life_resumes_from_the_stored_transcript() {
             "{answer}\n{}",
             server.log_text()
         );
-        let last = anthropic
-            .message_requests()
-            .last()
-            .unwrap()
-            .body
-            .to_string();
-        assert!(
-            last.contains("remember the word PEAR") && last.contains("which word?"),
-            "the resumed claude session sent the earlier turn: {}",
-            &last[..last.len().min(800)]
-        );
+        model_saw(&anthropic, &["remember the word PEAR", "which word?"]);
         let messages = server.messages(&chat).await;
         assert_eq!(messages.len(), 4, "{messages:?}");
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
@@ -676,9 +660,7 @@ async fn a_model_and_mode_changed_between_turns_reach_the_agent() {
     };
     let repo = sandbox.repo("switch");
     let root = repo.canonicalize().unwrap();
-    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
-    opts.env.extend(env);
-    let server = Server::start(&sandbox, opts).await;
+    let server = agent_server(&sandbox, sandbox.sqlite_url(), env).await;
     let (session, chat) = agent_chat(
         &server,
         &repo,
@@ -762,9 +744,7 @@ async fn an_agent_in_ask_mode_cannot_write_and_nobody_is_asked() {
     let write = json!({"file_path": target, "content": "written\n"});
     anthropic.push(AnthropicReply::new().tool_use("toolu_s1", "Write", &[&write.to_string()]));
     anthropic.push(AnthropicReply::new().text(&["I may not write."]));
-    let mut opts = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
-    opts.env.extend(env);
-    let server = Server::start(&sandbox, opts).await;
+    let server = agent_server(&sandbox, sandbox.sqlite_url(), env).await;
     // No mode given: the workspace's chats are read-only.
     let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude-acp" })).await;
     let (_, view) = server.get(&format!("/api/chats/{chat}")).await;
@@ -789,16 +769,7 @@ async fn an_agent_in_ask_mode_cannot_write_and_nobody_is_asked() {
     let (_, changes) = server.get(&format!("/api/chats/{chat}/changes")).await;
     assert_eq!(changes, json!([]), "nothing queued either");
     // The agent was told why.
-    let last = anthropic
-        .message_requests()
-        .last()
-        .unwrap()
-        .body
-        .to_string();
-    assert!(
-        last.contains("toolu_s1") && last.contains("is_error"),
-        "{last}"
-    );
+    model_saw(&anthropic, &["toolu_s1", "is_error"]);
     let (_, inbox) = server.get("/api/inbox").await;
     assert_eq!(inbox, json!([]));
 }
