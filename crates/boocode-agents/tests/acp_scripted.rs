@@ -58,8 +58,13 @@ async fn run(session: &mut dyn AgentSession, script: Value) -> (Value, Vec<Agent
     .unwrap()
     .unwrap();
     assert_eq!(outcome, TurnOutcome::Completed);
+    // Terminals included, the turn keeps the turn grammar.
+    let events = sink.events();
+    if let Err(e) = boocode_core::check_turn(&events) {
+        panic!("{e}\n{events:#?}");
+    }
     let report: Value = serde_json::from_str(&text(&sink)).unwrap();
-    (report, sink.events())
+    (report, events)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
