@@ -35,8 +35,8 @@ pub use backend::{
 pub use claude::ClaudeSdkBackend;
 pub use permission::{CallPattern, PermissionError, Permissions, Verdict, is_compound_command};
 pub use providers::{
-    ProbeLimits, ProbeStatus, Provider, ProviderOverride, acp_handshake, default_providers,
-    find_program, probe, probe_all, providers_with,
+    BackendOptions, NativeParts, ProbeLimits, ProbeStatus, Provider, ProviderOverride,
+    acp_handshake, default_providers, find_program, probe, probe_all, providers_with,
 };
 pub use record::{RecorderTask, UsageRecorder};
 pub use review::{QueueReview, RefuseWrites, Reviewer, WriteReview, is_file_write};

@@ -35,21 +35,75 @@ fn yes() -> bool {
     true
 }
 
-impl Provider {
-    /// The backend that runs this provider's external agent: Claude SDK, ACP or PTY, with the
-    /// program looked up on `PATH`. The native provider needs a model and tools, so it is built
-    /// with [`NativeBackend::new`](crate::NativeBackend::new) instead and is an error here, as
-    /// is a disabled provider or a program that is not installed.
-    pub fn backend(&self) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
-        self.backend_with_transcripts(None)
+/// What BooCode's own loop needs to run as a provider: its model, its tools and the turn's
+/// settings (system prompt, limits, model id).
+pub struct NativeParts {
+    model: std::sync::Arc<dyn boocode_core::ModelClient>,
+    tools: boocode_core::ToolSet,
+    turn: boocode_core::TurnConfig,
+}
+
+impl NativeParts {
+    /// The loop's parts.
+    pub fn new(
+        model: std::sync::Arc<dyn boocode_core::ModelClient>,
+        tools: boocode_core::ToolSet,
+        turn: boocode_core::TurnConfig,
+    ) -> Self {
+        Self { model, tools, turn }
+    }
+}
+
+/// What [`Provider::backend_with`] may need besides the provider: the native loop's parts, and
+/// where Claude Code's transcripts are kept.
+#[derive(Default)]
+pub struct BackendOptions {
+    native: Option<NativeParts>,
+    transcripts: Option<std::sync::Arc<dyn boocode_store::TranscriptStore>>,
+}
+
+impl BackendOptions {
+    /// No native parts, no transcript store.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// [`Provider::backend`], with Claude Code's transcripts mirrored into `transcripts` (and
-    /// sessions resumed from it, on any host) when this provider is the Claude SDK one.
-    pub fn backend_with_transcripts(
+    /// The parts the native provider runs with.
+    pub fn native(mut self, parts: NativeParts) -> Self {
+        self.native = Some(parts);
+        self
+    }
+
+    /// Mirrors Claude Code's transcripts into `store` (and resumes its sessions from it, on any
+    /// host).
+    pub fn transcripts(
+        mut self,
+        store: std::sync::Arc<dyn boocode_store::TranscriptStore>,
+    ) -> Self {
+        self.transcripts = Some(store);
+        self
+    }
+}
+
+impl Provider {
+    /// The backend that runs this provider's external agent: Claude SDK, ACP or PTY, with the
+    /// program looked up on `PATH`. The native provider needs a model and tools: it is built by
+    /// [`Provider::backend_with`] and is an error here, as is a disabled provider or a program
+    /// that is not installed.
+    pub fn backend(&self) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
+        self.backend_with(BackendOptions::new())
+    }
+
+    /// The backend of any provider, BooCode's own loop included (from `options`' native
+    /// parts): the one place backends are built.
+    pub fn backend_with(
         &self,
-        transcripts: Option<std::sync::Arc<dyn boocode_store::TranscriptStore>>,
+        options: BackendOptions,
     ) -> Result<Box<dyn crate::AgentBackend>, crate::AgentError> {
+        let BackendOptions {
+            native: native_parts,
+            transcripts,
+        } = options;
         let refuse = |message: String| crate::AgentError::Spawn {
             program: self.command.clone().unwrap_or_else(|| self.name.clone()),
             message,
@@ -60,14 +114,21 @@ impl Provider {
                 self.name
             )));
         }
-        let native = || {
-            refuse(format!(
-                "provider {} runs BooCode's own loop; build it with NativeBackend::new",
-                self.name
-            ))
-        };
-        let (Some(command), false) = (&self.command, self.kind == BackendKind::Native) else {
-            return Err(native());
+        if self.kind == BackendKind::Native {
+            let Some(parts) = native_parts else {
+                return Err(refuse(format!(
+                    "provider {} runs BooCode's own loop: give it a model and tools (BackendOptions::native)",
+                    self.name
+                )));
+            };
+            return Ok(Box::new(crate::NativeBackend::new(
+                parts.model,
+                parts.tools,
+                parts.turn,
+            )));
+        }
+        let Some(command) = &self.command else {
+            return Err(refuse(format!("provider {} names no program", self.name)));
         };
         let program = find_program(command).ok_or_else(|| {
             refuse(format!(
@@ -94,7 +155,13 @@ impl Provider {
                 program.display().to_string(),
                 self.args.clone(),
             )),
-            BackendKind::Native => return Err(native()),
+            // Built above; a native provider never gets here.
+            BackendKind::Native => {
+                return Err(refuse(format!(
+                    "provider {} is BooCode's own loop",
+                    self.name
+                )));
+            }
         })
     }
 }

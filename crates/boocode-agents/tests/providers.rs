@@ -132,9 +132,46 @@ async fn a_provider_builds_its_backend_or_says_why_not() {
             .find(|p| p.name == name)
             .unwrap()
     };
-    // The native loop needs a model: not built here.
+    // The native loop needs a model and tools: without them, a clear error...
     let err = find("boocode").backend().err().unwrap();
-    assert!(err.to_string().contains("NativeBackend::new"), "{err}");
+    assert!(err.to_string().contains("BackendOptions::native"), "{err}");
+    // ...with them, the same call builds it, and it answers from the model.
+    let model = boocode_testkit::ScriptedOpenAi::start().await.unwrap();
+    model.push(boocode_testkit::Reply::text("Native here."));
+    let client =
+        boocode_inference::OpenAiClient::new(boocode_inference::OpenAiConfig::new(model.url()))
+            .unwrap();
+    let native = find("boocode")
+        .backend_with(boocode_agents::BackendOptions::new().native(
+            boocode_agents::NativeParts::new(
+                std::sync::Arc::new(client),
+                boocode_core::ToolSet::new(),
+                boocode_core::TurnConfig::default(),
+            ),
+        ))
+        .unwrap();
+    assert_eq!(native.kind(), BackendKind::Native);
+    let mut session = native
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sink = CollectSink::new();
+    let outcome = session
+        .prompt("hello", &sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, TurnOutcome::Completed);
+    assert!(
+        sink.events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::TextDelta { text } if text == "Native here.")),
+        "{:?}",
+        sink.events()
+    );
+    session.close().await;
     // Not installed: the message names the provider and the program.
     let mut missing = find("goose");
     missing.command = Some("/nonexistent/goose".into());

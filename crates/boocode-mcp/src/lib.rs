@@ -34,7 +34,7 @@
 //! ```
 
 use boocode_agents::{
-    AgentBackend, BackendKind, NativeBackend, Provider, QueueReview, SessionConfig,
+    BackendKind, BackendOptions, NativeParts, Provider, QueueReview, SessionConfig,
 };
 use boocode_core::{
     AgentEvent, CancellationToken, ChangeQueue, ChangeScope, CollectSink, ModelClient, ToolContext,
@@ -224,7 +224,7 @@ impl McpToolServer {
             model: args.model.clone(),
             ..SessionConfig::default()
         };
-        let backend: Box<dyn AgentBackend> = if provider.kind == BackendKind::Native {
+        let options = if provider.kind == BackendKind::Native {
             let (mut tools, _) = read_tools(self.config.env.clone(), Tier::Standard, None);
             tools.extend(write_tools(
                 self.config.env.clone(),
@@ -242,7 +242,7 @@ impl McpToolServer {
                 root,
                 ..TurnConfig::default()
             };
-            Box::new(NativeBackend::new(self.config.model.clone(), tools, turn))
+            BackendOptions::new().native(NativeParts::new(self.config.model.clone(), tools, turn))
         } else {
             session_config.reviewer = Some(
                 QueueReview::new(
@@ -256,10 +256,11 @@ impl McpToolServer {
                 .refusing_others("nobody can approve this over MCP; BooCode refused it")
                 .into_reviewer(),
             );
-            match provider.backend() {
-                Ok(backend) => backend,
-                Err(e) => return tool_error(e.to_string()),
-            }
+            BackendOptions::new()
+        };
+        let backend = match provider.backend_with(options) {
+            Ok(backend) => backend,
+            Err(e) => return tool_error(e.to_string()),
         };
         let mut session = match backend.start(session_config).await {
             Ok(session) => session,

@@ -282,7 +282,7 @@ impl AgentTurn<'_> {
         let transcripts: Arc<dyn boocode_store::TranscriptStore> =
             Arc::new(self.state.store.clone());
         let backend = provider
-            .backend_with_transcripts(Some(transcripts))
+            .backend_with(boocode_agents::BackendOptions::new().transcripts(transcripts))
             .map_err(|e| e.to_string())?;
         let env = Arc::new(ToolEnv::new(
             PathGuard::new(&self.project_root).map_err(|e| e.to_string())?,
