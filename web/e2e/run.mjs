@@ -200,6 +200,31 @@ await test("browse files and attach one to the chat", async () => {
   assert(draft.includes("src/server.rs") && draft.includes("listens on 8080"), `the file is attached: ${draft}`);
 });
 
+await test("a failed agent turn keeps and shows why it failed", async () => {
+  // Chat 1 switched to an agent that is not installed here: its turn fails, with the reason stored.
+  const setProvider = (provider) =>
+    page.evaluate(async (provider) => {
+      const projects = await (await fetch("/api/projects")).json();
+      const sessions = await (await fetch(`/api/projects/${projects[0].id}/sessions`)).json();
+      const { chats } = await (await fetch(`/api/sessions/${sessions[0].id}`)).json();
+      const r = await fetch(`/api/chats/${chats[0].id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }) });
+      return r.status;
+    }, provider);
+  assert((await setProvider("goose")) === 200, "the chat takes another provider");
+  await page.getByTestId("composer").fill("Hello goose");
+  await page.getByTestId("send").click();
+  await page.locator('[data-testid="message-assistant"][data-status="failed"]').waitFor();
+  const notice = page.getByRole("status").filter({ hasText: "goose" });
+  await notice.waitFor();
+  const text = await notice.textContent();
+  assert(text.includes("not installed"), `the reason is shown: ${text}`);
+  assert((await page.getByText("This reply failed.").count()) === 0, "no bare failure next to the reason");
+  assert((await page.getByText("is not installed").count()) === 1, "the reason is shown once");
+  await notice.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "9-failed-turn-reason.png") });
+  assert((await setProvider("boocode")) === 200, "and back to BooCode's own loop");
+});
+
 await test("a phone-sized screen uses a drawer", async () => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const p = await phone.newPage();
@@ -216,6 +241,11 @@ await test("a phone-sized screen uses a drawer", async () => {
   const open = await p.getByTestId("sidebar").boundingBox();
   assert(open && open.x >= 0, "the drawer opens");
   await p.screenshot({ path: join(shots, "8-phone-drawer.png") });
+  await p.getByTestId("menu").click();
+  await p.waitForTimeout(300);
+  const reason = p.getByRole("status").filter({ hasText: "goose" });
+  await reason.scrollIntoViewIfNeeded();
+  await p.screenshot({ path: join(shots, "10-phone-failed-turn-reason.png") });
   await phone.close();
 });
 

@@ -285,7 +285,8 @@ impl AgentTurn<'_> {
             .backend_with(boocode_agents::BackendOptions::new().transcripts(transcripts))
             .map_err(|e| e.to_string())?;
         let env = Arc::new(ToolEnv::new(
-            PathGuard::new(&self.project_root).map_err(|e| e.to_string())?,
+            PathGuard::new(&self.project_root)
+                .map_err(|e| format!("the project directory is not usable: {e}"))?,
         ));
         let write_mode = match self.mode {
             ChatMode::AutoApply => Some(WriteMode::AutoApply),
@@ -386,11 +387,7 @@ impl AgentTurn<'_> {
             match self.start().await {
                 Ok(warm) => *slot = Some(warm),
                 Err(e) => {
-                    return crate::turn::failed_result(
-                        self.assistant,
-                        format!("cannot start {}: {e}", self.provider),
-                        sink_ref,
-                    );
+                    return crate::turn::failed_result(self.assistant, e, sink_ref);
                 }
             }
         }

@@ -283,6 +283,28 @@ async fn bad_settings_and_change_requests_get_typed_errors() {
         .get(&format!("/api/chats/{chat}/changes?state=sideways"))
         .await;
     assert_eq!(got, 400);
+    // The project-wide listing: a malformed id, an unknown project, a bad state, a traversal.
+    for (path, status) in [
+        ("/api/projects/not-an-id/changes".to_owned(), 400),
+        (
+            "/api/projects/00000000-0000-4000-8000-000000000000/changes".to_owned(),
+            404,
+        ),
+        ("/api/projects/..%2F..%2Fetc/changes".to_owned(), 400),
+    ] {
+        let (got, body) = server.get(&path).await;
+        assert_eq!(got, status, "{path}: {body}");
+    }
+    let (_, projects) = server.get("/api/projects").await;
+    let project = projects[0]["id"].as_str().unwrap();
+    let (got, body) = server
+        .get(&format!("/api/projects/{project}/changes?state=sideways"))
+        .await;
+    assert_eq!(got, 400, "{body}");
+    let (got, listed) = server
+        .get(&format!("/api/projects/{project}/changes?state=all"))
+        .await;
+    assert_eq!((got, listed), (200, json!([])));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

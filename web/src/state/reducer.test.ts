@@ -93,6 +93,10 @@ describe("the frame reducer", () => {
     state = run(state, stop);
     expect(state[chat].notices.map((n) => n.level)).toEqual(["warning", "warning"]);
     expect(state[chat].notices[1].text).toContain("step limit");
+    // Once the message keeps a notice as a part, it is shown there only.
+    const finished = { ...assistant(), status: "complete" as const, parts: [{ type: "notice" as const, level: "warning" as const, message: "Ignored 1 tool call" }] };
+    state = run(state, [{ type: "message_finished", chat_id: chat, message: finished }]);
+    expect(state[chat].notices.map((n) => n.text)).toEqual(["Stopped: the step limit"]);
     expect(emptyChat().messages).toEqual([]);
   });
 });

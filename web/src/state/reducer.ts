@@ -105,7 +105,10 @@ function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatSta
     case "message_finished": {
       const seqs = { ...chat.seqs };
       delete seqs[frame.message.id];
-      return { ...chat, messages: upsert(chat.messages, frame.message), seqs, streamStart: null, streamedChars: 0 };
+      // What the finished message keeps as notice parts is shown there, not twice.
+      const stored = new Set(frame.message.parts.flatMap((p) => (p.type === "notice" ? [p.message] : [])));
+      const notices = chat.notices.filter((n) => !stored.has(n.text));
+      return { ...chat, messages: upsert(chat.messages, frame.message), seqs, notices, streamStart: null, streamedChars: 0 };
     }
     case "event": {
       const last = chat.seqs[frame.message_id] ?? 0;
