@@ -87,14 +87,8 @@ async fn run(args: Args) -> Result<()> {
         }
         None => {
             // The project as the server knows it, and a session of its own for these edits.
-            let canonical = guard.root().to_string_lossy().into_owned();
-            let name = guard
-                .root()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "project".into());
             let project = store
-                .project_at(&name, &canonical)
+                .project_at(&guard.root().to_string_lossy())
                 .await
                 .context("registering the project")?;
             let session = store

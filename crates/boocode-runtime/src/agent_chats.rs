@@ -124,7 +124,9 @@ pub(crate) enum AnswerError {
 }
 
 impl AgentChats {
-    fn write(&self, state: &Runtime, write: InboxWrite) {
+    /// Writes what [`AgentChats::observe`] noted to the store, in order (the turn's message up
+    /// to a question first).
+    pub(crate) fn record(&self, state: &Runtime, write: InboxWrite) {
         let tx = self.writer.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             tokio::spawn(inbox_writer(state.clone(), rx));
@@ -175,7 +177,7 @@ impl AgentChats {
 
     /// Notes a prompt raised (or resolved) by a chat's turn here, before its frame is sent
     /// (so the inbox lists it at once). Returns the store write to make once the event is
-    /// folded into the turn's message; [`AgentChats::record`] makes it.
+    /// folded into the turn's message; [`AgentChats::record`] writes it.
     pub(crate) fn observe(
         &self,
         chat_id: ChatId,
@@ -213,12 +215,6 @@ impl AgentChats {
             }
             _ => None,
         }
-    }
-
-    /// Writes what [`AgentChats::observe`] noted to the store, in order (the turn's message up
-    /// to a question first).
-    pub(crate) fn record(&self, state: &Runtime, write: InboxWrite) {
-        self.write(state, write);
     }
 
     /// Closes sessions idle longer than `idle`.

@@ -15,13 +15,8 @@ pub(crate) async fn ensure_project(store: &Store, root: &Path) -> Result<Project
     }
     boocode_tools::PathGuard::new(&dir)
         .map_err(|e| format!("project root {}: {e}", dir.display()))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "project".into());
     store
-        .project_at(&name, &dir.to_string_lossy())
+        .project_at(&dir.to_string_lossy())
         .await
         .map_err(|e| format!("registering the project: {e}"))
 }

@@ -182,8 +182,8 @@ impl Store {
     }
 
     /// The project at `root` (an absolute, canonical path): found (and unarchived), or
-    /// registered under `name`.
-    pub async fn project_at(&self, name: &str, root: &str) -> Result<Project, StoreError> {
+    /// registered under the directory's name.
+    pub async fn project_at(&self, root: &str) -> Result<Project, StoreError> {
         let projects = self.list_projects(true).await?;
         if let Some(project) = projects.into_iter().find(|p| p.root == root) {
             if project.archived {
@@ -194,7 +194,12 @@ impl Store {
                 ..project
             });
         }
-        self.create_project(name, root).await
+        let name = std::path::Path::new(root)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "project".into());
+        self.create_project(&name, root).await
     }
 
     /// One project.

@@ -824,3 +824,26 @@ async fn notifications_reach_every_listener_and_large_payloads_go_through_the_ou
         assert_eq!(s.outbox(id).await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn a_project_is_found_by_its_root_unarchived_or_registered_once() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let root = format!("/src/{}/demo", uuid::Uuid::new_v4());
+        let first = s.project_at(&root).await.unwrap();
+        assert_eq!(first.name, "demo", "{}", b.name);
+        s.set_project_archived(first.id, true).await.unwrap();
+        let again = s.project_at(&root).await.unwrap();
+        assert_eq!(again.id, first.id, "{}", b.name);
+        assert!(!s.get_project(first.id).await.unwrap().archived);
+        assert_eq!(
+            s.list_projects(true)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|p| p.root == root)
+                .count(),
+            1
+        );
+    }
+}
