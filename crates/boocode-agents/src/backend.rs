@@ -4,7 +4,7 @@
 use crate::permission::{PermissionError, Permissions};
 use boocode_core::{
     AgentEvent, CancellationToken, EventSink, Message, ModelClient, ToolSet, TurnConfig,
-    TurnOutcome, Usage, run_turn,
+    TurnOutcome, TurnResult, Usage, run_turn,
 };
 use boocode_pty::{PtyOptions, PtySession};
 use std::path::PathBuf;
@@ -60,6 +60,10 @@ pub struct SessionConfig {
     /// Review mode: file writes the agent asks to make go to this reviewer (the pending-changes
     /// queue) instead of to the user. The agent must run in a mode that asks before writing.
     pub reviewer: Option<crate::review::Reviewer>,
+    /// The conversation so far, for a backend whose history its caller keeps: the native loop
+    /// starts from it (a server's store, say, after a restart or a compaction). External agents
+    /// keep their own history and resume by [`resume`](Self::resume) instead.
+    pub history: Vec<Message>,
 }
 
 /// A way of running an agent.
@@ -86,6 +90,14 @@ pub trait AgentSession: Send + Sync {
     fn permissions(&self) -> Arc<Permissions>;
     /// The backend's own session id, once known (for resuming later).
     fn backend_session_id(&self) -> Option<String>;
+    /// What the last [`prompt`](Self::prompt) produced, for a backend whose history its caller
+    /// stores (the native loop): the assistant message (with the id the turn was given), the
+    /// sentinel of an early stop, the steering messages taken, usage and the error. Taken once.
+    /// External agents keep their own history and give `None`: fold their events instead
+    /// ([`boocode_core::MessageBuilder`]).
+    fn take_turn(&mut self) -> Option<TurnResult> {
+        None
+    }
     /// Switches the agent's permission mode (`default`, `acceptEdits`, `plan`, …), where the
     /// backend has modes.
     async fn set_mode(&mut self, mode: &str) -> Result<(), AgentError> {
@@ -146,9 +158,10 @@ impl AgentBackend for NativeBackend {
             model: self.model.clone(),
             tools: self.tools.clone(),
             config: turn,
-            history: Vec::new(),
+            history: config.history,
             id: uuid::Uuid::new_v4().to_string(),
             permissions: Arc::new(Permissions::new()),
+            last: None,
         }))
     }
 }
@@ -160,6 +173,7 @@ struct NativeSession {
     history: Vec<Message>,
     id: String,
     permissions: Arc<Permissions>,
+    last: Option<TurnResult>,
 }
 
 #[async_trait::async_trait]
@@ -180,8 +194,23 @@ impl AgentSession for NativeSession {
             cancel,
         )
         .await;
-        self.history.extend(result.messages);
-        Ok(result.outcome)
+        // The id the config names is the first turn's; later turns get their own.
+        self.config.message_id = None;
+        self.history.extend(result.messages.iter().cloned());
+        // What the user sent during the turn follows it, as a server stores it.
+        self.history.extend(
+            result
+                .steered
+                .iter()
+                .map(|(_, text)| Message::user(text.clone())),
+        );
+        let outcome = result.outcome;
+        self.last = Some(result);
+        Ok(outcome)
+    }
+
+    fn take_turn(&mut self) -> Option<TurnResult> {
+        self.last.take()
     }
 
     fn permissions(&self) -> Arc<Permissions> {

@@ -7,7 +7,10 @@
 )]
 
 use boocode_agents::{AgentBackend, NativeBackend, PtyBackend, SessionConfig};
-use boocode_core::{AgentEvent, CancellationToken, CollectSink, ToolSet, TurnConfig, TurnOutcome};
+use boocode_core::{
+    AgentEvent, CancellationToken, CollectSink, FnSink, Message, MessageId, Steering, ToolSet,
+    TurnConfig, TurnOutcome,
+};
 use boocode_inference::{OpenAiClient, OpenAiConfig};
 use boocode_testkit::{Reply, ScriptedOpenAi};
 use std::sync::Arc;
@@ -55,6 +58,92 @@ async fn the_native_backend_keeps_the_conversation_across_prompts() {
         .collect();
     assert_eq!(contents, ["one", "First answer.", "two"]);
     assert!(session.backend_session_id().is_some());
+    session.close().await;
+}
+
+/// A caller that keeps the history itself (a server's store) starts the session from it, names
+/// the turn's message, steers it, and takes back what the turn produced to store.
+#[tokio::test]
+async fn a_native_session_starts_from_the_callers_history_and_hands_back_the_turn() {
+    let server = ScriptedOpenAi::start().await.unwrap();
+    server.push(Reply::stream().whole_tool_call("c1", "no_such_tool", "{}"));
+    server.push(Reply::text("Done, with the steer."));
+    server.push(Reply::text("Third."));
+    let client = OpenAiClient::new(OpenAiConfig::new(server.url())).unwrap();
+    let steering = Steering::new();
+    let message_id = MessageId::new();
+    let config = TurnConfig {
+        message_id: Some(message_id),
+        steering: Some(steering.clone()),
+        ..TurnConfig::default()
+    };
+    let backend = NativeBackend::new(Arc::new(client), ToolSet::new(), config);
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            history: vec![
+                Message::user("earlier"),
+                Message::assistant("Earlier answer."),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(session.take_turn().is_none(), "no turn ran yet");
+    // Sent while the turn runs: the loop takes it at its next step boundary.
+    let sink = FnSink({
+        let steering = steering.clone();
+        move |event: AgentEvent| {
+            if matches!(event, AgentEvent::ToolCallFinished { .. }) {
+                steering.push("also say steer");
+            }
+        }
+    });
+    let cancel = CancellationToken::new();
+    assert_eq!(
+        session.prompt("now", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed
+    );
+    let turn = session
+        .take_turn()
+        .expect("the native loop hands back its turn");
+    assert!(session.take_turn().is_none(), "taken once");
+    assert_eq!(turn.messages[0].id, message_id, "the caller's id");
+    assert_eq!(turn.messages[0].text(), "Done, with the steer.");
+    assert_eq!(
+        turn.steered
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>(),
+        ["also say steer"]
+    );
+    let first = &server.completion_requests()[0];
+    let contents: Vec<&str> = first
+        .messages()
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(contents, ["earlier", "Earlier answer.", "now"]);
+
+    assert_eq!(
+        session.prompt("again", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed
+    );
+    let again = session.take_turn().unwrap();
+    assert_ne!(
+        again.messages[0].id, message_id,
+        "a later turn gets its own id"
+    );
+    // The steer follows the turn it joined, as a server stores it (two user messages in a row
+    // reach the model as one).
+    let third = &server.completion_requests()[2];
+    let users: Vec<&str> = third
+        .messages()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(users, ["earlier", "now", "also say steer\n\nagain"]);
     session.close().await;
 }
 

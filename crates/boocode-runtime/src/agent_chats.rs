@@ -263,6 +263,9 @@ pub(crate) struct AgentTurn<'a> {
     pub(crate) text: String,
     pub(crate) assistant: &'a Message,
     pub(crate) cancel: &'a CancellationToken,
+    /// For a native chat: the backend and session config of this turn (started here and
+    /// closed after it, never kept warm).
+    pub(crate) native: Option<crate::native_chats::NativeStart>,
 }
 
 impl AgentTurn<'_> {
@@ -356,8 +359,36 @@ impl AgentTurn<'_> {
         })
     }
 
-    /// Runs the prompt on the chat's warm session (starting it if needed).
-    pub(crate) async fn run(self, sink: Arc<dyn EventSink>) -> TurnResult {
+    /// Runs the prompt: on a native session started for this turn, or on the chat's warm
+    /// external agent session (starting it if needed).
+    pub(crate) async fn run(mut self, sink: Arc<dyn EventSink>) -> TurnResult {
+        match self.native.take() {
+            Some(native) => self.run_native(native, sink).await,
+            None => self.run_warm(sink).await,
+        }
+    }
+
+    async fn run_native(
+        self,
+        native: crate::native_chats::NativeStart,
+        sink: Arc<dyn EventSink>,
+    ) -> TurnResult {
+        let mut session = match native.backend.start(native.config).await {
+            Ok(session) => session,
+            Err(e) => {
+                return crate::turn::failed_result(self.assistant, e.to_string(), sink.as_ref());
+            }
+        };
+        let outcome = self.drive(session.as_mut(), None, &sink).await;
+        let turn = session.take_turn();
+        session.close().await;
+        match turn {
+            Some(turn) => turn,
+            None => self.result(outcome, sink.as_ref()),
+        }
+    }
+
+    async fn run_warm(self, sink: Arc<dyn EventSink>) -> TurnResult {
         let sink_ref: &dyn EventSink = sink.as_ref();
         let agents = &self.state.agents;
         let entry = agents
@@ -401,37 +432,59 @@ impl AgentTurn<'_> {
                 }),
             }
         }
-        lock(&agents.prompts).insert(self.chat_id, warm.session.permissions());
-        // The backend's session id and the turn's usage go to the chat's agent_sessions row.
-        let outcome = match &warm.record_id {
+        let outcome = self
+            .drive(warm.session.as_mut(), warm.record_id.clone(), &sink)
+            .await;
+        warm.last_used = Instant::now();
+        if outcome.is_err() {
+            // A dead agent is not reused.
+            if let Some(mut dead) = slot.take() {
+                dead.session.close().await;
+            }
+        }
+        self.result(outcome, sink_ref)
+    }
+
+    /// Runs the prompt on `session` with its prompts answerable through the inbox; the
+    /// backend's session id and the turn's usage go to the chat's `agent_sessions` row when
+    /// there is one.
+    async fn drive(
+        &self,
+        session: &mut dyn AgentSession,
+        record_id: Option<String>,
+        sink: &Arc<dyn EventSink>,
+    ) -> Result<TurnOutcome, boocode_agents::AgentError> {
+        let agents = &self.state.agents;
+        lock(&agents.prompts).insert(self.chat_id, session.permissions());
+        let outcome = match record_id {
             Some(record_id) => {
                 let (recorder, task) = boocode_agents::UsageRecorder::new(
                     self.state.store.clone(),
-                    record_id.clone(),
+                    record_id,
                     sink.clone(),
                 );
-                let outcome = warm
-                    .session
-                    .prompt(&self.text, &recorder, self.cancel)
-                    .await;
+                let outcome = session.prompt(&self.text, &recorder, self.cancel).await;
                 drop(recorder);
                 task.finish().await;
                 outcome
             }
-            None => warm.session.prompt(&self.text, sink_ref, self.cancel).await,
+            None => session.prompt(&self.text, sink.as_ref(), self.cancel).await,
         };
-        warm.last_used = Instant::now();
         lock(&agents.prompts).remove(&self.chat_id);
         lock(&agents.inbox).retain(|_, item| item.chat_id != self.chat_id);
+        outcome
+    }
+
+    /// The turn's result from its events: the message the broker folded, its status from the
+    /// outcome, and an error's reason as the turn's finish.
+    fn result(
+        &self,
+        outcome: Result<TurnOutcome, boocode_agents::AgentError>,
+        sink: &dyn EventSink,
+    ) -> TurnResult {
         let (outcome, error) = match outcome {
             Ok(outcome) => (outcome, None),
-            Err(e) => {
-                // A dead agent is not reused.
-                if let Some(mut dead) = slot.take() {
-                    dead.session.close().await;
-                }
-                (TurnOutcome::Error, Some(e.to_string()))
-            }
+            Err(e) => (TurnOutcome::Error, Some(e.to_string())),
         };
         let mut message = match self.state.broker.live(self.chat_id) {
             Some(live) => lock(&live).builder.message().clone(),
@@ -443,7 +496,7 @@ impl AgentTurn<'_> {
             _ => MessageStatus::Complete,
         };
         if let Some(e) = &error {
-            sink_ref.emit(AgentEvent::TurnFinished {
+            sink.emit(AgentEvent::TurnFinished {
                 outcome,
                 summary: Some(e.clone()),
                 usage: message.usage.unwrap_or_default(),

@@ -38,6 +38,7 @@ mod context;
 mod error;
 mod fanout;
 mod inbox;
+mod native_chats;
 mod profile;
 mod queue;
 mod runner;

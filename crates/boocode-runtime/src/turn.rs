@@ -7,11 +7,9 @@ use crate::runner::lock;
 use crate::state::Runtime;
 use boocode_core::{
     AgentEvent, CancellationToken, ChatId, ChatStatus, EventSink, Message, MessageId,
-    MessageStatus, Part, SessionFrame, SessionId, ToolLimits, TurnConfig, TurnLimits, TurnOutcome,
-    UserFrame, run_turn,
+    MessageStatus, Part, SessionFrame, SessionId, TurnOutcome, UserFrame,
 };
 use boocode_store::ToolCallRecord;
-use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -179,142 +177,33 @@ impl TurnContext {
         crate::queue::run_next(state, chat_id).await;
     }
 
+    /// Runs the turn on the chat's provider: a warm external agent session, or a native one
+    /// started from the stored history. Both go through the same driver and sink.
     async fn turn(&self, sink: &Arc<TurnSink>) -> boocode_core::TurnResult {
-        let state = &self.state;
-        if self.provider != boocode_core::NATIVE_PROVIDER {
-            let text = self.history.last().map(Message::text).unwrap_or_default();
+        let text = self.history.last().map(Message::text).unwrap_or_default();
+        let native = if self.provider == boocode_core::NATIVE_PROVIDER {
+            match self.native_start(sink.as_ref()).await {
+                Ok(start) => Some(start),
+                Err(e) => return failed_result(&self.assistant, e, sink.as_ref()),
+            }
+        } else {
             lock(&self.model_used).clone_from(&self.model);
-            return crate::agent_chats::AgentTurn {
-                state,
-                chat_id: self.chat_id,
-                provider: &self.provider,
-                mode: self.mode,
-                model: self.model.clone(),
-                thinking: self.thinking,
-                project_root: self.project_root.clone(),
-                text,
-                assistant: &self.assistant,
-                cancel: &self.cancel,
-            }
-            .run(sink.clone())
-            .await;
-        }
-        // Instruction files are read off the async workers: a slow disk or a hostile file
-        // must not stall other chats.
-        let agents = {
-            let (st, root) = (state.clone(), self.project_root.clone());
-            tokio::task::spawn_blocking(move || st.context.agents(&root))
-                .await
-                .unwrap_or_default()
+            None
         };
-        let agent = self
-            .agent
-            .as_deref()
-            .and_then(|name| agents.get(name).cloned());
-        if let (Some(name), None) = (&self.agent, &agent) {
-            sink.emit(AgentEvent::Notice {
-                level: boocode_core::NoticeLevel::Warning,
-                message: format!("agent {name:?} is not defined; running without it"),
-            });
+        crate::agent_chats::AgentTurn {
+            state: &self.state,
+            chat_id: self.chat_id,
+            provider: &self.provider,
+            mode: self.mode,
+            model: self.model.clone(),
+            thinking: self.thinking,
+            project_root: self.project_root.clone(),
+            text,
+            assistant: &self.assistant,
+            cancel: &self.cancel,
+            native,
         }
-        let mut env = match PathGuard::new(&self.project_root) {
-            Ok(guard) => ToolEnv::new(guard),
-            Err(e) => {
-                return failed_result(
-                    &self.assistant,
-                    format!("the project directory is not usable: {e}"),
-                    sink,
-                );
-            }
-        };
-        if let Some(dir) = &state.config.truncation_dir
-            && let Ok(store) = TruncationStore::open(dir)
-        {
-            env = env.with_truncation(store);
-        }
-        let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
-        let env = Arc::new(env);
-        let (mut tools, unknown) = read_tools(env.clone(), Tier::Standard, whitelist);
-        // Review and auto-apply chats propose writes into their own pending-changes queue.
-        let write_mode = match self.mode {
-            boocode_core::ChatMode::Review => Some(boocode_tools::WriteMode::Review),
-            boocode_core::ChatMode::AutoApply => Some(boocode_tools::WriteMode::AutoApply),
-            _ => None,
-        };
-        if let Some(write_mode) = write_mode {
-            let writes = boocode_tools::write_tools(
-                env.clone(),
-                Arc::new(state.store.clone()),
-                boocode_core::ChangeScope(self.chat_id),
-                write_mode,
-            );
-            for name in writes.names() {
-                if whitelist.is_none_or(|w| w.iter().any(|n| n == name))
-                    && let Some(tool) = writes.get(name)
-                {
-                    tools.insert(tool.clone());
-                }
-            }
-        }
-        // MCP tools of the servers ready now; one still starting is offered from a later turn.
-        for tool in state.mcp.tools() {
-            if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
-                tools.insert(tool);
-            }
-        }
-        if !unknown.is_empty() {
-            tracing::warn!(tools = %unknown.join(", "), "agent names unknown tools");
-        }
-        let model_id = self
-            .model
-            .clone()
-            .or_else(|| agent.as_ref().and_then(|a| a.model.clone()))
-            .or(state.config.model.clone());
-        lock(&self.model_used).clone_from(&model_id);
-        let ctx_max = state.model.context_size(model_id.as_deref()).await;
-        let prompt = {
-            let (st, name, root, agent) = (
-                state.clone(),
-                self.project_name.clone(),
-                self.project_root.clone(),
-                agent.clone(),
-            );
-            match tokio::task::spawn_blocking(move || {
-                st.context.system_prompt(&name, &root, agent.as_ref())
-            })
-            .await
-            {
-                Ok(prompt) => prompt,
-                Err(e) => {
-                    return failed_result(
-                        &self.assistant,
-                        format!("assembling the system prompt failed: {e}"),
-                        sink,
-                    );
-                }
-            }
-        };
-        state.context.note_prompt(self.chat_id, &prompt);
-        let config = TurnConfig {
-            model: model_id,
-            system: Some(prompt.text),
-            limits: TurnLimits::for_agent(agent.as_ref(), &tools),
-            root: self.project_root.clone(),
-            tool_limits: ToolLimits::default(),
-            ctx_max,
-            message_id: Some(self.assistant.id),
-            reasoning_effort: self.thinking.and_then(boocode_core::Thinking::effort),
-            steering: Some(self.steering.clone()),
-            ..TurnConfig::default()
-        };
-        run_turn(
-            state.model.as_ref(),
-            &tools,
-            &self.history,
-            &config,
-            sink,
-            &self.cancel,
-        )
+        .run(sink.clone())
         .await
     }
 

@@ -1,0 +1,154 @@
+//! Chats on BooCode's own loop: each turn starts a [`NativeBackend`](boocode_agents::NativeBackend)
+//! session from the chat's stored history (since its last summary), with the tools its mode
+//! allows (read tools in `ask`; read and write tools, writing into the chat's pending-changes
+//! queue, in `review` and `auto_apply`), the project's MCP tools, the system prompt every runner
+//! assembles the same way and the turn's steering inbox. The session holds no process, so it
+//! lives for one turn: the store is its history, which a compaction, a restart or a turn on
+//! another instance changes.
+
+use crate::runner::lock;
+use crate::turn::TurnContext;
+use boocode_agents::{AgentBackend, BackendOptions, NativeParts, Provider, SessionConfig};
+use boocode_core::{AgentEvent, EventSink, NATIVE_PROVIDER, ToolLimits, TurnConfig, TurnLimits};
+use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
+use std::sync::Arc;
+
+/// What a native turn's session starts from.
+pub(crate) struct NativeStart {
+    pub(crate) backend: Box<dyn AgentBackend>,
+    pub(crate) config: SessionConfig,
+}
+
+impl TurnContext {
+    /// Builds the native backend for this turn and the session config holding the history
+    /// before the user's new message. `Err` names why the turn cannot run.
+    pub(crate) async fn native_start(&self, sink: &dyn EventSink) -> Result<NativeStart, String> {
+        let state = &self.state;
+        // Instruction files are read off the async workers: a slow disk or a hostile file
+        // must not stall other chats.
+        let agents = {
+            let (st, root) = (state.clone(), self.project_root.clone());
+            tokio::task::spawn_blocking(move || st.context.agents(&root))
+                .await
+                .unwrap_or_default()
+        };
+        let agent = self
+            .agent
+            .as_deref()
+            .and_then(|name| agents.get(name).cloned());
+        if let (Some(name), None) = (&self.agent, &agent) {
+            sink.emit(AgentEvent::Notice {
+                level: boocode_core::NoticeLevel::Warning,
+                message: format!("agent {name:?} is not defined; running without it"),
+            });
+        }
+        let mut env = ToolEnv::new(
+            PathGuard::new(&self.project_root)
+                .map_err(|e| format!("the project directory is not usable: {e}"))?,
+        );
+        if let Some(dir) = &state.config.truncation_dir
+            && let Ok(store) = TruncationStore::open(dir)
+        {
+            env = env.with_truncation(store);
+        }
+        let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
+        let env = Arc::new(env);
+        let (mut tools, unknown) = read_tools(env.clone(), Tier::Standard, whitelist);
+        // Review and auto-apply chats propose writes into their own pending-changes queue.
+        let write_mode = match self.mode {
+            boocode_core::ChatMode::Review => Some(boocode_tools::WriteMode::Review),
+            boocode_core::ChatMode::AutoApply => Some(boocode_tools::WriteMode::AutoApply),
+            _ => None,
+        };
+        if let Some(write_mode) = write_mode {
+            let writes = boocode_tools::write_tools(
+                env.clone(),
+                Arc::new(state.store.clone()),
+                boocode_core::ChangeScope(self.chat_id),
+                write_mode,
+            );
+            for name in writes.names() {
+                if whitelist.is_none_or(|w| w.iter().any(|n| n == name))
+                    && let Some(tool) = writes.get(name)
+                {
+                    tools.insert(tool.clone());
+                }
+            }
+        }
+        // MCP tools of the servers ready now; one still starting is offered from a later turn.
+        for tool in state.mcp.tools() {
+            if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
+                tools.insert(tool);
+            }
+        }
+        if !unknown.is_empty() {
+            tracing::warn!(tools = %unknown.join(", "), "agent names unknown tools");
+        }
+        let model_id = self
+            .model
+            .clone()
+            .or_else(|| agent.as_ref().and_then(|a| a.model.clone()))
+            .or(state.config.model.clone());
+        lock(&self.model_used).clone_from(&model_id);
+        let ctx_max = state.model.context_size(model_id.as_deref()).await;
+        let prompt = {
+            let (st, name, root, agent) = (
+                state.clone(),
+                self.project_name.clone(),
+                self.project_root.clone(),
+                agent.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                st.context.system_prompt(&name, &root, agent.as_ref())
+            })
+            .await
+            .map_err(|e| format!("assembling the system prompt failed: {e}"))?
+        };
+        state.context.note_prompt(self.chat_id, &prompt);
+        let turn = TurnConfig {
+            system: Some(prompt.text),
+            limits: TurnLimits::for_agent(agent.as_ref(), &tools),
+            tool_limits: ToolLimits::default(),
+            ctx_max,
+            message_id: Some(self.assistant.id),
+            steering: Some(self.steering.clone()),
+            ..TurnConfig::default()
+        };
+        let backend = native_provider(&state.config.providers)
+            .backend_with(BackendOptions::new().native(NativeParts::new(
+                state.model.clone(),
+                tools,
+                turn,
+            )))
+            .map_err(|e| e.to_string())?;
+        // The history ends with the user's new message, which the prompt sends.
+        let before = self.history.len().saturating_sub(1);
+        let config = SessionConfig {
+            cwd: env.paths().root().to_path_buf(),
+            model: model_id,
+            effort: self.thinking.and_then(boocode_core::Thinking::effort),
+            history: self.history[..before].to_vec(),
+            ..SessionConfig::default()
+        };
+        Ok(NativeStart { backend, config })
+    }
+}
+
+/// The native provider as configured; chats may always use it (the chat routes allow it even
+/// when the settings disable it), so it is enabled here.
+fn native_provider(providers: &[Provider]) -> Provider {
+    let mut provider = providers
+        .iter()
+        .find(|p| p.name == NATIVE_PROVIDER)
+        .cloned()
+        .unwrap_or_else(|| Provider {
+            name: NATIVE_PROVIDER.to_owned(),
+            kind: boocode_agents::BackendKind::Native,
+            command: None,
+            args: Vec::new(),
+            enabled: true,
+            auth_method: None,
+        });
+    provider.enabled = true;
+    provider
+}
