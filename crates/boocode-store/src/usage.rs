@@ -1,5 +1,5 @@
 //! The usage ledger: one row per finished turn — native or an external agent's — with its
-//! project, chat or run, provider, model, tokens and reported cost; and the report over it.
+//! project, chat, provider, model, tokens and reported cost; and the report over it.
 
 use crate::db::{BackendKind, Store, with_pool};
 use crate::error::StoreError;
@@ -14,8 +14,6 @@ pub struct UsageEntry {
     pub project_root: String,
     /// The chat, for server chats.
     pub chat_id: Option<ChatId>,
-    /// The run, for coder runs.
-    pub run_id: Option<String>,
     /// Who ran the turn (`boocode`, `claude`, `claude-acp`, …).
     pub provider: String,
     /// The model, when known.
@@ -34,7 +32,6 @@ impl UsageEntry {
         Self {
             project_root: project_root.into(),
             chat_id: None,
-            run_id: None,
             provider: provider.into(),
             model: None,
             prompt_tokens: 0,
@@ -82,12 +79,11 @@ impl Store {
     pub async fn record_usage(&self, entry: &UsageEntry) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO usage_ledger (project_root, chat_id, run_id, provider, model, prompt_tokens, completion_tokens, cost_usd, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO usage_ledger (project_root, chat_id, provider, model, prompt_tokens, completion_tokens, cost_usd, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&entry.project_root)
             .bind(entry.chat_id.map(|c| c.to_string()))
-            .bind(&entry.run_id)
             .bind(&entry.provider)
             .bind(&entry.model)
             .bind(tokens(entry.prompt_tokens))

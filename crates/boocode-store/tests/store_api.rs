@@ -572,6 +572,149 @@ async fn migrations_are_idempotent_and_data_survives_reconnecting() {
     }
 }
 
+/// What a database written before changes and usage were per chat holds: two changes of a chat,
+/// one of a coder run (no chat), their counters and a usage row of a run.
+fn rows_before_the_run_scope_went(chat: ChatId) -> String {
+    format!(
+        "INSERT INTO projects (id, name, root, created_at) VALUES ('p1', 'old', '/src/old', 1);
+         INSERT INTO sessions (id, project_id, title, created_at, updated_at) VALUES ('s1', 'p1', 's', 1, 1);
+         INSERT INTO chats (id, session_id, title, created_at, updated_at) VALUES ('{chat}', 's1', 'c', 1, 1);
+         INSERT INTO pending_changes (id, chat_id, run_id, seq, path, state, diff, created_at, updated_at) VALUES
+             ('k1', '{chat}', NULL, 1, 'a.rs', 'pending', '-a', 1, 1),
+             ('k2', '{chat}', NULL, 2, 'b.rs', 'applied', '-b', 2, 2),
+             ('r1', NULL, 'run-1', 1, 'c.rs', 'pending', '-c', 3, 3);
+         INSERT INTO change_counters (scope, last_seq) VALUES ('chat:{chat}', 2), ('run:run-1', 1);
+         INSERT INTO usage_ledger (project_root, chat_id, run_id, provider, prompt_tokens, completion_tokens, created_at)
+             VALUES ('/src/old', NULL, 'run-1', 'boocode', 10, 5, 1);"
+    )
+}
+
+/// After the upgrade the chat's changes and numbering go on, the run's change is gone, and the
+/// run's usage still counts.
+async fn check_upgraded(store: &Store, chat: ChatId) {
+    let changes = store.list_pending_changes(chat).await.unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| (c.seq, c.path.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "a.rs"), (2, "b.rs")]
+    );
+    let next = store
+        .add_pending_change(&PendingChange {
+            id: String::new(),
+            chat_id: chat,
+            seq: 0,
+            path: "d.rs".into(),
+            state: ChangeState::Pending,
+            base_hash: None,
+            base_content: None,
+            proposed_content: Some(b"d".to_vec()),
+            mode: None,
+            diff: "+d".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 3);
+    let report = store
+        .usage_report(Some("/src/old"), 0, boocode_store::UsageGroup::Provider)
+        .await
+        .unwrap();
+    assert_eq!(
+        report
+            .iter()
+            .map(|r| (r.key.as_str(), r.prompt_tokens))
+            .collect::<Vec<_>>(),
+        [("boocode", 10)]
+    );
+}
+
+#[tokio::test]
+async fn upgrading_a_database_with_coder_runs_keeps_every_chats_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let chat = ChatId::new();
+    {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+            .await
+            .unwrap();
+        let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite"
+        )))
+        .await
+        .unwrap();
+        old.migrations = old
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        old.run(&pool).await.unwrap();
+        sqlx::raw_sql(&rows_before_the_run_scope_went(chat))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let store = Store::connect(&url).await.unwrap();
+    check_upgraded(&store, chat).await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_changes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 3, "the run's change is gone, the chat's three stay");
+    assert!(
+        sqlx::query("SELECT run_id FROM pending_changes")
+            .fetch_all(&pool)
+            .await
+            .is_err(),
+        "the run scope's column is gone"
+    );
+
+    if let Some(pg) = boocode_testkit::PgTestDb::create().await {
+        let chat = ChatId::new();
+        let pool = sqlx::PgPool::connect(pg.url()).await.unwrap();
+        let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/postgres"
+        )))
+        .await
+        .unwrap();
+        old.migrations = old
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 9)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        old.run(&pool).await.unwrap();
+        sqlx::raw_sql(&rows_before_the_run_scope_went(chat))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let store = Store::connect(pg.url()).await.unwrap();
+        check_upgraded(&store, chat).await;
+        let pool = sqlx::PgPool::connect(pg.url()).await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_changes")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 3, "the run's change is gone, the chat's three stay");
+        assert!(
+            sqlx::query("SELECT run_id FROM usage_ledger")
+                .fetch_all(&pool)
+                .await
+                .is_err(),
+            "the run scope's column is gone"
+        );
+    }
+}
+
 #[tokio::test]
 async fn unsupported_and_unreachable_urls_are_typed_errors() {
     assert!(matches!(
