@@ -629,6 +629,22 @@ async fn check_upgraded(store: &Store, chat: ChatId) {
     );
 }
 
+/// The store's migrations for `database` up to `version`: a database as an older BooCode left it.
+async fn migrations_up_to(database: &str, version: i64) -> sqlx::migrate::Migrator {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(database);
+    let mut migrator = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator
+}
+
 #[tokio::test]
 async fn upgrading_a_database_with_coder_runs_keeps_every_chats_changes() {
     let dir = tempfile::tempdir().unwrap();
@@ -639,20 +655,11 @@ async fn upgrading_a_database_with_coder_runs_keeps_every_chats_changes() {
         let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
             .await
             .unwrap();
-        let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/migrations/sqlite"
-        )))
-        .await
-        .unwrap();
-        old.migrations = old
-            .migrations
-            .iter()
-            .filter(|m| m.version <= 8)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        old.run(&pool).await.unwrap();
+        migrations_up_to("sqlite", 8)
+            .await
+            .run(&pool)
+            .await
+            .unwrap();
         sqlx::raw_sql(&rows_before_the_run_scope_went(chat))
             .execute(&pool)
             .await
@@ -662,36 +669,25 @@ async fn upgrading_a_database_with_coder_runs_keeps_every_chats_changes() {
     let store = Store::connect(&url).await.unwrap();
     check_upgraded(&store, chat).await;
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_changes")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, 3, "the run's change is gone, the chat's three stay");
-    assert!(
-        sqlx::query("SELECT run_id FROM pending_changes")
-            .fetch_all(&pool)
-            .await
-            .is_err(),
-        "the run scope's column is gone"
+    let (rows, column) = tokio::join!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_changes").fetch_one(&pool),
+        sqlx::query("SELECT run_id FROM pending_changes").fetch_all(&pool),
     );
+    assert_eq!(
+        rows.unwrap(),
+        3,
+        "the run's change is gone, the chat's three stay"
+    );
+    assert!(column.is_err(), "the run scope's column is gone");
 
     if let Some(pg) = boocode_testkit::PgTestDb::create().await {
         let chat = ChatId::new();
         let pool = sqlx::PgPool::connect(pg.url()).await.unwrap();
-        let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/migrations/postgres"
-        )))
-        .await
-        .unwrap();
-        old.migrations = old
-            .migrations
-            .iter()
-            .filter(|m| m.version <= 9)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        old.run(&pool).await.unwrap();
+        migrations_up_to("postgres", 9)
+            .await
+            .run(&pool)
+            .await
+            .unwrap();
         sqlx::raw_sql(&rows_before_the_run_scope_went(chat))
             .execute(&pool)
             .await
@@ -700,18 +696,16 @@ async fn upgrading_a_database_with_coder_runs_keeps_every_chats_changes() {
         let store = Store::connect(pg.url()).await.unwrap();
         check_upgraded(&store, chat).await;
         let pool = sqlx::PgPool::connect(pg.url()).await.unwrap();
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_changes")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(rows, 3, "the run's change is gone, the chat's three stay");
-        assert!(
-            sqlx::query("SELECT run_id FROM usage_ledger")
-                .fetch_all(&pool)
-                .await
-                .is_err(),
-            "the run scope's column is gone"
+        let (rows, column) = tokio::join!(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_changes").fetch_one(&pool),
+            sqlx::query("SELECT run_id FROM usage_ledger").fetch_all(&pool),
         );
+        assert_eq!(
+            rows.unwrap(),
+            3,
+            "the run's change is gone, the chat's three stay"
+        );
+        assert!(column.is_err(), "the run scope's column is gone");
     }
 }
 
