@@ -115,6 +115,8 @@ pub struct Exit {
 struct Output {
     scrollback: VecDeque<u8>,
     limit: usize,
+    /// Whether output was dropped from the front of the scrollback.
+    truncated: bool,
     live: broadcast::Sender<Bytes>,
 }
 
@@ -183,6 +185,7 @@ impl PtySession {
         let output = Arc::new(Mutex::new(Output {
             scrollback: VecDeque::new(),
             limit: options.scrollback_bytes,
+            truncated: false,
             live: broadcast::channel(1024).0,
         }));
         let sink = output.clone();
@@ -200,7 +203,10 @@ impl PtySession {
                             let mut out = lock(&sink);
                             out.scrollback.extend(&buf[..n]);
                             let excess = out.scrollback.len().saturating_sub(out.limit);
-                            out.scrollback.drain(..excess);
+                            if excess > 0 {
+                                out.scrollback.drain(..excess);
+                                out.truncated = true;
+                            }
                             let _ = out.live.send(Bytes::copy_from_slice(&buf[..n]));
                         }
                     }
@@ -270,6 +276,14 @@ impl PtySession {
         let out = lock(&self.output);
         let rx = out.live.subscribe();
         (out.scrollback.iter().copied().collect(), rx)
+    }
+
+    /// What the scrollback holds now (the end of the output, up to its limit), and whether
+    /// earlier output was dropped. Once [`exit`](Self::exit) is known this is all the program
+    /// printed: the exit is reported only after its output is read.
+    pub fn scrollback(&self) -> (Vec<u8>, bool) {
+        let out = lock(&self.output);
+        (out.scrollback.iter().copied().collect(), out.truncated)
     }
 
     /// How it exited, once it has.

@@ -115,6 +115,29 @@ async fn the_scrollback_is_bounded() {
     let (scrollback, _) = session.attach();
     assert!(scrollback.len() <= 100, "{}", scrollback.len());
     assert!(String::from_utf8_lossy(&scrollback).contains("line-200"));
+    let (kept, truncated) = session.scrollback();
+    assert_eq!(kept, scrollback);
+    assert!(truncated, "earlier lines were dropped");
+}
+
+#[tokio::test]
+async fn once_the_exit_is_known_the_scrollback_holds_all_the_output() {
+    for _ in 0..20 {
+        let session = PtySession::spawn(
+            PtyOptions::new("sh")
+                .arg("-c")
+                .arg("echo last-words; exit 3"),
+        )
+        .unwrap();
+        let exit = session.wait().await;
+        assert_eq!(exit.code, Some(3));
+        let (output, truncated) = session.scrollback();
+        assert!(
+            String::from_utf8_lossy(&output).contains("last-words"),
+            "{output:?}"
+        );
+        assert!(!truncated);
+    }
 }
 
 #[tokio::test]

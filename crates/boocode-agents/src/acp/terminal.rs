@@ -51,7 +51,8 @@ impl Output {
 /// One terminal.
 pub(super) struct Terminal {
     pty: PtySession,
-    output: Arc<Mutex<Output>>,
+    /// The agent's output byte limit.
+    limit: usize,
     killed: Mutex<bool>,
 }
 
@@ -126,14 +127,10 @@ impl Terminals {
         let pty = PtySession::spawn(options)
             .map_err(|e| invalid(format!("cannot start `{}`: {e}", request.command)))?;
         let id = format!("term_{}", uuid::Uuid::new_v4().simple());
-        let output = Arc::new(Mutex::new(Output {
-            data: Vec::new(),
-            limit,
-            truncated: false,
-        }));
+        // The output itself stays in the PTY's scrollback (sized to the agent's limit), which
+        // holds all of it by the time the exit is known; the chat sees it live as events.
         let (scrollback, mut rx) = pty.attach();
-        lock(&output).push(&scrollback);
-        let (sink, events, term_id) = (output.clone(), self.events.clone(), id.clone());
+        let (events, term_id) = (self.events.clone(), id.clone());
         if !scrollback.is_empty() {
             let _ = events.send(Inbound::Terminal {
                 terminal_id: term_id.clone(),
@@ -144,15 +141,13 @@ impl Terminals {
             loop {
                 match rx.recv().await {
                     Ok(bytes) => {
-                        lock(&sink).push(&bytes);
                         let _ = events.send(Inbound::Terminal {
                             terminal_id: term_id.clone(),
                             data: String::from_utf8_lossy(&bytes).into_owned(),
                         });
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        lock(&sink).truncated = true;
-                    }
+                    // A chat that fell behind misses some output; the agent's copy is whole.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     // The session was dropped (released, or the connection closed).
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
@@ -160,7 +155,7 @@ impl Terminals {
         });
         let terminal = Arc::new(Terminal {
             pty,
-            output,
+            limit,
             killed: Mutex::new(false),
         });
         lock(&self.live).insert(id.clone(), terminal);
@@ -182,15 +177,26 @@ impl Terminals {
         id: &str,
     ) -> Result<TerminalOutputResponse, agent_client_protocol::Error> {
         let terminal = self.get(id)?;
-        let (text, truncated) = {
-            let out = lock(&terminal.output);
-            (
-                String::from_utf8_lossy(&out.data).into_owned(),
-                out.truncated,
-            )
-        };
+        // The exit first: once it is known, the scrollback read after it holds every byte.
         let exit = terminal.pty.exit().map(|e| terminal.status(e));
-        Ok(TerminalOutputResponse::new(text, truncated).exit_status(exit))
+        let (bytes, dropped) = terminal.pty.scrollback();
+        let mut out = Output {
+            data: Vec::new(),
+            limit: terminal.limit,
+            truncated: dropped,
+        };
+        out.push(&bytes);
+        // The PTY cuts its scrollback by bytes: never start inside a character.
+        let start = if out.truncated {
+            out.data
+                .iter()
+                .position(|b| (b & 0b1100_0000) != 0b1000_0000)
+                .unwrap_or(out.data.len())
+        } else {
+            0
+        };
+        let text = String::from_utf8_lossy(&out.data[start..]).into_owned();
+        Ok(TerminalOutputResponse::new(text, out.truncated).exit_status(exit))
     }
 
     /// `terminal/kill`: ends the command; the terminal stays until released.
