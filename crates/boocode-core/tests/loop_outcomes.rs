@@ -428,6 +428,13 @@ async fn a_text_only_agent_offers_no_tools_and_ignores_calls() {
             .iter()
             .any(|p| matches!(p, Part::ToolCall { .. }))
     );
+    // The notice is kept with the message, so a reload shows it too.
+    assert!(
+        result.messages[0]
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Notice { message, .. } if message.contains("text-only")))
+    );
 }
 
 #[tokio::test]

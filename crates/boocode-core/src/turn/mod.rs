@@ -484,7 +484,13 @@ impl<'a> Turn<'a> {
         stop.map(|outcome| (outcome, None))
     }
 
-    fn notice(&self, level: NoticeLevel, message: &str) {
+    /// Tells the user something about the turn, and keeps it in the message (as the event's
+    /// fold does), so a reload shows it too. Models never see notices.
+    fn notice(&mut self, level: NoticeLevel, message: &str) {
+        self.message.parts.push(Part::Notice {
+            level,
+            message: message.to_owned(),
+        });
         self.sink.emit(AgentEvent::Notice {
             level,
             message: message.to_owned(),
