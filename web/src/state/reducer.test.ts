@@ -84,19 +84,19 @@ describe("the frame reducer", () => {
     expect(state[chat].needsReload).toBe(true);
   });
 
-  it("notices and early-stop summaries are kept for the chat", () => {
+  it("notices are parts of the message; a failure's reason shows until the message keeps it", () => {
     let state = run({}, [{ type: "message_created", chat_id: chat, message: assistant() }]);
-    const stop: SessionFrame[] = [
+    const failed: SessionFrame[] = [
       { type: "event", chat_id: chat, message_id: mid, seq: 1, event: { type: "notice", level: "warning", message: "Ignored 1 tool call" } },
-      { type: "event", chat_id: chat, message_id: mid, seq: 2, event: { type: "turn_finished", outcome: "step_cap", summary: "Stopped: the step limit", usage: { prompt_tokens: 0, completion_tokens: 0, ctx_used: 0 } } },
+      { type: "event", chat_id: chat, message_id: mid, seq: 2, event: { type: "turn_finished", outcome: "error", summary: "the model went away", usage: { prompt_tokens: 0, completion_tokens: 0, ctx_used: 0 } } },
     ];
-    state = run(state, stop);
-    expect(state[chat].notices.map((n) => n.level)).toEqual(["warning", "warning"]);
-    expect(state[chat].notices[1].text).toContain("step limit");
-    // Once the message keeps a notice as a part, it is shown there only.
-    const finished = { ...assistant(), status: "complete" as const, parts: [{ type: "notice" as const, level: "warning" as const, message: "Ignored 1 tool call" }] };
+    state = run(state, failed);
+    expect(state[chat].messages[0].parts).toEqual([{ type: "notice", level: "warning", message: "Ignored 1 tool call" }]);
+    expect(state[chat].notices).toEqual([{ level: "error", text: "the model went away" }]);
+    // Once the message keeps the reason as a part, it is shown there only.
+    const finished = { ...assistant(), status: "failed" as const, parts: [{ type: "notice" as const, level: "error" as const, message: "the model went away" }] };
     state = run(state, [{ type: "message_finished", chat_id: chat, message: finished }]);
-    expect(state[chat].notices.map((n) => n.text)).toEqual(["Stopped: the step limit"]);
+    expect(state[chat].notices).toEqual([]);
     expect(emptyChat().messages).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ export interface ChatState {
   seqs: Record<MessageId, number>;
   status: ChatStatus;
   usage: Usage | null;
-  /** Loop notices, sentinel summaries and errors of the current turn. */
+  /** Why the current turn failed, until its finished message keeps the reason. */
   notices: { level: "info" | "warning" | "error"; text: string }[];
   /** Completion tokens seen in the running step, and when streaming began (ms). */
   streamStart: number | null;
@@ -53,7 +53,40 @@ function grow(parts: Part[], text: string, reasoning: boolean): Part[] {
   return [...parts, reasoning ? { type: "reasoning", text } : { type: "text", text }];
 }
 
-/** Applies one event to a message's parts (pure). */
+/** How much of a terminal's output a message keeps: its last 16 KiB of UTF-8, as the server. */
+export const TERMINAL_EXCERPT_BYTES = 16 * 1024;
+
+const utf8 = new TextEncoder();
+
+/** The end of `text` that fits in `limit` UTF-8 bytes, cut at a character boundary. */
+function lastBytes(text: string, limit: number): string {
+  const bytes = utf8.encode(text);
+  if (bytes.length <= limit) return text;
+  let cut = bytes.length - limit;
+  // Continuation bytes (10xxxxxx) are inside a character: move past them.
+  while (cut < bytes.length && (bytes[cut] & 0xc0) === 0x80) cut += 1;
+  return new TextDecoder().decode(bytes.subarray(cut));
+}
+
+type PartOf<T extends Part["type"]> = Extract<Part, { type: T }>;
+
+function replaceAt(parts: Part[], index: number, part: Part): Part[] {
+  const next = parts.slice();
+  next[index] = part;
+  return next;
+}
+
+/** The index of the terminal's part, and the parts with it added on its first output. */
+function terminalPart(parts: Part[], terminalId: string): [Part[], number] {
+  const index = parts.findLastIndex((p) => p.type === "terminal" && p.terminal_id === terminalId);
+  if (index !== -1) return [parts, index];
+  return [[...parts, { type: "terminal", terminal_id: terminalId, output: "", truncated: false }], parts.length];
+}
+
+/**
+ * Applies one event to a message (pure): the TypeScript twin of `boocode_core::MessageBuilder`,
+ * checked against it by the shared fixtures in `generated/fold-fixtures.json`.
+ */
 export function applyEvent(message: Message, event: AgentEvent): Message {
   let parts = message.parts;
   switch (event.type) {
@@ -73,15 +106,50 @@ export function applyEvent(message: Message, event: AgentEvent): Message {
         if (event.type === "tool_call_ready") parts = [...parts, { type: "tool_call", id: event.call_id, name: event.name, arguments: event.arguments }];
         break;
       }
-      const call = parts[i] as Extract<Part, { type: "tool_call" }>;
+      const call = parts[i] as PartOf<"tool_call">;
       const args = event.type === "tool_call_ready" ? event.arguments : call.arguments + event.delta;
-      parts = parts.slice();
-      parts[i] = { ...call, arguments: args };
+      parts = replaceAt(parts, i, { ...call, arguments: args });
       break;
     }
     case "tool_call_finished":
       parts = [...parts, { type: "tool_result", call_id: event.call_id, name: event.name, content: event.output, is_error: event.is_error, duration_ms: event.duration_ms }];
       break;
+    case "permission_requested":
+      parts = [...parts, { type: "permission", request_id: event.request_id, tool: event.tool, summary: event.summary }];
+      break;
+    case "permission_resolved": {
+      const i = parts.findLastIndex((p) => p.type === "permission" && p.request_id === event.request_id);
+      if (i === -1) return message;
+      parts = replaceAt(parts, i, { ...(parts[i] as PartOf<"permission">), decision: event.decision });
+      break;
+    }
+    case "notice":
+      parts = [...parts, { type: "notice", level: event.level, message: event.message }];
+      break;
+    case "plan": {
+      // A plan comes whole each time: the message keeps its latest, where it first appeared.
+      const i = parts.findLastIndex((p) => p.type === "plan");
+      const plan: Part = { type: "plan", entries: event.entries };
+      parts = i === -1 ? [...parts, plan] : replaceAt(parts, i, plan);
+      break;
+    }
+    case "terminal_output": {
+      const [withTerminal, i] = terminalPart(parts, event.terminal_id);
+      const terminal = withTerminal[i] as PartOf<"terminal">;
+      const joined = terminal.output + event.data;
+      const output = lastBytes(joined, TERMINAL_EXCERPT_BYTES);
+      parts = replaceAt(withTerminal, i, { ...terminal, output, truncated: terminal.truncated || output !== joined });
+      break;
+    }
+    case "terminal_exited": {
+      const [withTerminal, i] = terminalPart(parts, event.terminal_id);
+      const terminal = withTerminal[i] as PartOf<"terminal">;
+      const exited: PartOf<"terminal"> = { ...terminal };
+      if (event.exit_code === null || event.exit_code === undefined) delete exited.exit_code;
+      else exited.exit_code = event.exit_code;
+      parts = replaceAt(withTerminal, i, exited);
+      break;
+    }
     case "turn_finished":
       return { ...message, usage: event.usage };
     default:
@@ -129,11 +197,11 @@ function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatSta
         next.streamedChars = 0;
       }
       if (e.type === "text_delta" || e.type === "reasoning_delta") next.streamedChars += e.text.length;
-      if (e.type === "notice") next.notices = [...next.notices, { level: e.level, text: e.message }];
+      // Notices are parts of the message (folded above); an early stop's summary arrives as
+      // its sentinel message. A failure's reason shows here until the message keeps it.
       if (e.type === "turn_finished") {
         next.usage = e.usage;
         if (e.outcome === "error" && e.summary) next.notices = [...next.notices, { level: "error", text: e.summary }];
-        else if (e.summary) next.notices = [...next.notices, { level: "warning", text: e.summary }];
       }
       return next;
     }
