@@ -1,4 +1,4 @@
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
 
 // The server (boocode-server) serves dist/; `npm run dev` proxies the API to it.
@@ -12,4 +12,6 @@ export default defineConfig({
       "/artifact-frame": "http://127.0.0.1:7410",
     },
   },
+  // Unit tests live beside the code; e2e/ holds the Playwright specs.
+  test: { include: ["src/**/*.test.{ts,tsx}"] },
 });

@@ -1,0 +1,63 @@
+// Starts the scripted model and the real server on ephemeral ports over a temporary project
+// tree, and hands their addresses to the tests through the environment.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+
+function start(children: ChildProcess[], bin: string, args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  return new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${bin} did not start`)), 30_000);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        if (process.env.E2E_LOG) console.error(`[${bin.split("/").pop()}] ${line}`);
+        const m = line.match(/listening on (http:\/\/\S+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]);
+        }
+      });
+    }
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`${bin} exited with ${code}`)));
+  });
+}
+
+export default async function globalSetup() {
+  const children: ChildProcess[] = [];
+  const work = mkdtempSync(join(tmpdir(), "boocode-e2e-"));
+  const repo = join(work, "repos", "demo");
+  mkdirSync(join(repo, "src"), { recursive: true });
+  writeFileSync(join(repo, "src/main.rs"), "fn main() {\n    serve();\n}\n");
+  writeFileSync(join(repo, "src/server.rs"), "pub fn serve() {\n    // listens on 8080\n}\n");
+
+  const modelUrl = await start(children, process.env.SCRIPTED_MODEL_BIN ?? join(target, "debug/scripted-model"), [], {});
+  const base = await start(
+    children,
+    process.env.BOOCODE_SERVER_BIN ?? join(target, "debug/boocode-server"),
+    ["--bind", "127.0.0.1:0", "--database", `sqlite://${join(work, "e2e.db")}`, "--model-url", modelUrl, "--web-dir", join(root, "web/dist")],
+    {
+      HOME: work,
+      XDG_CONFIG_HOME: join(work, "config"),
+      XDG_DATA_HOME: join(work, "data"),
+      BOOCODE_ALLOWED_ROOTS: join(work, "repos"),
+      BOOCODE_PROJECTS_DIR: join(work, "repos"),
+      BOOCODE_LOG: "warn",
+    },
+  );
+  process.env.E2E_BASE = base;
+  process.env.E2E_MODEL = modelUrl;
+  process.env.E2E_REPO = repo;
+  return async () => {
+    for (const child of children) child.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  };
+}

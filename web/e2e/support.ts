@@ -1,0 +1,29 @@
+// What the specs share: where the server and the scripted model are, and where screenshots go.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "@playwright/test";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = join(here, "screenshots");
+mkdirSync(shots, { recursive: true });
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the specs through playwright.config.ts`);
+  return value;
+}
+
+export const base = () => env("E2E_BASE");
+export const repo = () => env("E2E_REPO");
+
+/** Queues the scripted model's next reply (see boocode-testkit's `reply_from_json`). */
+export async function push(reply: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${env("E2E_MODEL")}/__push`, { method: "POST", body: JSON.stringify(reply) });
+  if (!res.ok) throw new Error(`the scripted model refused a reply: ${res.status}`);
+}
+
+/** Saves a screenshot of the page under e2e/screenshots/. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}

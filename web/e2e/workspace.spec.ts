@@ -1,0 +1,189 @@
+// The workspace in a browser: a session on a temp repository, a streamed chat with tools, stop,
+// reload, a second live page, artifacts, the security headers, files, a failed agent turn, and
+// the phone layout. The flows build on each other, in order, on one page.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect, test, type BrowserContext, type Page } from "@playwright/test";
+import { base, push, repo, shot } from "./support";
+
+test.describe.configure({ mode: "serial" });
+
+let context: BrowserContext;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await context.close();
+});
+
+test("create a project on a temp repo and open a session", async () => {
+  await page.goto(base());
+  await page.getByTestId("project-path").fill(repo());
+  await page.getByTestId("add-project").click();
+  await expect(page.getByTestId("project").filter({ hasText: "demo" })).toBeVisible();
+  await page.getByTestId("new-session").first().click();
+  await expect(page.getByTestId("chat-pane")).toBeVisible();
+  await shot(page, "1-new-session");
+});
+
+test("send a message and see streamed text and a tool card", async () => {
+  await push({ reasoning: ["Let me search."], text: ["Searching the code. "], tool_calls: [{ id: "c1", name: "grep", args: ['{"pattern":', ' "fn serve"}'] }], usage: [120, 12] });
+  await push({ text: ["The server ", "starts in ", "`src/server.rs:1`."], delay_ms: 150, usage: [180, 9] });
+  await push({ text: ["Finding the server"] }); // the session's auto-generated title
+  await page.getByTestId("composer").fill("Where does the server start?");
+  await page.getByTestId("send").click();
+  await expect(page.getByTestId("tool-card").filter({ hasText: "grep" })).toBeVisible();
+  await expect(page.getByText("The server starts in")).toBeVisible();
+  await expect(page.locator('[data-testid="message-assistant"][data-status="complete"]')).toBeVisible();
+  await expect(page.getByTestId("tool-card").first()).toContainText("fn serve");
+  await page.getByTestId("tool-card").first().click();
+  await expect(page.getByText("src/server.rs:1:pub fn serve()")).toBeVisible();
+  await expect(page.getByTestId("session-title")).toHaveText("Finding the server");
+  await shot(page, "2-chat-with-tool-card");
+});
+
+test("stop a turn", async () => {
+  await push({ text: ["This will take a while"], stall: true });
+  await page.getByTestId("composer").fill("Do something long");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("This will take a while")).toBeVisible();
+  await page.getByTestId("stop").click();
+  await expect(page.locator('[data-testid="message-assistant"][data-status="cancelled"]')).toBeVisible();
+  await expect(page.getByText("Stopped.")).toBeVisible();
+});
+
+test("reload and see the history", async () => {
+  await page.reload();
+  await expect(page.getByText("The server starts in")).toBeVisible();
+  await expect(page.getByText("This will take a while")).toBeVisible();
+  await expect(page.getByTestId("message-user")).toHaveCount(2);
+  await shot(page, "3-after-reload");
+});
+
+test("watch the same session live from a second page", async () => {
+  const second = await context.newPage();
+  await second.goto(page.url());
+  await expect(second.getByText("The server starts in")).toBeVisible();
+  await push({ text: ["Live ", "from ", "the ", "other ", "tab."], delay_ms: 200 });
+  await page.getByTestId("composer").fill("Say something");
+  await page.getByTestId("send").click();
+  await expect(second.getByText("Live from")).toBeVisible();
+  await expect(second.getByText("Live from the other tab.")).toBeVisible();
+  await shot(second, "4-second-page-live");
+  await second.close();
+});
+
+test("open an HTML artifact in a sandboxed frame", async () => {
+  await push({ text: ['Here is a page:\n\n```html\n<h1 id="hello">Hello artifact</h1>\n```\n'] });
+  await page.getByTestId("composer").fill("Make a page");
+  await page.getByTestId("send").click();
+  await page.getByTestId("open-artifact").last().click();
+  const frame = page.getByTestId("artifact-frame");
+  // Scripts may run, but without same-origin access.
+  await expect(frame).toHaveAttribute("sandbox", "allow-scripts");
+  await expect(page.frameLocator('[data-testid="artifact-frame"]').getByText("Hello artifact")).toBeVisible();
+  await shot(page, "5-artifact");
+  await page.getByRole("tab", { name: "Chat 1" }).click();
+});
+
+test("the page has a Content-Security-Policy and a model's remote image or artifact loads nothing", async () => {
+  const res = await fetch(base(), { headers: { accept: "text/html" } });
+  const csp = res.headers.get("content-security-policy") ?? "";
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("img-src 'self' data:");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  // A listener that counts every request the browser makes to it.
+  const hits: string[] = [];
+  const spy = createServer((req, reply) => {
+    hits.push(req.url ?? "");
+    reply.end("x");
+  });
+  await new Promise<void>((r) => spy.listen(0, "127.0.0.1", r));
+  const port = (spy.address() as AddressInfo).port;
+  try {
+    await push({
+      text: [
+        `Look: ![x](http://127.0.0.1:${port}/leak) and [docs](http://127.0.0.1:${port}/link)\n\n\`\`\`html\n<p>Frame</p><img src="http://127.0.0.1:${port}/frame-img"><script>fetch("http://127.0.0.1:${port}/frame-fetch").catch(()=>{});document.body.append("ran")</script>\n\`\`\`\n`,
+      ],
+    });
+    await page.getByTestId("composer").fill("Show me an image");
+    await page.getByTestId("send").click();
+    await expect(page.locator(".remote-image").last()).toBeVisible();
+    await shot(page, "5b-remote-image-as-link");
+    await page.getByTestId("open-artifact").last().click();
+    await expect(page.frameLocator('[data-testid="artifact-frame"]').getByText("ran")).toBeVisible();
+    await page.waitForTimeout(500);
+    expect(hits, "no request reaches the spy").toEqual([]);
+    await expect(page.locator(`img[src*="${port}"]`)).toHaveCount(0);
+    await shot(page, "5c-artifact-without-network");
+  } finally {
+    spy.close();
+  }
+  await page.getByRole("tab", { name: "Chat 1" }).click();
+});
+
+test("browse files and attach one to the chat", async () => {
+  await page.getByTestId("open-files").click();
+  await page.getByTestId("tree-item").filter({ hasText: "src" }).click();
+  await page.getByTestId("tree-item").filter({ hasText: "server.rs" }).click();
+  await expect(page.getByText("listens on 8080")).toBeVisible();
+  await shot(page, "6-file-browser");
+  await page.getByTestId("attach").click();
+  await page.getByRole("tab", { name: "Chat 1" }).click();
+  const draft = await page.getByTestId("composer").inputValue();
+  expect(draft).toContain("src/server.rs");
+  expect(draft).toContain("listens on 8080");
+});
+
+test("a failed agent turn keeps and shows why it failed", async () => {
+  // Chat 1 switched to an agent that is not installed here: its turn fails, with the reason stored.
+  const setProvider = (provider: string) =>
+    page.evaluate(async (provider) => {
+      const projects = await (await fetch("/api/projects")).json();
+      const sessions = await (await fetch(`/api/projects/${projects[0].id}/sessions`)).json();
+      const { chats } = await (await fetch(`/api/sessions/${sessions[0].id}`)).json();
+      const r = await fetch(`/api/chats/${chats[0].id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider }) });
+      return r.status;
+    }, provider);
+  expect(await setProvider("goose"), "the chat takes another provider").toBe(200);
+  await page.getByTestId("composer").fill("Hello goose");
+  await page.getByTestId("send").click();
+  await expect(page.locator('[data-testid="message-assistant"][data-status="failed"]')).toBeVisible();
+  const notice = page.getByRole("status").filter({ hasText: "goose" });
+  await expect(notice).toContainText("not installed");
+  await expect(page.getByText("This reply failed.")).toHaveCount(0);
+  await expect(page.getByText("is not installed"), "the reason is shown once").toHaveCount(1);
+  await notice.scrollIntoViewIfNeeded();
+  await shot(page, "9-failed-turn-reason");
+  expect(await setProvider("boocode"), "and back to BooCode's own loop").toBe(200);
+});
+
+test("a phone-sized screen uses a drawer", async ({ browser }) => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.getByRole("tab", { name: "Chat 1" }).click();
+  await expect(p.getByText("The server starts in")).toBeVisible();
+  const sidebar = await p.getByTestId("sidebar").boundingBox();
+  expect(sidebar && sidebar.x + sidebar.width <= 1, `the sidebar is off-screen: ${JSON.stringify(sidebar)}`).toBe(true);
+  const send = await p.getByTestId("send").boundingBox();
+  expect(send?.height ?? 0, "tap targets are 44 px").toBeGreaterThanOrEqual(44);
+  await shot(p, "7-phone-chat");
+  await p.getByTestId("menu").click();
+  await p.waitForTimeout(300);
+  const open = await p.getByTestId("sidebar").boundingBox();
+  expect(open && open.x >= 0, "the drawer opens").toBe(true);
+  await shot(p, "8-phone-drawer");
+  await p.getByTestId("menu").click();
+  await p.waitForTimeout(300);
+  const reason = p.getByRole("status").filter({ hasText: "goose" });
+  await reason.scrollIntoViewIfNeeded();
+  await shot(p, "10-phone-failed-turn-reason");
+  await phone.close();
+});
