@@ -257,3 +257,85 @@ pub enum Posted {
         steering: SteeringMessage,
     },
 }
+
+/// Answer of `GET /api/chats/{id}/messages`: a page of a chat's messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagesPage {
+    /// The messages, oldest first.
+    pub messages: Vec<crate::domain::Message>,
+    /// Pass as `before` for the page of older messages.
+    pub cursor: Option<i64>,
+    /// Whether older messages exist.
+    pub has_more: bool,
+    /// Whether a turn runs in the chat on this server.
+    pub running: bool,
+}
+
+/// One entry of a project directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DirEntry {
+    /// The name.
+    pub name: String,
+    /// The path relative to the project root.
+    pub path: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+    /// Size in bytes (files).
+    pub size: u64,
+}
+
+/// Answer of `GET /api/projects/{id}/files`: one directory level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DirListing {
+    /// The directory, relative to the project root (empty for the root).
+    pub path: String,
+    /// Its entries: directories first, then by name.
+    pub entries: Vec<DirEntry>,
+}
+
+/// Answer of `GET /api/projects/{id}/file`: a file's content for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileContent {
+    /// The path relative to the project root.
+    pub path: String,
+    /// The text (lossily decoded), unless the file is binary.
+    pub text: Option<String>,
+    /// Whether the file looks binary.
+    pub binary: bool,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Whether `text` stops before the end of the file.
+    pub truncated: bool,
+}
+
+/// A model the model server offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelEntry {
+    /// The model id to ask for.
+    pub id: String,
+    /// Its context size, when the server reports one.
+    pub context: Option<u64>,
+}
+
+/// Answer of `GET /api/models`: what the model server offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelList {
+    /// The model chats use unless they name one.
+    pub default: Option<String>,
+    /// The default model's context size.
+    pub context: Option<u64>,
+    /// Every model the server lists.
+    pub models: Vec<ModelEntry>,
+}

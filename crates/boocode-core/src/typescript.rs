@@ -1,8 +1,9 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
 use crate::protocol::{
-    ChangeReport, ChangeSelection, ChangeView, InboxAnswer, InboxItem, InboxState, NewChat,
-    PostMessage, Posted, Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
+    ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, FileContent, InboxAnswer,
+    InboxItem, InboxState, MessagesPage, ModelEntry, ModelList, NewChat, PostMessage, Posted,
+    Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -57,6 +58,12 @@ pub fn typescript_bindings() -> String {
         StartedTurn::decl(&cfg),
         SteeringMessage::decl(&cfg),
         Posted::decl(&cfg),
+        MessagesPage::decl(&cfg),
+        DirEntry::decl(&cfg),
+        DirListing::decl(&cfg),
+        FileContent::decl(&cfg),
+        ModelEntry::decl(&cfg),
+        ModelList::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\

@@ -28,7 +28,7 @@ pub use boocode_runtime::{Profile, Runtime, RuntimeConfig};
 pub use boocode_tools::read_settings_file;
 pub use config::ServerConfig;
 pub use error::{ApiError, ApiJson};
-pub use routes::{route_list, router};
+pub use routes::{openapi_document, route_list, router};
 pub use state::{AppState, Inner};
 
 use std::future::Future;

@@ -202,6 +202,27 @@ async fn a_dead_model_server_makes_the_model_list_a_clear_502() {
     );
 }
 
+/// The web client's typed API (`web/src/generated/api.ts`, by openapi-typescript) is generated
+/// from this copy of the document; it fails when the copy is stale. Regenerate with
+/// `UPDATE_TYPES=1 cargo test -p boocode-server --test server_api checked_in`.
+#[test]
+fn the_checked_in_openapi_document_is_current() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../web/src/generated/openapi.json");
+    let mut fresh = boocode_server::openapi_document().to_pretty_json().unwrap();
+    fresh.push('\n');
+    if std::env::var_os("UPDATE_TYPES").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == fresh,
+        "{} is stale: run `UPDATE_TYPES=1 cargo test -p boocode-server --test server_api checked_in`, then `npm run gen` in web/, and commit both",
+        path.display()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_the_handlers() {
     let sandbox = Sandbox::new();

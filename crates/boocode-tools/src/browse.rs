@@ -4,36 +4,9 @@
 use crate::env::ToolEnv;
 use crate::read::walk::{WalkOptions, walker};
 use boocode_core::ToolError;
-use serde::Serialize;
 use std::io::Read;
 
-/// One entry of a directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DirEntry {
-    /// The name.
-    pub name: String,
-    /// The path relative to the project root.
-    pub path: String,
-    /// Whether it is a directory.
-    pub is_dir: bool,
-    /// Size in bytes (files).
-    pub size: u64,
-}
-
-/// A file's content for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileContent {
-    /// The path relative to the project root.
-    pub path: String,
-    /// The text (lossily decoded), unless the file is binary.
-    pub text: Option<String>,
-    /// Whether the file looks binary.
-    pub binary: bool,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Whether `text` stops before the end of the file.
-    pub truncated: bool,
-}
+pub use boocode_core::protocol::{DirEntry, FileContent};
 
 /// The entries of one directory, directories first, then by name. Ignored files (.gitignore),
 /// `.git` and secrets are left out; hidden entries only with `include_hidden`.

@@ -756,3 +756,95 @@ queued: QueuedMessage, } | {
  * The message.
  */
 steering: SteeringMessage, };
+
+export type MessagesPage = { 
+/**
+ * The messages, oldest first.
+ */
+messages: Array<Message>, 
+/**
+ * Pass as `before` for the page of older messages.
+ */
+cursor: number | null, 
+/**
+ * Whether older messages exist.
+ */
+has_more: boolean, 
+/**
+ * Whether a turn runs in the chat on this server.
+ */
+running: boolean, };
+
+export type DirEntry = { 
+/**
+ * The name.
+ */
+name: string, 
+/**
+ * The path relative to the project root.
+ */
+path: string, 
+/**
+ * Whether it is a directory.
+ */
+is_dir: boolean, 
+/**
+ * Size in bytes (files).
+ */
+size: number, };
+
+export type DirListing = { 
+/**
+ * The directory, relative to the project root (empty for the root).
+ */
+path: string, 
+/**
+ * Its entries: directories first, then by name.
+ */
+entries: Array<DirEntry>, };
+
+export type FileContent = { 
+/**
+ * The path relative to the project root.
+ */
+path: string, 
+/**
+ * The text (lossily decoded), unless the file is binary.
+ */
+text: string | null, 
+/**
+ * Whether the file looks binary.
+ */
+binary: boolean, 
+/**
+ * Its size in bytes.
+ */
+size: number, 
+/**
+ * Whether `text` stops before the end of the file.
+ */
+truncated: boolean, };
+
+export type ModelEntry = { 
+/**
+ * The model id to ask for.
+ */
+id: string, 
+/**
+ * Its context size, when the server reports one.
+ */
+context: number | null, };
+
+export type ModelList = { 
+/**
+ * The model chats use unless they name one.
+ */
+default: string | null, 
+/**
+ * The default model's context size.
+ */
+context: number | null, 
+/**
+ * Every model the server lists.
+ */
+models: Array<ModelEntry>, };

@@ -2,6 +2,7 @@
 
 mod chats;
 mod openapi;
+pub use openapi::openapi_document;
 mod rest;
 mod usage;
 mod web;

@@ -26,3 +26,9 @@ struct ApiDoc;
 pub(crate) async fn openapi() -> ApiJson<utoipa::openapi::OpenApi> {
     ApiJson(ApiDoc::openapi())
 }
+
+/// The OpenAPI document the server serves at `/api/openapi.json` (the web client's typed API
+/// is generated from it).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

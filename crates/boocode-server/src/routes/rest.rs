@@ -6,6 +6,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use boocode_core::protocol::{DirListing, FileContent, MessagesPage, ModelEntry, ModelList};
 use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
 use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
 use boocode_store::MessagePage;
@@ -421,12 +422,12 @@ pub(crate) struct PageQuery {
 }
 
 /// `GET /api/chats/{id}/messages?before=&limit=`: a page, oldest first, with a cursor.
-#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path), PageQuery), responses((status = 200, description = "`{messages, cursor, has_more, running}`, oldest first", body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chats", params(("id" = String, Path), PageQuery), responses((status = 200, description = "A page, oldest first", body = MessagesPage), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_messages(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
-) -> Result<ApiJson<Value>, ApiError> {
+) -> Result<ApiJson<MessagesPage>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
     let MessagePage {
         messages,
@@ -437,9 +438,12 @@ pub(crate) async fn list_messages(
         .store
         .list_messages(id, q.before, q.limit.unwrap_or(100))
         .await?;
-    Ok(ApiJson(
-        json!({ "messages": messages, "cursor": cursor, "has_more": has_more, "running": state.runtime.runner.is_running(id) }),
-    ))
+    Ok(ApiJson(MessagesPage {
+        messages,
+        cursor,
+        has_more,
+        running: state.runtime.runner.is_running(id),
+    }))
 }
 
 /// `POST /api/chats/{id}/messages`: stores the message and starts a turn; `202` with both rows.
@@ -581,8 +585,8 @@ pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<
 }
 
 /// `GET /api/models`: the server's models and the default model's context size.
-#[utoipa::path(get, path = "/api/models", tag = "server", responses((status = 200, description = "`{default, context, models}`", body = Object), (status = 502, body = ErrorBody)))]
-pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/models", tag = "server", responses((status = 200, body = ModelList), (status = 502, body = ErrorBody)))]
+pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<ModelList>, ApiError> {
     use boocode_core::ModelClient;
     let models =
         state.models.list_models().await.map_err(|e| {
@@ -592,13 +596,17 @@ pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Valu
         .models
         .context_size(state.config.runtime.model.as_deref())
         .await;
-    let list: Vec<Value> = models
-        .iter()
-        .map(|m| json!({ "id": m.id, "context": m.context }))
-        .collect();
-    Ok(ApiJson(
-        json!({ "default": state.config.runtime.model, "context": context, "models": list }),
-    ))
+    Ok(ApiJson(ModelList {
+        default: state.config.runtime.model.clone(),
+        context,
+        models: models
+            .into_iter()
+            .map(|m| ModelEntry {
+                id: m.id,
+                context: m.context,
+            })
+            .collect(),
+    }))
 }
 
 fn tool_error(e: boocode_core::ToolError) -> ApiError {
@@ -631,12 +639,12 @@ pub(crate) struct FileQuery {
 }
 
 /// `GET /api/projects/{id}/files?path=`: one directory level, through the tools' guards.
-#[utoipa::path(get, path = "/api/projects/{id}/files", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, description = "`{path, entries: [{name, path, is_dir, size}]}`", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{id}/files", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, body = DirListing), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_files(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<FileQuery>,
-) -> Result<ApiJson<Value>, ApiError> {
+) -> Result<ApiJson<DirListing>, ApiError> {
     let env = project_env(&state, &id).await?;
     let entries = tokio::task::spawn_blocking(move || {
         boocode_tools::list_entries(&env, &q.path, q.hidden).map(|e| (q.path, e))
@@ -644,16 +652,19 @@ pub(crate) async fn list_files(
     .await
     .map_err(ApiError::internal)?
     .map_err(tool_error)?;
-    Ok(ApiJson(json!({ "path": entries.0, "entries": entries.1 })))
+    Ok(ApiJson(DirListing {
+        path: entries.0,
+        entries: entries.1,
+    }))
 }
 
 /// `GET /api/projects/{id}/file?path=`: a file's text (up to 2 MB), through the tools' guards.
-#[utoipa::path(get, path = "/api/projects/{id}/file", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, description = "`{path, text, binary, size, truncated}`", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{id}/file", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, body = FileContent), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn read_project_file(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<FileQuery>,
-) -> Result<ApiJson<boocode_tools::FileContent>, ApiError> {
+) -> Result<ApiJson<FileContent>, ApiError> {
     let env = project_env(&state, &id).await?;
     let content = tokio::task::spawn_blocking(move || {
         boocode_tools::read_file(&env, &q.path, 2 * 1024 * 1024)
