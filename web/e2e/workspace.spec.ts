@@ -141,6 +141,33 @@ test("browse files and attach one to the chat", async () => {
   expect(draft).toContain("listens on 8080");
 });
 
+test("the address reopens the session with the same active tab", async () => {
+  await page.getByRole("tab", { name: "Files" }).click();
+  await expect(page).toHaveURL(/\/s\/[0-9a-f-]+\?tabs=files$/);
+  await page.reload();
+  await expect(page.getByRole("tab", { name: "Files" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByTestId("file-browser")).toBeVisible();
+  // The same address in another tab opens the same view.
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await expect(other.getByRole("tab", { name: "Files" })).toHaveAttribute("aria-selected", "true");
+  await other.close();
+  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await expect(page).toHaveURL(/tabs=[0-9a-f-]+$/);
+});
+
+test("rename a session in a dialog", async () => {
+  await page.getByRole("button", { name: "Actions for Finding the server" }).click();
+  await page.getByRole("menuitem", { name: "Rename…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Rename session" });
+  await dialog.getByRole("textbox", { name: "Title" }).fill("Where the server starts");
+  await shot(page, "6b-rename-dialog");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("session-title")).toHaveText("Where the server starts");
+  await expect(page.getByRole("button", { name: "Actions for Where the server starts" })).toBeVisible();
+});
+
 test("a failed agent turn keeps and shows why it failed", async () => {
   // Chat 1 switched to an agent that is not installed here: its turn fails, with the reason stored.
   const setProvider = (provider: string) =>
@@ -186,4 +213,23 @@ test("a phone-sized screen uses a drawer", async ({ browser }) => {
   await reason.scrollIntoViewIfNeeded();
   await shot(p, "10-phone-failed-turn-reason");
   await phone.close();
+});
+
+test("the light theme is remembered, on desktop and phone", async ({ browser }) => {
+  await page.getByRole("button", { name: "Switch to the light theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await expect(page.getByText("The server starts in")).toBeVisible();
+  await shot(page, "11-light-chat");
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.evaluate(() => localStorage.setItem("boocode-theme", "light"));
+  await p.reload();
+  await expect(p.getByText("The server starts in")).toBeVisible();
+  await shot(p, "12-phone-light-chat");
+  await phone.close();
+  await page.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
 });

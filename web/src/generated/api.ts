@@ -956,10 +956,15 @@ export interface components {
             group_by: string;
             rows: Record<string, never>[];
         };
-        /** @description Body of `PUT /api/sessions/{id}/workspace`. */
+        /**
+         * @description A session's pane layout, as its clients save it (the server keeps it as given, up to a size
+         *     limit, and sends it to the user's other devices): `null` until one is saved.
+         */
         Workspace: {
+            /** @description The saving client, so it can ignore its own update when it comes back. */
             origin?: string | null;
-            panes: Record<string, never>;
+            /** @description The layout (any JSON the client understands), or `null`. */
+            panes: unknown;
         };
         /** Format: int64 */
         i64: number;
@@ -1843,7 +1848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Workspace"];
                 };
             };
             404: {
@@ -1876,7 +1881,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Workspace"];
                 };
             };
             404: {

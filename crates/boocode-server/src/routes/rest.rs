@@ -496,34 +496,43 @@ pub(crate) async fn discard_stale(
 }
 
 /// `GET /api/sessions/{id}/workspace`.
-#[utoipa::path(get, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_workspace(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<ApiJson<Value>, ApiError> {
+) -> Result<ApiJson<Workspace>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
-    Ok(ApiJson(
-        json!({ "panes": state.runtime.store.load_panes(id).await? }),
-    ))
+    Ok(ApiJson(Workspace {
+        panes: state
+            .runtime
+            .store
+            .load_panes(id)
+            .await?
+            .unwrap_or(Value::Null),
+        origin: None,
+    }))
 }
 
-/// Body of `PUT /api/sessions/{id}/workspace`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// A session's pane layout, as its clients save it (the server keeps it as given, up to a size
+/// limit, and sends it to the user's other devices): `null` until one is saved.
+#[derive(Debug, serde::Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Workspace {
-    #[schema(value_type = Object)]
+    /// The layout (any JSON the client understands), or `null`.
+    #[schema(value_type = Value)]
     panes: Value,
+    /// The saving client, so it can ignore its own update when it comes back.
     #[serde(default)]
     origin: Option<String>,
 }
 
 /// `PUT /api/sessions/{id}/workspace`: saves the layout and tells the user's other devices.
-#[utoipa::path(put, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), request_body = Workspace, responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/sessions/{id}/workspace", tag = "sessions", params(("id" = String, Path)), request_body = Workspace, responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
 pub(crate) async fn put_workspace(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Workspace>,
-) -> Result<ApiJson<Value>, ApiError> {
+) -> Result<ApiJson<Workspace>, ApiError> {
     let id: SessionId = parse_id("id", &id)?;
     state.runtime.store.save_panes(id, &body.panes).await?;
     state
@@ -532,9 +541,9 @@ pub(crate) async fn put_workspace(
         .publish_user(UserFrame::WorkspaceUpdated {
             session_id: id,
             panes: body.panes.clone(),
-            origin: body.origin,
+            origin: body.origin.clone(),
         });
-    Ok(ApiJson(json!({ "panes": body.panes })))
+    Ok(ApiJson(body))
 }
 
 /// `GET /api/settings`.

@@ -1,8 +1,8 @@
 // The web fold of a turn's events must make the same message as the server's MessageBuilder:
 // the fixtures are written by crates/boocode-core/tests/fold_fixtures.rs from the Rust fold.
 import { describe, expect, it } from "vitest";
-import fixtures from "../generated/fold-fixtures.json";
-import type { AgentEvent, Message } from "../generated/types";
+import fixtures from "../../generated/fold-fixtures.json";
+import type { AgentEvent, Message } from "../../generated/types";
 import { applyEvent } from "./reducer";
 
 interface Case {

@@ -1,5 +1,5 @@
 import { SafeMarkdown } from "./Markdown";
-import type { Message, Part } from "../generated/types";
+import type { Message, Part } from "../../generated/types";
 
 export interface Artifact {
   kind: "html" | "markdown";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MessageView } from "./MessageView";
-import type { Message } from "../generated/types";
+import type { Message } from "../../generated/types";
 
 const base: Omit<Message, "parts" | "status"> = {
   id: "m1",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentEvent, Message, SessionFrame } from "../generated/types";
+import type { AgentEvent, Message, SessionFrame } from "../../generated/types";
 import { emptyChat, reducer, type SessionState } from "./reducer";
 
 const chat = "c1";

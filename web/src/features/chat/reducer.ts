@@ -10,7 +10,7 @@ import type {
   Part,
   SessionFrame,
   Usage,
-} from "../generated/types";
+} from "../../generated/types";
 
 export interface ChatState {
   messages: Message[];

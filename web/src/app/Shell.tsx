@@ -1,0 +1,46 @@
+// The page: a top bar, the projects sidebar (a drawer on a phone) and the open session's workspace.
+import { useEffect, useState } from "react";
+import { useLocation, useNavigate, useParams } from "react-router";
+import { useProjects, useSession } from "../lib/queries";
+import { Sidebar } from "../features/sidebar/Sidebar";
+import { useUserChannel } from "../features/user/useUserChannel";
+import { Workspace } from "../features/workspace/Workspace";
+import { ThemeSwitch } from "./ThemeSwitch";
+
+export function Shell() {
+  const { sessionId } = useParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const user = useUserChannel();
+  const [drawer, setDrawer] = useState(false);
+  const session = useSession(sessionId);
+  const projects = useProjects();
+  const project = projects.data?.find((p) => p.id === session.data?.session.project_id);
+
+  // Links from before sessions had their own address (`/#<id>`) still open them.
+  useEffect(() => {
+    if (!sessionId && location.hash.length > 1) navigate(`/s/${location.hash.slice(1)}`, { replace: true });
+  }, [sessionId, location.hash, navigate]);
+
+  const title = session.data ? session.data.session.title || "New session" : "BooCode";
+  return (
+    <div className="grid h-dvh grid-rows-[44px_minmax(0,1fr)] md:grid-cols-[260px_minmax(0,1fr)]">
+      <header className="col-span-full flex items-center gap-2 border-b border-line bg-panel px-2">
+        <button className="icon-btn md:hidden" data-testid="menu" aria-label="Menu" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>☰</button>
+        <span className="flex-1 truncate font-semibold" data-testid="session-title">{title}</span>
+        <ThemeSwitch />
+      </header>
+      {drawer && <button className="fixed inset-x-0 top-11 bottom-0 z-10 bg-black/40 md:hidden" aria-label="Close the menu" onClick={() => setDrawer(false)} />}
+      <Sidebar currentSession={sessionId} statuses={user.statuses} open={drawer} onNavigate={() => setDrawer(false)} />
+      <main className="flex min-h-0 min-w-0">
+        {sessionId && project ? (
+          <Workspace key={sessionId} sessionId={sessionId} project={project} />
+        ) : session.error ? (
+          <p role="alert" className="p-5 text-err">{session.error.message}</p>
+        ) : (
+          <p className="p-5 text-muted">Add a project, then start a session.</p>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,144 @@
+// One chat: its messages (virtualised), its status, and the composer.
+import { useMutation } from "@tanstack/react-query";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useRef, useState } from "react";
+import { client, unwrap } from "../../lib/api";
+import { MessageView, type Artifact } from "./MessageView";
+import type { ChatState } from "./reducer";
+import { tokensPerSecond } from "./reducer";
+import { StatusDot } from "./StatusDot";
+
+interface Props {
+  chatId: string;
+  chat: ChatState;
+  draft: string;
+  setDraft: (text: string) => void;
+  onArtifact: (a: Artifact) => void;
+}
+
+function StatusBar({ chat }: { chat: ChatState }) {
+  const [now, setNow] = useState(Date.now());
+  const running = chat.streamStart !== null;
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [running]);
+  const rate = tokensPerSecond(chat, now);
+  const used = chat.usage?.ctx_used ?? 0;
+  const max = chat.usage?.ctx_max ?? null;
+  const share = max ? Math.min(1, used / max) : 0;
+  return (
+    <div className="flex items-center gap-3 border-b border-line px-3 py-1.5 text-xs text-muted">
+      <StatusDot status={chat.status} />
+      <span>{chat.status.replace(/_/g, " ")}</span>
+      {rate !== null && <span data-testid="tokens-per-second">{rate.toFixed(1)} tok/s</span>}
+      {max !== null && (
+        <span className="relative ml-auto h-4 w-32 overflow-hidden rounded bg-hover" role="meter" aria-label="Context used" aria-valuemin={0} aria-valuemax={max} aria-valuenow={used} data-testid="context-meter">
+          <span className="absolute inset-y-0 left-0 bg-accent/40" style={{ width: `${share * 100}%` }} />
+          <span className="relative px-1">{Math.round(share * 100)}% context</span>
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function ChatPane({ chatId, chat, draft, setDraft, onArtifact }: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const list = chat.messages;
+  const virtualizer = useVirtualizer({
+    count: list.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 120,
+    overscan: 6,
+    getItemKey: (i) => list[i]?.id ?? i,
+  });
+  const lastLen = list.length ? JSON.stringify(list[list.length - 1].parts).length : 0;
+  useEffect(() => {
+    if (stickToBottom.current && list.length) virtualizer.scrollToIndex(list.length - 1, { align: "end" });
+  }, [list.length, lastLen, virtualizer]);
+
+  const send = useMutation({
+    mutationFn: (text: string) => unwrap(client.POST("/api/chats/{id}/messages", { params: { path: { id: chatId } }, body: { text } })),
+    onSuccess: () => {
+      setDraft("");
+      stickToBottom.current = true;
+    },
+  });
+  const stop = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/chats/{id}/stop", { params: { path: { id: chatId } } })),
+  });
+  const submit = (text: string) => {
+    if (text.trim()) send.mutate(text);
+  };
+
+  const running = chat.streamStart !== null || list.some((m) => m.status === "streaming");
+  const lastUser = [...list].reverse().find((m) => m.role === "user" && m.kind === "regular");
+  const lastText = lastUser?.parts.map((p) => (p.type === "text" ? p.text : "")).join("") ?? "";
+
+  return (
+    <div className="flex min-h-0 flex-1 flex-col" data-testid="chat-pane">
+      <StatusBar chat={chat} />
+      <div
+        className="min-h-0 flex-1 overflow-auto px-3"
+        ref={scroller}
+        role="log"
+        aria-label="Messages"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        }}
+      >
+        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+          {virtualizer.getVirtualItems().map((item) => (
+            <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="absolute inset-x-0 top-0 py-2" style={{ transform: `translateY(${item.start}px)` }}>
+              <MessageView message={list[item.index]} onArtifact={onArtifact} />
+            </div>
+          ))}
+        </div>
+      </div>
+      {chat.notices.map((n, i) => (
+        <div key={i} className={`notice ${n.level} mx-3`} role="status" data-testid="notice">{n.text}</div>
+      ))}
+      {(send.error ?? stop.error) && (
+        <div className="notice error mx-3" role="alert" data-testid="send-error">
+          {(send.error ?? stop.error)?.message}
+        </div>
+      )}
+      <form
+        className="flex gap-2 border-t border-line p-3 max-md:flex-col"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit(draft);
+        }}
+      >
+        <textarea
+          className="field min-h-16 flex-1 resize-y"
+          aria-label="Message"
+          data-testid="composer"
+          value={draft}
+          placeholder="Ask about this project…"
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && !e.shiftKey) {
+              e.preventDefault();
+              submit(draft);
+            }
+          }}
+        />
+        <div className="flex gap-2 md:flex-col">
+          {running ? (
+            <button type="button" className="btn danger" data-testid="stop" onClick={() => stop.mutate()}>Stop</button>
+          ) : (
+            <>
+              {lastText && <button type="button" className="btn" data-testid="retry" onClick={() => submit(lastText)}>Retry</button>}
+              {list.length > 0 && <button type="button" className="btn" data-testid="continue" onClick={() => submit("Continue.")}>Continue</button>}
+              <button type="submit" className="btn primary" data-testid="send" disabled={!draft.trim() || send.isPending}>Send</button>
+            </>
+          )}
+        </div>
+      </form>
+    </div>
+  );
+}

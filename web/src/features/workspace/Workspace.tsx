@@ -1,0 +1,125 @@
+// A session's workspace: panes side by side (stacked on a phone), each with tabs of chats, the
+// file browser and artifacts. The layout is saved per session and follows the user to their other
+// devices; the active tabs are in the address.
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { Tabs } from "radix-ui";
+import { useEffect, useRef, useState } from "react";
+import { useSearchParams } from "react-router";
+import type { Project } from "../../generated/types";
+import { client, clientId, unwrap } from "../../lib/api";
+import { keys, useNewChat, useSession } from "../../lib/queries";
+import { ChatPane } from "../chat/ChatPane";
+import { emptyChat } from "../chat/reducer";
+import { useChatStream } from "../chat/useChatStream";
+import { FileBrowser } from "../files/FileBrowser";
+import { ArtifactView } from "./ArtifactView";
+import { activeTabs, defaultLayout, openTab, parseLayout, withActiveTabs, type Pane, type Tab } from "./layout";
+
+export function Workspace({ sessionId, project }: { sessionId: string; project: Project }) {
+  const session = useSession(sessionId);
+  const chats = session.data?.chats ?? [];
+  const live = useChatStream(sessionId, chats);
+  const saved = useQuery({
+    queryKey: keys.workspace(sessionId),
+    queryFn: () => unwrap(client.GET("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } } })),
+  });
+  const save = useMutation({
+    mutationFn: (panes: Pane[]) => unwrap(client.PUT("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } }, body: { panes, origin: clientId } })),
+  });
+  const newChat = useNewChat(sessionId);
+  const [params, setParams] = useSearchParams();
+  const [panes, setPanes] = useState<Pane[] | null>(null);
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  // A layout that came from the server (at load, or saved on another device) is not saved back.
+  const fromServer = useRef(false);
+  const loaded = session.isSuccess;
+
+  useEffect(() => {
+    if (!saved.data || !loaded) return;
+    fromServer.current = true;
+    setPanes((current) => withActiveTabs(parseLayout(saved.data.panes) ?? current ?? defaultLayout(session.data?.chats ?? []), current ? null : params.get("tabs")));
+    // Applied when the saved layout changes, not when the session's chat list is refetched.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [saved.data, loaded]);
+
+  useEffect(() => {
+    if (!panes) return;
+    const tabs = activeTabs(panes);
+    if (params.get("tabs") !== tabs) setParams({ tabs }, { replace: true });
+    if (fromServer.current) {
+      fromServer.current = false;
+      return;
+    }
+    const t = setTimeout(() => save.mutate(panes), 400);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [panes]);
+
+  const open = (tab: Tab, index: number) => setPanes((ps) => openTab(ps ?? [], tab, index));
+  const last = (panes?.length ?? 1) - 1;
+
+  return (
+    <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
+      <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
+        <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
+        <button className="btn max-md:hidden" data-testid="split" onClick={() => setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }])}>Split</button>
+        <button
+          className="btn max-md:hidden"
+          data-testid="new-chat"
+          disabled={newChat.isPending}
+          onClick={() => newChat.mutate(undefined, { onSuccess: (chat) => open({ id: chat.id, kind: "chat", chatId: chat.id, title: chat.title || `Chat ${chats.length + 1}` }, 0) })}
+        >
+          New chat
+        </button>
+        {(newChat.error || save.error) && <span role="alert" className="text-sm text-err">{(newChat.error ?? save.error)?.message}</span>}
+      </div>
+      <div className="flex min-h-0 flex-1 max-md:flex-col">
+        {(panes ?? []).map((pane, pi) => (
+          <Tabs.Root
+            key={pi}
+            value={pane.active}
+            onValueChange={(active) => setPanes((ps) => (ps ?? []).map((p, i) => (i === pi ? { ...p, active } : p)))}
+            className="flex min-h-0 min-w-0 flex-1 flex-col border-r border-line last:border-r-0"
+            data-testid="pane"
+          >
+            <div className="flex items-center border-b border-line">
+              <Tabs.List className="flex flex-1 gap-0.5 overflow-x-auto p-1" aria-label={`Pane ${pi + 1}`}>
+                {pane.tabs.map((t) => (
+                  <Tabs.Trigger key={t.id} value={t.id} className="rounded-t-md px-3 py-1 text-sm whitespace-nowrap hover:bg-hover data-[state=active]:bg-selected">
+                    {t.title}
+                  </Tabs.Trigger>
+                ))}
+              </Tabs.List>
+              {(panes?.length ?? 0) > 1 && (
+                <button className="icon-btn" aria-label={`Close pane ${pi + 1}`} onClick={() => setPanes((ps) => (ps ?? []).filter((_, i) => i !== pi))}>×</button>
+              )}
+            </div>
+            {pane.tabs.map((t) => (
+              <Tabs.Content key={t.id} value={t.id} className="flex min-h-0 flex-1 flex-col data-[state=inactive]:hidden">
+                {t.kind === "chat" && (
+                  <ChatPane
+                    chatId={t.chatId}
+                    chat={live[t.chatId] ?? emptyChat()}
+                    draft={drafts[t.chatId] ?? ""}
+                    setDraft={(text) => setDrafts((d) => ({ ...d, [t.chatId]: text }))}
+                    onArtifact={(a) => open({ id: `artifact-${a.source.length}-${a.kind}`, kind: "artifact", title: a.title, artifact: a }, last)}
+                  />
+                )}
+                {t.kind === "files" && (
+                  <FileBrowser
+                    projectId={project.id}
+                    onAttach={(text) => {
+                      const chatTab = (panes ?? []).flatMap((p) => p.tabs).find((x) => x.kind === "chat");
+                      if (chatTab && chatTab.kind === "chat") setDrafts((d) => ({ ...d, [chatTab.chatId]: (d[chatTab.chatId] ?? "") + text }));
+                    }}
+                  />
+                )}
+                {t.kind === "artifact" && <ArtifactView artifact={t.artifact} />}
+              </Tabs.Content>
+            ))}
+          </Tabs.Root>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+// Server state through TanStack Query: one hook per resource, keys in one place, so a frame on the
+// user channel can refresh exactly what it changed.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Chat, Project, Session, SessionCreated, SessionView } from "../generated/types";
+import { client, unwrap, unwrapAs } from "./api";
+
+export const keys = {
+  projects: ["projects"] as const,
+  sessions: (projectId: string) => ["projects", projectId, "sessions"] as const,
+  session: (sessionId: string) => ["sessions", sessionId] as const,
+  workspace: (sessionId: string) => ["sessions", sessionId, "workspace"] as const,
+  dir: (projectId: string, path: string) => ["projects", projectId, "files", path] as const,
+  file: (projectId: string, path: string) => ["projects", projectId, "file", path] as const,
+};
+
+export function useProjects() {
+  return useQuery({
+    queryKey: keys.projects,
+    queryFn: () => unwrapAs<Project[]>(client.GET("/api/projects")),
+  });
+}
+
+export function useSessions(projectId: string) {
+  return useQuery({
+    queryKey: keys.sessions(projectId),
+    queryFn: () => unwrapAs<Session[]>(client.GET("/api/projects/{id}/sessions", { params: { path: { id: projectId } } })),
+  });
+}
+
+export function useSession(sessionId: string | undefined) {
+  return useQuery({
+    queryKey: keys.session(sessionId ?? ""),
+    queryFn: () => unwrapAs<SessionView>(client.GET("/api/sessions/{id}", { params: { path: { id: sessionId ?? "" } } })),
+    enabled: Boolean(sessionId),
+  });
+}
+
+/** Adds a project: an existing folder by path, or a new one by name (under the projects folder). */
+export function useAddProject() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: (pathOrName: string) =>
+      unwrapAs<Project>(client.POST("/api/projects", { body: pathOrName.includes("/") ? { path: pathOrName } : { name: pathOrName, create: true } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.projects }),
+  });
+}
+
+export function useNewSession() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: (projectId: string) => unwrapAs<SessionCreated>(client.POST("/api/projects/{id}/sessions", { params: { path: { id: projectId } }, body: {} })),
+    onSuccess: (created) => queries.invalidateQueries({ queryKey: keys.sessions(created.session.project_id) }),
+  });
+}
+
+/** Renames or archives a session. */
+export function usePatchSession() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...patch }: { id: string; title?: string; archived?: boolean }) =>
+      unwrapAs<Session>(client.PATCH("/api/sessions/{id}", { params: { path: { id } }, body: patch })),
+    onSuccess: (session: Session) => {
+      void queries.invalidateQueries({ queryKey: keys.sessions(session.project_id) });
+      void queries.invalidateQueries({ queryKey: keys.session(session.id) });
+    },
+  });
+}
+
+export function useNewChat(sessionId: string) {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrapAs<Chat>(client.POST("/api/sessions/{id}/chats", { params: { path: { id: sessionId } }, body: {} })),
+    onSuccess: (chat: Chat) => void queries.invalidateQueries({ queryKey: keys.session(chat.session_id) }),
+  });
+}
+
+export function useDir(projectId: string, path: string) {
+  return useQuery({
+    queryKey: keys.dir(projectId, path),
+    queryFn: () => unwrap(client.GET("/api/projects/{id}/files", { params: { path: { id: projectId }, query: { path } } })),
+  });
+}
+
+export function useFile(projectId: string, path: string | null) {
+  return useQuery({
+    queryKey: keys.file(projectId, path ?? ""),
+    queryFn: () => unwrap(client.GET("/api/projects/{id}/file", { params: { path: { id: projectId }, query: { path: path ?? "" } } })),
+    enabled: path !== null,
+  });
+}
