@@ -27,3 +27,10 @@ export async function push(reply: Record<string, unknown>): Promise<void> {
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`) });
 }
+
+/** The bodies of the chat completion requests the scripted model received, oldest first. */
+export async function modelRequests(): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${env("E2E_MODEL")}/__requests`);
+  const all = (await res.json()) as { path: string; body: Record<string, unknown> }[];
+  return all.filter((r) => r.path.endsWith("/chat/completions")).map((r) => r.body);
+}

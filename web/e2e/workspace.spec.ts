@@ -4,7 +4,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { base, push, repo, shot } from "./support";
+import { base, modelRequests, push, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -168,6 +168,40 @@ test("rename a session in a dialog", async () => {
   await expect(page.getByRole("button", { name: "Actions for Where the server starts" })).toBeVisible();
 });
 
+test("the composer's settings apply to the next turn", async () => {
+  const settings = page.getByRole("group", { name: "Chat settings" });
+  await settings.getByRole("combobox", { name: "Model" }).fill("scripted-large");
+  await settings.getByRole("combobox", { name: "Model" }).press("Enter");
+  await settings.getByRole("combobox", { name: "Thinking" }).click();
+  await page.getByRole("option", { name: "High" }).click();
+  await expect(settings.getByRole("combobox", { name: "Thinking" })).toHaveText(/High/);
+  await settings.getByRole("combobox", { name: "Mode", exact: true }).click();
+  await page.getByRole("option", { name: "Review (writes queued)" }).click();
+  await expect(settings.getByRole("combobox", { name: "Mode", exact: true })).toHaveText(/Review/);
+  // A provider that is not installed here is offered disabled, with how to install it.
+  await settings.getByRole("combobox", { name: "Provider" }).click();
+  const goose = page.getByRole("option", { name: /goose/ });
+  await expect(goose).toHaveAttribute("aria-disabled", "true");
+  await expect(goose).toContainText("missing");
+  await shot(page, "6c-composer-providers");
+  await page.keyboard.press("Escape");
+
+  await push({ text: ["Answered by the large model."] });
+  await page.getByTestId("composer").fill("Which model are you?");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Answered by the large model.")).toBeVisible();
+  const last = (await modelRequests()).at(-1);
+  expect(last?.model).toBe("scripted-large");
+  expect(last?.reasoning_effort).toBe("high");
+  // Review mode offers the write tools.
+  const tools = (last?.tools as { function: { name: string } }[]).map((t) => t.function.name);
+  expect(tools).toContain("edit_file");
+  // After a reload the settings are still there.
+  await page.reload();
+  await expect(page.getByRole("group", { name: "Chat settings" }).getByRole("combobox", { name: "Model" })).toHaveValue("scripted-large");
+  await expect(page.getByRole("group", { name: "Chat settings" }).getByRole("combobox", { name: "Mode", exact: true })).toHaveText(/Review/);
+});
+
 test("a failed agent turn keeps and shows why it failed", async () => {
   // Chat 1 switched to an agent that is not installed here: its turn fails, with the reason stored.
   const setProvider = (provider: string) =>
@@ -196,7 +230,7 @@ test("a phone-sized screen uses a drawer", async ({ browser }) => {
   const p = await phone.newPage();
   await p.goto(page.url());
   await p.getByRole("tab", { name: "Chat 1" }).click();
-  await expect(p.getByText("The server starts in")).toBeVisible();
+  await expect(p.getByText("Hello goose")).toBeVisible();
   const sidebar = await p.getByTestId("sidebar").boundingBox();
   expect(sidebar && sidebar.x + sidebar.width <= 1, `the sidebar is off-screen: ${JSON.stringify(sidebar)}`).toBe(true);
   const send = await p.getByTestId("send").boundingBox();
@@ -220,14 +254,14 @@ test("the light theme is remembered, on desktop and phone", async ({ browser }) 
   await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
-  await expect(page.getByText("The server starts in")).toBeVisible();
+  await expect(page.getByText("Hello goose")).toBeVisible();
   await shot(page, "11-light-chat");
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const p = await phone.newPage();
   await p.goto(page.url());
   await p.evaluate(() => localStorage.setItem("boocode-theme", "light"));
   await p.reload();
-  await expect(p.getByText("The server starts in")).toBeVisible();
+  await expect(p.getByText("Hello goose")).toBeVisible();
   await shot(p, "12-phone-light-chat");
   await phone.close();
   await page.getByRole("button", { name: "Switch to the dark theme" }).click();

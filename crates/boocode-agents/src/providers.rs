@@ -166,6 +166,23 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// How to install the built-in provider's program, for a missing one (`None` for BooCode's
+    /// own loop and for providers the settings add).
+    pub fn install_hint(&self) -> Option<&'static str> {
+        Some(match self.name.as_str() {
+            "claude" => "npm install -g @anthropic-ai/claude-code",
+            "claude-acp" => "npm install -g @zed-industries/claude-agent-acp (and Claude Code)",
+            "opencode" => "npm install -g opencode-ai",
+            "goose" => "see https://block.github.io/goose/docs/getting-started/installation",
+            "qwen" => "npm install -g @qwen-code/qwen-code",
+            "cursor" => "see https://cursor.com/cli",
+            "copilot" => "npm install -g @github/copilot",
+            _ => return None,
+        })
+    }
+}
+
 /// Overrides from the settings file: `[providers.NAME] enabled = false`, `command = "…"`,
 /// `args = […]`, `auth_method = "…"`.
 #[derive(Debug, Clone, Default, Deserialize)]

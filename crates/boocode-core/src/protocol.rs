@@ -339,3 +339,38 @@ pub struct ModelList {
     /// Every model the server lists.
     pub models: Vec<ModelEntry>,
 }
+
+/// Whether a provider can run here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderState {
+    /// Installed and answering.
+    Ready,
+    /// Its program is not on the server's `PATH`.
+    Missing,
+    /// Its program is there but did not start or answer.
+    Broken,
+    /// Turned off in the settings.
+    Disabled,
+}
+
+/// A provider of the registry and whether it can run on this server (`GET /api/providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderInfo {
+    /// The name chats use (`boocode`, `claude`, `claude-acp`, `opencode`, …).
+    pub name: String,
+    /// How BooCode talks to it: `native`, `claude_sdk`, `acp` or `pty`.
+    pub kind: String,
+    /// Whether it can run.
+    pub state: ProviderState,
+    /// Its program's version, when it gave one.
+    pub version: Option<String>,
+    /// Why it cannot run, for a broken or missing one.
+    pub reason: Option<String>,
+    /// How to install it, for a missing one.
+    pub install: Option<String>,
+}

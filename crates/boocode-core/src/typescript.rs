@@ -3,7 +3,8 @@
 use crate::protocol::{
     ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, FileContent, InboxAnswer,
     InboxItem, InboxState, MessagesPage, ModelEntry, ModelList, NewChat, PostMessage, Posted,
-    Refusal, SessionCreated, SessionView, StartedTurn, SteeringMessage,
+    ProviderInfo, ProviderState, Refusal, SessionCreated, SessionView, StartedTurn,
+    SteeringMessage,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -64,6 +65,8 @@ pub fn typescript_bindings() -> String {
         FileContent::decl(&cfg),
         ModelEntry::decl(&cfg),
         ModelList::decl(&cfg),
+        ProviderState::decl(&cfg),
+        ProviderInfo::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\

@@ -21,6 +21,8 @@ pub struct Inner {
     /// The model server, for listing its models.
     pub models: Arc<OpenAiClient>,
     pub(crate) logins: crate::auth::Logins,
+    /// The last provider probe (`GET /api/providers`).
+    pub(crate) probes: crate::routes::providers::ProbeCache,
 }
 
 impl Deref for AppState {
@@ -52,6 +54,7 @@ impl AppState {
             runtime,
             models,
             logins: crate::auth::Logins::default(),
+            probes: Default::default(),
         }))
     }
 }

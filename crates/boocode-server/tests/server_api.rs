@@ -368,3 +368,65 @@ async fn the_web_ui_is_served_with_spa_fallback_and_cache_headers() {
         "API paths never fall back to the page"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_list_says_which_can_run_and_how_to_install_the_rest() {
+    let sandbox = Sandbox::new();
+    let settings = sandbox.home.path().join("server.toml");
+    std::fs::write(
+        &settings,
+        "[providers.copilot]\nenabled = false\n\n[providers.qwen]\ncommand = \"/bin/false\"\n",
+    )
+    .unwrap();
+    let mut options = Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into());
+    options.env = vec![
+        ("BOOCODE_CONFIG", settings.display().to_string()),
+        // Nothing else on PATH: the agents the test does not name are missing.
+        ("PATH", "/usr/bin:/bin".to_owned()),
+    ];
+    let server = Server::start(&sandbox, options).await;
+    let (status, list) = server.get("/api/providers").await;
+    assert_eq!(status, 200, "{list}");
+    let find = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is not listed: {list}"))
+    };
+    let native = find("boocode");
+    assert_eq!(
+        (native["state"].as_str(), native["kind"].as_str()),
+        (Some("ready"), Some("native"))
+    );
+    let goose = find("goose");
+    assert_eq!(goose["state"], "missing", "{goose}");
+    assert!(
+        goose["reason"].as_str().unwrap().contains("goose"),
+        "{goose}"
+    );
+    assert!(
+        goose["install"].as_str().unwrap().contains("goose"),
+        "{goose}"
+    );
+    let copilot = find("copilot");
+    assert_eq!(copilot["state"], "disabled", "{copilot}");
+    let qwen = find("qwen");
+    assert_eq!(qwen["state"], "broken", "{qwen}");
+    assert!(
+        qwen["reason"].is_string() && qwen["install"].is_null(),
+        "{qwen}"
+    );
+    // Asked again, the same answer (kept, not probed again), and probed again on request.
+    let (_, again) = server.get("/api/providers").await;
+    assert_eq!(again, list);
+    let (status, fresh) = server.get("/api/providers?refresh=true").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        fresh.as_array().unwrap().len(),
+        list.as_array().unwrap().len()
+    );
+    let (status, _) = server.get("/api/providers?refresh=maybe").await;
+    assert_eq!(status, 400, "a malformed flag is refused");
+}

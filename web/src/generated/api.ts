@@ -324,6 +324,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/providers?refresh=`: every configured provider with its state. */
+        get: operations["providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{id}": {
         parameters: {
             query?: never;
@@ -827,6 +844,26 @@ export interface components {
          * @description Identifies a project (a local repository BooCode works on).
          */
         ProjectId: string;
+        /** @description A provider of the registry and whether it can run on this server (`GET /api/providers`). */
+        ProviderInfo: {
+            /** @description How to install it, for a missing one. */
+            install?: string | null;
+            /** @description How BooCode talks to it: `native`, `claude_sdk`, `acp` or `pty`. */
+            kind: string;
+            /** @description The name chats use (`boocode`, `claude`, `claude-acp`, `opencode`, …). */
+            name: string;
+            /** @description Why it cannot run, for a broken or missing one. */
+            reason?: string | null;
+            /** @description Whether it can run. */
+            state: components["schemas"]["ProviderState"];
+            /** @description Its program's version, when it gave one. */
+            version?: string | null;
+        };
+        /**
+         * @description Whether a provider can run here.
+         * @enum {string}
+         */
+        ProviderState: "ready" | "missing" | "broken" | "disabled";
         /** @description A message sent while a turn ran: it waits and runs as the chat's next turn. */
         QueuedMessage: {
             /** @description The chat it waits in. */
@@ -890,17 +927,15 @@ export interface components {
         SettingsBody: {
             /** @description The agent definition; an empty string removes it. */
             agent?: string | null;
-            /** @description `ask` (read-only), `review` (writes queued) or `auto_apply`. */
-            mode?: string | null;
+            mode?: components["schemas"]["ChatMode"] | null;
             /** @description The model; an empty string returns to the default. */
             model?: string | null;
             /**
-             * @description Who runs the chat's turns (`boocode`, BooCode's own loop, is the one server chats
-             *     support today).
+             * @description Who runs the chat's turns: `boocode` (BooCode's own loop) or any configured provider
+             *     (`GET /api/providers`).
              */
             provider?: string | null;
-            /** @description `off`, `low`, `medium` or `high`. */
-            thinking?: string | null;
+            thinking?: components["schemas"]["Thinking"] | null;
         };
         /** @description The two rows a started turn created. */
         StartedTurn: {
@@ -1732,6 +1767,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers: {
+        parameters: {
+            query?: {
+                /** @description Probe again instead of using the last answer (at most five minutes old). */
+                refresh?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderInfo"][];
                 };
             };
         };

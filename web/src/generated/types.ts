@@ -848,3 +848,31 @@ context: number | null,
  * Every model the server lists.
  */
 models: Array<ModelEntry>, };
+
+export type ProviderState = "ready" | "missing" | "broken" | "disabled";
+
+export type ProviderInfo = { 
+/**
+ * The name chats use (`boocode`, `claude`, `claude-acp`, `opencode`, …).
+ */
+name: string, 
+/**
+ * How BooCode talks to it: `native`, `claude_sdk`, `acp` or `pty`.
+ */
+kind: string, 
+/**
+ * Whether it can run.
+ */
+state: ProviderState, 
+/**
+ * Its program's version, when it gave one.
+ */
+version: string | null, 
+/**
+ * Why it cannot run, for a broken or missing one.
+ */
+reason: string | null, 
+/**
+ * How to install it, for a missing one.
+ */
+install: string | null, };

@@ -1,7 +1,7 @@
 // Server state through TanStack Query: one hook per resource, keys in one place, so a frame on the
 // user channel can refresh exactly what it changed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Chat, Project, Session, SessionCreated, SessionView } from "../generated/types";
+import type { Chat, ChatMode, ModelList, Project, ProviderInfo, Session, SessionCreated, SessionView, Thinking } from "../generated/types";
 import { client, unwrap, unwrapAs } from "./api";
 
 export const keys = {
@@ -86,5 +86,34 @@ export function useFile(projectId: string, path: string | null) {
     queryKey: keys.file(projectId, path ?? ""),
     queryFn: () => unwrap(client.GET("/api/projects/{id}/file", { params: { path: { id: projectId }, query: { path: path ?? "" } } })),
     enabled: path !== null,
+  });
+}
+
+/** The providers and whether each can run here (probed by the server, kept for a while). */
+export function useProviders() {
+  return useQuery({
+    queryKey: ["providers"],
+    queryFn: () => unwrapAs<ProviderInfo[]>(client.GET("/api/providers")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** The model server's models (for BooCode's own loop). */
+export function useModels() {
+  return useQuery({
+    queryKey: ["models"],
+    queryFn: () => unwrapAs<ModelList>(client.GET("/api/models")),
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+}
+
+/** Changes a chat's provider, mode, model or thinking level: from its next turn on. */
+export function usePatchChat(chatId: string) {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: (patch: { provider?: string; mode?: ChatMode; model?: string; thinking?: Thinking }) =>
+      unwrapAs<Chat>(client.PATCH("/api/chats/{id}", { params: { path: { id: chatId } }, body: patch })),
+    onSuccess: (chat) => void queries.invalidateQueries({ queryKey: keys.session(chat.session_id) }),
   });
 }

@@ -17,20 +17,18 @@ use serde::Deserialize;
 /// The settings a create or patch body may carry; absent fields keep their value.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SettingsBody {
-    /// Who runs the chat's turns (`boocode`, BooCode's own loop, is the one server chats
-    /// support today).
+    /// Who runs the chat's turns: `boocode` (BooCode's own loop) or any configured provider
+    /// (`GET /api/providers`).
     #[serde(default)]
     pub(crate) provider: Option<String>,
     /// `ask` (read-only), `review` (writes queued) or `auto_apply`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub(crate) mode: Option<ChatMode>,
     /// The model; an empty string returns to the default.
     #[serde(default)]
     pub(crate) model: Option<String>,
     /// `off`, `low`, `medium` or `high`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub(crate) thinking: Option<Thinking>,
     /// The agent definition; an empty string removes it.
     #[serde(default)]

@@ -3,6 +3,7 @@
 mod chats;
 mod openapi;
 pub use openapi::openapi_document;
+pub(crate) mod providers;
 mod rest;
 mod usage;
 mod web;
@@ -51,6 +52,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/inbox", chats::inbox)
         .post("/inbox/{request_id}", chats::answer)
         .get("/models", rest::models)
+        .get("/providers", providers::providers)
         .get("/user/ws", ws::user_ws)
         .finish();
     let (pages, pages_list) = Routes::new("")

@@ -3,6 +3,8 @@ import { useMutation } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import { client, unwrap } from "../../lib/api";
+import type { Chat } from "../../generated/types";
+import { ChatSettings } from "./ChatSettings";
 import { MessageView, type Artifact } from "./MessageView";
 import type { ChatState } from "./reducer";
 import { tokensPerSecond } from "./reducer";
@@ -10,6 +12,8 @@ import { StatusDot } from "./StatusDot";
 
 interface Props {
   chatId: string;
+  /** The chat's stored settings (provider, mode, model, thinking), once loaded. */
+  settings: Chat | undefined;
   chat: ChatState;
   draft: string;
   setDraft: (text: string) => void;
@@ -43,7 +47,7 @@ function StatusBar({ chat }: { chat: ChatState }) {
   );
 }
 
-export function ChatPane({ chatId, chat, draft, setDraft, onArtifact }: Props) {
+export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const list = chat.messages;
@@ -106,8 +110,10 @@ export function ChatPane({ chatId, chat, draft, setDraft, onArtifact }: Props) {
           {(send.error ?? stop.error)?.message}
         </div>
       )}
+      <div className="border-t border-line">
+      {settings && <ChatSettings chat={settings} />}
       <form
-        className="flex gap-2 border-t border-line p-3 max-md:flex-col"
+        className="flex gap-2 p-3 max-md:flex-col"
         onSubmit={(e) => {
           e.preventDefault();
           submit(draft);
@@ -139,6 +145,7 @@ export function ChatPane({ chatId, chat, draft, setDraft, onArtifact }: Props) {
           )}
         </div>
       </form>
+      </div>
     </div>
   );
 }

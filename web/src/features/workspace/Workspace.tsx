@@ -99,6 +99,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                 {t.kind === "chat" && (
                   <ChatPane
                     chatId={t.chatId}
+                    settings={chats.find((c) => c.id === t.chatId)}
                     chat={live[t.chatId] ?? emptyChat()}
                     draft={drafts[t.chatId] ?? ""}
                     setDraft={(text) => setDrafts((d) => ({ ...d, [t.chatId]: text }))}
