@@ -1,7 +1,7 @@
 // Starts the scripted model and the real server on ephemeral ports over a temporary project
 // tree, and hands their addresses to the tests through the environment.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -11,7 +11,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 
-function start(children: ChildProcess[], bin: string, args: string[], env: Record<string, string>): Promise<string> {
+/** Starts `bin` and waits for its `listening on URL` line; `seen` gets every other line. */
+function start(children: ChildProcess[], bin: string, args: string[], env: Record<string, string>, seen?: (line: string) => void): Promise<string> {
   const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   return new Promise((resolveUrl, reject) => {
@@ -19,10 +20,12 @@ function start(children: ChildProcess[], bin: string, args: string[], env: Recor
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
         if (process.env.E2E_LOG) console.error(`[${bin.split("/").pop()}] ${line}`);
-        const m = line.match(/listening on (http:\/\/\S+)/);
+        const m = line.match(/^listening on (http:\/\/\S+)/);
         if (m) {
           clearTimeout(timer);
           resolveUrl(m[1]);
+        } else {
+          seen?.(line);
         }
       });
     }
@@ -39,7 +42,25 @@ export default async function globalSetup() {
   writeFileSync(join(repo, "src/main.rs"), "fn main() {\n    serve();\n}\n");
   writeFileSync(join(repo, "src/server.rs"), "pub fn serve() {\n    // listens on 8080\n}\n");
 
-  const modelUrl = await start(children, process.env.SCRIPTED_MODEL_BIN ?? join(target, "debug/scripted-model"), [], {});
+  let anthropicUrl = "";
+  const modelUrl = await start(children, process.env.SCRIPTED_MODEL_BIN ?? join(target, "debug/scripted-model"), [], {}, (line) => {
+    const m = line.match(/^anthropic at (http:\/\/\S+)/);
+    if (m) anthropicUrl = m[1];
+  });
+  if (!anthropicUrl) throw new Error("scripted-model did not start its Anthropic server");
+
+  // The real agents (tests/peers, pinned): claude-agent-acp over the real Claude Code, against
+  // the scripted Anthropic server. CI must have them; elsewhere their flows are skipped.
+  const peers = join(root, "tests/peers/node_modules/.bin");
+  const adapter = join(peers, "claude-agent-acp");
+  const claude = join(peers, "claude");
+  const agents = existsSync(adapter) && existsSync(claude);
+  if (!agents && process.env.CI) throw new Error(`the real agents are not installed in ${peers} (scripts/test installs them); CI runs their flows`);
+  const settings = join(work, "server.toml");
+  writeFileSync(settings, agents ? `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n` : "");
+  const claudeConfig = join(work, "claude-config");
+  mkdirSync(claudeConfig, { recursive: true });
+
   const base = await start(
     children,
     process.env.BOOCODE_SERVER_BIN ?? join(target, "debug/boocode-server"),
@@ -51,11 +72,21 @@ export default async function globalSetup() {
       BOOCODE_ALLOWED_ROOTS: join(work, "repos"),
       BOOCODE_PROJECTS_DIR: join(work, "repos"),
       BOOCODE_LOG: "warn",
+      BOOCODE_CONFIG: settings,
+      CLAUDE_CODE_EXECUTABLE: claude,
+      CLAUDE_CONFIG_DIR: claudeConfig,
+      ANTHROPIC_BASE_URL: anthropicUrl,
+      ANTHROPIC_API_KEY: "sk-test",
+      IS_SANDBOX: "1",
+      DISABLE_TELEMETRY: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     },
   );
   process.env.E2E_BASE = base;
   process.env.E2E_MODEL = modelUrl;
   process.env.E2E_REPO = repo;
+  process.env.E2E_ANTHROPIC = anthropicUrl;
+  process.env.E2E_AGENTS = agents ? "1" : "";
   return async () => {
     for (const child of children) child.kill("SIGTERM");
     rmSync(work, { recursive: true, force: true });

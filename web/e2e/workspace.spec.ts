@@ -4,7 +4,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { base, modelRequests, push, repo, shot } from "./support";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { agentsInstalled, base, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -200,6 +202,53 @@ test("the composer's settings apply to the next turn", async () => {
   await page.reload();
   await expect(page.getByRole("group", { name: "Chat settings" }).getByRole("combobox", { name: "Model" })).toHaveValue("scripted-large");
   await expect(page.getByRole("group", { name: "Chat settings" }).getByRole("combobox", { name: "Mode", exact: true })).toHaveText(/Review/);
+});
+
+test("a claude-acp chat asks to run a command; the prompt waits in the inbox and is denied there", async () => {
+  test.skip(!agentsInstalled(), "claude-agent-acp and Claude Code are not installed here (CI has them)");
+  test.setTimeout(120_000);
+  await page.getByTestId("new-chat").click();
+  await expect(page.getByRole("tab", { name: "Chat 2" })).toHaveAttribute("aria-selected", "true");
+  const settings = page.getByRole("group", { name: "Chat settings" });
+  await settings.getByRole("combobox", { name: "Provider" }).click();
+  await page.getByRole("option", { name: "claude-acp" }).click();
+  await expect(settings.getByRole("combobox", { name: "Provider" })).toHaveText(/claude-acp/);
+  await settings.getByRole("combobox", { name: "Mode", exact: true }).click();
+  await page.getByRole("option", { name: "Review (writes queued)" }).click();
+  await expect(settings.getByRole("combobox", { name: "Mode", exact: true })).toHaveText(/Review/);
+
+  const marker = join(repo(), "e2e-ran.txt");
+  await pushAnthropic({ tool_use: [{ id: "toolu_e2e", name: "Bash", args: [JSON.stringify({ command: `touch ${marker}`, description: "touch a file" })] }] });
+  await pushAnthropic({ text: ["The command was refused, so nothing ran."] });
+  await page.getByTestId("composer").fill("Touch a file for me");
+  await page.getByTestId("send").click();
+
+  // The prompt shows in the chat, the chat waits for input, and the inbox counts it.
+  const card = page.getByRole("note", { name: /Permission for .*: waiting for you/ });
+  await expect(card).toBeVisible({ timeout: 60_000 });
+  await expect(card).toContainText("touch");
+  await expect(page.getByRole("button", { name: "Inbox, 1 waiting" })).toBeVisible();
+  // The chat (its status bar) and its session (the sidebar) both wait for input.
+  await expect(page.getByRole("tabpanel", { name: "Chat 2" }).getByRole("img", { name: "waiting for input" })).toBeVisible();
+  await expect(page.getByRole("navigation").getByRole("img", { name: "waiting for input" })).toBeVisible();
+  await shot(page, "13-agent-asks");
+
+  await page.getByRole("button", { name: "Inbox, 1 waiting" }).click();
+  const item = page.getByRole("listitem", { name: /claude-acp wants/ });
+  await expect(item).toBeVisible();
+  await shot(page, "14-inbox-panel");
+  await item.getByRole("button", { name: "Deny", exact: true }).click();
+
+  // The agent hears the refusal and goes on; nothing ran.
+  await expect(page.getByText("The command was refused, so nothing ran.")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole("note", { name: /Permission for .*: denied/ })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Inbox", exact: true })).toBeVisible();
+  expect(existsSync(marker), "the denied command did not run").toBe(false);
+  await expect(page.getByRole("tabpanel", { name: "Chat 2" }).getByRole("img", { name: "idle" })).toBeVisible();
+  await expect(page.getByRole("navigation").getByRole("img", { name: "idle" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await shot(page, "15-agent-denied");
+  await page.getByRole("tab", { name: "Chat 1" }).click();
 });
 
 test("a failed agent turn keeps and shows why it failed", async () => {

@@ -64,9 +64,16 @@ impl EventSink for TurnSink {
             self.state
                 .agents
                 .observe(self.chat_id, self.session_id, &self.provider, &event);
+        // The chat's status, the same way for every backend (agents report none of their own).
         let waiting = match &event {
+            AgentEvent::TurnStarted { .. } => Some(ChatStatus::Streaming),
             AgentEvent::PermissionRequested { .. } => Some(ChatStatus::WaitingForInput),
             AgentEvent::PermissionResolved { .. } => Some(ChatStatus::Streaming),
+            AgentEvent::TurnFinished { outcome, .. } => Some(if *outcome == TurnOutcome::Error {
+                ChatStatus::Error
+            } else {
+                ChatStatus::Idle
+            }),
             _ => None,
         };
         if let Some(status) = waiting {

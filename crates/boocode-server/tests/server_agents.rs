@@ -139,6 +139,9 @@ async fn a_claude_acp_chat_streams_asks_through_the_inbox_stays_warm_and_queues_
     let finished = &frames.last().unwrap()["message"];
     assert_eq!(finished["status"], "complete", "{finished}");
     assert!(marker.exists(), "the allowed command ran");
+    // The agent reports no status of its own: the chat is idle again when its turn ends.
+    user.until(|f| f["type"] == "chat_status" && f["status"] == "idle")
+        .await;
     // Stored: the agent's tool call and its answer.
     let messages = server.messages(&chat).await;
     let stored = serde_json::to_string(&messages[1]).unwrap();

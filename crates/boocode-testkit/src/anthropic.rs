@@ -248,6 +248,50 @@ impl ScriptedAnthropic {
     }
 }
 
+/// A reply from JSON, for `POST /__push`: `{"thinking": "...", "text": [pieces], "tool_use":
+/// [{"id", "name", "args": [fragments]}], "usage": [input, output], "delay_ms": n, "error":
+/// [status, type, message]}`; blocks come in that order.
+pub fn anthropic_reply_from_json(body: &Value) -> Result<AnthropicReply, String> {
+    if let Some(err) = body.get("error") {
+        let status = err[0].as_u64().ok_or("error: [status, type, message]")?;
+        return Ok(AnthropicReply::error(
+            u16::try_from(status).map_err(|_| "error: a bad status")?,
+            err[1].as_str().unwrap_or("api_error"),
+            err[2].as_str().unwrap_or("scripted error"),
+        ));
+    }
+    let mut reply = AnthropicReply::new();
+    if let Some(thinking) = body["thinking"].as_str() {
+        reply = reply.thinking(thinking);
+    }
+    let pieces: Vec<&str> = body["text"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !pieces.is_empty() {
+        reply = reply.text(&pieces);
+    }
+    for call in body["tool_use"].as_array().into_iter().flatten() {
+        let id = call["id"].as_str().ok_or("tool_use[].id is required")?;
+        let name = call["name"].as_str().ok_or("tool_use[].name is required")?;
+        let args: Vec<&str> = call["args"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        reply = reply.tool_use(id, name, &args);
+    }
+    if let Some(usage) = body["usage"].as_array() {
+        reply = reply.usage(
+            usage.first().and_then(Value::as_u64).unwrap_or(0),
+            usage.get(1).and_then(Value::as_u64).unwrap_or(0),
+        );
+    }
+    if let Some(ms) = body["delay_ms"].as_u64() {
+        reply = reply.delay(Duration::from_millis(ms));
+    }
+    Ok(reply)
+}
+
 fn error(status: u16, kind: &str, message: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
@@ -278,6 +322,26 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
     });
     match (&parts.method, path.as_str()) {
         (&Method::POST, "/v1/messages") => {}
+        // Scripting over HTTP, for harnesses in other languages (the web UI's end-to-end tests).
+        (&Method::POST, "/__push") => {
+            return match anthropic_reply_from_json(&body) {
+                Ok(reply) => {
+                    let mut shared = lock(&state);
+                    shared.script.push_back(reply);
+                    axum::Json(json!({"remaining": shared.script.len()})).into_response()
+                }
+                Err(message) => error(400, "invalid_request_error", &message),
+            };
+        }
+        (&Method::GET, "/__requests") => {
+            let requests: Vec<Value> = lock(&state)
+                .requests
+                .iter()
+                .filter(|r| !r.path.starts_with("/__"))
+                .map(|r| json!({"method": r.method, "path": r.path, "body": r.body}))
+                .collect();
+            return axum::Json(Value::Array(requests)).into_response();
+        }
         (&Method::POST, "/v1/messages/count_tokens") => {
             let n = body.to_string().len() / 4;
             return axum::Json(json!({"input_tokens": n})).into_response();

@@ -23,7 +23,7 @@ mod peers;
 mod postgres;
 mod serve;
 
-pub use anthropic::{AnthropicReply, ScriptedAnthropic};
+pub use anthropic::{AnthropicReply, ScriptedAnthropic, anthropic_reply_from_json};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
 pub use peers::{opencode_config, peer_bin};
 #[cfg(feature = "postgres")]

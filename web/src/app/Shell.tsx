@@ -5,6 +5,7 @@ import { useProjects, useSession } from "../lib/queries";
 import { Sidebar } from "../features/sidebar/Sidebar";
 import { useUserChannel } from "../features/user/useUserChannel";
 import { Workspace } from "../features/workspace/Workspace";
+import { InboxButton } from "../features/inbox/InboxButton";
 import { ThemeSwitch } from "./ThemeSwitch";
 
 export function Shell() {
@@ -28,6 +29,7 @@ export function Shell() {
       <header className="col-span-full flex items-center gap-2 border-b border-line bg-panel px-2">
         <button className="icon-btn md:hidden" data-testid="menu" aria-label="Menu" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>☰</button>
         <span className="flex-1 truncate font-semibold" data-testid="session-title">{title}</span>
+        <InboxButton waiting={user.inboxWaiting} />
         <ThemeSwitch />
       </header>
       {drawer && <button className="fixed inset-x-0 top-11 bottom-0 z-10 bg-black/40 md:hidden" aria-label="Close the menu" onClick={() => setDrawer(false)} />}

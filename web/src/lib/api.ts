@@ -30,7 +30,8 @@ const serverRules: Middleware = {
   },
 };
 
-export const client = createClient<paths>({ baseUrl: window.location.origin });
+// Paths are relative: the page's own origin (the server that served it).
+export const client = createClient<paths>({ baseUrl: "" });
 client.use(serverRules);
 
 interface Answer<T> {

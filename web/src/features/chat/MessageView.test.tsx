@@ -1,3 +1,4 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MessageView } from "./MessageView";
@@ -56,5 +57,26 @@ describe("MessageView", () => {
     expect(html).toContain('aria-label="run it: in progress"');
     expect(html).toContain("Terminal term_1 · exited 0 · last part");
     expect(html).toContain("3 passed");
+  });
+
+  it("offers the four answers to a prompt its running turn waits on, and none once the turn ended", () => {
+    const asking: Message = {
+      ...base,
+      status: "streaming",
+      parts: [{ type: "permission", request_id: "perm_3", tool: "Bash", summary: "rm -rf build", decision: null }],
+    };
+    const render = (m: Message) =>
+      renderToStaticMarkup(
+        <QueryClientProvider client={new QueryClient()}>
+          <MessageView message={m} onArtifact={() => {}} />
+        </QueryClientProvider>,
+      );
+    const html = render(asking);
+    expect(html).toContain('aria-label="Permission for Bash: waiting for you"');
+    expect(html).toContain('aria-label="Answer: Bash: rm -rf build"');
+    for (const answer of ["Allow once", "Allow for this session", "Deny", "Deny and stop"]) expect(html).toContain(`>${answer}</button>`);
+    const ended = render({ ...asking, status: "cancelled" });
+    expect(ended).not.toContain("Allow once");
+    expect(ended).toContain('aria-label="Permission for Bash: not answered"');
   });
 });

@@ -1,3 +1,4 @@
+import { PermissionActions } from "../inbox/PermissionActions";
 import { SafeMarkdown } from "./Markdown";
 import type { Message, Part } from "../../generated/types";
 
@@ -29,14 +30,21 @@ const DECISIONS: Record<string, string> = {
   deny_and_stop: "denied, and the turn stopped",
 };
 
-/** A permission the agent asked for, and what the user answered (stored with the message). */
-function PermissionCard({ part }: { part: Extract<Part, { type: "permission" }> }) {
-  const answer = part.decision ? DECISIONS[part.decision] ?? part.decision : "not answered";
+/**
+ * A permission the agent asked for, and what the user answered (stored with the message). While
+ * its turn runs, an unanswered one can be answered here.
+ */
+function PermissionCard({ part, live }: { part: Extract<Part, { type: "permission" }>; live: boolean }) {
+  const waiting = !part.decision && live;
+  const answer = part.decision ? DECISIONS[part.decision] ?? part.decision : waiting ? "waiting for you" : "not answered";
   return (
-    <div className={`permission-card ${part.decision ?? "open"}`} role="note" aria-label={`Permission for ${part.tool}: ${answer}`} data-testid="permission-card">
-      <span className="tool-name">{part.tool}</span>
-      <span className="tool-args">{part.summary}</span>
-      <span className="tool-meta">{answer}</span>
+    <div className={`permission-card ${part.decision ?? "open"} flex-col`} role="note" aria-label={`Permission for ${part.tool}: ${answer}`} data-testid="permission-card">
+      <div className="flex w-full items-baseline gap-2">
+        <span className="tool-name">{part.tool}</span>
+        <span className="tool-args">{part.summary}</span>
+        <span className="tool-meta">{answer}</span>
+      </div>
+      {waiting && <PermissionActions requestId={part.request_id} what={`${part.tool}: ${part.summary}`} />}
     </div>
   );
 }
@@ -77,7 +85,7 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
           case "tool_call":
             return <ToolCard key={i} call={part} result={results.get(part.id)} />;
           case "permission":
-            return <PermissionCard key={i} part={part} />;
+            return <PermissionCard key={i} part={part} live={message.status === "streaming"} />;
           case "notice":
             return (
               <div key={i} className={`notice ${part.level}`} role="status" data-testid="notice">

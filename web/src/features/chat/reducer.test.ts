@@ -77,6 +77,26 @@ describe("the frame reducer", () => {
     expect(after[chat].needsReload).toBe(false);
   });
 
+  it("an agent's turn, which reports no status of its own, still moves the chat's status", () => {
+    let state = run({}, [{ type: "message_created", chat_id: chat, message: assistant() }]);
+    const agent: AgentEvent[] = [
+      { type: "turn_started", message_id: mid },
+      { type: "permission_requested", request_id: "p1", call_id: null, tool: "Bash", summary: "ls", options: ["allow_once", "deny"] },
+    ];
+    const statuses: string[] = [];
+    const more: AgentEvent[] = [
+      { type: "permission_resolved", request_id: "p1", decision: "deny" },
+      { type: "turn_finished", outcome: "completed", summary: null, usage: { prompt_tokens: 0, completion_tokens: 0, ctx_used: 0 } },
+    ];
+    [...agent, ...more].forEach((event, i) => {
+      state = run(state, [{ type: "event", chat_id: chat, message_id: mid, seq: i + 1, event }]);
+      statuses.push(state[chat].status);
+    });
+    expect(statuses).toEqual(["streaming", "waiting_for_input", "streaming", "idle"]);
+    state = run(state, [{ type: "event", chat_id: chat, message_id: mid, seq: 5, event: { type: "turn_finished", outcome: "error", summary: "gone", usage: { prompt_tokens: 0, completion_tokens: 0, ctx_used: 0 } } }]);
+    expect(state[chat].status).toBe("error");
+  });
+
   it("a gap in the sequence asks for a reload instead of guessing", () => {
     let state = run({}, [{ type: "message_created", chat_id: chat, message: assistant() }]);
     state = run(state, frames(1, 3));

@@ -189,9 +189,13 @@ function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatSta
       messages[index] = message;
       const next: ChatState = { ...chat, messages, seqs: { ...chat.seqs, [frame.message_id]: frame.seq } };
       const e = frame.event;
+      // The status, the same way for every backend (external agents report none of their own).
       if (e.type === "status") next.status = e.status;
+      if (e.type === "permission_requested") next.status = "waiting_for_input";
+      if (e.type === "permission_resolved") next.status = "streaming";
       if (e.type === "usage") next.usage = e.usage;
       if (e.type === "turn_started") {
+        next.status = "streaming";
         next.notices = [];
         next.streamStart = now;
         next.streamedChars = 0;
@@ -200,6 +204,7 @@ function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatSta
       // Notices are parts of the message (folded above); an early stop's summary arrives as
       // its sentinel message. A failure's reason shows here until the message keeps it.
       if (e.type === "turn_finished") {
+        next.status = e.outcome === "error" ? "error" : "idle";
         next.usage = e.usage;
         if (e.outcome === "error" && e.summary) next.notices = [...next.notices, { level: "error", text: e.summary }];
       }

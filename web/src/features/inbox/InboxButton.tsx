@@ -1,0 +1,51 @@
+// The inbox in the top bar: a badge with the number of prompts waiting across all sessions, and
+// a panel listing them, each answerable there or opened in its chat.
+import { Popover } from "radix-ui";
+import { useNavigate } from "react-router";
+import { PermissionActions } from "./PermissionActions";
+import { useInbox } from "./useInbox";
+
+export function InboxButton({ waiting }: { waiting: number }) {
+  const inbox = useInbox(waiting);
+  const navigate = useNavigate();
+  const items = inbox.data ?? [];
+  return (
+    <Popover.Root>
+      <Popover.Trigger asChild>
+        <button className="btn relative gap-1.5" aria-label={waiting ? `Inbox, ${waiting} waiting` : "Inbox"}>
+          Inbox
+          {waiting > 0 && (
+            <span aria-hidden className="rounded-full bg-warn px-1.5 text-xs font-semibold text-black" data-testid="inbox-badge">
+              {waiting}
+            </span>
+          )}
+        </button>
+      </Popover.Trigger>
+      <Popover.Portal>
+        <Popover.Content className="menu z-50 w-[min(92vw,420px)] p-3" align="end" sideOffset={6} aria-label="Inbox">
+          <h2 className="mb-2 text-sm font-semibold">Waiting for you</h2>
+          {inbox.error && <p role="alert" className="notice error">{inbox.error.message}</p>}
+          {items.length === 0 && <p className="text-sm text-muted">Nothing is waiting.</p>}
+          <ul className="flex flex-col gap-2">
+            {items.map((item) => (
+              <li key={item.request_id} className="rounded-md border border-line p-2 text-sm" aria-label={`${item.provider} wants ${item.tool}`}>
+                <div className="flex items-baseline justify-between gap-2">
+                  <span>
+                    <span className="font-semibold">{item.provider}</span> wants <span className="font-semibold">{item.tool}</span>
+                  </span>
+                  <Popover.Close asChild>
+                    <button className="text-xs text-accent underline" onClick={() => navigate(`/s/${item.session_id}?tabs=${item.chat_id}`)}>
+                      Open chat
+                    </button>
+                  </Popover.Close>
+                </div>
+                <pre className="mt-1 max-h-32 overflow-auto rounded bg-field p-1.5 text-xs whitespace-pre-wrap">{item.summary}</pre>
+                <PermissionActions requestId={item.request_id} what={`${item.tool}: ${item.summary}`} />
+              </li>
+            ))}
+          </ul>
+        </Popover.Content>
+      </Popover.Portal>
+    </Popover.Root>
+  );
+}
