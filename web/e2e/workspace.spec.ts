@@ -4,7 +4,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentsInstalled, base, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
@@ -89,7 +89,7 @@ test("open an HTML artifact in a sandboxed frame", async () => {
   await expect(frame).toHaveAttribute("sandbox", "allow-scripts");
   await expect(page.frameLocator('[data-testid="artifact-frame"]').getByText("Hello artifact")).toBeVisible();
   await shot(page, "5-artifact");
-  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
 });
 
 test("the page has a Content-Security-Policy and a model's remote image or artifact loads nothing", async () => {
@@ -127,7 +127,7 @@ test("the page has a Content-Security-Policy and a model's remote image or artif
   } finally {
     spy.close();
   }
-  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
 });
 
 test("browse files and attach one to the chat", async () => {
@@ -137,7 +137,7 @@ test("browse files and attach one to the chat", async () => {
   await expect(page.getByText("listens on 8080")).toBeVisible();
   await shot(page, "6-file-browser");
   await page.getByTestId("attach").click();
-  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
   const draft = await page.getByTestId("composer").inputValue();
   expect(draft).toContain("src/server.rs");
   expect(draft).toContain("listens on 8080");
@@ -154,7 +154,7 @@ test("the address reopens the session with the same active tab", async () => {
   await other.goto(page.url());
   await expect(other.getByRole("tab", { name: "Files" })).toHaveAttribute("aria-selected", "true");
   await other.close();
-  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
   await expect(page).toHaveURL(/tabs=[0-9a-f-]+$/);
 });
 
@@ -204,11 +204,58 @@ test("the composer's settings apply to the next turn", async () => {
   await expect(page.getByRole("group", { name: "Chat settings" }).getByRole("combobox", { name: "Mode", exact: true })).toHaveText(/Review/);
 });
 
+test("a review chat's edits wait in the review panel: apply one, reject one, rewind", async () => {
+  // Chat 1 is in review mode (the settings test): the model edits two files.
+  const main = join(repo(), "src/main.rs");
+  const server = join(repo(), "src/server.rs");
+  const before = { main: readFileSync(main, "utf8"), server: readFileSync(server, "utf8") };
+  await push({
+    tool_calls: [
+      { id: "e1", name: "edit_file", args: [JSON.stringify({ path: "src/main.rs", old_string: "    serve();", new_string: "    serve();\n    println!(\"started\");" })] },
+      { id: "e2", name: "edit_file", args: [JSON.stringify({ path: "src/server.rs", old_string: "// listens on 8080", new_string: "// listens on 9090" })] },
+    ],
+  });
+  await push({ text: ["I proposed two edits."] });
+  await page.getByTestId("composer").fill("Log the start and move the port");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("I proposed two edits.")).toBeVisible();
+  // Nothing is written until it is applied.
+  expect(readFileSync(main, "utf8")).toBe(before.main);
+  expect(readFileSync(server, "utf8")).toBe(before.server);
+
+  await page.getByRole("button", { name: "Review 2 changes" }).click();
+  const panel = page.getByRole("region", { name: "Review changes" });
+  await expect(panel.getByRole("listitem", { name: "src/main.rs, pending" })).toBeVisible();
+  await expect(panel.getByRole("listitem", { name: "src/server.rs, pending" })).toBeVisible();
+  await expect(panel.getByLabel("1 lines added").first()).toBeVisible();
+  await expect(panel).toContainText('println!("started");');
+  await shot(page, "16-review-panel");
+  await panel.getByRole("radio", { name: "Split" }).click();
+  await shot(page, "17-review-split");
+  await panel.getByRole("radio", { name: "Unified" }).click();
+
+  await panel.getByRole("listitem", { name: "src/main.rs, pending" }).getByRole("button", { name: "Apply" }).click();
+  await expect(panel.getByRole("listitem", { name: "src/main.rs, applied" })).toBeVisible();
+  await panel.getByRole("listitem", { name: "src/server.rs, pending" }).getByRole("button", { name: "Reject" }).click();
+  await expect(panel.getByRole("listitem", { name: "src/server.rs, rejected" })).toBeVisible();
+  expect(readFileSync(main, "utf8")).toContain('println!("started");');
+  expect(readFileSync(server, "utf8")).toBe(before.server);
+
+  await panel.getByRole("listitem", { name: "src/main.rs, applied" }).getByRole("button", { name: "Rewind" }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Rewind src/main.rs?" });
+  await expect(confirm).toContainText('println!("started");');
+  await shot(page, "18-rewind-preview");
+  await confirm.getByRole("button", { name: "Rewind" }).click();
+  await expect(panel.getByRole("listitem", { name: "src/main.rs, rewound" })).toBeVisible();
+  expect(readFileSync(main, "utf8")).toBe(before.main);
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+});
+
 test("a claude-acp chat asks to run a command; the prompt waits in the inbox and is denied there", async () => {
   test.skip(!agentsInstalled(), "claude-agent-acp and Claude Code are not installed here (CI has them)");
   test.setTimeout(120_000);
   await page.getByTestId("new-chat").click();
-  await expect(page.getByRole("tab", { name: "Chat 2" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByRole("tab", { name: "Chat 2", exact: true })).toHaveAttribute("aria-selected", "true");
   const settings = page.getByRole("group", { name: "Chat settings" });
   await settings.getByRole("combobox", { name: "Provider" }).click();
   await page.getByRole("option", { name: "claude-acp" }).click();
@@ -248,7 +295,7 @@ test("a claude-acp chat asks to run a command; the prompt waits in the inbox and
   await expect(page.getByRole("navigation").getByRole("img", { name: "idle" })).toBeVisible();
   await page.keyboard.press("Escape");
   await shot(page, "15-agent-denied");
-  await page.getByRole("tab", { name: "Chat 1" }).click();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
 });
 
 test("a failed agent turn keeps and shows why it failed", async () => {
@@ -278,7 +325,7 @@ test("a phone-sized screen uses a drawer", async ({ browser }) => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const p = await phone.newPage();
   await p.goto(page.url());
-  await p.getByRole("tab", { name: "Chat 1" }).click();
+  await p.getByRole("tab", { name: "Chat 1", exact: true }).click();
   await expect(p.getByText("Hello goose")).toBeVisible();
   const sidebar = await p.getByTestId("sidebar").boundingBox();
   expect(sidebar && sidebar.x + sidebar.width <= 1, `the sidebar is off-screen: ${JSON.stringify(sidebar)}`).toBe(true);

@@ -8,7 +8,8 @@ export const keys = {
   projects: ["projects"] as const,
   sessions: (projectId: string) => ["projects", projectId, "sessions"] as const,
   session: (sessionId: string) => ["sessions", sessionId] as const,
-  workspace: (sessionId: string) => ["sessions", sessionId, "workspace"] as const,
+  // Not under the session's key: refreshing a session (a new chat) must not reload its layout.
+  workspace: (sessionId: string) => ["workspace", sessionId] as const,
   dir: (projectId: string, path: string) => ["projects", projectId, "files", path] as const,
   file: (projectId: string, path: string) => ["projects", projectId, "file", path] as const,
 };

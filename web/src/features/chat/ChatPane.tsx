@@ -4,6 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import { client, unwrap } from "../../lib/api";
 import type { Chat } from "../../generated/types";
+import { useChanges } from "../review/useChanges";
 import { ChatSettings } from "./ChatSettings";
 import { MessageView, type Artifact } from "./MessageView";
 import type { ChatState } from "./reducer";
@@ -18,9 +19,13 @@ interface Props {
   draft: string;
   setDraft: (text: string) => void;
   onArtifact: (a: Artifact) => void;
+  /** Opens the chat's pending changes for review. */
+  onReview: () => void;
 }
 
-function StatusBar({ chat }: { chat: ChatState }) {
+function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string; onReview: () => void }) {
+  const changes = useChanges(chatId);
+  const pending = (changes.data ?? []).filter((c) => c.state === "pending").length;
   const [now, setNow] = useState(Date.now());
   const running = chat.streamStart !== null;
   useEffect(() => {
@@ -43,11 +48,16 @@ function StatusBar({ chat }: { chat: ChatState }) {
           <span className="relative px-1">{Math.round(share * 100)}% context</span>
         </span>
       )}
+      {(changes.data?.length ?? 0) > 0 && (
+        <button className={`btn ${max === null ? "ml-auto" : ""}`} onClick={onReview}>
+          {pending ? `Review ${pending} change${pending === 1 ? "" : "s"}` : "Changes"}
+        </button>
+      )}
     </div>
   );
 }
 
-export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact }: Props) {
+export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, onReview }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const list = chat.messages;
@@ -83,7 +93,7 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact }
 
   return (
     <div className="flex min-h-0 flex-1 flex-col" data-testid="chat-pane">
-      <StatusBar chat={chat} />
+      <StatusBar chat={chat} chatId={chatId} onReview={onReview} />
       <div
         className="min-h-0 flex-1 overflow-auto px-3"
         ref={scroller}

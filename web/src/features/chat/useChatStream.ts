@@ -1,8 +1,10 @@
 // A session's chats, live: their stored messages, then every frame of the session's WebSocket
 // folded in by the reducer; a chat whose frames had a gap is loaded again.
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useReducer } from "react";
 import type { Chat, MessagesPage, SessionFrame } from "../../generated/types";
 import { client, stream, unwrapAs } from "../../lib/api";
+import { changesKey } from "../review/useChanges";
 import { reducer, type SessionState } from "./reducer";
 
 async function history(chatId: string) {
@@ -11,12 +13,17 @@ async function history(chatId: string) {
 
 export function useChatStream(sessionId: string | undefined, chats: Chat[]): SessionState {
   const [state, dispatch] = useReducer(reducer, {});
+  const queries = useQueryClient();
   const chatIds = chats.map((c) => c.id).join(",");
 
   useEffect(() => {
     if (!sessionId) return;
-    return stream<SessionFrame>(`/api/sessions/${sessionId}/ws`, (frame) => dispatch({ kind: "frame", frame }));
-  }, [sessionId]);
+    return stream<SessionFrame>(`/api/sessions/${sessionId}/ws`, (frame) => {
+      // A chat's whole change list, after each of its tool calls and each apply, reject or rewind.
+      if (frame.type === "changes_changed") queries.setQueryData(changesKey(frame.chat_id), frame.changes);
+      dispatch({ kind: "frame", frame });
+    });
+  }, [sessionId, queries]);
 
   useEffect(() => {
     let cancelled = false;

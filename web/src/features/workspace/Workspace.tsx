@@ -3,7 +3,7 @@
 // devices; the active tabs are in the address.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Tabs } from "radix-ui";
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { Project } from "../../generated/types";
 import { client, clientId, unwrap } from "../../lib/api";
@@ -13,7 +13,10 @@ import { emptyChat } from "../chat/reducer";
 import { useChatStream } from "../chat/useChatStream";
 import { FileBrowser } from "../files/FileBrowser";
 import { ArtifactView } from "./ArtifactView";
-import { activeTabs, defaultLayout, openTab, parseLayout, withActiveTabs, type Pane, type Tab } from "./layout";
+import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
+
+// The diff viewer loads when a review is first opened.
+const ReviewPanel = lazy(() => import("../review/ReviewPanel").then((m) => ({ default: m.ReviewPanel })));
 
 export function Workspace({ sessionId, project }: { sessionId: string; project: Project }) {
   const session = useSession(sessionId);
@@ -22,6 +25,8 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   const saved = useQuery({
     queryKey: keys.workspace(sessionId),
     queryFn: () => unwrap(client.GET("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } } })),
+    // Loaded once; later layouts arrive from the user's other devices (workspace_updated).
+    staleTime: Infinity,
   });
   const save = useMutation({
     mutationFn: (panes: Pane[]) => unwrap(client.PUT("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } }, body: { panes, origin: clientId } })),
@@ -36,8 +41,13 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
 
   useEffect(() => {
     if (!saved.data || !loaded) return;
-    fromServer.current = true;
-    setPanes((current) => withActiveTabs(parseLayout(saved.data.panes) ?? current ?? defaultLayout(session.data?.chats ?? []), current ? null : params.get("tabs")));
+    setPanes((current) => {
+      const layout = parseLayout(saved.data.panes);
+      // The same tabs again (a refetch): the user's active tabs stay as they are.
+      if (current && (!layout || sameTabs(layout, current))) return current;
+      fromServer.current = true;
+      return withActiveTabs(layout ?? defaultLayout(session.data?.chats ?? []), current ? null : params.get("tabs"));
+    });
     // Applied when the saved layout changes, not when the session's chat list is refetched.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [saved.data, loaded]);
@@ -104,6 +114,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                     draft={drafts[t.chatId] ?? ""}
                     setDraft={(text) => setDrafts((d) => ({ ...d, [t.chatId]: text }))}
                     onArtifact={(a) => open({ id: `artifact-${a.source.length}-${a.kind}`, kind: "artifact", title: a.title, artifact: a }, last)}
+                    onReview={() => open({ id: `review-${t.chatId}`, kind: "review", chatId: t.chatId, title: `Review ${t.title}` }, last)}
                   />
                 )}
                 {t.kind === "files" && (
@@ -116,6 +127,11 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                   />
                 )}
                 {t.kind === "artifact" && <ArtifactView artifact={t.artifact} />}
+                {t.kind === "review" && (
+                  <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
+                    <ReviewPanel chatId={t.chatId} />
+                  </Suspense>
+                )}
               </Tabs.Content>
             ))}
           </Tabs.Root>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeTabs, openTab, parseLayout, withActiveTabs, type Pane } from "./layout";
+import { activeTabs, openTab, parseLayout, sameTabs, withActiveTabs, type Pane } from "./layout";
 
 const chat = (id: string) => ({ id, kind: "chat" as const, chatId: id, title: id });
 const panes: Pane[] = [
@@ -27,5 +27,11 @@ describe("the layout", () => {
     expect(parseLayout(null)).toBeNull();
     expect(parseLayout([{ nope: 1 }])).toBeNull();
     expect(parseLayout(panes)).toEqual(panes);
+  });
+
+  it("knows a layout with the same tabs, whichever is active", () => {
+    expect(sameTabs(panes, withActiveTabs(panes, "b,files"))).toBe(true);
+    expect(sameTabs(panes, openTab(panes, chat("c"), 0))).toBe(false);
+    expect(sameTabs(panes, panes.slice(0, 1))).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import type { Artifact } from "../chat/MessageView";
 export type Tab =
   | { id: string; kind: "chat"; chatId: string; title: string }
   | { id: string; kind: "files"; title: string }
+  | { id: string; kind: "review"; chatId: string; title: string }
   | { id: string; kind: "artifact"; title: string; artifact: Artifact };
 
 export interface Pane {
@@ -45,4 +46,10 @@ export function openTab(panes: Pane[], tab: Tab, index: number): Pane[] {
   if (!pane.tabs.some((t) => t.id === tab.id)) pane.tabs.push(tab);
   pane.active = tab.id;
   return next;
+}
+
+/** Whether two layouts have the same panes with the same tabs (whatever is active). */
+export function sameTabs(a: Pane[], b: Pane[]): boolean {
+  const ids = (panes: Pane[]) => panes.map((p) => p.tabs.map((t) => t.id).join(",")).join("|");
+  return ids(a) === ids(b);
 }
