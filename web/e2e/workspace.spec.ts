@@ -251,6 +251,42 @@ test("a review chat's edits wait in the review panel: apply one, reject one, rew
   await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
 });
 
+test("messages sent during a turn: one queued runs next, one cancelled never runs, a steer joins the turn", async () => {
+  const userTexts = (body: Record<string, unknown> | undefined) =>
+    ((body?.messages as { role: string; content: unknown }[]) ?? []).filter((m) => m.role === "user").map((m) => String(m.content));
+  const before = (await modelRequests()).length;
+  // A slow first step with a tool call (a step boundary), then its answer, then the queued turn.
+  await push({ text: ["Looking ", "at ", "the ", "code."], delay_ms: 1500, tool_calls: [{ id: "q1", name: "grep", args: ['{"pattern":"fn"}'] }] });
+  await push({ text: ["Done, and I checked the tests too."] });
+  await push({ text: ["Second turn answer."] });
+  await page.getByTestId("composer").fill("Explain the code");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Looking")).toBeVisible();
+
+  await page.getByTestId("composer").fill("Now the second question");
+  await page.getByRole("button", { name: "Queue" }).click();
+  await page.getByTestId("composer").fill("Never mind this one");
+  await page.getByRole("button", { name: "Queue" }).click();
+  const queued = page.getByRole("list", { name: "Queued messages" });
+  await expect(queued.getByRole("listitem")).toHaveCount(2);
+  await shot(page, "19-queued");
+  await queued.getByRole("listitem", { name: "Queued: Never mind this one" }).getByRole("button", { name: "Cancel" }).click();
+  await expect(queued.getByRole("listitem")).toHaveCount(1);
+  await page.getByTestId("composer").fill("also check the tests");
+  await page.getByRole("button", { name: "Steer" }).click();
+
+  await expect(page.getByText("Done, and I checked the tests too.")).toBeVisible();
+  await expect(page.getByText("Second turn answer.")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Queued messages" })).toHaveCount(0);
+  const requests = (await modelRequests()).slice(before);
+  expect(requests).toHaveLength(3);
+  // The steer reached the first turn's next step; the queued message ran as the next turn.
+  expect(userTexts(requests[1]).at(-1)).toBe("also check the tests");
+  // (The stored steer and the queued message are two user messages in a row: the model gets one.)
+  expect(userTexts(requests[2]).at(-1)).toBe("also check the tests\n\nNow the second question");
+  expect(JSON.stringify(requests)).not.toContain("Never mind this one");
+});
+
 test("a claude-acp chat asks to run a command; the prompt waits in the inbox and is denied there", async () => {
   test.skip(!agentsInstalled(), "claude-agent-acp and Claude Code are not installed here (CI has them)");
   test.setTimeout(120_000);

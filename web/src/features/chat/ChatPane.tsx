@@ -4,6 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import { client, unwrap } from "../../lib/api";
 import type { Chat } from "../../generated/types";
+import { QueuedMessages } from "../queue/QueuedMessages";
 import { useChanges } from "../review/useChanges";
 import { ChatSettings } from "./ChatSettings";
 import { MessageView, type Artifact } from "./MessageView";
@@ -74,7 +75,8 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
   }, [list.length, lastLen, virtualizer]);
 
   const send = useMutation({
-    mutationFn: (text: string) => unwrap(client.POST("/api/chats/{id}/messages", { params: { path: { id: chatId } }, body: { text } })),
+    mutationFn: ({ text, steer }: { text: string; steer?: boolean }) =>
+      unwrap(client.POST("/api/chats/{id}/messages", { params: { path: { id: chatId } }, body: { text, steer: steer ?? false } })),
     onSuccess: () => {
       setDraft("");
       stickToBottom.current = true;
@@ -83,9 +85,11 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
   const stop = useMutation({
     mutationFn: () => unwrap(client.POST("/api/chats/{id}/stop", { params: { path: { id: chatId } } })),
   });
-  const submit = (text: string) => {
-    if (text.trim()) send.mutate(text);
+  /** Sends `text`: a turn starts, or, while one runs, it waits in the queue (or, `steer`, joins it). */
+  const submit = (text: string, steer = false) => {
+    if (text.trim()) send.mutate({ text, steer });
   };
+  const native = (settings?.provider ?? "boocode") === "boocode";
 
   const running = chat.streamStart !== null || list.some((m) => m.status === "streaming");
   const lastUser = [...list].reverse().find((m) => m.role === "user" && m.kind === "regular");
@@ -121,6 +125,7 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
         </div>
       )}
       <div className="border-t border-line">
+      <QueuedMessages chatId={chatId} />
       {settings && <ChatSettings chat={settings} />}
       <form
         className="flex gap-2 p-3 max-md:flex-col"
@@ -145,7 +150,15 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
         />
         <div className="flex gap-2 md:flex-col">
           {running ? (
-            <button type="button" className="btn danger" data-testid="stop" onClick={() => stop.mutate()}>Stop</button>
+            <>
+              <button type="submit" className="btn primary" disabled={!draft.trim() || send.isPending} title="Runs after the current turn">Queue</button>
+              {native && (
+                <button type="button" className="btn" disabled={!draft.trim() || send.isPending} onClick={() => submit(draft, true)} title="Joins the running turn at its next step">
+                  Steer
+                </button>
+              )}
+              <button type="button" className="btn danger" data-testid="stop" onClick={() => stop.mutate()}>Stop</button>
+            </>
           ) : (
             <>
               {lastText && <button type="button" className="btn" data-testid="retry" onClick={() => submit(lastText)}>Retry</button>}

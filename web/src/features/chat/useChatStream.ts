@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useReducer } from "react";
 import type { Chat, MessagesPage, SessionFrame } from "../../generated/types";
 import { client, stream, unwrapAs } from "../../lib/api";
+import { queueKey } from "../queue/useQueue";
 import { changesKey } from "../review/useChanges";
 import { reducer, type SessionState } from "./reducer";
 
@@ -21,6 +22,7 @@ export function useChatStream(sessionId: string | undefined, chats: Chat[]): Ses
     return stream<SessionFrame>(`/api/sessions/${sessionId}/ws`, (frame) => {
       // A chat's whole change list, after each of its tool calls and each apply, reject or rewind.
       if (frame.type === "changes_changed") queries.setQueryData(changesKey(frame.chat_id), frame.changes);
+      if (frame.type === "queue_changed") queries.setQueryData(queueKey(frame.chat_id), frame.queue);
       dispatch({ kind: "frame", frame });
     });
   }, [sessionId, queries]);
