@@ -2,7 +2,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, "screenshots");
@@ -42,4 +43,12 @@ export const agentsInstalled = () => Boolean(process.env.E2E_AGENTS);
 export async function pushAnthropic(reply: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${env("E2E_ANTHROPIC")}/__push`, { method: "POST", body: JSON.stringify(reply) });
   if (!res.ok) throw new Error(`the scripted Anthropic server refused a reply: ${res.status} ${await res.text()}`);
+}
+
+/** Runs axe-core on the page as it is: no serious or critical accessibility violation. */
+export async function expectAccessible(page: Page, view: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const described = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")}`);
+  expect(described, `accessibility of ${view}`).toEqual([]);
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { agentsInstalled, base, modelRequests, push, pushAnthropic, repo, shot } from "./support";
+import { agentsInstalled, base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -46,6 +46,7 @@ test("send a message and see streamed text and a tool card", async () => {
   await expect(page.getByText("src/server.rs:1:pub fn serve()")).toBeVisible();
   await expect(page.getByTestId("session-title")).toHaveText("Finding the server");
   await shot(page, "2-chat-with-tool-card");
+  await expectAccessible(page, "the chat");
 });
 
 test("stop a turn", async () => {
@@ -136,6 +137,7 @@ test("browse files and attach one to the chat", async () => {
   await page.getByTestId("tree-item").filter({ hasText: "server.rs" }).click();
   await expect(page.getByText("listens on 8080")).toBeVisible();
   await shot(page, "6-file-browser");
+  await expectAccessible(page, "the file browser");
   await page.getByTestId("attach").click();
   await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
   const draft = await page.getByTestId("composer").inputValue();
@@ -164,6 +166,7 @@ test("rename a session in a dialog", async () => {
   const dialog = page.getByRole("dialog", { name: "Rename session" });
   await dialog.getByRole("textbox", { name: "Title" }).fill("Where the server starts");
   await shot(page, "6b-rename-dialog");
+  await expectAccessible(page, "the rename dialog");
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId("session-title")).toHaveText("Where the server starts");
@@ -230,6 +233,7 @@ test("a review chat's edits wait in the review panel: apply one, reject one, rew
   await expect(panel.getByLabel("1 lines added").first()).toBeVisible();
   await expect(panel).toContainText('println!("started");');
   await shot(page, "16-review-panel");
+  await expectAccessible(page, "the review panel");
   await panel.getByRole("radio", { name: "Split" }).click();
   await shot(page, "17-review-split");
   await panel.getByRole("radio", { name: "Unified" }).click();
@@ -256,12 +260,16 @@ test("messages sent during a turn: one queued runs next, one cancelled never run
     ((body?.messages as { role: string; content: unknown }[]) ?? []).filter((m) => m.role === "user").map((m) => String(m.content));
   const before = (await modelRequests()).length;
   // A slow first step with a tool call (a step boundary), then its answer, then the queued turn.
-  await push({ text: ["Looking ", "at ", "the ", "code."], delay_ms: 1500, tool_calls: [{ id: "q1", name: "grep", args: ['{"pattern":"fn"}'] }] });
+  await push({ text: ["Looking ", "at ", "the ", "code."], delay_ms: 3000, tool_calls: [{ id: "q1", name: "grep", args: ['{"pattern":"fn"}'] }] });
   await push({ text: ["Done, and I checked the tests too."] });
   await push({ text: ["Second turn answer."] });
   await page.getByTestId("composer").fill("Explain the code");
   await page.getByTestId("send").click();
   await expect(page.getByText("Looking")).toBeVisible();
+  // While the first step streams (12 s): a steer, then two queued messages, one cancelled.
+  await page.getByTestId("composer").fill("also check the tests");
+  await page.getByRole("button", { name: "Steer" }).click();
+  await expect(page.getByTestId("composer")).toHaveValue("");
 
   await page.getByTestId("composer").fill("Now the second question");
   await page.getByRole("button", { name: "Queue" }).click();
@@ -272,10 +280,8 @@ test("messages sent during a turn: one queued runs next, one cancelled never run
   await shot(page, "19-queued");
   await queued.getByRole("listitem", { name: "Queued: Never mind this one" }).getByRole("button", { name: "Cancel" }).click();
   await expect(queued.getByRole("listitem")).toHaveCount(1);
-  await page.getByTestId("composer").fill("also check the tests");
-  await page.getByRole("button", { name: "Steer" }).click();
 
-  await expect(page.getByText("Done, and I checked the tests too.")).toBeVisible();
+  await expect(page.getByText("Done, and I checked the tests too.")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByText("Second turn answer.")).toBeVisible();
   await expect(page.getByRole("list", { name: "Queued messages" })).toHaveCount(0);
   const requests = (await modelRequests()).slice(before);
@@ -310,16 +316,17 @@ test("a claude-acp chat asks to run a command; the prompt waits in the inbox and
   const card = page.getByRole("note", { name: /Permission for .*: waiting for you/ });
   await expect(card).toBeVisible({ timeout: 60_000 });
   await expect(card).toContainText("touch");
-  await expect(page.getByRole("button", { name: "Inbox, 1 waiting" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Inbox 1" })).toBeVisible();
   // The chat (its status bar) and its session (the sidebar) both wait for input.
   await expect(page.getByRole("tabpanel", { name: "Chat 2" }).getByRole("img", { name: "waiting for input" })).toBeVisible();
   await expect(page.getByRole("navigation").getByRole("img", { name: "waiting for input" })).toBeVisible();
   await shot(page, "13-agent-asks");
 
-  await page.getByRole("button", { name: "Inbox, 1 waiting" }).click();
+  await page.getByRole("button", { name: "Inbox 1" }).click();
   const item = page.getByRole("listitem", { name: /claude-acp wants/ });
   await expect(item).toBeVisible();
   await shot(page, "14-inbox-panel");
+  await expectAccessible(page, "the inbox");
   await item.getByRole("button", { name: "Deny", exact: true }).click();
 
   // The agent hears the refusal and goes on; nothing ran.
@@ -368,11 +375,13 @@ test("a phone-sized screen uses a drawer", async ({ browser }) => {
   const send = await p.getByTestId("send").boundingBox();
   expect(send?.height ?? 0, "tap targets are 44 px").toBeGreaterThanOrEqual(44);
   await shot(p, "7-phone-chat");
+  await expectAccessible(p, "the chat on a phone");
   await p.getByTestId("menu").click();
   await p.waitForTimeout(300);
   const open = await p.getByTestId("sidebar").boundingBox();
   expect(open && open.x >= 0, "the drawer opens").toBe(true);
   await shot(p, "8-phone-drawer");
+  await expectAccessible(p, "the drawer on a phone");
   await p.getByTestId("menu").click();
   await p.waitForTimeout(300);
   const reason = p.getByRole("status").filter({ hasText: "goose" });
@@ -388,6 +397,7 @@ test("the light theme is remembered, on desktop and phone", async ({ browser }) 
   await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
   await expect(page.getByText("Hello goose")).toBeVisible();
   await shot(page, "11-light-chat");
+  await expectAccessible(page, "the chat in the light theme");
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const p = await phone.newPage();
   await p.goto(page.url());

@@ -10,6 +10,10 @@ export function isInlineImage(src: string | undefined): boolean {
 }
 
 const components: Components = {
+  // A long line scrolls the block, which the keyboard can reach (and scroll) too.
+  pre({ children }) {
+    return <pre tabIndex={0}>{children}</pre>;
+  },
   img({ src, alt }) {
     const source = typeof src === "string" ? src : undefined;
     if (isInlineImage(source)) return <img src={source} alt={alt ?? ""} />;

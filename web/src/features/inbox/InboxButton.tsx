@@ -12,11 +12,17 @@ export function InboxButton({ waiting }: { waiting: number }) {
   return (
     <Popover.Root>
       <Popover.Trigger asChild>
-        <button className="btn relative gap-1.5" aria-label={waiting ? `Inbox, ${waiting} waiting` : "Inbox"}>
+        {/* Named by what it shows ("Inbox 1"); the number is described. */}
+        <button className="btn relative gap-1.5" aria-describedby={waiting > 0 ? "inbox-count" : undefined}>
           Inbox
           {waiting > 0 && (
-            <span aria-hidden className="rounded-full bg-warn px-1.5 text-xs font-semibold text-black" data-testid="inbox-badge">
+            <span className="rounded-full bg-warn px-1.5 text-xs font-semibold text-black" data-testid="inbox-badge">
               {waiting}
+            </span>
+          )}
+          {waiting > 0 && (
+            <span id="inbox-count" hidden>
+              {waiting === 1 ? "1 permission prompt waits" : `${waiting} permission prompts wait`} for you
             </span>
           )}
         </button>
