@@ -136,6 +136,8 @@ test("browse files and attach one to the chat", async () => {
   await page.getByTestId("tree-item").filter({ hasText: "src" }).click();
   await page.getByTestId("tree-item").filter({ hasText: "server.rs" }).click();
   await expect(page.getByText("listens on 8080")).toBeVisible();
+  // Highlighted once Shiki has loaded (on demand, not with the page).
+  await expect(page.getByTestId("file-browser").locator('pre.shiki span[style*="--shiki-dark"]').first()).toBeVisible();
   await shot(page, "6-file-browser");
   await expectAccessible(page, "the file browser");
   await page.getByTestId("attach").click();

@@ -1,8 +1,10 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import "highlight.js/styles/github-dark.css";
 import { App } from "./app/App";
 import "./styles.css";
+
+// The remembered theme before the first paint (the switch keeps it after).
+document.documentElement.dataset.theme = localStorage.getItem("boocode-theme") === "light" ? "light" : "dark";
 
 const root = document.getElementById("root");
 if (root) {

@@ -2,7 +2,7 @@
 // Remote images become links (a tracking pixel or `![x](http://127.0.0.1:PORT/leak)` makes no
 // request); only inline `data:` images are drawn. Links open in a new tab with no referrer.
 import ReactMarkdown, { type Components, defaultUrlTransform } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
+import { CodeBlock } from "../../lib/CodeBlock";
 
 /** Whether an image source is drawn inline: only `data:` images, which load nothing. */
 export function isInlineImage(src: string | undefined): boolean {
@@ -10,9 +10,15 @@ export function isInlineImage(src: string | undefined): boolean {
 }
 
 const components: Components = {
-  // A long line scrolls the block, which the keyboard can reach (and scroll) too.
+  // Fenced code: highlighted when Shiki has loaded; a long line scrolls the block.
   pre({ children }) {
-    return <pre tabIndex={0}>{children}</pre>;
+    return <>{children}</>;
+  },
+  code({ className, children }) {
+    const text = String(children ?? "");
+    const fence = /language-([\w+#-]+)/.exec(className ?? "");
+    if (!fence && !text.includes("\n")) return <code>{children}</code>;
+    return <CodeBlock code={text.replace(/\n$/, "")} lang={fence?.[1]} />;
   },
   img({ src, alt }) {
     const source = typeof src === "string" ? src : undefined;
@@ -37,9 +43,9 @@ function urlTransform(url: string, key: string): string {
   return key === "src" && isInlineImage(url) ? url : defaultUrlTransform(url);
 }
 
-export function SafeMarkdown({ text, highlight = false }: { text: string; highlight?: boolean }) {
+export function SafeMarkdown({ text }: { text: string }) {
   return (
-    <ReactMarkdown components={components} urlTransform={urlTransform} rehypePlugins={highlight ? [rehypeHighlight] : []}>
+    <ReactMarkdown components={components} urlTransform={urlTransform}>
       {text}
     </ReactMarkdown>
   );

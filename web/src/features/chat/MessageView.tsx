@@ -79,7 +79,7 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
           case "text":
             return (
               <div key={i} className="markdown" data-testid="message-text">
-                <SafeMarkdown text={part.text} highlight />
+                <SafeMarkdown text={part.text} />
               </div>
             );
           case "tool_call":

@@ -1,6 +1,6 @@
 // The project's files through the server's guarded endpoints: a lazy tree, a highlighted view,
 // and "attach to chat".
-import hljs from "highlight.js/lib/common";
+import { CodeBlock } from "../../lib/CodeBlock";
 import { useState } from "react";
 import { useDir, useFile } from "../../lib/queries";
 
@@ -32,7 +32,6 @@ export function FileBrowser({ projectId, onAttach }: { projectId: string; onAtta
   const [path, setPath] = useState<string | null>(null);
   const file = useFile(projectId, path);
   const content = file.data;
-  const html = content?.text ? hljs.highlightAuto(content.text).value : null;
   return (
     <div className="flex min-h-0 flex-1 max-md:flex-col" data-testid="file-browser">
       <div className="w-64 flex-none overflow-auto border-r border-line p-2 text-sm max-md:max-h-48 max-md:w-full max-md:border-b max-md:border-r-0">
@@ -50,11 +49,10 @@ export function FileBrowser({ projectId, onAttach }: { projectId: string; onAtta
                 </button>
               )}
             </div>
-            {content.binary ? (
+            {content.binary || content.text === null || content.text === undefined ? (
               <div className="text-muted">Binary file, {content.size} bytes.</div>
             ) : (
-              // highlight.js escapes the text it returns.
-              <pre className="hljs overflow-auto rounded p-3 text-sm"><code dangerouslySetInnerHTML={{ __html: html ?? "" }} /></pre>
+              <CodeBlock code={content.text} lang={content.path.split(".").pop()} className="text-sm" />
             )}
             {content.truncated && <div className="text-muted">Shown up to 2 MB.</div>}
           </>
