@@ -10,7 +10,7 @@
     missing_docs
 )]
 
-use boocode_core::{Message, MessageId, MessageStatus, Part, Role};
+use boocode_core::{Message, MessageStatus, Part, Role};
 use boocode_store::Store;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -63,8 +63,7 @@ async fn parent() {
     let mut parts: HashMap<String, usize> = HashMap::new();
     let mut finals: Vec<String> = Vec::new();
     let started = Instant::now();
-    // Kill it in the middle of a streaming message, after plenty of commits.
-    while let Some(Ok(line)) = lines.next() {
+    let mut record = |line: &str| -> bool {
         let fields: Vec<&str> = line.split(' ').collect();
         match fields.as_slice() {
             ["chat", id] => chat = (*id).to_owned(),
@@ -75,7 +74,11 @@ async fn parent() {
             ["final", id] => finals.push((*id).to_owned()),
             _ => panic!("unexpected line from the writer: {line}"),
         }
-        if users.len() >= 60 && fields[0] == "part" && fields.len() == 3 && parts[fields[1]] > 20 {
+        users.len() >= 60 && fields[0] == "part" && parts[fields[1]] > 20
+    };
+    // Kill it in the middle of a streaming message, after plenty of commits.
+    while let Some(Ok(line)) = lines.next() {
+        if record(&line) {
             break;
         }
         assert!(
@@ -85,6 +88,10 @@ async fn parent() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // What it reported committing before the kill landed (it runs on while we read).
+    for line in lines.map_while(Result::ok) {
+        record(&line);
+    }
     assert!(!chat.is_empty() && users.len() >= 60);
 
     let store = Store::connect(&format!("sqlite://{}", db.display()))
@@ -124,25 +131,26 @@ async fn parent() {
     for id in &finals {
         assert_eq!(by_id[id].status, MessageStatus::Complete);
     }
+    // The kill lands while a turn streams (its row is left streaming) or, now and then, between
+    // a finished turn and the next one's row: never more than one.
     let streaming_before = all
         .iter()
         .filter(|m| m.status == MessageStatus::Streaming)
         .count();
-    assert_eq!(
-        streaming_before, 1,
-        "the killed turn's assistant row is left streaming"
+    assert!(
+        streaming_before <= 1,
+        "{streaming_before} rows left streaming"
     );
     let swept = store.sweep_stale_streaming(Duration::ZERO).await.unwrap();
-    assert_eq!(swept, vec![chat_id]);
-    let last = all
-        .iter()
-        .find(|m| m.status == MessageStatus::Streaming)
-        .unwrap();
-    let after: MessageId = last.id;
-    assert_eq!(
-        store.get_message(after).await.unwrap().status,
-        MessageStatus::Failed
-    );
+    if let Some(last) = all.iter().find(|m| m.status == MessageStatus::Streaming) {
+        assert_eq!(swept, vec![chat_id]);
+        assert_eq!(
+            store.get_message(last.id).await.unwrap().status,
+            MessageStatus::Failed
+        );
+    } else {
+        assert!(swept.is_empty(), "{swept:?}");
+    }
     assert!(
         store
             .sweep_stale_streaming(Duration::ZERO)
