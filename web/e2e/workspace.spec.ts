@@ -175,6 +175,23 @@ test("rename a session in a dialog", async () => {
   await expect(page.getByRole("button", { name: "Actions for Where the server starts" })).toBeVisible();
 });
 
+test("the command palette opens the file browser and finds sessions", async () => {
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+  await page.keyboard.press("Control+k");
+  const palette = page.getByRole("dialog", { name: "Commands" });
+  await expect(palette).toBeVisible();
+  await palette.getByRole("combobox").fill("where the server");
+  await expect(palette.getByRole("option", { name: /Where the server starts/ })).toBeVisible();
+  await expect(palette.getByRole("option", { name: "New chat" })).toHaveCount(0);
+  await shot(page, "6d-command-palette");
+  await expectAccessible(page, "the command palette");
+  await palette.getByRole("combobox").fill("file browser");
+  await page.keyboard.press("Enter");
+  await expect(palette).toBeHidden();
+  await expect(page.getByRole("tab", { name: "Files" })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+});
+
 test("the composer's settings apply to the next turn", async () => {
   const settings = page.getByRole("group", { name: "Chat settings" });
   await settings.getByRole("combobox", { name: "Model" }).fill("scripted-large");
@@ -224,6 +241,11 @@ test("a review chat's edits wait in the review panel: apply one, reject one, rew
   await page.getByTestId("composer").fill("Log the start and move the port");
   await page.getByTestId("send").click();
   await expect(page.getByText("I proposed two edits.")).toBeVisible();
+  // The tool card previews the edit.
+  const card = page.getByTestId("tool-card").filter({ hasText: "src/main.rs" }).last();
+  await card.locator("summary").click();
+  await expect(card.getByLabel("Changes to src/main.rs")).toContainText('+     println!("started");');
+  await expect(card.getByLabel("Changes to src/main.rs")).toContainText("-     serve();");
   // Nothing is written until it is applied.
   expect(readFileSync(main, "utf8")).toBe(before.main);
   expect(readFileSync(server, "utf8")).toBe(before.server);
@@ -389,6 +411,16 @@ test("a phone-sized screen uses a drawer", async ({ browser }) => {
   const reason = p.getByRole("status").filter({ hasText: "goose" });
   await reason.scrollIntoViewIfNeeded();
   await shot(p, "10-phone-failed-turn-reason");
+  // The review tab and the inbox on a phone.
+  await p.getByRole("tab", { name: "Review Chat 1" }).click();
+  await expect(p.getByRole("region", { name: "Review changes" })).toBeVisible();
+  await shot(p, "10b-phone-review");
+  // Nothing is wider than the phone: the page itself never scrolls sideways.
+  expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await expectAccessible(p, "the review panel on a phone");
+  await p.getByRole("button", { name: "Inbox" }).click();
+  await expect(p.getByRole("dialog", { name: "Inbox" })).toBeVisible();
+  await shot(p, "10c-phone-inbox");
   await phone.close();
 });
 

@@ -292,16 +292,10 @@ fn fixtures() -> String {
 fn checked_in_fold_fixtures_match_the_builder() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../web/src/generated/fold-fixtures.json");
-    let fresh = fixtures();
-    if std::env::var_os("UPDATE_TYPES").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == fresh,
-        "{} is stale: run `UPDATE_TYPES=1 cargo test -p boocode-core --test fold_fixtures` and commit it",
-        path.display()
+    boocode_testkit::assert_checked_in(
+        &path,
+        &fixtures(),
+        "UPDATE_TYPES=1 cargo test -p boocode-core --test fold_fixtures",
     );
 }
 

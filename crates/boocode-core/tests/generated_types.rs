@@ -13,17 +13,10 @@ use std::path::PathBuf;
 #[test]
 fn checked_in_typescript_types_match_the_rust_types() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/src/generated/types.ts");
-    let fresh = boocode_core::typescript_bindings();
-    if std::env::var_os("UPDATE_TYPES").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == fresh,
-        "{} is stale: run `UPDATE_TYPES=1 cargo test -p boocode-core --test generated_types` and commit it",
-        path.display()
+    boocode_testkit::assert_checked_in(
+        &path,
+        &boocode_core::typescript_bindings(),
+        "UPDATE_TYPES=1 cargo test -p boocode-core --test generated_types",
     );
 }
 

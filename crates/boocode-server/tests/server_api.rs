@@ -211,15 +211,10 @@ fn the_checked_in_openapi_document_is_current() {
         .join("../../web/src/generated/openapi.json");
     let mut fresh = boocode_server::openapi_document().to_pretty_json().unwrap();
     fresh.push('\n');
-    if std::env::var_os("UPDATE_TYPES").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == fresh,
-        "{} is stale: run `UPDATE_TYPES=1 cargo test -p boocode-server --test server_api checked_in`, then `npm run gen` in web/, and commit both",
-        path.display()
+    boocode_testkit::assert_checked_in(
+        &path,
+        &fresh,
+        "UPDATE_TYPES=1 cargo test -p boocode-server --test server_api checked_in && (cd web && npm run gen)",
     );
 }
 

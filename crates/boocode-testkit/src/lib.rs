@@ -17,6 +17,7 @@
 //! ```
 
 mod anthropic;
+mod checked_in;
 mod openai;
 mod peers;
 #[cfg(feature = "postgres")]
@@ -24,6 +25,7 @@ mod postgres;
 mod serve;
 
 pub use anthropic::{AnthropicReply, ScriptedAnthropic, anthropic_reply_from_json};
+pub use checked_in::assert_checked_in;
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
 pub use peers::{opencode_config, peer_bin};
 #[cfg(feature = "postgres")]

@@ -6,6 +6,7 @@ import { Sidebar } from "../features/sidebar/Sidebar";
 import { useUserChannel } from "../features/user/useUserChannel";
 import { Workspace } from "../features/workspace/Workspace";
 import { InboxButton } from "../features/inbox/InboxButton";
+import { CommandPalette } from "../features/palette/CommandPalette";
 import { ThemeSwitch } from "./ThemeSwitch";
 
 export function Shell() {
@@ -25,10 +26,11 @@ export function Shell() {
 
   const title = session.data ? session.data.session.title || "New session" : "BooCode";
   return (
-    <div className="grid h-dvh grid-rows-[44px_minmax(0,1fr)] md:grid-cols-[260px_minmax(0,1fr)]">
+    <div className="grid h-dvh grid-cols-[minmax(0,1fr)] grid-rows-[44px_minmax(0,1fr)] md:grid-cols-[260px_minmax(0,1fr)]">
       <header className="col-span-full flex items-center gap-2 border-b border-line bg-panel px-2">
         <button className="icon-btn md:hidden" data-testid="menu" aria-label="Menu" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>☰</button>
         <span className="flex-1 truncate font-semibold" data-testid="session-title">{title}</span>
+        <CommandPalette inSession={Boolean(sessionId && project)} inboxWaiting={user.inboxWaiting} />
         <InboxButton waiting={user.inboxWaiting} />
         <ThemeSwitch />
       </header>

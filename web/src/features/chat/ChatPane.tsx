@@ -78,7 +78,6 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
     mutationFn: ({ text, steer }: { text: string; steer?: boolean }) =>
       unwrap(client.POST("/api/chats/{id}/messages", { params: { path: { id: chatId } }, body: { text, steer: steer ?? false } })),
     onSuccess: () => {
-      setDraft("");
       stickToBottom.current = true;
     },
   });
@@ -87,7 +86,12 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
   });
   /** Sends `text`: a turn starts, or, while one runs, it waits in the queue (or, `steer`, joins it). */
   const submit = (text: string, steer = false) => {
-    if (text.trim()) send.mutate({ text, steer });
+    if (!text.trim()) return;
+    // Cleared at once, so the next message can be typed while this one is sent; put back if
+    // the server refuses it.
+    const fromDraft = text === draft;
+    if (fromDraft) setDraft("");
+    send.mutate({ text, steer }, { onError: () => fromDraft && setDraft(text) });
   };
   const native = (settings?.provider ?? "boocode") === "boocode";
 

@@ -1,4 +1,5 @@
 import { PermissionActions } from "../inbox/PermissionActions";
+import { editPreview } from "./editPreview";
 import { SafeMarkdown } from "./Markdown";
 import type { Message, Part } from "../../generated/types";
 
@@ -10,14 +11,27 @@ export interface Artifact {
 
 function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>; result?: Extract<Part, { type: "tool_result" }> }) {
   const state = !result ? "running" : result.is_error ? "error" : "ok";
+  const edit = editPreview(call.name, call.arguments);
   return (
     <details className={`tool-card ${state}`} data-testid="tool-card">
       <summary>
         <span className="tool-name">{call.name}</span>
-        <span className="tool-args">{call.arguments}</span>
+        <span className="tool-args">{edit ? edit.path : call.arguments}</span>
         <span className="tool-meta">{result ? `${result.is_error ? "failed" : "done"} · ${result.duration_ms ?? 0} ms` : "running…"}</span>
       </summary>
-      <pre className="tool-io">{call.arguments}</pre>
+      {edit ? (
+        <pre className="tool-io" aria-label={`Changes to ${edit.path}`}>
+          {edit.lines.map((l, i) => (
+            <span key={i} className={`block ${l.kind === "add" ? "diff-add" : "diff-del"}`}>
+              {l.kind === "add" ? "+ " : "- "}
+              {l.text}
+            </span>
+          ))}
+          {edit.more > 0 && <span className="block text-muted">… {edit.more} more lines</span>}
+        </pre>
+      ) : (
+        <pre className="tool-io">{call.arguments}</pre>
+      )}
       {result && <pre className={`tool-io ${result.is_error ? "error" : ""}`}>{result.content}</pre>}
     </details>
   );

@@ -7,6 +7,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { Project } from "../../generated/types";
 import { client, clientId, unwrap } from "../../lib/api";
+import { onWorkspaceCommand } from "../../lib/commands";
 import { keys, useNewChat, useSession } from "../../lib/queries";
 import { ChatPane } from "../chat/ChatPane";
 import { emptyChat } from "../chat/reducer";
@@ -67,6 +68,22 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
 
   const open = (tab: Tab, index: number) => setPanes((ps) => openTab(ps ?? [], tab, index));
   const last = (panes?.length ?? 1) - 1;
+  const addChat = () =>
+    newChat.mutate(undefined, { onSuccess: (chat) => open({ id: chat.id, kind: "chat", chatId: chat.id, title: chat.title || `Chat ${chats.length + 1}` }, 0) });
+
+  // Commands from the palette.
+  const latest = useRef({ addChat, open, last });
+  latest.current = { addChat, open, last };
+  useEffect(
+    () =>
+      onWorkspaceCommand((command) => {
+        const { addChat, open, last } = latest.current;
+        if (command === "new-chat") addChat();
+        if (command === "open-files") open({ id: "files", kind: "files", title: "Files" }, last);
+        if (command === "split") setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }]);
+      }),
+    [],
+  );
 
   return (
     <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
@@ -77,7 +94,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
           className="btn max-md:hidden"
           data-testid="new-chat"
           disabled={newChat.isPending}
-          onClick={() => newChat.mutate(undefined, { onSuccess: (chat) => open({ id: chat.id, kind: "chat", chatId: chat.id, title: chat.title || `Chat ${chats.length + 1}` }, 0) })}
+          onClick={addChat}
         >
           New chat
         </button>
@@ -95,7 +112,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
             <div className="flex items-center border-b border-line">
               <Tabs.List className="flex flex-1 gap-0.5 overflow-x-auto p-1" aria-label={`Pane ${pi + 1}`}>
                 {pane.tabs.map((t) => (
-                  <Tabs.Trigger key={t.id} value={t.id} className="rounded-t-md px-3 py-1 text-sm whitespace-nowrap hover:bg-hover data-[state=active]:bg-selected">
+                  <Tabs.Trigger key={t.id} value={t.id} className="flex-none rounded-t-md px-3 py-1 text-sm whitespace-nowrap hover:bg-hover data-[state=active]:bg-selected">
                     {t.title}
                   </Tabs.Trigger>
                 ))}
