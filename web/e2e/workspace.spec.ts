@@ -45,6 +45,8 @@ test("send a message and see streamed text and a tool card", async () => {
   await page.getByTestId("tool-card").first().click();
   await expect(page.getByText("src/server.rs:1:pub fn serve()")).toBeVisible();
   await expect(page.getByTestId("session-title")).toHaveText("Finding the server");
+  // The turn's usage over its two steps.
+  await expect(page.getByLabel("Usage of this turn").first()).toHaveText("300 in · 21 out");
   await shot(page, "2-chat-with-tool-card");
   await expectAccessible(page, "the chat");
 });

@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
-import { MessageView } from "./MessageView";
+import { MessageView, usageLine } from "./MessageView";
 import type { Message } from "../../generated/types";
 
 const base: Omit<Message, "parts" | "status"> = {
@@ -78,5 +78,16 @@ describe("MessageView", () => {
     const ended = render({ ...asking, status: "cancelled" });
     expect(ended).not.toContain("Allow once");
     expect(ended).toContain('aria-label="Permission for Bash: not answered"');
+  });
+
+  it("shows a finished turn's tokens and reported cost", () => {
+    expect(usageLine({ prompt_tokens: 12000, completion_tokens: 345, ctx_used: 12345 })).toBe("12,000 in · 345 out");
+    expect(usageLine({ prompt_tokens: 10, completion_tokens: 2, ctx_used: 12, cost_usd: 0.01234 })).toBe("10 in · 2 out · $0.0123");
+    expect(usageLine({ prompt_tokens: 0, completion_tokens: 0, ctx_used: 0 })).toBeNull();
+    expect(usageLine(undefined)).toBeNull();
+    const html = renderToStaticMarkup(
+      <MessageView message={{ ...base, status: "complete", parts: [{ type: "text", text: "hi" }], usage: { prompt_tokens: 5, completion_tokens: 1, ctx_used: 6 } }} onArtifact={() => {}} />,
+    );
+    expect(html).toContain('aria-label="Usage of this turn">5 in · 1 out<');
   });
 });

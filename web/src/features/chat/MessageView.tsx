@@ -72,11 +72,19 @@ function artifactsOf(text: string): Artifact[] {
   return found;
 }
 
+/** A finished turn's tokens and cost (the agent's reported cost, when it gave one). */
+export function usageLine(usage: Message["usage"]): string | null {
+  if (!usage || (usage.prompt_tokens === 0 && usage.completion_tokens === 0 && usage.cost_usd == null)) return null;
+  const tokens = `${usage.prompt_tokens.toLocaleString("en")} in · ${usage.completion_tokens.toLocaleString("en")} out`;
+  return usage.cost_usd != null ? `${tokens} · $${usage.cost_usd.toFixed(4)}` : tokens;
+}
+
 export function MessageView({ message, onArtifact }: { message: Message; onArtifact: (a: Artifact) => void }) {
   const results = new Map<string, Extract<Part, { type: "tool_result" }>>();
   for (const p of message.parts) if (p.type === "tool_result") results.set(p.call_id, p);
   const text = message.parts.filter((p) => p.type === "text").map((p) => (p as { text: string }).text).join("");
   const copy = () => void navigator.clipboard?.writeText(text);
+  const usage = message.status !== "streaming" ? usageLine(message.usage) : null;
   if (message.kind === "sentinel") return <div className="notice warning" data-testid="sentinel">{text}</div>;
   return (
     <div className={`message ${message.role} ${message.status} ${message.kind}`} data-testid={`message-${message.role}`} data-status={message.status}>
@@ -136,12 +144,17 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
         <div className="notice error">This reply failed.</div>
       )}
       {message.status === "cancelled" && <div className="notice">Stopped.</div>}
-      {message.role === "assistant" && text && (
-        <div className="message-actions">
-          <button onClick={copy} title="Copy">Copy</button>
+      {message.role === "assistant" && (text || usage) && (
+        <div className="message-actions items-center">
+          {text && <button onClick={copy} title="Copy">Copy</button>}
           {artifactsOf(text).map((a, i) => (
             <button key={i} onClick={() => onArtifact(a)} data-testid="open-artifact">Open {a.title}</button>
           ))}
+          {usage && (
+            <span className="ml-auto text-xs text-muted" aria-label="Usage of this turn">
+              {usage}
+            </span>
+          )}
         </div>
       )}
     </div>
