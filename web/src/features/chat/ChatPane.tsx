@@ -22,6 +22,8 @@ interface Props {
   onArtifact: (a: Artifact) => void;
   /** Opens the chat's pending changes for review. */
   onReview: () => void;
+  /** Loads the messages before the oldest one shown. */
+  onOlder: () => Promise<void>;
 }
 
 function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string; onReview: () => void }) {
@@ -58,7 +60,7 @@ function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string
   );
 }
 
-export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, onReview }: Props) {
+export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, onReview, onOlder }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const list = chat.messages;
@@ -112,6 +114,19 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
           stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
         }}
       >
+        {chat.older !== null && (
+          <div className="flex justify-center pt-2">
+            <button
+              className="btn"
+              onClick={() => {
+                stickToBottom.current = false;
+                void onOlder();
+              }}
+            >
+              Load earlier messages
+            </button>
+          </div>
+        )}
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((item) => (
             <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="absolute inset-x-0 top-0 py-2" style={{ transform: `translateY(${item.start}px)` }}>

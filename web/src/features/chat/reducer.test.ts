@@ -97,6 +97,19 @@ describe("the frame reducer", () => {
     expect(state[chat].status).toBe("error");
   });
 
+  it("older pages go before the loaded ones, and a reload of the newest page keeps them", () => {
+    const msg = (id: string): Message => ({ id, role: "user", status: "complete", kind: "regular", parts: [{ type: "text", text: id }], created_at: 0 });
+    let state = reducer({}, { kind: "history", chatId: chat, messages: [msg("c"), msg("d")], running: false, older: 2 });
+    expect(state[chat].older).toBe(2);
+    state = reducer(state, { kind: "older", chatId: chat, messages: [msg("a"), msg("b")], older: null });
+    expect(state[chat].messages.map((m) => m.id)).toEqual(["a", "b", "c", "d"]);
+    expect(state[chat].older).toBeNull();
+    // A gap reloads the newest page: the older ones stay, and so does "nothing older".
+    state = reducer(state, { kind: "history", chatId: chat, messages: [msg("c"), msg("d"), msg("e")], running: false, older: 2 });
+    expect(state[chat].messages.map((m) => m.id)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(state[chat].older).toBeNull();
+  });
+
   it("a gap in the sequence asks for a reload instead of guessing", () => {
     let state = run({}, [{ type: "message_created", chat_id: chat, message: assistant() }]);
     state = run(state, frames(1, 3));

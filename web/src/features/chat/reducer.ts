@@ -25,16 +25,19 @@ export interface ChatState {
   streamedChars: number;
   /** A frame arrived out of order: the client should reload the chat. */
   needsReload: boolean;
+  /** Where the next page of older messages starts (`before`), when there is one. */
+  older: number | null;
 }
 
 export type SessionState = Record<ChatId, ChatState>;
 
 export function emptyChat(): ChatState {
-  return { messages: [], seqs: {}, status: "idle", usage: null, notices: [], streamStart: null, streamedChars: 0, needsReload: false };
+  return { messages: [], seqs: {}, status: "idle", usage: null, notices: [], streamStart: null, streamedChars: 0, needsReload: false, older: null };
 }
 
 export type Action =
-  | { kind: "history"; chatId: ChatId; messages: Message[]; running: boolean }
+  | { kind: "history"; chatId: ChatId; messages: Message[]; running: boolean; older?: number | null }
+  | { kind: "older"; chatId: ChatId; messages: Message[]; older: number | null }
   | { kind: "frame"; frame: SessionFrame; now?: number };
 
 function upsert(messages: Message[], message: Message): Message[] {
@@ -216,12 +219,22 @@ function chatReducer(chat: ChatState, frame: SessionFrame, now: number): ChatSta
 }
 
 export function reducer(state: SessionState, action: Action): SessionState {
+  if (action.kind === "older") {
+    const chat = state[action.chatId] ?? emptyChat();
+    const known = new Set(chat.messages.map((m) => m.id));
+    const earlier = action.messages.filter((m) => !known.has(m.id));
+    return { ...state, [action.chatId]: { ...chat, messages: [...earlier, ...chat.messages], older: action.older } };
+  }
   if (action.kind === "history") {
     const chat = state[action.chatId] ?? emptyChat();
     // Keep live partials (from snapshots) that the page does not have yet.
     let messages = action.messages;
     for (const m of chat.messages) if (!messages.some((x) => x.id === m.id) && m.status === "streaming") messages = [...messages, m];
-    return { ...state, [action.chatId]: { ...chat, messages, needsReload: false, status: action.running ? "streaming" : chat.status } };
+    // Keep the older pages loaded before (a reload fetches the newest page only).
+    const first = messages[0] ? chat.messages.findIndex((m) => m.id === messages[0].id) : -1;
+    const kept = first > 0 ? chat.messages.slice(0, first) : [];
+    const older = kept.length ? chat.older : (action.older ?? chat.older);
+    return { ...state, [action.chatId]: { ...chat, messages: [...kept, ...messages], older, needsReload: false, status: action.running ? "streaming" : chat.status } };
   }
   const frame = action.frame;
   if (frame.type === "ready") return state;

@@ -8,11 +8,18 @@ import { queueKey } from "../queue/useQueue";
 import { changesKey } from "../review/useChanges";
 import { reducer, type SessionState } from "./reducer";
 
-async function history(chatId: string) {
-  return unwrapAs<MessagesPage>(client.GET("/api/chats/{id}/messages", { params: { path: { id: chatId }, query: { limit: 200 } } }));
+/** A page of a chat's messages: the newest, or those before `before`. */
+async function history(chatId: string, before?: number) {
+  return unwrapAs<MessagesPage>(client.GET("/api/chats/{id}/messages", { params: { path: { id: chatId }, query: { limit: 200, before } } }));
 }
 
-export function useChatStream(sessionId: string | undefined, chats: Chat[]): SessionState {
+export interface ChatStream {
+  state: SessionState;
+  /** Loads the page of messages before the oldest one shown. */
+  loadOlder: (chatId: string) => Promise<void>;
+}
+
+export function useChatStream(sessionId: string | undefined, chats: Chat[]): ChatStream {
   const [state, dispatch] = useReducer(reducer, {});
   const queries = useQueryClient();
   const chatIds = chats.map((c) => c.id).join(",");
@@ -31,7 +38,7 @@ export function useChatStream(sessionId: string | undefined, chats: Chat[]): Ses
     let cancelled = false;
     for (const chatId of chatIds ? chatIds.split(",") : []) {
       void history(chatId).then((page) => {
-        if (!cancelled) dispatch({ kind: "history", chatId, messages: page.messages, running: page.running });
+        if (!cancelled) dispatch({ kind: "history", chatId, messages: page.messages, running: page.running, older: page.has_more ? page.cursor : null });
       });
     }
     return () => {
@@ -41,9 +48,15 @@ export function useChatStream(sessionId: string | undefined, chats: Chat[]): Ses
 
   useEffect(() => {
     for (const [chatId, chat] of Object.entries(state)) {
-      if (chat.needsReload) void history(chatId).then((page) => dispatch({ kind: "history", chatId, messages: page.messages, running: page.running }));
+      if (chat.needsReload) void history(chatId).then((page) => dispatch({ kind: "history", chatId, messages: page.messages, running: page.running, older: page.has_more ? page.cursor : null }));
     }
   }, [state]);
 
-  return state;
+  const loadOlder = async (chatId: string) => {
+    const before = state[chatId]?.older;
+    if (before === null || before === undefined) return;
+    const page = await history(chatId, before);
+    dispatch({ kind: "older", chatId, messages: page.messages, older: page.has_more ? page.cursor : null });
+  };
+  return { state, loadOlder };
 }

@@ -22,7 +22,7 @@ const ReviewPanel = lazy(() => import("../review/ReviewPanel").then((m) => ({ de
 export function Workspace({ sessionId, project }: { sessionId: string; project: Project }) {
   const session = useSession(sessionId);
   const chats = session.data?.chats ?? [];
-  const live = useChatStream(sessionId, chats);
+  const { state: live, loadOlder } = useChatStream(sessionId, chats);
   const saved = useQuery({
     queryKey: keys.workspace(sessionId),
     queryFn: () => unwrap(client.GET("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } } })),
@@ -131,6 +131,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                     draft={drafts[t.chatId] ?? ""}
                     setDraft={(text) => setDrafts((d) => ({ ...d, [t.chatId]: text }))}
                     onArtifact={(a) => open({ id: `artifact-${a.source.length}-${a.kind}`, kind: "artifact", title: a.title, artifact: a }, last)}
+                    onOlder={() => loadOlder(t.chatId)}
                     onReview={() => open({ id: `review-${t.chatId}`, kind: "review", chatId: t.chatId, title: `Review ${t.title}` }, last)}
                   />
                 )}
