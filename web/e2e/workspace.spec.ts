@@ -191,6 +191,16 @@ test("the command palette opens the file browser and finds sessions", async () =
   await page.keyboard.press("Enter");
   await expect(palette).toBeHidden();
   await expect(page.getByRole("tab", { name: "Files" })).toHaveAttribute("aria-selected", "true");
+  // The tools' figures: grep ran in the first turn.
+  await page.keyboard.press("Control+k");
+  await palette.getByRole("combobox").fill("tool stat");
+  await page.keyboard.press("Enter");
+  const stats = page.getByRole("region", { name: "Tool statistics" });
+  const grep = stats.getByRole("row", { name: /^grep/ });
+  await expect(grep).toBeVisible();
+  expect(Number(await grep.getByRole("cell").first().textContent())).toBeGreaterThanOrEqual(1);
+  await shot(page, "6e-tool-stats");
+  await expectAccessible(page, "the tool statistics");
   await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
 });
 

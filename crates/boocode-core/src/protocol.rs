@@ -374,3 +374,33 @@ pub struct ProviderInfo {
     /// How to install it, for a missing one.
     pub install: Option<String>,
 }
+
+/// How one tool has been doing: over its last calls (`GET /api/stats/tools`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolStat {
+    /// The tool.
+    pub tool: String,
+    /// Calls counted.
+    pub count: u64,
+    /// Median duration, ms.
+    pub p50_ms: u64,
+    /// 95th percentile duration, ms.
+    pub p95_ms: u64,
+    /// Mean output size, bytes.
+    pub mean_output_bytes: u64,
+    /// Share of calls that failed, 0 to 1.
+    pub error_rate: f64,
+}
+
+/// Answer of `GET /api/stats/tools`: every tool's figures over its last `window` calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolStatsReport {
+    /// How many of each tool's latest calls count.
+    pub window: u64,
+    /// The tools, busiest first.
+    pub tools: Vec<ToolStat>,
+}

@@ -4,7 +4,7 @@ use crate::protocol::{
     ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, FileContent, InboxAnswer,
     InboxItem, InboxState, MessagesPage, ModelEntry, ModelList, NewChat, PostMessage, Posted,
     ProviderInfo, ProviderState, Refusal, SessionCreated, SessionView, StartedTurn,
-    SteeringMessage,
+    SteeringMessage, ToolStat, ToolStatsReport,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -67,6 +67,8 @@ pub fn typescript_bindings() -> String {
         ModelList::decl(&cfg),
         ProviderState::decl(&cfg),
         ProviderInfo::decl(&cfg),
+        ToolStat::decl(&cfg),
+        ToolStatsReport::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in boocode-core. Do not edit by hand.\n\

@@ -956,6 +956,46 @@ export interface components {
          * @enum {string}
          */
         Thinking: "off" | "low" | "medium" | "high";
+        /** @description How one tool has been doing: over its last calls (`GET /api/stats/tools`). */
+        ToolStat: {
+            /**
+             * Format: int64
+             * @description Calls counted.
+             */
+            count: number;
+            /**
+             * Format: double
+             * @description Share of calls that failed, 0 to 1.
+             */
+            error_rate: number;
+            /**
+             * Format: int64
+             * @description Mean output size, bytes.
+             */
+            mean_output_bytes: number;
+            /**
+             * Format: int64
+             * @description Median duration, ms.
+             */
+            p50_ms: number;
+            /**
+             * Format: int64
+             * @description 95th percentile duration, ms.
+             */
+            p95_ms: number;
+            /** @description The tool. */
+            tool: string;
+        };
+        /** @description Answer of `GET /api/stats/tools`: every tool's figures over its last `window` calls. */
+        ToolStatsReport: {
+            /** @description The tools, busiest first. */
+            tools: components["schemas"]["ToolStat"][];
+            /**
+             * Format: int64
+             * @description How many of each tool's latest calls count.
+             */
+            window: number;
+        };
         /** @description Token counts and context occupancy for one model request or one turn. */
         Usage: {
             /**
@@ -2039,13 +2079,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Per-tool count, p50/p95 ms, mean output bytes, error rate over the last 100 calls */
+            /** @description Per-tool count, p50/p95 ms, mean output bytes, error rate over each tool's latest calls */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ToolStatsReport"];
                 };
             };
         };

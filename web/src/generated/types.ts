@@ -876,3 +876,39 @@ reason: string | null,
  * How to install it, for a missing one.
  */
 install: string | null, };
+
+export type ToolStat = { 
+/**
+ * The tool.
+ */
+tool: string, 
+/**
+ * Calls counted.
+ */
+count: number, 
+/**
+ * Median duration, ms.
+ */
+p50_ms: number, 
+/**
+ * 95th percentile duration, ms.
+ */
+p95_ms: number, 
+/**
+ * Mean output size, bytes.
+ */
+mean_output_bytes: number, 
+/**
+ * Share of calls that failed, 0 to 1.
+ */
+error_rate: number, };
+
+export type ToolStatsReport = { 
+/**
+ * How many of each tool's latest calls count.
+ */
+window: number, 
+/**
+ * The tools, busiest first.
+ */
+tools: Array<ToolStat>, };

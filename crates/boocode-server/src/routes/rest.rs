@@ -6,7 +6,9 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use boocode_core::protocol::{DirListing, FileContent, MessagesPage, ModelEntry, ModelList};
+use boocode_core::protocol::{
+    DirListing, FileContent, MessagesPage, ModelEntry, ModelList, ToolStat, ToolStatsReport,
+};
 use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
 use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
 use boocode_store::MessagePage;
@@ -586,11 +588,25 @@ pub(crate) async fn delete_setting(
 }
 
 /// `GET /api/stats/tools`.
-#[utoipa::path(get, path = "/api/stats/tools", tag = "server", responses((status = 200, description = "Per-tool count, p50/p95 ms, mean output bytes, error rate over the last 100 calls", body = Object)))]
-pub(crate) async fn tool_stats(State(state): State<AppState>) -> Result<ApiJson<Value>, ApiError> {
-    Ok(ApiJson(
-        json!({ "tools": state.runtime.store.tool_stats().await?, "window": boocode_store::TOOL_STATS_WINDOW }),
-    ))
+#[utoipa::path(get, path = "/api/stats/tools", tag = "server", responses((status = 200, description = "Per-tool count, p50/p95 ms, mean output bytes, error rate over each tool's latest calls", body = ToolStatsReport)))]
+pub(crate) async fn tool_stats(
+    State(state): State<AppState>,
+) -> Result<ApiJson<ToolStatsReport>, ApiError> {
+    let tools = state.runtime.store.tool_stats().await?;
+    Ok(ApiJson(ToolStatsReport {
+        window: u64::try_from(boocode_store::TOOL_STATS_WINDOW).unwrap_or_default(),
+        tools: tools
+            .into_iter()
+            .map(|t| ToolStat {
+                tool: t.tool,
+                count: t.count,
+                p50_ms: t.p50_ms,
+                p95_ms: t.p95_ms,
+                mean_output_bytes: t.mean_output_bytes,
+                error_rate: t.error_rate,
+            })
+            .collect(),
+    }))
 }
 
 /// `GET /api/models`: the server's models and the default model's context size.

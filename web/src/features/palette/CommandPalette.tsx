@@ -67,6 +67,11 @@ export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean
                 Open the file browser
               </Command.Item>
             )}
+            {inSession && (
+              <Command.Item className="menu-item" onSelect={() => run(() => runWorkspaceCommand("tool-stats"))}>
+                Tool statistics
+              </Command.Item>
+            )}
             {next && (
               <Command.Item className="menu-item" onSelect={() => run(() => answer.mutate({ requestId: next.request_id, decision: "allow_once" }))}>
                 Allow the next prompt: {next.provider} wants {next.tool}

@@ -13,6 +13,7 @@ import { ChatPane } from "../chat/ChatPane";
 import { emptyChat } from "../chat/reducer";
 import { useChatStream } from "../chat/useChatStream";
 import { FileBrowser } from "../files/FileBrowser";
+import { ToolStatsView } from "../stats/ToolStatsView";
 import { ArtifactView } from "./ArtifactView";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
@@ -81,6 +82,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         if (command === "new-chat") addChat();
         if (command === "open-files") open({ id: "files", kind: "files", title: "Files" }, last);
         if (command === "split") setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }]);
+        if (command === "tool-stats") open({ id: "stats", kind: "stats", title: "Tool statistics" }, last);
       }),
     [],
   );
@@ -145,6 +147,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                   />
                 )}
                 {t.kind === "artifact" && <ArtifactView artifact={t.artifact} />}
+                {t.kind === "stats" && <ToolStatsView />}
                 {t.kind === "review" && (
                   <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
                     <ReviewPanel chatId={t.chatId} />
