@@ -25,22 +25,8 @@ pub struct ToolCallRecord {
     pub is_error: bool,
 }
 
-/// Stats over a tool's most recent calls.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolStats {
-    /// Tool name.
-    pub tool: String,
-    /// Calls counted (at most [`TOOL_STATS_WINDOW`]).
-    pub count: u64,
-    /// Median duration, ms.
-    pub p50_ms: u64,
-    /// 95th percentile duration, ms.
-    pub p95_ms: u64,
-    /// Mean output size, bytes.
-    pub mean_output_bytes: u64,
-    /// Share of calls that failed, 0..=1.
-    pub error_rate: f64,
-}
+/// Stats over a tool's most recent calls (the API's wire type, from core).
+pub use boocode_core::protocol::ToolStat as ToolStats;
 
 /// Which kind of backend ran an agent session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

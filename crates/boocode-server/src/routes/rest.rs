@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use boocode_core::protocol::{
-    DirListing, FileContent, MessagesPage, ModelEntry, ModelList, ToolStat, ToolStatsReport,
+    DirListing, FileContent, MessagesPage, ModelEntry, ModelList, ToolStatsReport,
 };
 use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
 use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
@@ -595,17 +595,7 @@ pub(crate) async fn tool_stats(
     let tools = state.runtime.store.tool_stats().await?;
     Ok(ApiJson(ToolStatsReport {
         window: u64::try_from(boocode_store::TOOL_STATS_WINDOW).unwrap_or_default(),
-        tools: tools
-            .into_iter()
-            .map(|t| ToolStat {
-                tool: t.tool,
-                count: t.count,
-                p50_ms: t.p50_ms,
-                p95_ms: t.p95_ms,
-                mean_output_bytes: t.mean_output_bytes,
-                error_rate: t.error_rate,
-            })
-            .collect(),
+        tools,
     }))
 }
 
