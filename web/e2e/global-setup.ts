@@ -50,14 +50,15 @@ export default async function globalSetup() {
   if (!anthropicUrl) throw new Error("scripted-model did not start its Anthropic server");
 
   // The real agents (tests/peers, pinned): claude-agent-acp over the real Claude Code, against
-  // the scripted Anthropic server. CI must have them; elsewhere their flows are skipped.
+  // the scripted Anthropic server. Their flows always run.
   const peers = join(root, "tests/peers/node_modules/.bin");
   const adapter = join(peers, "claude-agent-acp");
   const claude = join(peers, "claude");
-  const agents = existsSync(adapter) && existsSync(claude);
-  if (!agents && process.env.CI) throw new Error(`the real agents are not installed in ${peers} (scripts/test installs them); CI runs their flows`);
+  if (!existsSync(adapter) || !existsSync(claude)) {
+    throw new Error(`the real agents are not installed in ${peers}: run \`npm install --prefix tests/peers\` (scripts/test does)`);
+  }
   const settings = join(work, "server.toml");
-  writeFileSync(settings, agents ? `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n` : "");
+  writeFileSync(settings, `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n`);
   const claudeConfig = join(work, "claude-config");
   mkdirSync(claudeConfig, { recursive: true });
 
@@ -86,7 +87,6 @@ export default async function globalSetup() {
   process.env.E2E_MODEL = modelUrl;
   process.env.E2E_REPO = repo;
   process.env.E2E_ANTHROPIC = anthropicUrl;
-  process.env.E2E_AGENTS = agents ? "1" : "";
   return async () => {
     for (const child of children) child.kill("SIGTERM");
     rmSync(work, { recursive: true, force: true });

@@ -36,9 +36,6 @@ export async function modelRequests(): Promise<Record<string, unknown>[]> {
   return all.filter((r) => r.path.endsWith("/chat/completions")).map((r) => r.body);
 }
 
-/** Whether the real agents (claude-agent-acp, Claude Code) run in this environment. */
-export const agentsInstalled = () => Boolean(process.env.E2E_AGENTS);
-
 /** Queues the scripted Anthropic server's next reply (see boocode-testkit's `anthropic_reply_from_json`). */
 export async function pushAnthropic(reply: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${env("E2E_ANTHROPIC")}/__push`, { method: "POST", body: JSON.stringify(reply) });

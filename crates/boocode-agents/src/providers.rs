@@ -167,6 +167,17 @@ impl Provider {
 }
 
 impl Provider {
+    /// BooCode's own loop as a provider (`boocode`); [`Provider::backend_with`] builds it from
+    /// [`NativeParts`].
+    pub fn native() -> Self {
+        provider(
+            boocode_core::NATIVE_PROVIDER,
+            BackendKind::Native,
+            None,
+            &[],
+        )
+    }
+
     /// How to install the built-in provider's program, for a missing one (`None` for BooCode's
     /// own loop and for providers the settings add).
     pub fn install_hint(&self) -> Option<&'static str> {
@@ -212,7 +223,7 @@ fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str])
 /// The built-in providers.
 pub fn default_providers() -> Vec<Provider> {
     vec![
-        provider("boocode", BackendKind::Native, None, &[]),
+        Provider::native(),
         provider("claude", BackendKind::ClaudeSdk, Some("claude"), &[]),
         provider(
             "claude-acp",

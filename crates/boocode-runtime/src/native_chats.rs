@@ -141,14 +141,7 @@ fn native_provider(providers: &[Provider]) -> Provider {
         .iter()
         .find(|p| p.name == NATIVE_PROVIDER)
         .cloned()
-        .unwrap_or_else(|| Provider {
-            name: NATIVE_PROVIDER.to_owned(),
-            kind: boocode_agents::BackendKind::Native,
-            command: None,
-            args: Vec::new(),
-            enabled: true,
-            auth_method: None,
-        });
+        .unwrap_or_else(Provider::native);
     provider.enabled = true;
     provider
 }

@@ -47,6 +47,8 @@ struct TurnSink {
     tool_calls: Mutex<Vec<ToolCallRecord>>,
     /// The chat's assistant row the turn writes into, whatever the backend calls it.
     message_id: MessageId,
+    /// The status last sent to the user's clients.
+    status: Mutex<Option<ChatStatus>>,
     /// In a chat whose turns may propose changes (review, auto-apply): after each tool call,
     /// a nudge to the task that sends the chat's changes to its clients, in order.
     changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<()>>>,
@@ -64,11 +66,14 @@ impl EventSink for TurnSink {
             self.state
                 .agents
                 .observe(self.chat_id, self.session_id, &self.provider, &event);
-        // The chat's status, the same way for every backend (agents report none of their own).
-        let waiting = match &event {
-            AgentEvent::TurnStarted { .. } => Some(ChatStatus::Streaming),
+        // The chat's status, the same way for every backend (agents report none of their own,
+        // the native loop reports its own too): sent to the user's clients when it changes.
+        let status = match &event {
+            AgentEvent::Status { status } => Some(*status),
+            AgentEvent::TurnStarted { .. } | AgentEvent::PermissionResolved { .. } => {
+                Some(ChatStatus::Streaming)
+            }
             AgentEvent::PermissionRequested { .. } => Some(ChatStatus::WaitingForInput),
-            AgentEvent::PermissionResolved { .. } => Some(ChatStatus::Streaming),
             AgentEvent::TurnFinished { outcome, .. } => Some(if *outcome == TurnOutcome::Error {
                 ChatStatus::Error
             } else {
@@ -76,37 +81,30 @@ impl EventSink for TurnSink {
             }),
             _ => None,
         };
-        if let Some(status) = waiting {
+        if let Some(status) = status
+            && lock(&self.status).replace(status) != Some(status)
+        {
             self.state.broker.publish_user(UserFrame::ChatStatus {
                 session_id: self.session_id,
                 chat_id: self.chat_id,
                 status,
             });
         }
-        match &event {
-            AgentEvent::Status { status } => {
-                self.state.broker.publish_user(UserFrame::ChatStatus {
-                    session_id: self.session_id,
-                    chat_id: self.chat_id,
-                    status: *status,
-                })
-            }
-            AgentEvent::ToolCallFinished {
-                name,
-                is_error,
-                duration_ms,
-                output_bytes,
-                ..
-            } => {
-                lock(&self.tool_calls).push(ToolCallRecord {
-                    chat_id: Some(self.chat_id),
-                    tool: name.clone(),
-                    duration_ms: *duration_ms,
-                    output_bytes: *output_bytes,
-                    is_error: *is_error,
-                });
-            }
-            _ => {}
+        if let AgentEvent::ToolCallFinished {
+            name,
+            is_error,
+            duration_ms,
+            output_bytes,
+            ..
+        } = &event
+        {
+            lock(&self.tool_calls).push(ToolCallRecord {
+                chat_id: Some(self.chat_id),
+                tool: name.clone(),
+                duration_ms: *duration_ms,
+                output_bytes: *output_bytes,
+                is_error: *is_error,
+            });
         }
         let finished_call = matches!(event, AgentEvent::ToolCallFinished { .. });
         self.state.broker.publish_event(self.chat_id, event);
@@ -148,6 +146,7 @@ impl TurnContext {
             provider: self.provider.clone(),
             tool_calls: Mutex::new(Vec::new()),
             message_id: self.assistant.id,
+            status: Mutex::new(None),
             changes: Mutex::new(changes_tx),
         });
         let flusher_stop = CancellationToken::new();

@@ -21,11 +21,16 @@ export function useProjects() {
   });
 }
 
-export function useSessions(projectId: string) {
-  return useQuery({
+/** A project's sessions, as a query (for `useQuery` or `useQueries`). */
+export function sessionsQuery(projectId: string) {
+  return {
     queryKey: keys.sessions(projectId),
     queryFn: () => unwrapAs<Session[]>(client.GET("/api/projects/{id}/sessions", { params: { path: { id: projectId } } })),
-  });
+  };
+}
+
+export function useSessions(projectId: string) {
+  return useQuery(sessionsQuery(projectId));
 }
 
 export function useSession(sessionId: string | undefined) {

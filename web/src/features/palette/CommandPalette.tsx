@@ -4,22 +4,15 @@ import { useQueries } from "@tanstack/react-query";
 import { Command } from "cmdk";
 import { useEffect, useState } from "react";
 import { useNavigate } from "react-router";
-import type { Session } from "../../generated/types";
-import { client, unwrapAs } from "../../lib/api";
 import { runWorkspaceCommand } from "../../lib/commands";
-import { keys, useProjects } from "../../lib/queries";
+import { sessionsQuery, useProjects } from "../../lib/queries";
 import { useAnswer, useInbox } from "../inbox/useInbox";
 
 export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean; inboxWaiting: number }) {
   const [open, setOpen] = useState(false);
   const navigate = useNavigate();
   const projects = useProjects();
-  const sessions = useQueries({
-    queries: (projects.data ?? []).map((p) => ({
-      queryKey: keys.sessions(p.id),
-      queryFn: () => unwrapAs<Session[]>(client.GET("/api/projects/{id}/sessions", { params: { path: { id: p.id } } })),
-    })),
-  });
+  const sessions = useQueries({ queries: (projects.data ?? []).map((p) => sessionsQuery(p.id)) });
   const inbox = useInbox(inboxWaiting);
   const answer = useAnswer();
   const next = inbox.data?.[0];
