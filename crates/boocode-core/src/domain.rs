@@ -87,6 +87,71 @@ pub struct Project {
     pub created_at: Timestamp,
     /// Whether the project is hidden from the sidebar.
     pub archived: bool,
+    /// What the project's chats get by default: web access, tool tier, read grants.
+    #[serde(default)]
+    pub settings: ProjectSettings,
+}
+
+/// A project's defaults for its chats, and the other directories they may read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[non_exhaustive]
+pub struct ProjectSettings {
+    /// Whether chats get `web_search` and `web_fetch` unless a chat says otherwise (off by
+    /// default).
+    #[serde(default)]
+    pub web: bool,
+    /// How many tools chats are offered unless a chat says otherwise.
+    #[serde(default)]
+    pub tool_tier: ToolTier,
+    /// Other directories (absolute paths) the project's chats may read, through the path and
+    /// secret guards; never written.
+    #[serde(default)]
+    pub read_grants: Vec<String>,
+}
+
+/// How many tools a chat is offered. Small local models do better with fewer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToolTier {
+    /// `view_file`, `list_dir`, `grep`, `find_files`, the mode's write tools, and the web
+    /// tools when web access is on.
+    Core,
+    /// Core plus `view_truncated_output` and the MCP servers' tools.
+    #[default]
+    Standard,
+    /// Every tool the chat may have (today the same set as standard; tool groups added later
+    /// join here first).
+    All,
+}
+
+impl ToolTier {
+    /// The name stored and sent (`core`, `standard`, `all`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolTier::Core => "core",
+            ToolTier::Standard => "standard",
+            ToolTier::All => "all",
+        }
+    }
+}
+
+impl std::str::FromStr for ToolTier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "core" => Ok(ToolTier::Core),
+            "standard" => Ok(ToolTier::Standard),
+            "all" => Ok(ToolTier::All),
+            other => Err(format!(
+                "unknown tool tier {other:?} (core, standard or all)"
+            )),
+        }
+    }
 }
 
 /// A working session on one project; it holds chats and a pane layout.
@@ -225,6 +290,12 @@ pub struct Chat {
     pub model: Option<String>,
     /// How much the model thinks, when not the default.
     pub thinking: Option<Thinking>,
+    /// Web access for this chat; `None` follows the project's default.
+    #[serde(default)]
+    pub web: Option<bool>,
+    /// The chat's tool tier; `None` follows the project's default.
+    #[serde(default)]
+    pub tool_tier: Option<ToolTier>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last activity.

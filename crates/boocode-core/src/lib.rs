@@ -54,8 +54,8 @@ pub use context::{
 };
 pub use domain::{
     Chat, ChatId, ChatMode, Message, MessageId, MessageKind, MessageStatus, NATIVE_PROVIDER, Part,
-    Project, ProjectId, Role, Session, SessionId, TERMINAL_EXCERPT_BYTES, Thinking, Timestamp,
-    Usage, now_ms,
+    Project, ProjectId, ProjectSettings, Role, Session, SessionId, TERMINAL_EXCERPT_BYTES,
+    Thinking, Timestamp, ToolTier, Usage, now_ms,
 };
 pub use event::{
     AgentEvent, ChatStatus, FinishReason, NoticeLevel, PermissionDecision, PlanEntry, TurnOutcome,

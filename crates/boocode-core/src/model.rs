@@ -203,4 +203,9 @@ pub trait ModelClient: Send + Sync {
     async fn context_size(&self, _model: Option<&str>) -> Option<u64> {
         None
     }
+
+    /// The model requests that name none go to, when the client is configured with one.
+    fn default_model(&self) -> Option<String> {
+        None
+    }
 }

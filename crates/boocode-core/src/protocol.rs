@@ -375,6 +375,68 @@ pub struct ProviderInfo {
     pub install: Option<String>,
 }
 
+/// The model endpoint BooCode's own loop uses (`GET /api/setup`); the key is never sent back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EndpointView {
+    /// The OpenAI-compatible base URL (credentials in it redacted).
+    pub url: String,
+    /// Whether an API key is set.
+    pub has_key: bool,
+    /// The default model, when one is chosen.
+    pub model: Option<String>,
+    /// Whether it was saved in the settings (else it comes from the command line).
+    pub saved: bool,
+}
+
+/// One endpoint tried by the first-run probe or a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EndpointProbe {
+    /// The base URL tried (credentials redacted).
+    pub url: String,
+    /// What usually listens there (`llama.cpp / llama-swap`, `Ollama`, …, or `configured`).
+    pub label: String,
+    /// Whether it answered `GET /v1/models`.
+    pub reachable: bool,
+    /// The models it lists.
+    pub models: Vec<String>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+}
+
+/// `GET /api/setup`: the endpoint in use, what answers on the usual local ports, and whether
+/// chats on BooCode's own loop can run (the endpoint in use answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetupState {
+    /// The endpoint in use.
+    pub endpoint: EndpointView,
+    /// Whether the endpoint in use answered.
+    pub ready: bool,
+    /// The endpoint in use first, then the usual local ports.
+    pub probes: Vec<EndpointProbe>,
+}
+
+/// Body of `POST /api/setup/test` and `PUT /api/setup/endpoint`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSettings {
+    /// The OpenAI-compatible base URL (`http://127.0.0.1:8080`, with or without `/v1`).
+    pub url: String,
+    /// The API key: absent keeps the saved one, empty removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// The default model; absent or empty lets the server choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
 /// How one tool has been doing: over its last calls (`GET /api/stats/tools`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

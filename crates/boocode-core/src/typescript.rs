@@ -1,15 +1,16 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
 use crate::protocol::{
-    ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, FileContent, InboxAnswer,
-    InboxItem, InboxState, MessagesPage, ModelEntry, ModelList, NewChat, PostMessage, Posted,
-    ProviderInfo, ProviderState, Refusal, SessionCreated, SessionView, StartedTurn,
-    SteeringMessage, ToolStat, ToolStatsReport,
+    ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, EndpointProbe,
+    EndpointSettings, EndpointView, FileContent, InboxAnswer, InboxItem, InboxState, MessagesPage,
+    ModelEntry, ModelList, NewChat, PostMessage, Posted, ProviderInfo, ProviderState, Refusal,
+    SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage, ToolStat,
+    ToolStatsReport,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
-    NoticeLevel, Part, PermissionDecision, PlanEntry, Project, QueuedMessage, Role, Session,
-    SessionFrame, Thinking, TurnOutcome, Usage, UserFrame,
+    NoticeLevel, Part, PermissionDecision, PlanEntry, Project, ProjectSettings, QueuedMessage,
+    Role, Session, SessionFrame, Thinking, ToolTier, TurnOutcome, Usage, UserFrame,
 };
 use crate::{ChangeState, ChatId, MessageId, ProjectId, SessionId};
 use ts_rs::{Config, TS};
@@ -27,6 +28,8 @@ pub fn typescript_bindings() -> String {
         Session::decl(&cfg),
         ChatMode::decl(&cfg),
         Thinking::decl(&cfg),
+        ToolTier::decl(&cfg),
+        ProjectSettings::decl(&cfg),
         Chat::decl(&cfg),
         Role::decl(&cfg),
         MessageStatus::decl(&cfg),
@@ -67,6 +70,10 @@ pub fn typescript_bindings() -> String {
         ModelList::decl(&cfg),
         ProviderState::decl(&cfg),
         ProviderInfo::decl(&cfg),
+        EndpointView::decl(&cfg),
+        EndpointProbe::decl(&cfg),
+        SetupState::decl(&cfg),
+        EndpointSettings::decl(&cfg),
         ToolStat::decl(&cfg),
         ToolStatsReport::decl(&cfg),
     ];

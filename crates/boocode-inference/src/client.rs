@@ -164,6 +164,11 @@ impl OpenAiClient {
         })
     }
 
+    /// The settings this client was built from.
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.inner.config
+    }
+
     /// The chat-completions URL requests go to.
     pub fn chat_url(&self) -> &str {
         &self.inner.chat_url
@@ -389,10 +394,19 @@ impl Inner {
             .map_err(|_| timeout(url, "waiting for the response"))?
             .map_err(|e| transport_error(url, &e))?;
         let status = response.status();
-        let bytes = tokio::time::timeout(self.config.discovery_timeout, response.bytes())
-            .await
-            .map_err(|_| timeout(url, "reading the response"))?
-            .map_err(|e| transport_error(url, &e))?;
+        let bytes = tokio::time::timeout(
+            self.config.discovery_timeout,
+            read_capped(response, MAX_DISCOVERY_BYTES),
+        )
+        .await
+        .map_err(|_| timeout(url, "reading the response"))?
+        .map_err(|e| match e {
+            Capped::Transport(e) => transport_error(url, &e),
+            Capped::TooLarge => ModelError::Protocol {
+                url: boocode_core::redact_url_credentials(url),
+                message: format!("the answer is larger than {MAX_DISCOVERY_BYTES} bytes"),
+            },
+        })?;
         if !status.is_success() {
             return Err(ModelError::Status {
                 url: boocode_core::redact_url_credentials(url),
@@ -506,6 +520,35 @@ impl ModelClient for OpenAiClient {
         self.inner.context.put(key, found);
         found
     }
+
+    fn default_model(&self) -> Option<String> {
+        self.inner.config.model.clone()
+    }
+}
+
+/// Largest model listing or properties answer read, in bytes.
+const MAX_DISCOVERY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Why a capped read stopped.
+enum Capped {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// The body of `response`, refused once it passes `cap` bytes (checked per chunk, before the
+/// buffer grows).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Capped> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(Capped::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Capped::Transport)? {
+        if body.len() + chunk.len() > cap {
+            return Err(Capped::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The receiving end of a streaming task; dropping it aborts the task and its connection.

@@ -29,9 +29,11 @@ mod client;
 mod context;
 mod decode;
 mod sse;
+mod switch;
 pub mod tls;
 mod wire;
 mod xml;
 
 pub use client::{ModelInfo, OpenAiClient, OpenAiConfig, RetryPolicy};
 pub use decode::{DecodeError, StreamDecoder};
+pub use switch::SwitchableClient;

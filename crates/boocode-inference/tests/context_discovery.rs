@@ -85,3 +85,37 @@ async fn a_dead_server_gives_no_size_quickly() {
     drop(server);
     assert_eq!(client.context_size(None).await, None);
 }
+
+#[tokio::test]
+async fn an_oversized_model_listing_is_refused_not_buffered() {
+    let server = ScriptedOpenAi::start().await.unwrap();
+    let huge: Vec<serde_json::Value> = (0..60_000)
+        .map(|i| json!({ "id": format!("model-{i:0>60}") }))
+        .collect();
+    server.set_models(json!({ "object": "list", "data": huge }));
+    let err = client(&server, None).list_models().await.unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+    server.set_models(json!({ "object": "list", "data": [{ "id": "small" }] }));
+    let models = client(&server, None).list_models().await.unwrap();
+    assert_eq!(models[0].id, "small");
+}
+
+#[tokio::test]
+async fn a_switchable_client_moves_to_the_new_endpoint() {
+    use boocode_inference::SwitchableClient;
+    let first = ScriptedOpenAi::start().await.unwrap();
+    let second = ScriptedOpenAi::start().await.unwrap();
+    first.set_props_n_ctx(Some(1000));
+    second.set_props_n_ctx(Some(2000));
+    let switch = SwitchableClient::new(client(&first, Some("a")));
+    assert_eq!(switch.context_size(None).await, Some(1000));
+    assert_eq!(switch.default_model().as_deref(), Some("a"));
+    let mut config = OpenAiConfig::new(second.url());
+    config.model = Some("b".into());
+    switch.replace(config).unwrap();
+    assert_eq!(switch.context_size(None).await, Some(2000));
+    assert_eq!(switch.default_model().as_deref(), Some("b"));
+    // An unusable URL changes nothing.
+    assert!(switch.replace(OpenAiConfig::new("ftp://x")).is_err());
+    assert_eq!(switch.default_model().as_deref(), Some("b"));
+}

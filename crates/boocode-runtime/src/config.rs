@@ -45,6 +45,9 @@ pub struct RuntimeConfig {
     pub providers: Vec<boocode_agents::Provider>,
     /// How long an external agent's session stays warm after its chat's last turn.
     pub agent_idle: Duration,
+    /// The SearXNG instance `web_search` queries, unless the `searxng_url` setting names
+    /// another; without either, chats with web access get `web_fetch` only.
+    pub searxng_url: Option<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -60,6 +63,7 @@ impl Default for RuntimeConfig {
             mcp_servers: std::collections::BTreeMap::new(),
             providers: boocode_agents::default_providers(),
             agent_idle: Duration::from_secs(600),
+            searxng_url: None,
         }
     }
 }

@@ -49,6 +49,7 @@ pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use broker::{Broker, Fanout, Snapshot};
 pub use config::{Profile, RuntimeConfig};
 pub use error::RuntimeError;
+pub use native_chats::SEARXNG_SETTING;
 pub use queue::{post_message, publish_changes, publish_queue, run_next};
 pub use runner::{Runner, start_turn};
 pub use state::{Inner, Runtime};

@@ -10,7 +10,7 @@ use crate::runner::lock;
 use crate::turn::TurnContext;
 use boocode_agents::{AgentBackend, BackendOptions, NativeParts, Provider, SessionConfig};
 use boocode_core::{AgentEvent, EventSink, NATIVE_PROVIDER, ToolLimits, TurnConfig, TurnLimits};
-use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
+use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, UrlGuard, WebConfig, read_tools};
 use std::sync::Arc;
 
 /// What a native turn's session starts from.
@@ -42,18 +42,30 @@ impl TurnContext {
                 message: format!("agent {name:?} is not defined; running without it"),
             });
         }
-        let mut env = ToolEnv::new(
-            PathGuard::new(&self.project_root)
-                .map_err(|e| format!("the project directory is not usable: {e}"))?,
-        );
+        let mut paths = PathGuard::new(&self.project_root)
+            .map_err(|e| format!("the project directory is not usable: {e}"))?;
+        for grant in &self.read_grants {
+            // A grant whose directory is gone is skipped with a warning, not a failed turn.
+            match paths.clone().with_read_grant(grant) {
+                Ok(granted) => paths = granted,
+                Err(e) => sink.emit(AgentEvent::Notice {
+                    level: boocode_core::NoticeLevel::Warning,
+                    message: format!("read grant {grant:?} is not usable: {e}"),
+                }),
+            }
+        }
+        let mut env = ToolEnv::new(paths);
         if let Some(dir) = &state.config.truncation_dir
             && let Ok(store) = TruncationStore::open(dir)
         {
             env = env.with_truncation(store);
         }
+        if self.web {
+            env = env.with_web(self.web_config(sink).await);
+        }
         let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
         let env = Arc::new(env);
-        let (mut tools, unknown) = read_tools(env.clone(), Tier::Standard, whitelist);
+        let (mut tools, unknown) = read_tools(env.clone(), self.tool_tier, whitelist);
         // Review and auto-apply chats propose writes into their own pending-changes queue.
         let write_mode = match self.mode {
             boocode_core::ChatMode::Review => Some(boocode_tools::WriteMode::Review),
@@ -75,8 +87,14 @@ impl TurnContext {
                 }
             }
         }
-        // MCP tools of the servers ready now; one still starting is offered from a later turn.
-        for tool in state.mcp.tools() {
+        // MCP tools of the servers ready now (one still starting is offered from a later
+        // turn), above the core tier.
+        let mcp = if self.tool_tier == Tier::Core {
+            Vec::new()
+        } else {
+            state.mcp.tools()
+        };
+        for tool in mcp {
             if whitelist.is_none_or(|w| w.iter().any(|n| n == tool.name())) {
                 tools.insert(tool);
             }
@@ -88,6 +106,7 @@ impl TurnContext {
             .model
             .clone()
             .or_else(|| agent.as_ref().and_then(|a| a.model.clone()))
+            .or_else(|| state.model.default_model())
             .or(state.config.model.clone());
         lock(&self.model_used).clone_from(&model_id);
         let ctx_max = state.model.context_size(model_id.as_deref()).await;
@@ -133,6 +152,36 @@ impl TurnContext {
         Ok(NativeStart { backend, config })
     }
 }
+
+impl TurnContext {
+    /// The chat's web access: `web_fetch` through the URL guard, and `web_search` when a
+    /// SearXNG URL is set (the `searxng_url` setting, else the configuration). A bad URL is
+    /// reported and search left out.
+    async fn web_config(&self, sink: &dyn EventSink) -> WebConfig {
+        let setting = match self.state.store.get_setting(SEARXNG_SETTING).await {
+            Ok(Some(serde_json::Value::String(url))) if !url.trim().is_empty() => Some(url),
+            _ => None,
+        };
+        let raw = setting.or_else(|| self.state.config.searxng_url.clone());
+        let searxng = raw.and_then(|raw| match url::Url::parse(raw.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                sink.emit(AgentEvent::Notice {
+                    level: boocode_core::NoticeLevel::Warning,
+                    message: format!(
+                        "the SearXNG URL {:?} is not an http(s) URL; web_search is off",
+                        boocode_core::redact_url_credentials(&raw)
+                    ),
+                });
+                None
+            }
+        });
+        WebConfig::new(UrlGuard::default(), searxng)
+    }
+}
+
+/// The setting holding the SearXNG base URL `web_search` queries.
+pub const SEARXNG_SETTING: &str = "searxng_url";
 
 /// The native provider as configured; chats may always use it (the chat routes allow it even
 /// when the settings disable it), so it is enabled here.

@@ -27,6 +27,11 @@ pub(crate) struct TurnContext {
     /// The chat's model, over the agent's and the server's.
     pub(crate) model: Option<String>,
     pub(crate) thinking: Option<boocode_core::Thinking>,
+    /// Web access and tool tier, the chat's own or the project's default.
+    pub(crate) web: bool,
+    pub(crate) tool_tier: boocode_core::ToolTier,
+    /// Other directories the project's chats may read.
+    pub(crate) read_grants: Vec<String>,
     pub(crate) project_name: String,
     pub(crate) project_root: PathBuf,
     pub(crate) history: Vec<Message>,

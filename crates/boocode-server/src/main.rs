@@ -81,6 +81,10 @@ struct Args {
     /// The built web UI [default: web/dist when it exists].
     #[arg(long, env = "BOOCODE_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// The SearXNG instance `web_search` queries for chats with web access (the `searxng_url`
+    /// setting overrides it).
+    #[arg(long, env = "BOOCODE_SEARXNG_URL")]
+    searxng_url: Option<String>,
     /// Seconds to wait for a model's first token, and between tokens.
     #[arg(long, env = "BOOCODE_MODEL_TIMEOUT_SECS", default_value_t = 300)]
     model_timeout_secs: u64,
@@ -149,6 +153,7 @@ async fn run(args: Args) -> Result<()> {
         .ok()
         .filter(|t| !t.trim().is_empty());
     config.runtime.model = args.model.clone();
+    config.runtime.searxng_url = args.searxng_url.clone();
     config.trusted_proxies = args.trusted_proxies.clone();
     config.proxy_user_header = args.proxy_user_header.clone();
     config.allowed_origins = args.allowed_origins.clone();

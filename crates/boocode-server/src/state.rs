@@ -1,7 +1,7 @@
 //! [`AppState`]: what every handler shares — the runtime, and the server's own parts.
 
 use crate::config::ServerConfig;
-use boocode_inference::{OpenAiClient, OpenAiConfig};
+use boocode_inference::{OpenAiClient, OpenAiConfig, SwitchableClient};
 use boocode_runtime::Runtime;
 use boocode_store::Store;
 use std::ops::Deref;
@@ -18,8 +18,9 @@ pub struct Inner {
     pub config: ServerConfig,
     /// The chats, their turns and everything they share.
     pub runtime: Runtime,
-    /// The model server, for listing its models.
-    pub models: Arc<OpenAiClient>,
+    /// The model endpoint of BooCode's own loop (the runtime's model), switchable at run time
+    /// from the settings.
+    pub models: Arc<SwitchableClient>,
     pub(crate) logins: crate::auth::Logins,
     /// The last provider probe (`GET /api/providers`).
     pub(crate) probes: crate::routes::providers::ProbeCache,
@@ -41,14 +42,20 @@ impl AppState {
         model.api_key = config.api_key.clone();
         model.first_token_timeout = config.model_timeout;
         model.idle_timeout = config.model_timeout.min(model.idle_timeout);
-        let model = Arc::new(OpenAiClient::new(model).map_err(|e| e.to_string())?);
+        let model = Arc::new(SwitchableClient::new(
+            OpenAiClient::new(model).map_err(|e| e.to_string())?,
+        ));
         let runtime = Runtime::new(config.runtime.clone(), store, model.clone());
         Ok(Self::with_runtime(config, runtime, model))
     }
 
-    /// State over a runtime built elsewhere (with any model client); `models` answers
-    /// `GET /api/models`.
-    pub fn with_runtime(config: ServerConfig, runtime: Runtime, models: Arc<OpenAiClient>) -> Self {
+    /// State over a runtime built elsewhere; `models` answers `GET /api/models` and is what
+    /// `PUT /api/setup/endpoint` switches (give the runtime the same client).
+    pub fn with_runtime(
+        config: ServerConfig,
+        runtime: Runtime,
+        models: Arc<SwitchableClient>,
+    ) -> Self {
         Self(Arc::new(Inner {
             config,
             runtime,

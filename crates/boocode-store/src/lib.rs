@@ -52,4 +52,6 @@ pub use transcript::{
     project_key_for_path_str,
 };
 pub use usage::{UsageEntry, UsageGroup, UsageRow};
-pub use workspace::{ChatSettings, MAX_NAME_CHARS, MAX_PANES_BYTES, MAX_ROOT_BYTES};
+pub use workspace::{
+    ChatSettings, MAX_NAME_CHARS, MAX_PANES_BYTES, MAX_READ_GRANTS, MAX_ROOT_BYTES,
+};

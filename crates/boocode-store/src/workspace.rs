@@ -3,8 +3,8 @@
 use crate::db::{Store, with_pool};
 use crate::error::{StoreError, check_name};
 use boocode_core::{
-    Chat, ChatId, ChatMode, NATIVE_PROVIDER, Project, ProjectId, Session, SessionId, Thinking,
-    now_ms,
+    Chat, ChatId, ChatMode, NATIVE_PROVIDER, Project, ProjectId, ProjectSettings, Session,
+    SessionId, Thinking, ToolTier, now_ms,
 };
 use sqlx::Row;
 
@@ -63,6 +63,8 @@ macro_rules! project_from_row {
             root: row.try_get("root")?,
             created_at: row.try_get("created_at")?,
             archived: row.try_get("archived")?,
+            settings: serde_json::from_str(&row.try_get::<String, _>("settings")?)
+                .map_err(|e| StoreError::Corrupt(format!("project settings: {e}")))?,
         }
     }};
 }
@@ -96,6 +98,11 @@ macro_rules! chat_from_row {
                 .map_err(StoreError::Corrupt)?,
             model: row.try_get("model")?,
             thinking: match row.try_get::<Option<String>, _>("thinking")? {
+                Some(t) => Some(t.parse().map_err(StoreError::Corrupt)?),
+                None => None,
+            },
+            web: row.try_get("web")?,
+            tool_tier: match row.try_get::<Option<String>, _>("tool_tier")? {
                 Some(t) => Some(t.parse().map_err(StoreError::Corrupt)?),
                 None => None,
             },
@@ -158,6 +165,7 @@ impl Store {
             root: root.to_owned(),
             created_at: now_ms(),
             archived: false,
+            settings: ProjectSettings::default(),
         };
         let result = with_pool!(self, pool => sqlx::query(
             "INSERT INTO projects (id, name, root, created_at, archived) VALUES ($1, $2, $3, $4, $5)",
@@ -229,6 +237,31 @@ impl Store {
                 .await?;
             rows.iter().map(|row| Ok(project_from_row!(row))).collect()
         })
+    }
+
+    /// Replaces a project's chat defaults and read grants (checked: at most
+    /// [`MAX_READ_GRANTS`] absolute paths without NUL); returns the project.
+    pub async fn set_project_settings(
+        &self,
+        id: ProjectId,
+        settings: &ProjectSettings,
+    ) -> Result<Project, StoreError> {
+        check_project_settings(settings)?;
+        let text = serde_json::to_string(settings)
+            .map_err(|e| StoreError::Corrupt(format!("project settings: {e}")))?;
+        let n = with_pool!(self, pool => sqlx::query("UPDATE projects SET settings = $1 WHERE id = $2")
+            .bind(text)
+            .bind(id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "project",
+                id: id.to_string(),
+            });
+        }
+        self.get_project(id).await
     }
 
     /// Renames a project.
@@ -412,13 +445,15 @@ impl Store {
             mode: settings.mode,
             model: settings.model.clone(),
             thinking: settings.thinking,
+            web: settings.web,
+            tool_tier: settings.tool_tier,
             created_at: now,
             updated_at: now,
             archived: false,
         };
         let result = with_pool!(self, pool => sqlx::query(
-            "INSERT INTO chats (id, session_id, title, agent, provider, mode, model, thinking, created_at, updated_at, archived) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO chats (id, session_id, title, agent, provider, mode, model, thinking, web, tool_tier, created_at, updated_at, archived) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(chat.id.to_string())
         .bind(session_id.to_string())
@@ -428,6 +463,8 @@ impl Store {
         .bind(chat.mode.as_str())
         .bind(&chat.model)
         .bind(chat.thinking.map(Thinking::as_str))
+        .bind(chat.web)
+        .bind(chat.tool_tier.map(ToolTier::as_str))
         .bind(now)
         .bind(now)
         .bind(false)
@@ -483,13 +520,15 @@ impl Store {
     ) -> Result<Chat, StoreError> {
         settings.check()?;
         let n = with_pool!(self, pool => sqlx::query(
-            "UPDATE chats SET agent = $1, provider = $2, mode = $3, model = $4, thinking = $5, updated_at = $6 WHERE id = $7",
+            "UPDATE chats SET agent = $1, provider = $2, mode = $3, model = $4, thinking = $5, web = $6, tool_tier = $7, updated_at = $8 WHERE id = $9",
         )
         .bind(&settings.agent)
         .bind(&settings.provider)
         .bind(settings.mode.as_str())
         .bind(&settings.model)
         .bind(settings.thinking.map(Thinking::as_str))
+        .bind(settings.web)
+        .bind(settings.tool_tier.map(ToolTier::as_str))
         .bind(now_ms())
         .bind(id.to_string())
         .execute(pool)
@@ -530,6 +569,10 @@ pub struct ChatSettings {
     pub model: Option<String>,
     /// How much the model thinks, when not the default.
     pub thinking: Option<Thinking>,
+    /// Web access; `None` follows the project.
+    pub web: Option<bool>,
+    /// Tool tier; `None` follows the project.
+    pub tool_tier: Option<ToolTier>,
 }
 
 impl Default for ChatSettings {
@@ -540,6 +583,8 @@ impl Default for ChatSettings {
             mode: ChatMode::Ask,
             model: None,
             thinking: None,
+            web: None,
+            tool_tier: None,
         }
     }
 }
@@ -553,6 +598,8 @@ impl ChatSettings {
             mode: chat.mode,
             model: chat.model.clone(),
             thinking: chat.thinking,
+            web: chat.web,
+            tool_tier: chat.tool_tier,
         }
     }
 
@@ -567,6 +614,30 @@ impl ChatSettings {
         }
         Ok(())
     }
+}
+
+/// Most read grants a project may hold.
+pub const MAX_READ_GRANTS: usize = 32;
+
+fn check_project_settings(settings: &ProjectSettings) -> Result<(), StoreError> {
+    let invalid = |message: String| StoreError::Invalid {
+        field: "read_grants",
+        message,
+    };
+    if settings.read_grants.len() > MAX_READ_GRANTS {
+        return Err(invalid(format!("at most {MAX_READ_GRANTS} directories")));
+    }
+    for grant in &settings.read_grants {
+        if grant.is_empty() || grant.len() > MAX_ROOT_BYTES || grant.contains('\0') {
+            return Err(invalid(format!(
+                "each must be a path of 1 to {MAX_ROOT_BYTES} bytes without NUL"
+            )));
+        }
+        if !std::path::Path::new(grant).is_absolute() {
+            return Err(invalid(format!("{grant:?} is not an absolute path")));
+        }
+    }
+    Ok(())
 }
 
 /// A foreign-key failure on insert means the parent id is unknown.

@@ -6,31 +6,8 @@ use crate::web::{WebFetch, WebSearch};
 use boocode_core::ToolSet;
 use std::sync::Arc;
 
-/// How many tools a chat is offered. Small local models do better with fewer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Tier {
-    /// `view_file`, `list_dir`, `grep`, `find_files`.
-    Core,
-    /// Core plus `view_truncated_output` (when truncated outputs are kept).
-    #[default]
-    Standard,
-    /// Standard plus the web tools (when web access is enabled).
-    All,
-}
-
-impl std::str::FromStr for Tier {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "core" => Ok(Tier::Core),
-            "standard" => Ok(Tier::Standard),
-            "all" => Ok(Tier::All),
-            other => Err(format!(
-                "unknown tool tier {other:?} (core, standard or all)"
-            )),
-        }
-    }
-}
+/// How many tools a chat is offered (the domain's [`ToolTier`](boocode_core::ToolTier)).
+pub type Tier = boocode_core::ToolTier;
 
 /// The read tools of `tier` over `env`, narrowed to `whitelist` when given (an agent's `tools`).
 /// Returns the set and the whitelisted names that matched no tool, so callers can warn.
@@ -47,9 +24,8 @@ pub fn read_tools(
     if tier != Tier::Core && env.truncation().is_some() {
         set = set.with(ViewTruncatedOutput::new(env.clone()));
     }
-    if tier == Tier::All
-        && let Some(web) = env.web()
-    {
+    // Web tools come with web access, which a chat or project opts into explicitly: every tier.
+    if let Some(web) = env.web() {
         if web.searxng.is_some() {
             set = set.with(WebSearch::new(env.clone()));
         }

@@ -429,6 +429,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/setup`: the endpoint in use and the usual local ports, probed at once. */
+        get: operations["setup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/setup/endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** `PUT /api/setup/endpoint`: saves the endpoint and uses it from the next request on. */
+        put: operations["save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/setup/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/setup/test`: whether `url` (with the key) answers, and its models. */
+        post: operations["test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats/tools": {
         parameters: {
             query?: never;
@@ -526,8 +577,11 @@ export interface components {
             thinking?: components["schemas"]["Thinking"] | null;
             /** @description Display title. */
             title: string;
+            tool_tier?: components["schemas"]["ToolTier"] | null;
             /** @description Last activity. */
             updated_at: components["schemas"]["i64"];
+            /** @description Web access for this chat; `None` follows the project's default. */
+            web?: boolean | null;
         };
         /**
          * Format: uuid
@@ -559,6 +613,39 @@ export interface components {
             entries: components["schemas"]["DirEntry"][];
             /** @description The directory, relative to the project root (empty for the root). */
             path: string;
+        };
+        /** @description One endpoint tried by the first-run probe or a test. */
+        EndpointProbe: {
+            /** @description Why it did not answer. */
+            error?: string | null;
+            /** @description What usually listens there (`llama.cpp / llama-swap`, `Ollama`, …, or `configured`). */
+            label: string;
+            /** @description The models it lists. */
+            models: string[];
+            /** @description Whether it answered `GET /v1/models`. */
+            reachable: boolean;
+            /** @description The base URL tried (credentials redacted). */
+            url: string;
+        };
+        /** @description Body of `POST /api/setup/test` and `PUT /api/setup/endpoint`. */
+        EndpointSettings: {
+            /** @description The API key: absent keeps the saved one, empty removes it. */
+            api_key?: string | null;
+            /** @description The default model; absent or empty lets the server choose. */
+            model?: string | null;
+            /** @description The OpenAI-compatible base URL (`http://127.0.0.1:8080`, with or without `/v1`). */
+            url: string;
+        };
+        /** @description The model endpoint BooCode's own loop uses (`GET /api/setup`); the key is never sent back. */
+        EndpointView: {
+            /** @description Whether an API key is set. */
+            has_key: boolean;
+            /** @description The default model, when one is chosen. */
+            model?: string | null;
+            /** @description Whether it was saved in the settings (else it comes from the command line). */
+            saved: boolean;
+            /** @description The OpenAI-compatible base URL (credentials in it redacted). */
+            url: string;
         };
         /** @description The error body every failure shares (for the OpenAPI document). */
         ErrorBody: {
@@ -797,6 +884,7 @@ export interface components {
         Patch: components["schemas"]["SettingsBody"] & {
             archived?: boolean | null;
             name?: string | null;
+            settings?: components["schemas"]["ProjectSettings"] | null;
             title?: string | null;
         };
         /**
@@ -838,12 +926,29 @@ export interface components {
             name: string;
             /** @description Absolute path of the project root on the host. */
             root: string;
+            /** @description What the project's chats get by default: web access, tool tier, read grants. */
+            settings?: components["schemas"]["ProjectSettings"];
         };
         /**
          * Format: uuid
          * @description Identifies a project (a local repository BooCode works on).
          */
         ProjectId: string;
+        /** @description A project's defaults for its chats, and the other directories they may read. */
+        ProjectSettings: {
+            /**
+             * @description Other directories (absolute paths) the project's chats may read, through the path and
+             *     secret guards; never written.
+             */
+            read_grants?: string[];
+            /** @description How many tools chats are offered unless a chat says otherwise. */
+            tool_tier?: components["schemas"]["ToolTier"];
+            /**
+             * @description Whether chats get `web_search` and `web_fetch` unless a chat says otherwise (off by
+             *     default).
+             */
+            web?: boolean;
+        };
         /** @description A provider of the registry and whether it can run on this server (`GET /api/providers`). */
         ProviderInfo: {
             /** @description How to install it, for a missing one. */
@@ -936,6 +1041,20 @@ export interface components {
              */
             provider?: string | null;
             thinking?: components["schemas"]["Thinking"] | null;
+            tool_tier?: components["schemas"]["TierChoice"] | null;
+            web?: components["schemas"]["WebChoice"] | null;
+        };
+        /**
+         * @description `GET /api/setup`: the endpoint in use, what answers on the usual local ports, and whether
+         *     chats on BooCode's own loop can run (the endpoint in use answered).
+         */
+        SetupState: {
+            /** @description The endpoint in use. */
+            endpoint: components["schemas"]["EndpointView"];
+            /** @description The endpoint in use first, then the usual local ports. */
+            probes: components["schemas"]["EndpointProbe"][];
+            /** @description Whether the endpoint in use answered. */
+            ready: boolean;
         };
         /** @description The two rows a started turn created. */
         StartedTurn: {
@@ -956,6 +1075,11 @@ export interface components {
          * @enum {string}
          */
         Thinking: "off" | "low" | "medium" | "high";
+        /**
+         * @description A chat's tool tier, or the project's default.
+         * @enum {string}
+         */
+        TierChoice: "core" | "standard" | "all" | "project";
         /** @description How one tool has been doing: over its last calls (`GET /api/stats/tools`). */
         ToolStat: {
             /**
@@ -996,6 +1120,11 @@ export interface components {
              */
             window: number;
         };
+        /**
+         * @description How many tools a chat is offered. Small local models do better with fewer.
+         * @enum {string}
+         */
+        ToolTier: "core" | "standard" | "all";
         /** @description Token counts and context occupancy for one model request or one turn. */
         Usage: {
             /**
@@ -1031,6 +1160,11 @@ export interface components {
             group_by: string;
             rows: Record<string, never>[];
         };
+        /**
+         * @description A chat's web access, or the project's default.
+         * @enum {string}
+         */
+        WebChoice: "on" | "off" | "project";
         /**
          * @description A session's pane layout, as its clients save it (the server keeps it as given, up to a size
          *     limit, and sends it to the user's other devices): `null` until one is saved.
@@ -2061,6 +2195,87 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetupState"];
+                };
+            };
+        };
+    };
+    save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointProbe"];
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

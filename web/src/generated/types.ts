@@ -29,7 +29,11 @@ created_at: number,
 /**
  * Whether the project is hidden from the sidebar.
  */
-archived: boolean, };
+archived: boolean, 
+/**
+ * What the project's chats get by default: web access, tool tier, read grants.
+ */
+settings: ProjectSettings, };
 
 export type Session = { 
 /**
@@ -60,6 +64,24 @@ archived: boolean, };
 export type ChatMode = "ask" | "review" | "auto_apply";
 
 export type Thinking = "off" | "low" | "medium" | "high";
+
+export type ToolTier = "core" | "standard" | "all";
+
+export type ProjectSettings = { 
+/**
+ * Whether chats get `web_search` and `web_fetch` unless a chat says otherwise (off by
+ * default).
+ */
+web: boolean, 
+/**
+ * How many tools chats are offered unless a chat says otherwise.
+ */
+tool_tier: ToolTier, 
+/**
+ * Other directories (absolute paths) the project's chats may read, through the path and
+ * secret guards; never written.
+ */
+read_grants: Array<string>, };
 
 export type Chat = { 
 /**
@@ -94,6 +116,14 @@ model: string | null,
  * How much the model thinks, when not the default.
  */
 thinking: Thinking | null, 
+/**
+ * Web access for this chat; `None` follows the project's default.
+ */
+web: boolean | null, 
+/**
+ * The chat's tool tier; `None` follows the project's default.
+ */
+tool_tier: ToolTier | null, 
 /**
  * Creation time.
  */
@@ -876,6 +906,74 @@ reason: string | null,
  * How to install it, for a missing one.
  */
 install: string | null, };
+
+export type EndpointView = { 
+/**
+ * The OpenAI-compatible base URL (credentials in it redacted).
+ */
+url: string, 
+/**
+ * Whether an API key is set.
+ */
+has_key: boolean, 
+/**
+ * The default model, when one is chosen.
+ */
+model: string | null, 
+/**
+ * Whether it was saved in the settings (else it comes from the command line).
+ */
+saved: boolean, };
+
+export type EndpointProbe = { 
+/**
+ * The base URL tried (credentials redacted).
+ */
+url: string, 
+/**
+ * What usually listens there (`llama.cpp / llama-swap`, `Ollama`, …, or `configured`).
+ */
+label: string, 
+/**
+ * Whether it answered `GET /v1/models`.
+ */
+reachable: boolean, 
+/**
+ * The models it lists.
+ */
+models: Array<string>, 
+/**
+ * Why it did not answer.
+ */
+error: string | null, };
+
+export type SetupState = { 
+/**
+ * The endpoint in use.
+ */
+endpoint: EndpointView, 
+/**
+ * Whether the endpoint in use answered.
+ */
+ready: boolean, 
+/**
+ * The endpoint in use first, then the usual local ports.
+ */
+probes: Array<EndpointProbe>, };
+
+export type EndpointSettings = { 
+/**
+ * The OpenAI-compatible base URL (`http://127.0.0.1:8080`, with or without `/v1`).
+ */
+url: string, 
+/**
+ * The API key: absent keeps the saved one, empty removes it.
+ */
+api_key?: string | null, 
+/**
+ * The default model; absent or empty lets the server choose.
+ */
+model?: string | null, };
 
 export type ToolStat = { 
 /**

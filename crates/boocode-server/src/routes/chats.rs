@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use boocode_core::protocol::{ChangeSelection, ChangeView, InboxAnswer, InboxItem, InboxState};
 use boocode_core::{
     ChangeReport, ChangeScope, ChangeState, Chat, ChatId, ChatMode, NATIVE_PROVIDER, PendingChange,
-    Thinking,
+    Thinking, ToolTier,
 };
 use boocode_store::ChatSettings;
 use boocode_tools::{PathGuard, ToolEnv, apply_pending, reject_pending, rewind};
@@ -33,6 +33,32 @@ pub(crate) struct SettingsBody {
     /// The agent definition; an empty string removes it.
     #[serde(default)]
     pub(crate) agent: Option<String>,
+    /// Web access (`web_search`, `web_fetch`): `on`, `off`, or `project` to follow the
+    /// project's default.
+    #[serde(default)]
+    pub(crate) web: Option<WebChoice>,
+    /// `core`, `standard`, `all`, or `project` to follow the project's default.
+    #[serde(default)]
+    pub(crate) tool_tier: Option<TierChoice>,
+}
+
+/// A chat's web access, or the project's default.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WebChoice {
+    On,
+    Off,
+    Project,
+}
+
+/// A chat's tool tier, or the project's default.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TierChoice {
+    Core,
+    Standard,
+    All,
+    Project,
 }
 
 impl SettingsBody {
@@ -43,6 +69,8 @@ impl SettingsBody {
             && self.model.is_none()
             && self.thinking.is_none()
             && self.agent.is_none()
+            && self.web.is_none()
+            && self.tool_tier.is_none()
     }
 
     /// `base` with this body's settings applied, checked against the configured `providers`.
@@ -87,6 +115,21 @@ impl SettingsBody {
         }
         if let Some(agent) = &self.agent {
             base.agent = Some(agent.trim().to_owned()).filter(|a| !a.is_empty());
+        }
+        if let Some(web) = self.web {
+            base.web = match web {
+                WebChoice::On => Some(true),
+                WebChoice::Off => Some(false),
+                WebChoice::Project => None,
+            };
+        }
+        if let Some(tier) = self.tool_tier {
+            base.tool_tier = match tier {
+                TierChoice::Core => Some(ToolTier::Core),
+                TierChoice::Standard => Some(ToolTier::Standard),
+                TierChoice::All => Some(ToolTier::All),
+                TierChoice::Project => None,
+            };
         }
         Ok(base)
     }

@@ -5,6 +5,7 @@ mod openapi;
 pub use openapi::openapi_document;
 pub(crate) mod providers;
 mod rest;
+pub(crate) mod setup;
 mod usage;
 mod web;
 mod ws;
@@ -53,6 +54,9 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .post("/inbox/{request_id}", chats::answer)
         .get("/models", rest::models)
         .get("/providers", providers::providers)
+        .get("/setup", setup::setup)
+        .post("/setup/test", setup::test)
+        .put("/setup/endpoint", setup::save)
         .get("/user/ws", ws::user_ws)
         .finish();
     let (pages, pages_list) = Routes::new("")

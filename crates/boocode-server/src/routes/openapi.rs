@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations (utoipa).
 
-use super::{chats, providers, rest, usage};
+use super::{chats, providers, rest, setup, usage};
 use crate::error::ApiJson;
 use utoipa::OpenApi;
 
@@ -15,6 +15,7 @@ use utoipa::OpenApi;
         rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
         rest::list_files, rest::read_project_file, chats::get_chat, chats::list_changes, chats::list_project_changes,
         chats::change_operation, chats::list_queue, chats::cancel_queued, usage::usage, chats::inbox, chats::answer, providers::providers,
+        setup::setup, setup::test, setup::save,
     ),
     tags(
         (name = "projects"), (name = "sessions"), (name = "chats"), (name = "settings"), (name = "server"),

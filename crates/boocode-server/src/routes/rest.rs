@@ -10,7 +10,9 @@ use boocode_core::protocol::{
     DirListing, FileContent, MessagesPage, ModelEntry, ModelList, ToolStatsReport,
 };
 use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
-use boocode_core::{Chat, ChatId, Project, ProjectId, Session, SessionId, UserFrame};
+use boocode_core::{
+    Chat, ChatId, Project, ProjectId, ProjectSettings, Session, SessionId, UserFrame,
+};
 use boocode_store::MessagePage;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -228,6 +230,9 @@ pub(crate) struct Patch {
     title: Option<String>,
     #[serde(default)]
     archived: Option<bool>,
+    /// A project's chat defaults and read grants (projects only); replaces the whole set.
+    #[serde(default, rename = "settings")]
+    project_settings: Option<ProjectSettings>,
     /// A chat's settings (provider, mode, model, thinking, agent); they take effect on the
     /// next turn.
     #[serde(flatten)]
@@ -252,7 +257,56 @@ pub(crate) async fn patch_project(
             .set_project_archived(id, archived)
             .await?;
     }
+    if let Some(settings) = patch.project_settings {
+        let settings = checked_project_settings(settings).await?;
+        state
+            .runtime
+            .store
+            .set_project_settings(id, &settings)
+            .await?;
+    }
     Ok(ApiJson(state.runtime.store.get_project(id).await?))
+}
+
+/// `settings` with each read grant resolved to an existing directory's canonical path (the
+/// path guard compares canonical paths), duplicates dropped; the filesystem root is refused.
+async fn checked_project_settings(
+    mut settings: ProjectSettings,
+) -> Result<ProjectSettings, ApiError> {
+    if settings.read_grants.len() > boocode_store::MAX_READ_GRANTS {
+        return Err(ApiError::invalid(
+            "read_grants",
+            format!("at most {} directories", boocode_store::MAX_READ_GRANTS),
+        ));
+    }
+    let raw = std::mem::take(&mut settings.read_grants);
+    let resolved = tokio::task::spawn_blocking(move || {
+        let mut out: Vec<String> = Vec::new();
+        for grant in raw {
+            let path = std::path::Path::new(grant.trim());
+            if !path.is_absolute() || grant.contains('\0') {
+                return Err(format!("{grant:?} is not an absolute path"));
+            }
+            let canonical = path
+                .canonicalize()
+                .map_err(|e| format!("{grant:?} cannot be read: {e}"))?;
+            if !canonical.is_dir() {
+                return Err(format!("{grant:?} is not a directory"));
+            }
+            if canonical.parent().is_none() {
+                return Err("the filesystem root cannot be granted; name a directory".into());
+            }
+            let text = canonical.to_string_lossy().into_owned();
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("checking read grants failed: {e}")))?;
+    settings.read_grants = resolved.map_err(|m| ApiError::invalid("read_grants", m))?;
+    Ok(settings)
 }
 
 /// `GET /api/projects/{id}/sessions`.
@@ -280,6 +334,7 @@ fn new_chat_settings(
         model: body.model.clone(),
         thinking: body.thinking,
         agent: body.agent.clone(),
+        ..Default::default()
     }
     .apply_to(
         config.runtime.default_chat_settings(),
@@ -397,6 +452,12 @@ pub(crate) async fn patch_chat(
     ApiJson(patch): ApiJson<Patch>,
 ) -> Result<ApiJson<Chat>, ApiError> {
     let id: ChatId = parse_id("id", &id)?;
+    if patch.project_settings.is_some() {
+        return Err(ApiError::invalid(
+            "settings",
+            "a chat has no project settings; patch its fields (web, tool_tier, …) directly",
+        ));
+    }
     if !patch.settings.is_empty() {
         let chat = state.runtime.store.get_chat(id).await?;
         let settings = patch.settings.apply_to(
@@ -559,6 +620,18 @@ pub(crate) async fn list_settings(
         .list_settings()
         .await?
         .into_iter()
+        .map(|(key, value)| match key.as_str() {
+            // The endpoint's key stays on the server.
+            super::setup::ENDPOINT_SETTING => {
+                let mut value = value;
+                if let Some(obj) = value.as_object_mut() {
+                    let has_key = obj.remove("api_key").is_some_and(|k| !k.is_null());
+                    obj.insert("has_key".into(), Value::Bool(has_key));
+                }
+                (key, value)
+            }
+            _ => (key, value),
+        })
         .collect();
     Ok(ApiJson(Value::Object(settings)))
 }
@@ -570,6 +643,9 @@ pub(crate) async fn put_setting(
     Path(key): Path<String>,
     ApiJson(value): ApiJson<Value>,
 ) -> Result<ApiJson<Value>, ApiError> {
+    if let Some(refused) = super::setup::reserved(&key) {
+        return Err(refused);
+    }
     state.runtime.store.set_setting(&key, &value).await?;
     Ok(ApiJson(value))
 }
@@ -580,6 +656,9 @@ pub(crate) async fn delete_setting(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    if let Some(refused) = super::setup::reserved(&key) {
+        return Err(refused);
+    }
     if state.runtime.store.delete_setting(&key).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -603,16 +682,19 @@ pub(crate) async fn tool_stats(
 #[utoipa::path(get, path = "/api/models", tag = "server", responses((status = 200, body = ModelList), (status = 502, body = ErrorBody)))]
 pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<ModelList>, ApiError> {
     use boocode_core::ModelClient;
-    let models =
-        state.models.list_models().await.map_err(|e| {
-            ApiError::new(StatusCode::BAD_GATEWAY, "model_unreachable", e.to_string())
-        })?;
-    let context = state
-        .models
-        .context_size(state.config.runtime.model.as_deref())
-        .await;
+    let client = state.models.current();
+    let models = client
+        .list_models()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "model_unreachable", e.to_string()))?;
+    let default = client
+        .config()
+        .model
+        .clone()
+        .or_else(|| state.config.runtime.model.clone());
+    let context = client.context_size(default.as_deref()).await;
     Ok(ApiJson(ModelList {
-        default: state.config.runtime.model.clone(),
+        default,
         context,
         models: models
             .into_iter()
