@@ -4,7 +4,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
@@ -397,6 +398,91 @@ test("a failed agent turn keeps and shows why it failed", async () => {
   await notice.scrollIntoViewIfNeeded();
   await shot(page, "9-failed-turn-reason");
   expect(await setProvider("boocode"), "and back to BooCode's own loop").toBe(200);
+});
+
+test("project settings and a chat's web access reach the model's tools and the path guard", async () => {
+  const granted = mkdtempSync(join(tmpdir(), "boocode-grant-"));
+  writeFileSync(join(granted, "notes.txt"), "granted e2e text\n");
+  await page.getByRole("button", { name: "Settings of demo" }).click();
+  const dialog = page.getByRole("dialog", { name: "Settings of demo" });
+  await dialog.getByLabel(/Web access by default/).check();
+  await dialog.getByLabel("Tool tier").selectOption("core");
+  await dialog.getByLabel(/Read grants/).fill("/");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("filesystem root");
+  await dialog.getByLabel(/Read grants/).fill(granted);
+  await shot(page, "20-project-settings");
+  await expectAccessible(page, "the project settings");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+
+  const settings = page.getByRole("group", { name: "Chat settings" });
+  await expect(settings.getByRole("combobox", { name: "Web access" })).toHaveText(/project default \(on\)/);
+  await expect(settings.getByRole("combobox", { name: "Tool tier" })).toHaveText(/project default \(core\)/);
+  await push({ tool_calls: [{ id: "g1", name: "view_file", args: [JSON.stringify({ path: join(granted, "notes.txt") })] }] });
+  await push({ text: ["The granted notes say hello."] });
+  const before = (await modelRequests()).length;
+  await page.getByTestId("composer").fill("Read the granted notes");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("The granted notes say hello.")).toBeVisible();
+  const requests = (await modelRequests()).slice(before);
+  const names = (r: Record<string, unknown>) => (r.tools as { function: { name: string } }[]).map((t) => t.function.name);
+  expect(names(requests[0])).toContain("web_fetch");
+  expect(names(requests[0])).not.toContain("view_truncated_output");
+  expect(JSON.stringify(requests[1].messages)).toContain("granted e2e text");
+
+  // The chat turns web off for itself; the project default stays on.
+  await settings.getByRole("combobox", { name: "Web access" }).click();
+  await page.getByRole("option", { name: "Web off" }).click();
+  await expect(settings.getByRole("combobox", { name: "Web access" })).toHaveText(/Web off/);
+  await push({ text: ["No web here."] });
+  await page.getByTestId("composer").fill("Any web?");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("No web here.")).toBeVisible();
+  expect(names((await modelRequests()).at(-1) ?? {})).not.toContain("web_fetch");
+  await shot(page, "21-chat-web-and-tier");
+
+  // Back to the defaults for the flows after this one.
+  await settings.getByRole("combobox", { name: "Web access" }).click();
+  await page.getByRole("option", { name: /project default/ }).click();
+  await page.getByRole("button", { name: "Settings of demo" }).click();
+  await dialog.getByLabel(/Web access by default/).uncheck();
+  await dialog.getByLabel("Tool tier").selectOption("standard");
+  await dialog.getByLabel(/Read grants/).fill("");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+});
+
+test("the setup panel switches the model endpoint at once, and opens by itself when none answers", async () => {
+  const model = process.env.E2E_MODEL ?? "";
+  await page.getByRole("button", { name: "Model and providers" }).click();
+  const panel = page.getByRole("dialog", { name: "Model and providers" });
+  await expect(panel.getByRole("region", { name: "Model servers found" })).toContainText("in use");
+  await expect(panel.getByRole("region", { name: "Providers" })).toContainText("claude-acp");
+  await shot(page, "22-setup-panel");
+  await expectAccessible(page, "the setup panel");
+  // A dead endpoint, saved: the next page load finds no model server and opens the panel.
+  await panel.getByLabel("Endpoint URL").fill("http://127.0.0.1:9");
+  await panel.getByRole("button", { name: "Save and use" }).click();
+  await expect(panel.getByText("Saved: new messages use it.")).toBeVisible();
+  await page.reload();
+  await expect(panel).toBeVisible();
+  await expect(panel).toContainText("No model server answers");
+  await shot(page, "23-first-run-setup");
+  // Dismissed, it waits behind the header button, which says why.
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Model and providers (no model server answers)" }).click();
+  await panel.getByLabel("Endpoint URL").fill(model);
+  await panel.getByRole("button", { name: "Test" }).click();
+  await expect(panel.getByRole("status").filter({ hasText: "Answered" })).toBeVisible();
+  await panel.getByRole("button", { name: "Save and use" }).click();
+  await expect(panel.getByText("Saved: new messages use it.")).toBeVisible();
+  await panel.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("button", { name: "Model and providers", exact: true })).toBeVisible();
+  await push({ text: ["Back on the scripted model."] });
+  await page.getByTestId("composer").fill("Are you there?");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Back on the scripted model.")).toBeVisible();
 });
 
 test("a phone-sized screen uses a drawer", async ({ browser }) => {

@@ -1,7 +1,9 @@
 // The page: a top bar, the projects sidebar (a drawer on a phone) and the open session's workspace.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
-import { useProjects, useSession } from "../lib/queries";
+import { useProjects, useSession, useSetup } from "../lib/queries";
+import { onWorkspaceCommand } from "../lib/commands";
+import { SetupPanel } from "../features/setup/SetupPanel";
 import { Sidebar } from "../features/sidebar/Sidebar";
 import { useUserChannel } from "../features/user/useUserChannel";
 import { Workspace } from "../features/workspace/Workspace";
@@ -18,6 +20,17 @@ export function Shell() {
   const session = useSession(sessionId);
   const projects = useProjects();
   const project = projects.data?.find((p) => p.id === session.data?.session.project_id);
+  const setup = useSetup();
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  // A first run with no model server answering opens the setup panel, once per page load.
+  const offered = useRef(false);
+  useEffect(() => {
+    if (setup.data && !setup.data.ready && !offered.current) {
+      offered.current = true;
+      setSettingsOpen(true);
+    }
+  }, [setup.data]);
+  useEffect(() => onWorkspaceCommand((c) => c === "settings" && setSettingsOpen(true)), []);
 
   // Links from before sessions had their own address (`/#<id>`) still open them.
   useEffect(() => {
@@ -32,6 +45,10 @@ export function Shell() {
         <span className="flex-1 truncate font-semibold" data-testid="session-title">{title}</span>
         <CommandPalette inSession={Boolean(sessionId && project)} inboxWaiting={user.inboxWaiting} />
         <InboxButton waiting={user.inboxWaiting} />
+        <button className={`icon-btn ${setup.data && !setup.data.ready ? "text-warn" : ""}`} aria-label={setup.data && !setup.data.ready ? "Model and providers (no model server answers)" : "Model and providers"} onClick={() => setSettingsOpen(true)}>
+          ⚙
+        </button>
+        <SetupPanel open={settingsOpen} onOpenChange={setSettingsOpen} />
         <ThemeSwitch />
       </header>
       {drawer && <button className="fixed inset-x-0 top-11 bottom-0 z-10 bg-black/40 md:hidden" aria-label="Close the menu" onClick={() => setDrawer(false)} />}

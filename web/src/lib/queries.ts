@@ -1,8 +1,12 @@
 // Server state through TanStack Query: one hook per resource, keys in one place, so a frame on the
 // user channel can refresh exactly what it changed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Chat, ChatMode, ModelList, Project, ProviderInfo, Session, SessionCreated, SessionView, Thinking } from "../generated/types";
-import { client, unwrap, unwrapAs } from "./api";
+import type { components } from "../generated/api";
+import type { Chat, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
+import { ApiError, client, unwrap, unwrapAs } from "./api";
+
+/** What a chat's PATCH may change (provider, mode, model, thinking, agent, web, tool tier). */
+export type ChatPatch = components["schemas"]["SettingsBody"];
 
 export const keys = {
   projects: ["projects"] as const,
@@ -12,6 +16,8 @@ export const keys = {
   workspace: (sessionId: string) => ["workspace", sessionId] as const,
   dir: (projectId: string, path: string) => ["projects", projectId, "files", path] as const,
   file: (projectId: string, path: string) => ["projects", projectId, "file", path] as const,
+  setup: ["setup"] as const,
+  settings: ["settings"] as const,
 };
 
 export function useProjects() {
@@ -118,8 +124,72 @@ export function useModels() {
 export function usePatchChat(chatId: string) {
   const queries = useQueryClient();
   return useMutation({
-    mutationFn: (patch: { provider?: string; mode?: ChatMode; model?: string; thinking?: Thinking }) =>
+    mutationFn: (patch: ChatPatch) =>
       unwrapAs<Chat>(client.PATCH("/api/chats/{id}", { params: { path: { id: chatId } }, body: patch })),
     onSuccess: (chat) => void queries.invalidateQueries({ queryKey: keys.session(chat.session_id) }),
+  });
+}
+
+/** Replaces a project's chat defaults (web access, tool tier) and read grants. */
+export function usePatchProject(projectId: string) {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: (settings: ProjectSettings) =>
+      unwrapAs<Project>(client.PATCH("/api/projects/{id}", { params: { path: { id: projectId } }, body: { settings } })),
+    onSuccess: () => void queries.invalidateQueries({ queryKey: keys.projects }),
+  });
+}
+
+/** The model endpoint in use and what answers on the usual local ports. */
+export function useSetup() {
+  return useQuery({
+    queryKey: keys.setup,
+    queryFn: () => unwrapAs<SetupState>(client.GET("/api/setup")),
+    staleTime: 60_000,
+    retry: false,
+  });
+}
+
+/** Tries an endpoint (URL and key) without saving it. */
+export function useTestEndpoint() {
+  return useMutation({
+    mutationFn: (body: EndpointSettings) => unwrapAs<EndpointProbe>(client.POST("/api/setup/test", { body })),
+  });
+}
+
+/** Saves the endpoint; the server uses it from the next message on. */
+export function useSaveEndpoint() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: (body: EndpointSettings) => unwrapAs<EndpointView>(client.PUT("/api/setup/endpoint", { body })),
+    onSuccess: () => {
+      void queries.invalidateQueries({ queryKey: keys.setup });
+      void queries.invalidateQueries({ queryKey: ["models"] });
+    },
+  });
+}
+
+/** The server's stored settings (the endpoint's key is never included). */
+export function useSettings() {
+  return useQuery({
+    queryKey: keys.settings,
+    queryFn: () => unwrapAs<Record<string, unknown>>(client.GET("/api/settings")),
+  });
+}
+
+/** Sets one stored setting, or removes it when `value` is null. */
+export function usePutSetting() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ key, value }: { key: string; value: unknown }) => {
+      if (value === null) {
+        // Removing a setting that is not there is what was asked for.
+        const { response } = await client.DELETE("/api/settings/{key}", { params: { path: { key } } });
+        if (!response.ok && response.status !== 404) throw new ApiError(response.status, "error", response.statusText);
+        return;
+      }
+      await unwrap(client.PUT("/api/settings/{key}", { params: { path: { key } }, body: value as Record<string, never> }));
+    },
+    onSuccess: () => void queries.invalidateQueries({ queryKey: keys.settings }),
   });
 }

@@ -1,9 +1,10 @@
 // The composer's settings bar: who runs the chat (provider), what it may do to files (mode),
-// the model and how much it thinks. A change applies from the next turn.
+// the model, how much it thinks, web access and the tool tier (BooCode's own loop). A change
+// applies from the next turn.
 import { Select } from "radix-ui";
 import { useEffect, useState } from "react";
-import type { Chat, ChatMode, Thinking } from "../../generated/types";
-import { useModels, usePatchChat, useProviders } from "../../lib/queries";
+import type { Chat, ChatMode, Thinking, ToolTier } from "../../generated/types";
+import { useModels, usePatchChat, useProjects, useProviders, useSession } from "../../lib/queries";
 
 const MODES: { value: ChatMode; label: string }[] = [
   { value: "ask", label: "Ask (read-only)" },
@@ -17,6 +18,12 @@ const THINKING: { value: Thinking | "default"; label: string }[] = [
   { value: "low", label: "Low" },
   { value: "medium", label: "Medium" },
   { value: "high", label: "High" },
+];
+
+const TIERS: { value: ToolTier; label: string }[] = [
+  { value: "core", label: "Core tools" },
+  { value: "standard", label: "Standard tools" },
+  { value: "all", label: "All tools" },
 ];
 
 function Picker<T extends string>({ label, value, options, onChange }: { label: string; value: T; options: { value: T; label: string; disabled?: boolean; note?: string }[]; onChange: (v: T) => void }) {
@@ -49,6 +56,10 @@ export function ChatSettings({ chat }: { chat: Chat }) {
   const [model, setModel] = useState(chat.model ?? "");
   useEffect(() => setModel(chat.model ?? ""), [chat.model]);
   const current = providers.data?.find((p) => p.name === chat.provider);
+  const session = useSession(chat.session_id);
+  const project = useProjects().data?.find((p) => p.id === session.data?.session.project_id);
+  const defaults = project?.settings;
+  const native = chat.provider === "boocode";
   const providerOptions = (providers.data ?? [{ name: chat.provider, kind: "", state: "ready" as const, version: null, reason: null, install: null }]).map((p) => ({
     value: p.name,
     label: p.name === "boocode" ? "BooCode" : p.name,
@@ -89,6 +100,26 @@ export function ChatSettings({ chat }: { chat: Chat }) {
         options={chat.thinking ? THINKING.filter((t) => t.value !== "default") : THINKING}
         onChange={(t) => t !== "default" && patch.mutate({ thinking: t })}
       />
+      {native && (
+        <>
+          <Picker
+            label="Web access"
+            value={chat.web === null ? "project" : chat.web ? "on" : "off"}
+            options={[
+              { value: "project", label: `Web: project default (${defaults?.web ? "on" : "off"})` },
+              { value: "on", label: "Web on" },
+              { value: "off", label: "Web off" },
+            ]}
+            onChange={(web) => patch.mutate({ web })}
+          />
+          <Picker
+            label="Tool tier"
+            value={chat.tool_tier ?? "project"}
+            options={[{ value: "project", label: `Tools: project default (${defaults?.tool_tier ?? "standard"})` }, ...TIERS]}
+            onChange={(tool_tier) => patch.mutate({ tool_tier })}
+          />
+        </>
+      )}
       {current && current.state !== "ready" && (
         <span role="status" className="text-xs text-warn">
           {current.name} is {current.state}: {current.reason}

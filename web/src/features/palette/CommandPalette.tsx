@@ -65,6 +65,9 @@ export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean
                 Tool statistics
               </Command.Item>
             )}
+            <Command.Item className="menu-item" onSelect={() => run(() => runWorkspaceCommand("settings"))}>
+              Model endpoint and providers
+            </Command.Item>
             {next && (
               <Command.Item className="menu-item" onSelect={() => run(() => answer.mutate({ requestId: next.request_id, decision: "allow_once" }))}>
                 Allow the next prompt: {next.provider} wants {next.tool}

@@ -5,6 +5,7 @@ import { useNavigate } from "react-router";
 import type { ChatStatus, Project, Session } from "../../generated/types";
 import { useAddProject, useNewSession, usePatchSession, useProjects, useSessions } from "../../lib/queries";
 import { StatusDot } from "../chat/StatusDot";
+import { ProjectSettingsDialog } from "./ProjectSettingsDialog";
 
 function RenameDialog({ session, onClose }: { session: Session; onClose: () => void }) {
   const [title, setTitle] = useState(session.title);
@@ -71,6 +72,7 @@ function ProjectSection({ project, currentSession, statuses, onNavigate }: { pro
   const sessions = useSessions(project.id);
   const newSession = useNewSession();
   const navigate = useNavigate();
+  const [editing, setEditing] = useState(false);
   const open = (id: string) => {
     navigate(`/s/${id}`);
     onNavigate();
@@ -78,7 +80,8 @@ function ProjectSection({ project, currentSession, statuses, onNavigate }: { pro
   return (
     <section className="mt-3" aria-label={`Project ${project.name}`}>
       <div className="flex items-center justify-between gap-2">
-        <h2 className="truncate text-sm font-semibold" data-testid="project">{project.name}</h2>
+        <h2 className="min-w-0 flex-1 truncate text-sm font-semibold" data-testid="project">{project.name}</h2>
+        <button className="icon-btn" aria-label={`Settings of ${project.name}`} onClick={() => setEditing(true)}>⚙</button>
         <button
           className="icon-btn"
           aria-label={`New session in ${project.name}`}
@@ -89,6 +92,7 @@ function ProjectSection({ project, currentSession, statuses, onNavigate }: { pro
           +
         </button>
       </div>
+      {editing && <ProjectSettingsDialog project={project} onClose={() => setEditing(false)} />}
       {newSession.error && <p role="alert" className="notice error">{newSession.error.message}</p>}
       <ul className="mt-1 flex flex-col gap-0.5">
         {(sessions.data ?? []).map((s) => (
