@@ -41,6 +41,9 @@ export default async function globalSetup() {
   mkdirSync(join(repo, "src"), { recursive: true });
   writeFileSync(join(repo, "src/main.rs"), "fn main() {\n    serve();\n}\n");
   writeFileSync(join(repo, "src/server.rs"), "pub fn serve() {\n    // listens on 8080\n}\n");
+  // An agent definition limited to two tools, for the composer's agent picker.
+  mkdirSync(join(repo, ".boocode/agents"), { recursive: true });
+  writeFileSync(join(repo, ".boocode/agents/reviewer.md"), "---\nname: reviewer\ndescription: Reads, never writes\ntools: [grep, view_file]\n---\nYou review code.\n");
 
   let anthropicUrl = "";
   const modelUrl = await start(children, process.env.SCRIPTED_MODEL_BIN ?? join(target, "debug/scripted-model"), [], {}, (line) => {

@@ -400,6 +400,62 @@ test("a failed agent turn keeps and shows why it failed", async () => {
   expect(await setProvider("boocode"), "and back to BooCode's own loop").toBe(200);
 });
 
+test("a phone-sized screen uses a drawer", async ({ browser }) => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.getByRole("tab", { name: "Chat 1", exact: true }).click();
+  await expect(p.getByText("Hello goose")).toBeVisible();
+  const sidebar = await p.getByTestId("sidebar").boundingBox();
+  expect(sidebar && sidebar.x + sidebar.width <= 1, `the sidebar is off-screen: ${JSON.stringify(sidebar)}`).toBe(true);
+  const send = await p.getByTestId("send").boundingBox();
+  expect(send?.height ?? 0, "tap targets are 44 px").toBeGreaterThanOrEqual(44);
+  await shot(p, "7-phone-chat");
+  await expectAccessible(p, "the chat on a phone");
+  await p.getByTestId("menu").click();
+  await p.waitForTimeout(300);
+  const open = await p.getByTestId("sidebar").boundingBox();
+  expect(open && open.x >= 0, "the drawer opens").toBe(true);
+  await shot(p, "8-phone-drawer");
+  await expectAccessible(p, "the drawer on a phone");
+  await p.getByTestId("menu").click();
+  await p.waitForTimeout(300);
+  const reason = p.getByRole("status").filter({ hasText: "goose" });
+  await reason.scrollIntoViewIfNeeded();
+  await shot(p, "10-phone-failed-turn-reason");
+  // The review tab and the inbox on a phone.
+  await p.getByRole("tab", { name: "Review Chat 1" }).click();
+  await expect(p.getByRole("region", { name: "Review changes" })).toBeVisible();
+  await shot(p, "10b-phone-review");
+  // Nothing is wider than the phone: the page itself never scrolls sideways.
+  expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await expectAccessible(p, "the review panel on a phone");
+  await p.getByRole("button", { name: "Inbox" }).click();
+  await expect(p.getByRole("dialog", { name: "Inbox" })).toBeVisible();
+  await shot(p, "10c-phone-inbox");
+  await phone.close();
+});
+
+test("the light theme is remembered, on desktop and phone", async ({ browser }) => {
+  await page.getByRole("button", { name: "Switch to the light theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await expect(page.getByText("Hello goose")).toBeVisible();
+  await shot(page, "11-light-chat");
+  await expectAccessible(page, "the chat in the light theme");
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.evaluate(() => localStorage.setItem("boocode-theme", "light"));
+  await p.reload();
+  await expect(p.getByText("Hello goose")).toBeVisible();
+  await shot(p, "12-phone-light-chat");
+  await phone.close();
+  await page.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+});
+
 test("project settings and a chat's web access reach the model's tools and the path guard", async () => {
   const granted = mkdtempSync(join(tmpdir(), "boocode-grant-"));
   writeFileSync(join(granted, "notes.txt"), "granted e2e text\n");
@@ -485,58 +541,40 @@ test("the setup panel switches the model endpoint at once, and opens by itself w
   await expect(page.getByText("Back on the scripted model.")).toBeVisible();
 });
 
-test("a phone-sized screen uses a drawer", async ({ browser }) => {
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const p = await phone.newPage();
-  await p.goto(page.url());
-  await p.getByRole("tab", { name: "Chat 1", exact: true }).click();
-  await expect(p.getByText("Hello goose")).toBeVisible();
-  const sidebar = await p.getByTestId("sidebar").boundingBox();
-  expect(sidebar && sidebar.x + sidebar.width <= 1, `the sidebar is off-screen: ${JSON.stringify(sidebar)}`).toBe(true);
-  const send = await p.getByTestId("send").boundingBox();
-  expect(send?.height ?? 0, "tap targets are 44 px").toBeGreaterThanOrEqual(44);
-  await shot(p, "7-phone-chat");
-  await expectAccessible(p, "the chat on a phone");
-  await p.getByTestId("menu").click();
-  await p.waitForTimeout(300);
-  const open = await p.getByTestId("sidebar").boundingBox();
-  expect(open && open.x >= 0, "the drawer opens").toBe(true);
-  await shot(p, "8-phone-drawer");
-  await expectAccessible(p, "the drawer on a phone");
-  await p.getByTestId("menu").click();
-  await p.waitForTimeout(300);
-  const reason = p.getByRole("status").filter({ hasText: "goose" });
-  await reason.scrollIntoViewIfNeeded();
-  await shot(p, "10-phone-failed-turn-reason");
-  // The review tab and the inbox on a phone.
-  await p.getByRole("tab", { name: "Review Chat 1" }).click();
-  await expect(p.getByRole("region", { name: "Review changes" })).toBeVisible();
-  await shot(p, "10b-phone-review");
-  // Nothing is wider than the phone: the page itself never scrolls sideways.
-  expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await expectAccessible(p, "the review panel on a phone");
-  await p.getByRole("button", { name: "Inbox" }).click();
-  await expect(p.getByRole("dialog", { name: "Inbox" })).toBeVisible();
-  await shot(p, "10c-phone-inbox");
-  await phone.close();
+test("@ completes a project file in the composer and the file goes with the message", async () => {
+  const composer = page.getByTestId("composer");
+  await composer.fill("");
+  await composer.pressSequentially("What does @serv");
+  const files = page.getByRole("listbox", { name: "Files" });
+  await expect(files.getByRole("option", { name: "src/server.rs" })).toBeVisible();
+  await shot(page, "24-file-mention");
+  await expectAccessible(page, "the file completion");
+  await composer.press("Enter");
+  await expect(composer).toHaveValue("What does @src/server.rs ");
+  await composer.pressSequentially("listen on?");
+  await push({ text: ["Port 8080."] });
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Port 8080.")).toBeVisible();
+  const sent = JSON.stringify((await modelRequests()).at(-1)?.messages);
+  expect(sent).toContain("What does @src/server.rs listen on?");
+  expect(sent, "the mentioned file's content went with it").toContain("listens on 8080");
 });
 
-test("the light theme is remembered, on desktop and phone", async ({ browser }) => {
-  await page.getByRole("button", { name: "Switch to the light theme" }).click();
-  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
-  await page.reload();
-  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
-  await expect(page.getByText("Hello goose")).toBeVisible();
-  await shot(page, "11-light-chat");
-  await expectAccessible(page, "the chat in the light theme");
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const p = await phone.newPage();
-  await p.goto(page.url());
-  await p.evaluate(() => localStorage.setItem("boocode-theme", "light"));
-  await p.reload();
-  await expect(p.getByText("Hello goose")).toBeVisible();
-  await shot(p, "12-phone-light-chat");
-  await phone.close();
-  await page.getByRole("button", { name: "Switch to the dark theme" }).click();
-  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+test("the agent picker lists the project's agents with their tools, and the agent limits the next turn", async () => {
+  const settings = page.getByRole("group", { name: "Chat settings" });
+  await settings.getByRole("combobox", { name: "Agent" }).click();
+  const reviewer = page.getByRole("option", { name: /Agent: reviewer/ });
+  await expect(reviewer).toContainText("tools: grep, view_file");
+  await shot(page, "25-agent-picker");
+  await reviewer.click();
+  await expect(settings.getByRole("combobox", { name: "Agent" })).toHaveText(/reviewer/);
+  await push({ text: ["Reviewed."] });
+  await page.getByTestId("composer").fill("Review please");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Reviewed.")).toBeVisible();
+  const tools = ((await modelRequests()).at(-1)?.tools as { function: { name: string } }[]).map((t) => t.function.name).sort();
+  expect(tools).toEqual(["grep", "view_file"]);
+  await settings.getByRole("combobox", { name: "Agent" }).click();
+  await page.getByRole("option", { name: "No agent" }).click();
+  await expect(settings.getByRole("combobox", { name: "Agent" })).toHaveText(/No agent/);
 });

@@ -375,6 +375,23 @@ pub struct ProviderInfo {
     pub install: Option<String>,
 }
 
+/// An agent definition a project's chats may run with (`GET /api/projects/{id}/agents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentInfo {
+    /// The name a chat's `agent` setting takes.
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The tools it is limited to; `None` means the chat's whole set.
+    pub tools: Option<Vec<String>>,
+    /// The model it asks for, over the chat's default.
+    pub model: Option<String>,
+    /// Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`).
+    pub scope: String,
+}
+
 /// The model endpoint BooCode's own loop uses (`GET /api/setup`); the key is never sent back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -1,7 +1,7 @@
 //! TypeScript declarations of the types front-ends receive, generated from the Rust types.
 
 use crate::protocol::{
-    ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, EndpointProbe,
+    AgentInfo, ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, EndpointProbe,
     EndpointSettings, EndpointView, FileContent, InboxAnswer, InboxItem, InboxState, MessagesPage,
     ModelEntry, ModelList, NewChat, PostMessage, Posted, ProviderInfo, ProviderState, Refusal,
     SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage, ToolStat,
@@ -71,6 +71,7 @@ pub fn typescript_bindings() -> String {
         ProviderState::decl(&cfg),
         ProviderInfo::decl(&cfg),
         EndpointView::decl(&cfg),
+        AgentInfo::decl(&cfg),
         EndpointProbe::decl(&cfg),
         SetupState::decl(&cfg),
         EndpointSettings::decl(&cfg),

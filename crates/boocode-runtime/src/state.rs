@@ -72,6 +72,13 @@ impl Runtime {
         }))
     }
 
+    /// The agent definitions a chat in the project at `project_root` may run with: the global
+    /// ones and the project's (`.boocode/agents`), which win on a name clash. Reads files, so
+    /// call it off the async workers.
+    pub fn agents(&self, project_root: &std::path::Path) -> boocode_core::AgentRegistry {
+        self.context.agents(project_root)
+    }
+
     /// Gets ready to serve: registers the coder profile's project, fails what a crash left
     /// streaming and closes its prompts, runs the messages left queued, and starts the
     /// sweeper and (with Postgres) the fan-out to other instances.

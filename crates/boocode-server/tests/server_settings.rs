@@ -406,3 +406,72 @@ async fn a_saved_endpoint_is_used_at_once_and_after_a_restart() {
     );
     ws.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_completion_and_agents_stay_inside_the_guards() {
+    let sandbox = Sandbox::new();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+    let repo = sandbox.repo("mentions");
+    std::fs::write(repo.join(".env"), "API_TOKEN=hunter2\n").unwrap();
+    std::fs::write(repo.join("id_rsa"), "-----BEGIN OPENSSH PRIVATE KEY-----\n").unwrap();
+    std::fs::write(repo.join(".gitignore"), "target/\n").unwrap();
+    std::fs::create_dir_all(repo.join("target")).unwrap();
+    std::fs::write(repo.join("target/server_gen.rs"), "// built\n").unwrap();
+    std::os::unix::fs::symlink("/etc", repo.join("etc-link")).unwrap();
+    std::fs::create_dir_all(repo.join(".boocode/agents")).unwrap();
+    std::fs::write(
+        repo.join(".boocode/agents/reviewer.md"),
+        "---\nname: reviewer\ndescription: Reads only\ntools: [grep]\n---\nReview.\n",
+    )
+    .unwrap();
+    let (session, _) = server.session(&repo).await;
+    let (_, view) = server.get(&format!("/api/sessions/{session}")).await;
+    let project = view["session"]["project_id"].as_str().unwrap().to_owned();
+    let paths = |q: &str| format!("/api/projects/{project}/paths?q={q}");
+
+    let (status, found) = server.get(&paths("server")).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        found,
+        json!(["src/server.rs"]),
+        "ignored files are left out"
+    );
+    let (_, all) = server.get(&paths("")).await;
+    let all: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(all.contains(&"src/main.rs"), "{all:?}");
+    for hidden in [".env", "id_rsa", "passwd", "hosts", "target/server_gen.rs"] {
+        assert!(
+            !all.iter().any(|p| p.ends_with(hidden)),
+            "{hidden} must not be offered: {all:?}"
+        );
+    }
+    let (_, none) = server.get(&paths("passwd")).await;
+    assert_eq!(
+        none,
+        json!([]),
+        "symlinks out of the project are not followed"
+    );
+    let (status, _) = server.get(&paths(&"x".repeat(300))).await;
+    assert_eq!(status, 400);
+    let (_, capped) = server
+        .get(&format!("/api/projects/{project}/paths?limit=100000"))
+        .await;
+    assert!(capped.as_array().unwrap().len() <= 50);
+    let (status, _) = server
+        .get("/api/projects/00000000-0000-0000-0000-000000000000/paths?q=a")
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, agents) = server.get(&format!("/api/projects/{project}/agents")).await;
+    assert_eq!(status, 200, "{agents}");
+    assert_eq!(agents[0]["name"], "reviewer");
+    assert_eq!(agents[0]["tools"], json!(["grep"]));
+    assert_eq!(agents[0]["scope"], "project");
+    assert_eq!(agents[0]["description"], "Reads only");
+}

@@ -55,6 +55,53 @@ pub fn list_entries(
     Ok(entries)
 }
 
+/// Most entries [`find_paths`] looks at before it stops (a huge tree is cut, not walked whole).
+pub const FIND_PATHS_SCAN_LIMIT: usize = 50_000;
+
+/// Up to `limit` project files whose relative path contains every whitespace-separated term of
+/// `query` (case-insensitive), best first: a term in the file name beats one in a directory,
+/// then shorter paths. For `@file` completion: ignored files, `.git`, hidden entries and
+/// secrets are left out.
+pub fn find_paths(env: &ToolEnv, query: &str, limit: usize) -> Result<Vec<String>, ToolError> {
+    let terms: Vec<String> = query
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .take(8)
+        .collect();
+    let root = env.resolve_read(".")?;
+    let options = WalkOptions {
+        include_hidden: false,
+        max_depth: None,
+        globs: &[],
+        threads: 1,
+    };
+    let builder = walker(&root, &options).map_err(ToolError::to_model)?;
+    let mut hits: Vec<(u8, usize, String)> = Vec::new();
+    for (seen, entry) in builder.build().flatten().enumerate() {
+        if seen >= FIND_PATHS_SCAN_LIMIT {
+            break;
+        }
+        if !entry.file_type().is_some_and(|t| t.is_file())
+            || env.is_secret_abs(entry.path(), root.base())
+        {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root.base()) else {
+            continue;
+        };
+        let rel = rel.display().to_string();
+        let lower = rel.to_lowercase();
+        if !terms.iter().all(|t| lower.contains(t.as_str())) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_lowercase();
+        let in_name = u8::from(!terms.iter().any(|t| name.contains(t.as_str())));
+        hits.push((in_name, rel.len(), rel));
+    }
+    hits.sort();
+    Ok(hits.into_iter().take(limit).map(|(_, _, p)| p).collect())
+}
+
 /// Up to `max_bytes` of a file's text; binary files are reported, not shown.
 pub fn read_file(env: &ToolEnv, path: &str, max_bytes: usize) -> Result<FileContent, ToolError> {
     let guarded = env.resolve_read(path)?;

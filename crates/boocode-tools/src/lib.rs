@@ -33,7 +33,9 @@ mod web;
 mod write;
 
 pub use boocode_core::redact_url_credentials;
-pub use browse::{DirEntry, FileContent, list_entries, read_file};
+pub use browse::{
+    DirEntry, FIND_PATHS_SCAN_LIMIT, FileContent, find_paths, list_entries, read_file,
+};
 pub use changes::{
     ChangeError, ChangeReport, DEFAULT_FILE_MODE, Refusal, apply_pending, content_hash,
     reject_pending, rewind, unified_diff,

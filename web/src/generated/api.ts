@@ -255,6 +255,26 @@ export interface paths {
         patch: operations["patch_project"];
         trace?: never;
     };
+    "/api/projects/{id}/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/projects/{id}/agents`: the agent definitions (global and the project's) with the
+         *     tools each is limited to.
+         */
+        get: operations["list_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/changes": {
         parameters: {
             query?: never;
@@ -298,6 +318,23 @@ export interface paths {
         };
         /** `GET /api/projects/{id}/files?path=`: one directory level, through the tools' guards. */
         get: operations["list_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/paths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/projects/{id}/paths?q=`: project files matching a query, best first. */
+        get: operations["find_paths"];
         put?: never;
         post?: never;
         delete?: never;
@@ -518,6 +555,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An agent definition a project's chats may run with (`GET /api/projects/{id}/agents`). */
+        AgentInfo: {
+            /** @description What it is for. */
+            description?: string | null;
+            /** @description The model it asks for, over the chat's default. */
+            model?: string | null;
+            /** @description The name a chat's `agent` setting takes. */
+            name: string;
+            /** @description Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`). */
+            scope: string;
+            /** @description The tools it is limited to; `None` means the chat's whole set. */
+            tools?: string[] | null;
+        };
         /**
          * @description What an apply, reject or rewind did: the changes done, and the files refused with their
          *     reasons (a refused file is reported here, never as a failed request).
@@ -1752,6 +1802,35 @@ export interface operations {
             };
         };
     };
+    list_agents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentInfo"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_project_changes: {
         parameters: {
             query?: {
@@ -1859,6 +1938,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirListing"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    find_paths: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Terms every path must contain (case-insensitive, space-separated); empty lists the first
+                 *     files.
+                 */
+                q?: string;
+                /** @description At most this many paths (default 20, at most 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
                 };
             };
             400: {

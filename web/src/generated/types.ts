@@ -925,6 +925,28 @@ model: string | null,
  */
 saved: boolean, };
 
+export type AgentInfo = { 
+/**
+ * The name a chat's `agent` setting takes.
+ */
+name: string, 
+/**
+ * What it is for.
+ */
+description: string | null, 
+/**
+ * The tools it is limited to; `None` means the chat's whole set.
+ */
+tools: Array<string> | null, 
+/**
+ * The model it asks for, over the chat's default.
+ */
+model: string | null, 
+/**
+ * Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`).
+ */
+scope: string, };
+
 export type EndpointProbe = { 
 /**
  * The base URL tried (credentials redacted).

@@ -2,7 +2,7 @@
 // user channel can refresh exactly what it changed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { components } from "../generated/api";
-import type { Chat, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
+import type { AgentInfo, Chat, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
 import { ApiError, client, unwrap, unwrapAs } from "./api";
 
 /** What a chat's PATCH may change (provider, mode, model, thinking, agent, web, tool tier). */
@@ -191,5 +191,14 @@ export function usePutSetting() {
       await unwrap(client.PUT("/api/settings/{key}", { params: { path: { key } }, body: value as Record<string, never> }));
     },
     onSuccess: () => void queries.invalidateQueries({ queryKey: keys.settings }),
+  });
+}
+
+/** The agent definitions a project's chats may run with, each with its tool whitelist. */
+export function useAgents(projectId: string | undefined) {
+  return useQuery({
+    queryKey: ["projects", projectId ?? "", "agents"],
+    queryFn: () => unwrapAs<AgentInfo[]>(client.GET("/api/projects/{id}/agents", { params: { path: { id: projectId ?? "" } } })),
+    enabled: Boolean(projectId),
   });
 }

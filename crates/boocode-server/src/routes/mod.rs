@@ -1,6 +1,7 @@
 //! The router.
 
 mod chats;
+mod files;
 mod openapi;
 pub use openapi::openapi_document;
 pub(crate) mod providers;
@@ -24,8 +25,10 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/projects", rest::list_projects)
         .post("/projects", rest::create_project)
         .patch("/projects/{id}", rest::patch_project)
-        .get("/projects/{id}/files", rest::list_files)
-        .get("/projects/{id}/file", rest::read_project_file)
+        .get("/projects/{id}/files", files::list_files)
+        .get("/projects/{id}/file", files::read_project_file)
+        .get("/projects/{id}/paths", files::find_paths)
+        .get("/projects/{id}/agents", files::list_agents)
         .get("/projects/{id}/changes", chats::list_project_changes)
         .get("/projects/{id}/sessions", rest::list_sessions)
         .post("/projects/{id}/sessions", rest::create_session)

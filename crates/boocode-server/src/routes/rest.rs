@@ -6,9 +6,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use boocode_core::protocol::{
-    DirListing, FileContent, MessagesPage, ModelEntry, ModelList, ToolStatsReport,
-};
+use boocode_core::protocol::{MessagesPage, ModelEntry, ModelList, ToolStatsReport};
 use boocode_core::protocol::{NewChat, PostMessage, Posted, SessionCreated, SessionView};
 use boocode_core::{
     Chat, ChatId, Project, ProjectId, ProjectSettings, Session, SessionId, UserFrame,
@@ -31,7 +29,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Resu
     })
 }
 
-fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::invalid(field, format!("{raw:?} is not a valid id")))
 }
@@ -704,72 +702,6 @@ pub(crate) async fn models(State(state): State<AppState>) -> Result<ApiJson<Mode
             })
             .collect(),
     }))
-}
-
-fn tool_error(e: boocode_core::ToolError) -> ApiError {
-    match e {
-        boocode_core::ToolError::ToModel(m) if m.ends_with("does not exist") => {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", m)
-        }
-        boocode_core::ToolError::ToModel(m) => ApiError::new(StatusCode::BAD_REQUEST, "refused", m),
-        boocode_core::ToolError::Fatal(m) => ApiError::internal(m),
-    }
-}
-
-async fn project_env(state: &AppState, id: &str) -> Result<boocode_tools::ToolEnv, ApiError> {
-    let id: ProjectId = parse_id("id", id)?;
-    let project = state.runtime.store.get_project(id).await?;
-    let guard = boocode_tools::PathGuard::new(&project.root)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "project_unavailable", e.to_string()))?;
-    Ok(boocode_tools::ToolEnv::new(guard))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct FileQuery {
-    /// Path relative to the project root.
-    #[serde(default)]
-    path: String,
-    /// Also list hidden entries.
-    #[serde(default)]
-    hidden: bool,
-}
-
-/// `GET /api/projects/{id}/files?path=`: one directory level, through the tools' guards.
-#[utoipa::path(get, path = "/api/projects/{id}/files", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, body = DirListing), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn list_files(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<FileQuery>,
-) -> Result<ApiJson<DirListing>, ApiError> {
-    let env = project_env(&state, &id).await?;
-    let entries = tokio::task::spawn_blocking(move || {
-        boocode_tools::list_entries(&env, &q.path, q.hidden).map(|e| (q.path, e))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(tool_error)?;
-    Ok(ApiJson(DirListing {
-        path: entries.0,
-        entries: entries.1,
-    }))
-}
-
-/// `GET /api/projects/{id}/file?path=`: a file's text (up to 2 MB), through the tools' guards.
-#[utoipa::path(get, path = "/api/projects/{id}/file", tag = "projects", params(("id" = String, Path), FileQuery), responses((status = 200, body = FileContent), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn read_project_file(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<FileQuery>,
-) -> Result<ApiJson<FileContent>, ApiError> {
-    let env = project_env(&state, &id).await?;
-    let content = tokio::task::spawn_blocking(move || {
-        boocode_tools::read_file(&env, &q.path, 2 * 1024 * 1024)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(tool_error)?;
-    Ok(ApiJson(content))
 }
 
 /// Fallback for unknown API paths.

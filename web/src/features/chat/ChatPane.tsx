@@ -6,6 +6,8 @@ import { client, unwrap } from "../../lib/api";
 import type { Chat } from "../../generated/types";
 import { QueuedMessages } from "../queue/QueuedMessages";
 import { useChanges } from "../review/useChanges";
+import { Composer } from "../composer/Composer";
+import { attachMentions } from "../composer/mentions";
 import { ChatSettings } from "./ChatSettings";
 import { MessageView, type Artifact } from "./MessageView";
 import type { ChatState } from "./reducer";
@@ -14,6 +16,8 @@ import { StatusDot } from "./StatusDot";
 
 interface Props {
   chatId: string;
+  /** The project the chat works on (for `@file` completion and attachments). */
+  projectId: string;
   /** The chat's stored settings (provider, mode, model, thinking), once loaded. */
   settings: Chat | undefined;
   chat: ChatState;
@@ -60,7 +64,7 @@ function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string
   );
 }
 
-export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, onReview, onOlder }: Props) {
+export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, onArtifact, onReview, onOlder }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const list = chat.messages;
@@ -93,7 +97,11 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
     // the server refuses it.
     const fromDraft = text === draft;
     if (fromDraft) setDraft("");
-    send.mutate({ text, steer }, { onError: () => fromDraft && setDraft(text) });
+    const read = async (path: string) => {
+      const { data } = await client.GET("/api/projects/{id}/file", { params: { path: { id: projectId }, query: { path } } });
+      return data && !data.binary ? (data.text ?? null) : null;
+    };
+    void attachMentions(text, read).then((full) => send.mutate({ text: full, steer }, { onError: () => fromDraft && setDraft(text) }));
   };
   const native = (settings?.provider ?? "boocode") === "boocode";
 
@@ -146,47 +154,18 @@ export function ChatPane({ chatId, settings, chat, draft, setDraft, onArtifact, 
       <div className="border-t border-line">
       <QueuedMessages chatId={chatId} />
       {settings && <ChatSettings chat={settings} />}
-      <form
-        className="flex gap-2 p-3 max-md:flex-col"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit(draft);
-        }}
-      >
-        <textarea
-          className="field min-h-16 flex-1 resize-y"
-          aria-label="Message"
-          data-testid="composer"
-          value={draft}
-          placeholder="Ask about this project…"
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && !e.shiftKey) {
-              e.preventDefault();
-              submit(draft);
-            }
-          }}
-        />
-        <div className="flex gap-2 md:flex-col">
-          {running ? (
-            <>
-              <button type="submit" className="btn primary" disabled={!draft.trim() || send.isPending} title="Runs after the current turn">Queue</button>
-              {native && (
-                <button type="button" className="btn" disabled={!draft.trim() || send.isPending} onClick={() => submit(draft, true)} title="Joins the running turn at its next step">
-                  Steer
-                </button>
-              )}
-              <button type="button" className="btn danger" data-testid="stop" onClick={() => stop.mutate()}>Stop</button>
-            </>
-          ) : (
-            <>
-              {lastText && <button type="button" className="btn" data-testid="retry" onClick={() => submit(lastText)}>Retry</button>}
-              {list.length > 0 && <button type="button" className="btn" data-testid="continue" onClick={() => submit("Continue.")}>Continue</button>}
-              <button type="submit" className="btn primary" data-testid="send" disabled={!draft.trim() || send.isPending}>Send</button>
-            </>
-          )}
-        </div>
-      </form>
+      <Composer
+        draft={draft}
+        setDraft={setDraft}
+        running={running}
+        native={native}
+        lastText={lastText}
+        hasMessages={list.length > 0}
+        pending={send.isPending}
+        onSubmit={submit}
+        onStop={() => stop.mutate()}
+        findPaths={(q) => unwrap(client.GET("/api/projects/{id}/paths", { params: { path: { id: projectId }, query: { q } } }))}
+      />
       </div>
     </div>
   );

@@ -4,7 +4,7 @@
 import { Select } from "radix-ui";
 import { useEffect, useState } from "react";
 import type { Chat, ChatMode, Thinking, ToolTier } from "../../generated/types";
-import { useModels, usePatchChat, useProjects, useProviders, useSession } from "../../lib/queries";
+import { useAgents, useModels, usePatchChat, useProjects, useProviders, useSession } from "../../lib/queries";
 
 const MODES: { value: ChatMode; label: string }[] = [
   { value: "ask", label: "Ask (read-only)" },
@@ -60,6 +60,16 @@ export function ChatSettings({ chat }: { chat: Chat }) {
   const project = useProjects().data?.find((p) => p.id === session.data?.session.project_id);
   const defaults = project?.settings;
   const native = chat.provider === "boocode";
+  const agents = useAgents(project?.id);
+  const agentOptions = [
+    { value: "none", label: "No agent", note: "the chat's whole tool set" },
+    ...(agents.data ?? []).map((a) => ({
+      value: a.name,
+      label: `Agent: ${a.name}`,
+      note: [a.description, a.tools ? `tools: ${a.tools.join(", ")}` : "all tools", a.model ? `model: ${a.model}` : null].filter(Boolean).join(" · "),
+    })),
+  ];
+  if (chat.agent && !agentOptions.some((o) => o.value === chat.agent)) agentOptions.push({ value: chat.agent, label: `Agent: ${chat.agent}`, note: "not defined" });
   const providerOptions = (providers.data ?? [{ name: chat.provider, kind: "", state: "ready" as const, version: null, reason: null, install: null }]).map((p) => ({
     value: p.name,
     label: p.name === "boocode" ? "BooCode" : p.name,
@@ -102,6 +112,9 @@ export function ChatSettings({ chat }: { chat: Chat }) {
       />
       {native && (
         <>
+          {agentOptions.length > 1 && (
+            <Picker label="Agent" value={chat.agent ?? "none"} options={agentOptions} onChange={(agent) => patch.mutate({ agent: agent === "none" ? "" : agent })} />
+          )}
           <Picker
             label="Web access"
             value={chat.web === null ? "project" : chat.web ? "on" : "off"}

@@ -128,6 +128,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                 {t.kind === "chat" && (
                   <ChatPane
                     chatId={t.chatId}
+                    projectId={project.id}
                     settings={chats.find((c) => c.id === t.chatId)}
                     chat={live[t.chatId] ?? emptyChat()}
                     draft={drafts[t.chatId] ?? ""}
