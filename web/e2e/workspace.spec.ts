@@ -578,3 +578,34 @@ test("the agent picker lists the project's agents with their tools, and the agen
   await page.getByRole("option", { name: "No agent" }).click();
   await expect(settings.getByRole("combobox", { name: "Agent" })).toHaveText(/No agent/);
 });
+
+test("the session's changes in one panel; a file changed on disk since shows both versions and is left alone", async () => {
+  const main = join(repo(), "src/main.rs");
+  await push({ tool_calls: [{ id: "c9", name: "edit_file", args: [JSON.stringify({ path: "src/main.rs", old_string: "    serve();", new_string: "    serve();\n    // from the chat" })] }] });
+  await push({ text: ["One more edit proposed."] });
+  await page.getByTestId("composer").fill("Add a comment");
+  await page.getByTestId("send").click();
+  await expect(page.getByText("One more edit proposed.")).toBeVisible();
+  const elsewhere = "fn main() {\n    serve();\n    // changed elsewhere\n}\n";
+  writeFileSync(main, elsewhere);
+
+  await page.getByRole("button", { name: "Session changes" }).click();
+  const panel = page.getByRole("region", { name: "Review the session's changes" });
+  const change = panel.getByRole("listitem", { name: "src/main.rs, pending" });
+  await expect(change).toBeVisible();
+  await expect(panel).toContainText("chats");
+  await change.getByRole("button", { name: "Apply" }).click();
+  const conflict = panel.getByRole("figure", { name: "Conflict in src/main.rs" });
+  await expect(panel.getByRole("alert")).toContainText("changed on disk since");
+  await expect(conflict).toContainText("On disk now");
+  await expect(conflict).toContainText("This chat's version");
+  await expect(conflict).toContainText("// changed elsewhere");
+  await expect(conflict).toContainText("// from the chat");
+  expect(readFileSync(main, "utf8"), "nothing of it was written").toBe(elsewhere);
+  await expect(change).toBeVisible();
+  await shot(page, "26-session-review-conflict");
+  await expectAccessible(page, "the session's review with a conflict");
+  await change.getByRole("button", { name: "Reject" }).click();
+  await expect(panel.getByRole("listitem", { name: "src/main.rs, rejected" }).first()).toBeVisible();
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+});

@@ -51,6 +51,11 @@ pub struct Refusal {
     pub change_ids: Vec<String>,
     /// Why, for a human.
     pub reason: String,
+    /// When the file changed on disk since: a unified diff from the file as it is now (`-`) to
+    /// the version the refused operation would have written (`+`), so both can be compared.
+    /// Absent for a secret file, a binary one or one over 256 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
 }
 
 /// What an apply, reject or rewind did: the changes done, and the files refused with their

@@ -404,12 +404,50 @@ fn by_path(changes: Vec<&PendingChange>) -> BTreeMap<String, Vec<PendingChange>>
     groups
 }
 
-fn refusal(path: &str, group: &[PendingChange], reason: String) -> Refusal {
+fn refusal(path: &str, group: &[PendingChange], refused: impl Into<Refused>) -> Refusal {
+    let refused = refused.into();
     Refusal {
         path: path.to_owned(),
         change_ids: group.iter().map(|c| c.id.clone()).collect(),
-        reason,
+        reason: refused.reason,
+        conflict: refused.conflict,
     }
+}
+
+/// Why a file was left alone, and, when it changed on disk since, how it differs now from the
+/// version the operation would have written.
+struct Refused {
+    reason: String,
+    conflict: Option<String>,
+}
+
+impl From<String> for Refused {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            conflict: None,
+        }
+    }
+}
+
+/// Largest file a conflict diff is shown for, in bytes.
+const MAX_CONFLICT_BYTES: usize = 256 * 1024;
+
+/// The diff from `on_disk` to `wanted`, unless the file is a secret, binary or too large.
+fn conflict_diff(
+    env: &ToolEnv,
+    guarded: &crate::GuardedPath,
+    path: &str,
+    on_disk: Option<&[u8]>,
+    wanted: Option<&[u8]>,
+) -> Option<String> {
+    let small_text = |c: Option<&[u8]>| {
+        c.is_none_or(|c| c.len() <= MAX_CONFLICT_BYTES && std::str::from_utf8(c).is_ok())
+    };
+    if env.refuse_secret(guarded, path).is_err() || !small_text(on_disk) || !small_text(wanted) {
+        return None;
+    }
+    Some(unified_diff(path, on_disk, wanted))
 }
 
 fn hash_of(content: Option<&[u8]>) -> Option<String> {
@@ -417,7 +455,7 @@ fn hash_of(content: Option<&[u8]>) -> Option<String> {
 }
 
 /// Writes the newest content of a group of stacked changes to one file, after checking the disk.
-fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
+fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), Refused> {
     let (Some(first), Some(last)) = (group.first(), group.last()) else {
         return Ok(());
     };
@@ -426,7 +464,8 @@ fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
             return Err(format!(
                 "change {} was not made on top of change {}; apply or reject them separately",
                 pair[1].id, pair[0].id
-            ));
+            )
+            .into());
         }
     }
     let (guarded, disk) = read_disk(env, &first.path)?;
@@ -436,7 +475,16 @@ fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
         if disk_hash == hash_of(last.proposed_content.as_deref()) {
             return Ok(());
         }
-        return Err(changed_since(&first.path, disk.is_some(), "proposed"));
+        return Err(Refused {
+            reason: changed_since(&first.path, disk.is_some(), "proposed"),
+            conflict: conflict_diff(
+                env,
+                &guarded,
+                &first.path,
+                disk.as_ref().map(|(c, _)| c.as_slice()),
+                last.proposed_content.as_deref(),
+            ),
+        });
     }
     refuse_secret(env, &guarded, &first.path)?;
     match &last.proposed_content {
@@ -447,14 +495,17 @@ fn write_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
                 .unwrap_or(DEFAULT_FILE_MODE);
             env.paths()
                 .replace_file(&guarded, content, mode)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string().into())
         }
-        None => env.paths().remove_file(&guarded).map_err(|e| e.to_string()),
+        None => env
+            .paths()
+            .remove_file(&guarded)
+            .map_err(|e| e.to_string().into()),
     }
 }
 
 /// Restores the content a group of applied changes (oldest first) was made against.
-fn undo_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
+fn undo_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), Refused> {
     let (Some(first), Some(last)) = (group.first(), group.last()) else {
         return Ok(());
     };
@@ -464,7 +515,16 @@ fn undo_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
         if disk_hash == first.base_hash {
             return Ok(());
         }
-        return Err(changed_since(&first.path, disk.is_some(), "applied"));
+        return Err(Refused {
+            reason: changed_since(&first.path, disk.is_some(), "applied"),
+            conflict: conflict_diff(
+                env,
+                &guarded,
+                &first.path,
+                disk.as_ref().map(|(c, _)| c.as_slice()),
+                first.base_content.as_deref(),
+            ),
+        });
     }
     match &first.base_content {
         Some(content) => {
@@ -474,9 +534,12 @@ fn undo_group(env: &ToolEnv, group: &[PendingChange]) -> Result<(), String> {
                 .unwrap_or(DEFAULT_FILE_MODE);
             env.paths()
                 .replace_file(&guarded, content, mode)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string().into())
         }
-        None => env.paths().remove_file(&guarded).map_err(|e| e.to_string()),
+        None => env
+            .paths()
+            .remove_file(&guarded)
+            .map_err(|e| e.to_string().into()),
     }
 }
 

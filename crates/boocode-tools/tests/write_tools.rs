@@ -246,6 +246,10 @@ async fn an_external_edit_after_the_proposal_is_refused_on_apply() {
         report.refused[0].reason.contains("changed on disk"),
         "{report:?}"
     );
+    // Both versions are shown: the file as it is now, and the chat's.
+    let conflict = report.refused[0].conflict.as_deref().unwrap();
+    assert!(conflict.contains("-someone else"), "{conflict}");
+    assert!(conflict.contains("+ONE"), "{conflict}");
     assert_eq!(
         f.read("a.txt"),
         "someone else\n",
@@ -293,6 +297,10 @@ async fn an_external_edit_after_apply_is_refused_on_rewind() {
             .reason
             .contains("changed on disk since the change was applied")
     );
+    // The conflict shows the file now against what the rewind would restore.
+    let conflict = report.refused[0].conflict.as_deref().unwrap();
+    assert!(conflict.contains("-more"), "{conflict}");
+    assert!(conflict.contains("+one"), "{conflict}");
     assert_eq!(f.read("a.txt"), "ONE\ntwo\nthree\nmore\n");
     assert_eq!(f.states().await, [("a.txt".into(), ChangeState::Applied)]);
 }

@@ -1034,6 +1034,12 @@ export interface components {
         Refusal: {
             /** @description The changes of that file that were not applied (or not undone). */
             change_ids: string[];
+            /**
+             * @description When the file changed on disk since: a unified diff from the file as it is now (`-`) to
+             *     the version the refused operation would have written (`+`), so both can be compared.
+             *     Absent for a secret file, a binary one or one over 256 KiB.
+             */
+            conflict?: string | null;
             /** @description Path relative to the project root. */
             path: string;
             /** @description Why, for a human. */

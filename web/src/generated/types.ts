@@ -637,7 +637,13 @@ change_ids: Array<string>,
 /**
  * Why, for a human.
  */
-reason: string, };
+reason: string, 
+/**
+ * When the file changed on disk since: a unified diff from the file as it is now (`-`) to
+ * the version the refused operation would have written (`+`), so both can be compared.
+ * Absent for a secret file, a binary one or one over 256 KiB.
+ */
+conflict?: string | null, };
 
 export type ChangeReport = { 
 /**

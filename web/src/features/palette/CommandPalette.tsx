@@ -28,6 +28,20 @@ export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
+  // Alt+Y / Alt+N answer the oldest waiting prompt from anywhere.
+  useEffect(() => {
+    if (!next) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const key = e.code === "KeyY" ? "allow_once" : e.code === "KeyN" ? "deny" : null;
+      if (!key || answer.isPending) return;
+      e.preventDefault();
+      answer.mutate({ requestId: next.request_id, decision: key });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [next, answer]);
+
   const run = (action: () => void) => {
     setOpen(false);
     action();
@@ -70,12 +84,12 @@ export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean
             </Command.Item>
             {next && (
               <Command.Item className="menu-item" onSelect={() => run(() => answer.mutate({ requestId: next.request_id, decision: "allow_once" }))}>
-                Allow the next prompt: {next.provider} wants {next.tool}
+                Allow the next prompt: {next.provider} wants {next.tool} <span className="text-xs text-muted">Alt+Y</span>
               </Command.Item>
             )}
             {next && (
               <Command.Item className="menu-item" onSelect={() => run(() => answer.mutate({ requestId: next.request_id, decision: "deny" }))}>
-                Deny the next prompt: {next.provider} wants {next.tool}
+                Deny the next prompt: {next.provider} wants {next.tool} <span className="text-xs text-muted">Alt+N</span>
               </Command.Item>
             )}
           </Command.Group>

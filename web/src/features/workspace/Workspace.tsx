@@ -91,6 +91,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
     <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
       <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
+        <button className="btn" onClick={() => open({ id: "session-review", kind: "session-review", title: "Session changes" }, last)}>Session changes</button>
         <button className="btn max-md:hidden" data-testid="split" onClick={() => setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }])}>Split</button>
         <button
           className="btn max-md:hidden"
@@ -151,7 +152,12 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                 {t.kind === "stats" && <ToolStatsView />}
                 {t.kind === "review" && (
                   <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
-                    <ReviewPanel chatId={t.chatId} />
+                    <ReviewPanel chats={[{ id: t.chatId, title: t.title.replace(/^Review /, "") }]} />
+                  </Suspense>
+                )}
+                {t.kind === "session-review" && (
+                  <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
+                    <ReviewPanel chats={chats.map((c, i) => ({ id: c.id, title: c.title || `Chat ${i + 1}` }))} />
                   </Suspense>
                 )}
               </Tabs.Content>

@@ -8,6 +8,7 @@ export type Tab =
   | { id: string; kind: "chat"; chatId: string; title: string }
   | { id: string; kind: "files"; title: string }
   | { id: string; kind: "review"; chatId: string; title: string }
+  | { id: string; kind: "session-review"; title: string }
   | { id: string; kind: "stats"; title: string }
   | { id: string; kind: "artifact"; title: string; artifact: Artifact };
 
