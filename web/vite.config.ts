@@ -14,5 +14,5 @@ export default defineConfig({
     },
   },
   // Unit tests live beside the code; e2e/ holds the Playwright specs.
-  test: { include: ["src/**/*.test.{ts,tsx}"] },
+  test: { include: ["src/**/*.test.{ts,tsx}"], setupFiles: ["src/test/setup.ts"] },
 });

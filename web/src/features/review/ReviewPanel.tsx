@@ -62,7 +62,7 @@ const STATE_LABEL: Record<ChangeView["state"], string> = {
 };
 
 /** A refused file: why, and when it changed on disk since, the file now beside the version the operation wanted. */
-function RefusedFile({ refusal, rewinding }: { refusal: Refusal; rewinding: boolean }) {
+export function RefusedFile({ refusal, rewinding }: { refusal: Refusal; rewinding: boolean }) {
   return (
     <div className="mb-2">
       <p>
