@@ -330,8 +330,29 @@ test("messages sent during a turn: one queued runs next, one cancelled never run
   expect(JSON.stringify(requests)).not.toContain("Never mind this one");
 });
 
-test("a claude-acp chat asks to run a command; the prompt waits in the inbox and is denied there", async () => {
+test("a claude-acp chat asks to run a command; the prompt waits in the inbox and is denied there", async ({ browser }) => {
   test.setTimeout(120_000);
+  // A second, hidden tab that opted into notifications is told when the prompt arrives.
+  const watching = await browser.newContext();
+  await watching.grantPermissions(["notifications"], { origin: base() });
+  await watching.addInitScript(() => {
+    Object.defineProperty(document, "hidden", { get: () => true });
+    const seen: string[] = [];
+    (window as unknown as { notes: string[] }).notes = seen;
+    const Real = window.Notification;
+    const Spy = function (title: string, options?: NotificationOptions) {
+      seen.push(`${title}: ${options?.body ?? ""}`);
+      return new Real(title, options);
+    } as unknown as typeof Notification;
+    Object.defineProperty(Spy, "permission", { get: () => Real.permission });
+    Spy.requestPermission = Real.requestPermission.bind(Real);
+    window.Notification = Spy;
+  });
+  const watcher = await watching.newPage();
+  await watcher.goto(base());
+  const bell = watcher.getByRole("button", { name: "Notifications when hidden" });
+  await bell.click();
+  await expect(bell).toHaveAttribute("aria-pressed", "true");
   await page.getByTestId("new-chat").click();
   await expect(page.getByRole("tab", { name: "Chat 2", exact: true })).toHaveAttribute("aria-selected", "true");
   const settings = page.getByRole("group", { name: "Chat settings" });
@@ -353,6 +374,8 @@ test("a claude-acp chat asks to run a command; the prompt waits in the inbox and
   await expect(card).toBeVisible({ timeout: 60_000 });
   await expect(card).toContainText("touch");
   await expect(page.getByRole("button", { name: "Inbox 1" })).toBeVisible();
+  await expect.poll(() => watcher.evaluate(() => (window as unknown as { notes: string[] }).notes)).toContain("BooCode: a prompt waits for you: An agent asks for permission.");
+  await watching.close();
   // The chat (its status bar) and its session (the sidebar) both wait for input.
   await expect(page.getByRole("tabpanel", { name: "Chat 2" }).getByRole("img", { name: "waiting for input" })).toBeVisible();
   await expect(page.getByRole("navigation").getByRole("img", { name: "waiting for input" })).toBeVisible();

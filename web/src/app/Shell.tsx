@@ -10,6 +10,7 @@ import { Workspace } from "../features/workspace/Workspace";
 import { InboxButton } from "../features/inbox/InboxButton";
 import { CommandPalette } from "../features/palette/CommandPalette";
 import { ThemeSwitch } from "./ThemeSwitch";
+import { NotifyToggle } from "../features/notify/NotifyToggle";
 
 export function Shell() {
   const { sessionId } = useParams();
@@ -49,6 +50,7 @@ export function Shell() {
           ⚙
         </button>
         <SetupPanel open={settingsOpen} onOpenChange={setSettingsOpen} />
+        <NotifyToggle />
         <ThemeSwitch />
       </header>
       {drawer && <button className="fixed inset-x-0 top-11 bottom-0 z-10 bg-black/40 md:hidden" aria-label="Close the menu" onClick={() => setDrawer(false)} />}

@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import type { ChatStatus, UserFrame } from "../../generated/types";
 import { clientId, stream } from "../../lib/api";
 import { keys } from "../../lib/queries";
+import { NoteWatch, show } from "../notify/notifier";
 
 export interface UserChannel {
   /** The latest status of some chat of each session, by session id. */
@@ -17,12 +18,13 @@ export function useUserChannel(): UserChannel {
   const queries = useQueryClient();
   const [statuses, setStatuses] = useState<Record<string, ChatStatus>>({});
   const [inboxWaiting, setInboxWaiting] = useState(0);
-  useEffect(
-    () =>
-      stream<UserFrame>("/api/user/ws", (frame) => {
+  useEffect(() => {
+    const watch = new NoteWatch();
+    return stream<UserFrame>("/api/user/ws", (frame) => {
         switch (frame.type) {
           case "ready":
             setInboxWaiting(frame.inbox_waiting);
+            watch.inbox(frame.inbox_waiting);
             break;
           case "session_created":
           case "session_updated":
@@ -35,9 +37,11 @@ export function useUserChannel(): UserChannel {
             break;
           case "chat_status":
             setStatuses((s) => ({ ...s, [frame.session_id]: frame.status }));
+            show(watch.status(frame.chat_id, frame.status, Date.now()));
             break;
           case "inbox_changed":
             setInboxWaiting(frame.waiting);
+            show(watch.inbox(frame.waiting));
             break;
           case "workspace_updated":
             if (frame.origin !== clientId) queries.setQueryData(keys.workspace(frame.session_id), { panes: frame.panes, origin: frame.origin });
@@ -48,8 +52,7 @@ export function useUserChannel(): UserChannel {
           default:
             break;
         }
-      }),
-    [queries],
-  );
+      });
+  }, [queries]);
   return { statuses, inboxWaiting };
 }
