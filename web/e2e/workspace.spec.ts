@@ -48,6 +48,8 @@ test("send a message and see streamed text and a tool card", async () => {
   await expect(page.getByTestId("session-title")).toHaveText("Finding the server");
   // The turn's usage over its two steps.
   await expect(page.getByLabel("Usage of this turn").first()).toHaveText("300 in · 21 out");
+  // And the session's, over all its chats.
+  await expect(page.getByLabel("Usage of this session")).toHaveText("1 turn · 300 in · 21 out");
   await shot(page, "2-chat-with-tool-card");
   await expectAccessible(page, "the chat");
 });
@@ -631,4 +633,129 @@ test("the session's changes in one panel; a file changed on disk since shows bot
   await change.getByRole("button", { name: "Reject" }).click();
   await expect(panel.getByRole("listitem", { name: "src/main.rs, rejected" }).first()).toBeVisible();
   await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+});
+
+/** A one-finger horizontal swipe across `el` (dx < 0: to the left). */
+async function swipe(target: import("@playwright/test").Locator, dx: number): Promise<void> {
+  await target.evaluate((el, dx) => {
+    const r = el.getBoundingClientRect();
+    const y = r.top + r.height / 2;
+    const x0 = r.left + r.width / 2;
+    const touch = (x: number) => new Touch({ identifier: 1, target: el, clientX: x, clientY: y });
+    el.dispatchEvent(new TouchEvent("touchstart", { bubbles: true, touches: [touch(x0)], changedTouches: [touch(x0)] }));
+    el.dispatchEvent(new TouchEvent("touchend", { bubbles: true, touches: [], changedTouches: [touch(x0 + dx)] }));
+  }, dx);
+}
+
+test("on a phone a swipe moves between a pane's tabs, and palettes are remembered", async ({ browser }) => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.getByRole("tab", { name: "Chat 1", exact: true }).click();
+  await swipe(p.getByRole("tabpanel", { name: "Chat 1" }), -150);
+  await expect(p.getByRole("tab", { name: "html artifact" }).first()).toHaveAttribute("aria-selected", "true");
+  await swipe(p.getByRole("tabpanel").first(), 150);
+  await expect(p.getByRole("tab", { name: "Chat 1", exact: true })).toHaveAttribute("aria-selected", "true");
+  // A vertical drag is a scroll, not a swipe.
+  await p.getByRole("tabpanel", { name: "Chat 1" }).evaluate((el) => {
+    const touch = (y: number) => new Touch({ identifier: 1, target: el, clientX: 100, clientY: y });
+    el.dispatchEvent(new TouchEvent("touchstart", { bubbles: true, touches: [touch(400)], changedTouches: [touch(400)] }));
+    el.dispatchEvent(new TouchEvent("touchend", { bubbles: true, touches: [], changedTouches: [touch(150)] }));
+  });
+  await expect(p.getByRole("tab", { name: "Chat 1", exact: true })).toHaveAttribute("aria-selected", "true");
+
+  // On a phone the preferences are in the drawer.
+  await p.getByTestId("menu").click();
+  await p.getByRole("button", { name: /^Palette:/ }).click();
+  await p.getByRole("menuitemradio", { name: "Forest" }).click();
+  await expect(p.locator("html")).toHaveAttribute("data-palette", "forest");
+  await p.reload();
+  await expect(p.locator("html")).toHaveAttribute("data-palette", "forest");
+  await p.getByTestId("menu").click();
+  await expect(p.getByRole("button", { name: "Palette: Forest" })).toBeVisible();
+  await shot(p, "27-phone-forest");
+  await p.getByRole("button", { name: /^Palette:/ }).click();
+  await p.getByRole("menuitemradio", { name: "Ocean" }).click();
+  await phone.close();
+});
+
+test("every view, desktop and phone, dark and light: screenshots and no serious accessibility violation", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  for (const [device, view] of [["desktop", page], ["phone", p]] as const) {
+    for (const theme of ["dark", "light"] as const) {
+      await view.evaluate((t) => {
+        localStorage.setItem("boocode-theme", t);
+        document.documentElement.dataset.theme = t;
+      }, theme);
+      const name = (what: string) => `views/${device}-${theme}-${what}`;
+      const tab = async (label: string) => {
+        const t = view.getByRole("tab", { name: label, exact: true }).first();
+        await t.scrollIntoViewIfNeeded();
+        await t.click();
+      };
+      await tab("Chat 1");
+      await expect(view.getByTestId("composer").first()).toBeVisible();
+      await shot(view, name("chat"));
+      await expectAccessible(view, `${device} ${theme}: the chat`);
+      await tab("Files");
+      await expect(view.getByTestId("file-browser")).toBeVisible();
+      await shot(view, name("files"));
+      await expectAccessible(view, `${device} ${theme}: the files`);
+      await tab("Session changes");
+      await expect(view.getByRole("region", { name: "Review the session's changes" })).toBeVisible();
+      await shot(view, name("review"));
+      await expectAccessible(view, `${device} ${theme}: the review`);
+      await tab("Tool statistics");
+      await expect(view.getByRole("table")).toBeVisible();
+      await shot(view, name("tool-stats"));
+      await expectAccessible(view, `${device} ${theme}: the tool statistics`);
+      await tab("Chat 1");
+      await view.getByRole("button", { name: "Inbox" }).click();
+      await expect(view.getByRole("dialog", { name: "Inbox" })).toBeVisible();
+      await shot(view, name("inbox"));
+      await expectAccessible(view, `${device} ${theme}: the inbox`);
+      await view.keyboard.press("Escape");
+      await view.getByRole("button", { name: "Commands" }).click();
+      await expect(view.getByRole("dialog", { name: "Commands" })).toBeVisible();
+      await shot(view, name("palette"));
+      await expectAccessible(view, `${device} ${theme}: the command palette`);
+      await view.keyboard.press("Escape");
+      await view.getByRole("button", { name: "Model and providers", exact: true }).click();
+      await expect(view.getByRole("dialog", { name: "Model and providers" })).toBeVisible();
+      await shot(view, name("setup"));
+      await expectAccessible(view, `${device} ${theme}: the setup panel`);
+      await view.keyboard.press("Escape");
+    }
+  }
+  await page.evaluate(() => {
+    localStorage.setItem("boocode-theme", "dark");
+    document.documentElement.dataset.theme = "dark";
+  });
+  await phone.close();
+});
+
+test("a reload keeps the place in a long chat", async () => {
+  await page.getByRole("tab", { name: "Chat 1", exact: true }).click();
+  const log = page.getByRole("tabpanel", { name: "Chat 1" }).getByRole("log", { name: "Messages" });
+  const first = page.getByText("Where does the server start?");
+  // Scroll to the top (the virtualized list renders the first messages there).
+  await expect(async () => {
+    await log.evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect(first).toBeInViewport({ timeout: 500 });
+  }).toPass();
+  await page.waitForTimeout(300);
+  await page.reload();
+  await expect(first).toBeInViewport();
+  await expect(page.getByText("One more edit proposed.")).not.toBeInViewport();
+  await shot(page, "28-reload-keeps-place");
+  // Back at the bottom, a reload opens at the newest message again.
+  await log.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await page.waitForTimeout(300);
+  await log.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await page.waitForTimeout(300);
+  await page.reload();
+  await expect(page.getByText("One more edit proposed.")).toBeInViewport();
 });

@@ -577,6 +577,18 @@ async fn every_turn_lands_in_the_usage_ledger_grouped_by_provider_model_or_day()
         let (status, err) = server.get("/api/usage?group_by=colour").await;
         assert_eq!(status, 400, "{err}");
         assert_eq!(err["error"]["code"], "invalid_field");
+        // One session: its chats' turns only.
+        let (_, of_session) = server
+            .get(&format!("/api/usage?session={other_session}"))
+            .await;
+        assert_eq!(of_session["rows"][0]["turns"], 1, "{url}: {of_session}");
+        assert_eq!(of_session["rows"][0]["prompt_tokens"], 50);
+        let (status, _) = server.get("/api/usage?session=nope").await;
+        assert_eq!(status, 400);
+        let (status, _) = server
+            .get("/api/usage?session=00000000-0000-0000-0000-000000000000")
+            .await;
+        assert_eq!(status, 404);
     }
 }
 

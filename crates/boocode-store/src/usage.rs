@@ -103,6 +103,18 @@ impl Store {
         since: i64,
         group: UsageGroup,
     ) -> Result<Vec<UsageRow>, StoreError> {
+        self.usage_report_of(project_root, None, since, group).await
+    }
+
+    /// Like [`Store::usage_report`], narrowed to the turns of one session's chats when
+    /// `session` is given.
+    pub async fn usage_report_of(
+        &self,
+        project_root: Option<&str>,
+        session: Option<boocode_core::SessionId>,
+        since: i64,
+        group: UsageGroup,
+    ) -> Result<Vec<UsageRow>, StoreError> {
         let key = match (group, self.kind()) {
             (UsageGroup::Provider, _) => "provider",
             (UsageGroup::Model, _) => "COALESCE(model, '')",
@@ -117,12 +129,14 @@ impl Store {
             "SELECT {key} AS k, COUNT(*) AS turns, CAST(SUM(prompt_tokens) AS BIGINT) AS p, \
              CAST(SUM(completion_tokens) AS BIGINT) AS c, SUM(COALESCE(cost_usd, 0.0)) AS cost \
              FROM usage_ledger WHERE ($1 IS NULL OR project_root = $1) AND created_at >= $2 \
+             AND ($3 IS NULL OR chat_id IN (SELECT id FROM chats WHERE session_id = $3)) \
              GROUP BY k ORDER BY k"
         );
         with_pool!(self, pool => {
             let rows = sqlx::query(&sql)
                 .bind(project_root)
                 .bind(since)
+                .bind(session.map(|s| s.to_string()))
                 .fetch_all(pool)
                 .await?;
             rows.iter()

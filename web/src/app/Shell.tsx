@@ -9,8 +9,7 @@ import { useUserChannel } from "../features/user/useUserChannel";
 import { Workspace } from "../features/workspace/Workspace";
 import { InboxButton } from "../features/inbox/InboxButton";
 import { CommandPalette } from "../features/palette/CommandPalette";
-import { ThemeSwitch } from "./ThemeSwitch";
-import { NotifyToggle } from "../features/notify/NotifyToggle";
+import { Preferences, useWide } from "./Preferences";
 
 export function Shell() {
   const { sessionId } = useParams();
@@ -22,6 +21,7 @@ export function Shell() {
   const projects = useProjects();
   const project = projects.data?.find((p) => p.id === session.data?.session.project_id);
   const setup = useSetup();
+  const wide = useWide();
   const [settingsOpen, setSettingsOpen] = useState(false);
   // A first run with no model server answering opens the setup panel, once per page load.
   const offered = useRef(false);
@@ -50,11 +50,10 @@ export function Shell() {
           ⚙
         </button>
         <SetupPanel open={settingsOpen} onOpenChange={setSettingsOpen} />
-        <NotifyToggle />
-        <ThemeSwitch />
+        {wide && <Preferences />}
       </header>
       {drawer && <button className="fixed inset-x-0 top-11 bottom-0 z-10 bg-black/40 md:hidden" aria-label="Close the menu" onClick={() => setDrawer(false)} />}
-      <Sidebar currentSession={sessionId} statuses={user.statuses} open={drawer} onNavigate={() => setDrawer(false)} />
+      <Sidebar currentSession={sessionId} statuses={user.statuses} open={drawer} onNavigate={() => setDrawer(false)} footer={wide ? null : <Preferences />} />
       <main className="flex min-h-0 min-w-0">
         {sessionId && project ? (
           <Workspace key={sessionId} sessionId={sessionId} project={project} />

@@ -541,7 +541,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /api/usage?project=&since=&group_by=provider|model|day`. */
+        /** `GET /api/usage?project=&session=&since=&group_by=provider|model|day`. */
         get: operations["usage"];
         put?: never;
         post?: never;
@@ -2440,6 +2440,8 @@ export interface operations {
             query?: {
                 /** @description Only this project's turns. */
                 project?: string;
+                /** @description Only the turns of this session's chats. */
+                session?: string;
                 /** @description Only turns since this time (milliseconds since the epoch). */
                 since?: number;
                 /** @description `provider` (default), `model` or `day` (UTC). */

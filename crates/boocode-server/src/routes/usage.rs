@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use boocode_core::ProjectId;
+use boocode_core::{ProjectId, SessionId};
 use boocode_store::{UsageGroup, UsageRow};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,9 @@ pub(crate) struct UsageQuery {
     /// Only this project's turns.
     #[serde(default)]
     project: Option<String>,
+    /// Only the turns of this session's chats.
+    #[serde(default)]
+    session: Option<String>,
     /// Only turns since this time (milliseconds since the epoch).
     #[serde(default)]
     since: Option<i64>,
@@ -30,7 +33,7 @@ pub(crate) struct UsageReport {
     rows: Vec<UsageRow>,
 }
 
-/// `GET /api/usage?project=&since=&group_by=provider|model|day`.
+/// `GET /api/usage?project=&session=&since=&group_by=provider|model|day`.
 #[utoipa::path(get, path = "/api/usage", tag = "server", params(UsageQuery), responses((status = 200, body = UsageReport), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn usage(
     State(state): State<AppState>,
@@ -56,10 +59,20 @@ pub(crate) async fn usage(
             ));
         }
     };
+    let session = match query.session.as_deref().filter(|s| !s.is_empty()) {
+        Some(raw) => {
+            let id: SessionId = raw
+                .parse()
+                .map_err(|_| ApiError::invalid("session", format!("{raw:?} is not a valid id")))?;
+            state.runtime.store.get_session(id).await?;
+            Some(id)
+        }
+        None => None,
+    };
     let rows = state
         .runtime
         .store
-        .usage_report(root.as_deref(), query.since.unwrap_or(0), group_by)
+        .usage_report_of(root.as_deref(), session, query.since.unwrap_or(0), group_by)
         .await?;
     Ok(ApiJson(UsageReport { group_by, rows }))
 }

@@ -76,6 +76,22 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
     getItemKey: (i) => list[i]?.id ?? i,
   });
   const lastLen = list.length ? JSON.stringify(list[list.length - 1].parts).length : 0;
+  // Where the reader was (the first message in view, unless at the bottom) survives a reload
+  // of this tab: restored once, when the messages first arrive.
+  const place = `boocode-scroll:${chatId}`;
+  const restored = useRef(false);
+  useEffect(() => {
+    if (restored.current || !list.length) return;
+    restored.current = true;
+    const saved = sessionStorage.getItem(place);
+    const index = saved ? list.findIndex((m) => m.id === saved) : -1;
+    if (index >= 0) {
+      stickToBottom.current = false;
+      virtualizer.scrollToIndex(index, { align: "start" });
+      // Measured sizes replace estimates as items render: aim again once they have.
+      requestAnimationFrame(() => virtualizer.scrollToIndex(index, { align: "start" }));
+    }
+  }, [list, place, virtualizer]);
   useEffect(() => {
     if (stickToBottom.current && list.length) virtualizer.scrollToIndex(list.length - 1, { align: "end" });
   }, [list.length, lastLen, virtualizer]);
@@ -120,6 +136,12 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
         onScroll={(e) => {
           const el = e.currentTarget;
           stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+          if (!restored.current) return;
+          // Measured (or estimated) offsets of every message, not only the rendered ones.
+          const first = virtualizer.getVirtualItemForOffset(el.scrollTop);
+          const id = first ? list[first.index]?.id : undefined;
+          if (stickToBottom.current || !id) sessionStorage.removeItem(place);
+          else sessionStorage.setItem(place, id);
         }}
       >
         {chat.older !== null && (

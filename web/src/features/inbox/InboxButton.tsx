@@ -16,7 +16,7 @@ export function InboxButton({ waiting }: { waiting: number }) {
         <button className="btn relative gap-1.5" aria-describedby={waiting > 0 ? "inbox-count" : undefined}>
           Inbox
           {waiting > 0 && (
-            <span className="rounded-full bg-warn px-1.5 text-xs font-semibold text-black" data-testid="inbox-badge">
+            <span className="rounded-full bg-warn px-1.5 text-xs font-semibold text-bg" data-testid="inbox-badge">
               {waiting}
             </span>
           )}

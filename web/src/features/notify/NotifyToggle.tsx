@@ -27,7 +27,11 @@ export function NotifyToggle() {
       title={refused ? "The browser refused notifications for this site" : on ? "Notifications on: prompts and long turns while this tab is hidden" : "Notify me of prompts and long turns while this tab is hidden"}
       onClick={() => void toggle()}
     >
-      {on ? "🔔" : "🔕"}
+      <svg aria-hidden viewBox="0 0 24 24" className="size-4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+        <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+        <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+        {!on && <path d="M3 3l18 18" />}
+      </svg>
     </button>
   );
 }

@@ -15,7 +15,7 @@ type ViewType = "unified" | "split";
 function DiffView({ diff, viewType }: { diff: string; viewType: ViewType }) {
   const files = useMemo(() => parseDiff(diff), [diff]);
   return (
-    <div className="overflow-auto rounded-md border border-line text-xs">
+    <div className="overflow-auto rounded-md border border-line text-xs" tabIndex={0} role="group" aria-label="Diff">
       {files.map((file, i) => (
         <Diff key={i} viewType={viewType} diffType={file.type} hunks={file.hunks}>
           {(hunks) => hunks.map((hunk) => <Hunk key={hunk.content} hunk={hunk} />)}

@@ -8,7 +8,7 @@ import { useProviders, usePutSetting, useSaveEndpoint, useSettings, useSetup, us
 import { useQueryClient } from "@tanstack/react-query";
 import { client, unwrap } from "../../lib/api";
 
-function ProbeRow({ probe, onUse }: { probe: EndpointProbe; onUse: (url: string) => void }) {
+function ProbeRow({ probe, inUse, onUse }: { probe: EndpointProbe; inUse: boolean; onUse: (url: string) => void }) {
   return (
     <li className="flex items-center gap-2 py-1 text-sm">
       <span aria-hidden className={`size-2.5 shrink-0 rounded-full ${probe.reachable ? "bg-ok" : "bg-muted/50"}`} />
@@ -16,7 +16,7 @@ function ProbeRow({ probe, onUse }: { probe: EndpointProbe; onUse: (url: string)
         <span className="font-medium">{probe.label}</span> <span className="font-mono text-xs text-muted">{probe.url}</span>
         <span className="block truncate text-xs text-muted">{probe.reachable ? `${probe.models.length} model${probe.models.length === 1 ? "" : "s"}: ${probe.models.slice(0, 3).join(", ")}` : "not answering"}</span>
       </span>
-      {probe.reachable && (
+      {probe.reachable && !inUse && (
         <button type="button" className="btn" aria-label={`Use ${probe.label} at ${probe.url}`} onClick={() => onUse(probe.url)}>
           Use
         </button>
@@ -106,7 +106,15 @@ export function SetupPanel({ open, onOpenChange }: { open: boolean; onOpenChange
   // An untouched key field keeps the saved key; a typed one replaces it.
   const body = () => ({ url: url.trim(), model: model.trim() || undefined, ...(key ? { api_key: key } : {}) });
   return (
-    <Dialog.Root open={open} onOpenChange={onOpenChange}>
+    <Dialog.Root
+      open={open}
+      onOpenChange={(next) => {
+        // Each opening starts clean: no verdict left from an earlier test or save.
+        test.reset();
+        save.reset();
+        onOpenChange(next);
+      }}
+    >
       <Dialog.Portal>
         <Dialog.Overlay className="fixed inset-0 z-40 bg-black/50" />
         <Dialog.Content className="fixed left-1/2 top-[5vh] z-50 flex max-h-[90vh] w-[min(94vw,620px)] -translate-x-1/2 flex-col gap-4 overflow-auto rounded-lg border border-line bg-panel p-4 shadow-xl">
@@ -122,7 +130,7 @@ export function SetupPanel({ open, onOpenChange }: { open: boolean; onOpenChange
               <h3 className="text-sm font-semibold">Model servers</h3>
               <ul>
                 {setup.data.probes.map((p) => (
-                  <ProbeRow key={p.url} probe={p} onUse={(u) => { setUrl(u); test.reset(); }} />
+                  <ProbeRow key={p.url} probe={p} inUse={p.url === current?.url} onUse={(u) => { setUrl(u); test.reset(); }} />
                 ))}
               </ul>
             </section>

@@ -1,6 +1,6 @@
 // Projects and their sessions: add a project, start a session, open, rename or archive one.
 import { Dialog, DropdownMenu } from "radix-ui";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { useNavigate } from "react-router";
 import type { ChatStatus, Project, Session } from "../../generated/types";
 import { useAddProject, useNewSession, usePatchSession, useProjects, useSessions } from "../../lib/queries";
@@ -103,7 +103,7 @@ function ProjectSection({ project, currentSession, statuses, onNavigate }: { pro
   );
 }
 
-export function Sidebar({ currentSession, statuses, open, onNavigate }: { currentSession: string | undefined; statuses: Record<string, ChatStatus>; open: boolean; onNavigate: () => void }) {
+export function Sidebar({ currentSession, statuses, open, onNavigate, footer }: { currentSession: string | undefined; statuses: Record<string, ChatStatus>; open: boolean; onNavigate: () => void; footer?: ReactNode }) {
   const projects = useProjects();
   const add = useAddProject();
   const [path, setPath] = useState("");
@@ -129,6 +129,7 @@ export function Sidebar({ currentSession, statuses, open, onNavigate }: { curren
       {(projects.data ?? []).map((p) => (
         <ProjectSection key={p.id} project={p} currentSession={currentSession} statuses={statuses} onNavigate={onNavigate} />
       ))}
+      {footer && <div className="mt-6 border-t border-line pt-3">{footer}</div>}
     </nav>
   );
 }

@@ -12,7 +12,7 @@ export function ToolStatsView() {
   });
   const tools = stats.data?.tools ?? [];
   return (
-    <section className="min-h-0 flex-1 overflow-auto p-3" aria-label="Tool statistics">
+    <section className="min-h-0 flex-1 overflow-auto p-3" aria-label="Tool statistics" tabIndex={0}>
       {stats.error && <p role="alert" className="notice error">{stats.error.message}</p>}
       {stats.data && tools.length === 0 && <p className="text-muted">No tool has run yet.</p>}
       {tools.length > 0 && (

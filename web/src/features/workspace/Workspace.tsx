@@ -15,6 +15,8 @@ import { useChatStream } from "../chat/useChatStream";
 import { FileBrowser } from "../files/FileBrowser";
 import { ToolStatsView } from "../stats/ToolStatsView";
 import { ArtifactView } from "./ArtifactView";
+import { SessionUsage } from "../stats/SessionUsage";
+import { swipeHandlers, swipeTarget } from "./swipe";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
 // The diff viewer loads when a review is first opened.
@@ -102,6 +104,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
           New chat
         </button>
         {(newChat.error || save.error) && <span role="alert" className="text-sm text-err">{(newChat.error ?? save.error)?.message}</span>}
+        <SessionUsage sessionId={sessionId} turns={Object.values(live).reduce((n, c) => n + c.messages.filter((m) => m.status !== "streaming").length, 0)} />
       </div>
       <div className="flex min-h-0 flex-1 max-md:flex-col">
         {(panes ?? []).map((pane, pi) => (
@@ -125,7 +128,15 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
               )}
             </div>
             {pane.tabs.map((t) => (
-              <Tabs.Content key={t.id} value={t.id} className="flex min-h-0 flex-1 flex-col data-[state=inactive]:hidden">
+              <Tabs.Content
+                key={t.id}
+                value={t.id}
+                className="flex min-h-0 flex-1 flex-col data-[state=inactive]:hidden"
+                {...swipeHandlers((d) => {
+                  const next = swipeTarget(pane.tabs.map((x) => x.id), pane.active, d);
+                  if (next) setPanes((ps) => (ps ?? []).map((p, i) => (i === pi ? { ...p, active: next } : p)));
+                })}
+              >
                 {t.kind === "chat" && (
                   <ChatPane
                     chatId={t.chatId}
