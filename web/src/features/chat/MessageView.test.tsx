@@ -90,4 +90,25 @@ describe("MessageView", () => {
     );
     expect(html).toContain('aria-label="Usage of this turn">5 in · 1 out<');
   });
+
+  it("renders external agents' tool calls: a shell command, its error, an opencode edit's diff", () => {
+    const message: Message = {
+      ...base,
+      status: "complete",
+      parts: [
+        { type: "tool_call", id: "t1", name: "Bash", arguments: JSON.stringify({ command: "cargo test", description: "tests" }) },
+        { type: "tool_result", call_id: "t1", name: "Bash", content: "error: 2 tests failed", is_error: true, duration_ms: 1200 },
+        { type: "tool_call", id: "t2", name: "edit", arguments: JSON.stringify({ filePath: "/r/a.go", oldString: "x := 1", newString: "x := 2" }) },
+        { type: "tool_result", call_id: "t2", name: "edit", content: "ok", is_error: false, duration_ms: 3 },
+      ],
+    };
+    const html = renderToStaticMarkup(<MessageView message={message} onArtifact={() => {}} />);
+    expect(html).toContain("$ cargo test");
+    expect(html).toContain("failed · 1200 ms");
+    expect(html).toContain('aria-label="Error from Bash"');
+    expect(html).toContain('aria-label="Changes to /r/a.go"');
+    expect(html).toContain("- x := 1");
+    expect(html).toContain("+ x := 2");
+    expect(html).toContain("done · 3 ms");
+  });
 });

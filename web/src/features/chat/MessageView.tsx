@@ -1,5 +1,5 @@
 import { PermissionActions } from "../inbox/PermissionActions";
-import { editPreview } from "./editPreview";
+import { editPreview, toolSummary } from "./editPreview";
 import { SafeMarkdown } from "./Markdown";
 import type { Message, Part } from "../../generated/types";
 
@@ -16,7 +16,7 @@ function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>
     <details className={`tool-card ${state}`} data-testid="tool-card">
       <summary>
         <span className="tool-name">{call.name}</span>
-        <span className="tool-args">{edit ? edit.path : call.arguments}</span>
+        <span className="tool-args">{edit ? edit.path : toolSummary(call.arguments)}</span>
         <span className="tool-meta">{result ? `${result.is_error ? "failed" : "done"} · ${result.duration_ms ?? 0} ms` : "running…"}</span>
       </summary>
       {edit ? (
@@ -32,7 +32,11 @@ function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>
       ) : (
         <pre className="tool-io">{call.arguments}</pre>
       )}
-      {result && <pre className={`tool-io ${result.is_error ? "error" : ""}`}>{result.content}</pre>}
+      {result && (
+        <pre className={`tool-io ${result.is_error ? "error" : ""}`} aria-label={result.is_error ? `Error from ${call.name}` : `Result of ${call.name}`}>
+          {result.content}
+        </pre>
+      )}
     </details>
   );
 }

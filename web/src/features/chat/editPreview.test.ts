@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editPreview } from "./editPreview";
+import { editPreview, toolSummary } from "./editPreview";
 
 describe("the edit preview of a tool call", () => {
   it("shows BooCode's edit_file as removed then added lines", () => {
@@ -33,5 +33,32 @@ describe("the edit preview of a tool call", () => {
     expect(editPreview("grep", JSON.stringify({ pattern: "x" }))).toBeNull();
     expect(editPreview("edit_file", "{not json")).toBeNull();
     expect(editPreview("Bash", JSON.stringify({ command: "ls", content: "x", path: "y" }))).toBeNull();
+  });
+});
+
+describe("other providers' edit shapes", () => {
+  it("reads opencode's camelCase edit and an ACP write titled by its file", () => {
+    const oc = editPreview("edit", JSON.stringify({ filePath: "/r/a.go", oldString: "x := 1", newString: "x := 2" }));
+    expect(oc?.path).toBe("/r/a.go");
+    expect(oc?.lines).toEqual([
+      { kind: "del", text: "x := 1" },
+      { kind: "add", text: "x := 2" },
+    ]);
+    // An ACP diff for a new file arrives as {file_path, content} under the agent's title.
+    const acp = editPreview("Edit notes.md", JSON.stringify({ file_path: "/r/notes.md", content: "# Notes" }));
+    expect(acp?.lines).toEqual([{ kind: "add", text: "# Notes" }]);
+    expect(editPreview("Read", JSON.stringify({ file_path: "/r/a.go" }))).toBeNull();
+  });
+});
+
+describe("the one-line summary of a tool call", () => {
+  it("shows a shell command, a search, a path or a URL", () => {
+    expect(toolSummary(JSON.stringify({ command: "cargo test", description: "run tests" }))).toBe("$ cargo test");
+    expect(toolSummary(JSON.stringify({ pattern: "fn serve", path: "src" }))).toBe("fn serve in src");
+    expect(toolSummary(JSON.stringify({ filePath: "/r/a.go" }))).toBe("/r/a.go");
+    expect(toolSummary(JSON.stringify({ url: "https://example.com", format: "markdown" }))).toBe("https://example.com");
+    expect(toolSummary(JSON.stringify({ todos: [] }))).toBe('{"todos":[]}');
+    expect(toolSummary("not json")).toBe("not json");
+    expect(toolSummary(JSON.stringify({ command: "x".repeat(500) })).length).toBeLessThanOrEqual(163);
   });
 });
