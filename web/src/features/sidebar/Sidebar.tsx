@@ -1,5 +1,6 @@
 // Projects and their sessions: add a project, start a session, open, rename or archive one.
-import { Dialog, DropdownMenu } from "radix-ui";
+import { DropdownMenu } from "radix-ui";
+import { FormDialog } from "../../lib/FormDialog";
 import { useState, type ReactNode } from "react";
 import { useNavigate } from "react-router";
 import type { ChatStatus, Project, Session } from "../../generated/types";
@@ -11,34 +12,12 @@ function RenameDialog({ session, onClose }: { session: Session; onClose: () => v
   const [title, setTitle] = useState(session.title);
   const patch = usePatchSession();
   return (
-    <Dialog.Root open onOpenChange={(open) => !open && onClose()}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 bg-black/50" />
-        <Dialog.Content className="fixed left-1/2 top-1/3 w-[min(90vw,420px)] -translate-x-1/2 rounded-lg border border-line bg-panel p-4 shadow-xl">
-          <Dialog.Title className="mb-3 text-base font-semibold">Rename session</Dialog.Title>
-          <Dialog.Description className="sr-only">A new title for the session</Dialog.Description>
-          <form
-            className="flex flex-col gap-3"
-            onSubmit={(e) => {
-              e.preventDefault();
-              patch.mutate({ id: session.id, title }, { onSuccess: onClose });
-            }}
-          >
-            <label className="flex flex-col gap-1 text-sm">
-              Title
-              <input className="field" value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />
-            </label>
-            {patch.error && <p role="alert" className="notice error">{patch.error.message}</p>}
-            <div className="flex justify-end gap-2">
-              <Dialog.Close asChild>
-                <button type="button" className="btn">Cancel</button>
-              </Dialog.Close>
-              <button type="submit" className="btn primary" disabled={patch.isPending}>Save</button>
-            </div>
-          </form>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <FormDialog title="Rename session" description="A new title for the session" error={patch.error?.message ?? null} pending={patch.isPending} onClose={onClose} onSubmit={() => patch.mutate({ id: session.id, title }, { onSuccess: onClose })}>
+      <label className="flex flex-col gap-1 text-sm">
+        Title
+        <input className="field" value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />
+      </label>
+    </FormDialog>
   );
 }
 
