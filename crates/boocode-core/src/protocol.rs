@@ -380,6 +380,90 @@ pub struct ProviderInfo {
     pub install: Option<String>,
 }
 
+/// Body of `POST /api/sessions/{id}/terminals`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTerminal {
+    /// The working directory, relative to the project root (default: the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// A provider from the registry to run instead of the user's shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Columns (default 80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cols: Option<u16>,
+    /// Rows (default 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u16>,
+    /// The pane's title (default: the program's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// A terminal of a session (`GET /api/sessions/{id}/terminals`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TerminalInfo {
+    /// Stable id (for `/api/terminals/{id}/ws`).
+    pub id: String,
+    /// The session it belongs to.
+    pub session_id: SessionId,
+    /// Its title.
+    pub title: String,
+    /// The program it runs.
+    pub program: String,
+    /// Its working directory, relative to the project root (`""` for the root).
+    pub cwd: String,
+    /// Columns now.
+    pub cols: u16,
+    /// Rows now.
+    pub rows: u16,
+    /// Creation time.
+    pub created_at: i64,
+    /// How it ended, once it has.
+    pub exit: Option<TerminalExit>,
+}
+
+/// How a terminal's program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TerminalExit {
+    /// Its exit code, when it exited by itself.
+    pub code: Option<i32>,
+    /// Whether a signal (or closing the terminal) ended it.
+    pub signaled: bool,
+}
+
+/// A JSON control message on a terminal's WebSocket (text frames; bytes go as binary frames).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TerminalControl {
+    /// In: the viewer's size (the last viewer to resize sets the terminal's size).
+    Resize {
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
+    /// Out: the program ended.
+    Exit {
+        /// Its exit code, when it exited by itself.
+        code: Option<i32>,
+        /// Whether a signal ended it.
+        signaled: bool,
+    },
+    /// Out: this viewer fell too far behind; the terminal's scrollback follows as one binary
+    /// frame, to be drawn on a cleared screen.
+    Reset,
+}
+
 /// An agent definition a project's chats may run with (`GET /api/projects/{id}/agents`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -3,9 +3,9 @@
 use crate::protocol::{
     AgentInfo, ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, EndpointProbe,
     EndpointSettings, EndpointView, FileContent, InboxAnswer, InboxItem, InboxState, MessagesPage,
-    ModelEntry, ModelList, NewChat, PostMessage, Posted, ProviderInfo, ProviderState, Refusal,
-    SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage, ToolStat,
-    ToolStatsReport,
+    ModelEntry, ModelList, NewChat, NewTerminal, PostMessage, Posted, ProviderInfo, ProviderState,
+    Refusal, SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage,
+    TerminalControl, TerminalExit, TerminalInfo, ToolStat, ToolStatsReport,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -72,6 +72,10 @@ pub fn typescript_bindings() -> String {
         ProviderInfo::decl(&cfg),
         EndpointView::decl(&cfg),
         AgentInfo::decl(&cfg),
+        NewTerminal::decl(&cfg),
+        TerminalInfo::decl(&cfg),
+        TerminalExit::decl(&cfg),
+        TerminalControl::decl(&cfg),
         EndpointProbe::decl(&cfg),
         SetupState::decl(&cfg),
         EndpointSettings::decl(&cfg),

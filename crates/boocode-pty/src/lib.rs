@@ -52,7 +52,27 @@ pub struct PtyOptions {
     rows: u16,
     cols: u16,
     scrollback_bytes: usize,
+    /// Variables kept from this process's environment; `None` keeps all of it.
+    inherit: Option<Vec<String>>,
 }
+
+/// What a terminal keeps from the server's environment with [`PtyOptions::clean_env`]: enough
+/// for a shell to work, nothing that carries a secret.
+pub const CLEAN_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    "TMPDIR",
+    "XDG_RUNTIME_DIR",
+];
 
 impl PtyOptions {
     /// Runs `program` (found on `PATH`) in an 80×24 terminal with 256 KiB of scrollback.
@@ -65,7 +85,15 @@ impl PtyOptions {
             rows: 24,
             cols: 80,
             scrollback_bytes: 256 * 1024,
+            inherit: None,
         }
+    }
+
+    /// Starts from an empty environment keeping only `keep` (e.g. [`CLEAN_ENV`]) from this
+    /// process's, so no token or key the server holds reaches the program; `env` adds to it.
+    pub fn clean_env(mut self, keep: &[&str]) -> Self {
+        self.inherit = Some(keep.iter().map(|k| (*k).to_owned()).collect());
+        self
     }
 
     /// Adds an argument.
@@ -161,6 +189,14 @@ impl PtySession {
         cmd.args(&options.args);
         if let Some(cwd) = &options.cwd {
             cmd.cwd(cwd);
+        }
+        if let Some(keep) = &options.inherit {
+            cmd.env_clear();
+            for key in keep {
+                if let Some(value) = std::env::var_os(key) {
+                    cmd.env(key, value);
+                }
+            }
         }
         cmd.env("TERM", "xterm-256color");
         for (k, v) in &options.env {
@@ -307,22 +343,61 @@ impl PtySession {
         }
     }
 
-    /// Kills the program and everything it started (its process group).
+    /// Kills the program and everything it started: its process group and, on Linux, every
+    /// process of its session (an interactive shell puts background jobs in groups of their
+    /// own). Safe to call again.
     pub fn kill(&self) {
-        if self.exit().is_some() {
-            return;
-        }
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
-            // The child leads its own session and process group (setsid), so this reaches its
-            // children too.
-            let _ = nix::sys::signal::killpg(
+            // The child leads its own session and process group (setsid).
+            kill_session_members(pid);
+            if self.exit().is_none() {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        if self.exit().is_none() {
+            let _ = lock(&self.killer).kill();
+        }
+    }
+}
+
+/// SIGKILL to every process whose session is `sid` (read from `/proc`), leader excepted when
+/// it already exited.
+#[cfg(target_os = "linux")]
+fn kill_session_members(sid: i32) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command (which may hold spaces and parentheses): state, ppid,
+        // pgrp, session.
+        let session = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(3))
+            .and_then(|s| s.parse::<i32>().ok());
+        if session == Some(sid) {
+            let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        let _ = lock(&self.killer).kill();
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn kill_session_members(_sid: i32) {}
 
 impl Drop for PtySession {
     fn drop(&mut self) {

@@ -43,6 +43,7 @@ mod profile;
 mod queue;
 mod runner;
 mod state;
+pub mod terminals;
 mod turn;
 
 pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};

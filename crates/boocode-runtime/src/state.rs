@@ -28,6 +28,8 @@ pub struct Inner {
     pub model: Arc<dyn ModelClient>,
     /// MCP servers as tool sources (ready ones are offered per turn).
     pub mcp: boocode_tools::McpServers,
+    /// The sessions' terminals.
+    pub terminals: crate::terminals::Terminals,
     pub(crate) context: ContextState,
     pub(crate) agents: crate::agent_chats::AgentChats,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
@@ -59,6 +61,7 @@ impl Runtime {
         let mcp = boocode_tools::McpServers::start(&config.mcp_servers);
         Self(Arc::new(Inner {
             mcp,
+            terminals: crate::terminals::Terminals::default(),
             context: ContextState::new(config.config_dir.clone()),
             agents: crate::agent_chats::AgentChats::default(),
             config,
@@ -112,6 +115,7 @@ impl Runtime {
     /// external agents' sessions (their processes end with them) and the background tasks.
     pub async fn shutdown(&self, grace: Duration) {
         self.runner.shutdown(grace).await;
+        self.terminals.close_all();
         self.agents.close_all().await;
         self.stop_background.cancel();
         let tasks: Vec<_> = crate::runner::lock(&self.background).drain(..).collect();

@@ -413,6 +413,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions/{id}/terminals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/sessions/{id}/terminals`. */
+        get: operations["list"];
+        put?: never;
+        /** `POST /api/sessions/{id}/terminals`. */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{id}/workspace": {
         parameters: {
             query?: never;
@@ -532,6 +550,24 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/terminals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** `DELETE /api/terminals/{id}`: kills its process group and forgets it. */
+        delete: operations["close"];
+        options?: never;
+        head?: never;
+        /** `PATCH /api/terminals/{id}`: renames it. */
+        patch: operations["rename"];
         trace?: never;
     };
     "/api/usage": {
@@ -849,6 +885,25 @@ export interface components {
             /** @description An existing directory under an allowed root. */
             path?: string | null;
         };
+        /** @description Body of `POST /api/sessions/{id}/terminals`. */
+        NewTerminal: {
+            /**
+             * Format: int32
+             * @description Columns (default 80).
+             */
+            cols?: number | null;
+            /** @description A provider from the registry to run instead of the user's shell. */
+            command?: string | null;
+            /** @description The working directory, relative to the project root (default: the root). */
+            cwd?: string | null;
+            /**
+             * Format: int32
+             * @description Rows (default 24).
+             */
+            rows?: number | null;
+            /** @description The pane's title (default: the program's name). */
+            title?: string | null;
+        };
         /**
          * @description How severe a notice is.
          * @enum {string}
@@ -1125,6 +1180,49 @@ export interface components {
             chat_id: components["schemas"]["ChatId"];
             /** @description What the user wrote. */
             text: string;
+        };
+        /** @description How a terminal's program ended. */
+        TerminalExit: {
+            /**
+             * Format: int32
+             * @description Its exit code, when it exited by itself.
+             */
+            code?: number | null;
+            /** @description Whether a signal (or closing the terminal) ended it. */
+            signaled: boolean;
+        };
+        /** @description A terminal of a session (`GET /api/sessions/{id}/terminals`). */
+        TerminalInfo: {
+            /**
+             * Format: int32
+             * @description Columns now.
+             */
+            cols: number;
+            /**
+             * Format: int64
+             * @description Creation time.
+             */
+            created_at: number;
+            /** @description Its working directory, relative to the project root (`""` for the root). */
+            cwd: string;
+            exit?: components["schemas"]["TerminalExit"] | null;
+            /** @description Stable id (for `/api/terminals/{id}/ws`). */
+            id: string;
+            /** @description The program it runs. */
+            program: string;
+            /**
+             * Format: int32
+             * @description Rows now.
+             */
+            rows: number;
+            /** @description The session it belongs to. */
+            session_id: components["schemas"]["SessionId"];
+            /** @description Its title. */
+            title: string;
+        };
+        /** @description Body of `PATCH /api/terminals/{id}`. */
+        TerminalPatch: {
+            title: string;
         };
         /**
          * @description How much the model thinks, where the backend lets us choose.
@@ -2193,6 +2291,84 @@ export interface operations {
             };
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalInfo"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTerminal"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_workspace: {
         parameters: {
             query?: never;
@@ -2431,6 +2607,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ToolStatsReport"];
+                };
+            };
+        };
+    };
+    close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TerminalPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

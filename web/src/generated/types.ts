@@ -953,6 +953,94 @@ model: string | null,
  */
 scope: string, };
 
+export type NewTerminal = { 
+/**
+ * The working directory, relative to the project root (default: the root).
+ */
+cwd?: string | null, 
+/**
+ * A provider from the registry to run instead of the user's shell.
+ */
+command?: string | null, 
+/**
+ * Columns (default 80).
+ */
+cols?: number | null, 
+/**
+ * Rows (default 24).
+ */
+rows?: number | null, 
+/**
+ * The pane's title (default: the program's name).
+ */
+title?: string | null, };
+
+export type TerminalInfo = { 
+/**
+ * Stable id (for `/api/terminals/{id}/ws`).
+ */
+id: string, 
+/**
+ * The session it belongs to.
+ */
+session_id: SessionId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * The program it runs.
+ */
+program: string, 
+/**
+ * Its working directory, relative to the project root (`""` for the root).
+ */
+cwd: string, 
+/**
+ * Columns now.
+ */
+cols: number, 
+/**
+ * Rows now.
+ */
+rows: number, 
+/**
+ * Creation time.
+ */
+created_at: number, 
+/**
+ * How it ended, once it has.
+ */
+exit: TerminalExit | null, };
+
+export type TerminalExit = { 
+/**
+ * Its exit code, when it exited by itself.
+ */
+code: number | null, 
+/**
+ * Whether a signal (or closing the terminal) ended it.
+ */
+signaled: boolean, };
+
+export type TerminalControl = { "type": "resize", 
+/**
+ * Columns.
+ */
+cols: number, 
+/**
+ * Rows.
+ */
+rows: number, } | { "type": "exit", 
+/**
+ * Its exit code, when it exited by itself.
+ */
+code: number | null, 
+/**
+ * Whether a signal ended it.
+ */
+signaled: boolean, } | { "type": "reset" };
+
 export type EndpointProbe = { 
 /**
  * The base URL tried (credentials redacted).

@@ -7,6 +7,7 @@ pub use openapi::openapi_document;
 pub(crate) mod providers;
 mod rest;
 pub(crate) mod setup;
+mod terminals;
 mod usage;
 mod web;
 mod ws;
@@ -38,6 +39,11 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/sessions/{id}/workspace", rest::get_workspace)
         .put("/sessions/{id}/workspace", rest::put_workspace)
         .get("/sessions/{id}/ws", ws::session_ws)
+        .get("/sessions/{id}/terminals", terminals::list)
+        .post("/sessions/{id}/terminals", terminals::create)
+        .patch("/terminals/{id}", terminals::rename)
+        .delete("/terminals/{id}", terminals::close)
+        .get("/terminals/{id}/ws", terminals::socket)
         .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)
         .get("/chats/{id}/changes", chats::list_changes)

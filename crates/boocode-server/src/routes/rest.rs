@@ -409,6 +409,13 @@ pub(crate) async fn patch_session(
             .store
             .set_session_archived(id, archived)
             .await?;
+        if archived {
+            // An archived session's terminals end with it, process groups and all.
+            let closed = state.runtime.terminals.close_session(id);
+            if closed > 0 {
+                tracing::info!(session = %id, closed, "closed the archived session's terminals");
+            }
+        }
     }
     let session = state.runtime.store.get_session(id).await?;
     state

@@ -74,6 +74,12 @@ impl<'a> Options<'a> {
             env: Vec::new(),
         }
     }
+
+    /// Adds an environment variable for the server.
+    pub fn with_env(mut self, key: &'a str, value: impl Into<String>) -> Self {
+        self.env.push((key, value.into()));
+        self
+    }
 }
 
 pub fn command(sandbox: &Sandbox, opts: &Options<'_>) -> Command {

@@ -1,0 +1,349 @@
+//! Terminals through the real server: a shell in a PTY over a WebSocket (raw bytes both ways,
+//! JSON control frames), resize, detach and reattach with the scrollback, two viewers, closing
+//! with the session, and hostile input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A terminal viewer: everything it received, as text, and the control frames.
+struct Viewer {
+    ws: Ws,
+    screen: String,
+    controls: Vec<Value>,
+}
+
+impl Viewer {
+    async fn open(server: &Server, id: &str) -> Viewer {
+        Viewer {
+            ws: server.ws(&format!("/api/terminals/{id}/ws")).await,
+            screen: String::new(),
+            controls: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.ws
+            .stream
+            .send(WsMessage::Binary(text.as_bytes().to_vec().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn control(&mut self, value: Value) {
+        self.ws
+            .stream
+            .send(WsMessage::Text(value.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// Reads until `done` holds for the screen (panics after 15 s).
+    async fn until(&mut self, done: impl Fn(&str, &[Value]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !done(&self.screen, &self.controls) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = tokio::time::timeout(left, self.ws.stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("timed out; screen so far: {:?}", self.screen));
+            match next {
+                Some(Ok(WsMessage::Binary(b))) => {
+                    self.screen.push_str(&String::from_utf8_lossy(&b))
+                }
+                Some(Ok(WsMessage::Text(t))) => {
+                    self.controls.push(serde_json::from_str(&t).unwrap())
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    self.controls
+                        .push(json!({ "closed": frame.map(|f| f.reason.to_string()) }));
+                    return;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    self.controls.push(json!({ "closed": e.to_string() }));
+                    return;
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+async fn terminal(server: &Server, session: &str, body: Value) -> (u16, Value) {
+    server
+        .post(&format!("/api/sessions/{session}/terminals"), body)
+        .await
+}
+
+fn alive(pid: &str) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_over_a_websocket_with_resize_reattach_and_two_viewers() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into())
+            .with_env("SHELL", "/bin/bash")
+            .with_env("BOOCODE_API_KEY", "sk-must-not-leak"),
+    )
+    .await;
+    let repo = sandbox.repo("term");
+    let (session, _) = server.session(&repo).await;
+    let (status, created) = terminal(
+        &server,
+        &session,
+        json!({ "cols": 100, "rows": 30, "cwd": "src" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["cwd"], "src");
+    assert_eq!(created["cols"], 100);
+    assert_eq!(created["program"], "/bin/bash");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let mut a = Viewer::open(&server, &id).await;
+    a.send("echo hi-$((40+2)); pwd; env | grep -c sk-must-not-leak\n")
+        .await;
+    a.until(|s, _| s.contains("hi-42") && s.contains("/src\r\n0\r\n"))
+        .await;
+
+    // Resize: `stty size` sees the new size.
+    a.control(json!({ "type": "resize", "cols": 120, "rows": 40 }))
+        .await;
+    a.send("stty size\n").await;
+    a.until(|s, _| s.contains("40 120")).await;
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(list[0]["cols"], 120);
+    assert_eq!(list[0]["rows"], 40);
+
+    // Detach; output while nobody watches lands in the scrollback.
+    a.ws.close().await;
+    let (status, _) = server
+        .send(
+            "PATCH",
+            &format!("/api/terminals/{id}"),
+            json!({ "title": "build" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    {
+        let mut b = Viewer::open(&server, &id).await;
+        b.until(|s, _| s.contains("40 120")).await;
+        b.send("for i in 1 2 3; do echo tick-$i; done\n").await;
+        b.until(|s, _| s.contains("tick-3\r\n")).await;
+        b.ws.close().await;
+    }
+    // Reattach: exactly the scrollback once, then live bytes.
+    let mut c = Viewer::open(&server, &id).await;
+    let mut d = Viewer::open(&server, &id).await;
+    c.until(|s, _| count(s, "tick-3\r\n") >= 1).await;
+    d.until(|s, _| count(s, "tick-3\r\n") >= 1).await;
+    c.send("echo both-see-$((6*7))\n").await;
+    c.until(|s, _| s.contains("both-see-42")).await;
+    d.until(|s, _| s.contains("both-see-42")).await;
+    assert_eq!(
+        count(&c.screen, "hi-42\r\n"),
+        1,
+        "the scrollback is replayed once: {:?}",
+        c.screen
+    );
+    assert_eq!(count(&c.screen, "tick-2\r\n"), 1);
+    assert_eq!(count(&d.screen, "both-see-42\r\n"), 1);
+    assert_eq!(list[0]["title"], "bash");
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(list[0]["title"], "build");
+
+    // The program's exit reaches every viewer with its code.
+    c.send("exit 7\n").await;
+    c.until(|_, ctl| ctl.iter().any(|v| v["type"] == "exit"))
+        .await;
+    d.until(|_, ctl| ctl.iter().any(|v| v["type"] == "exit"))
+        .await;
+    let exit = c.controls.iter().find(|v| v["type"] == "exit").unwrap();
+    assert_eq!(exit["code"], 7, "{exit}");
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(list[0]["exit"]["code"], 7);
+
+    // Closing forgets it.
+    let (status, _) = server
+        .send("DELETE", &format!("/api/terminals/{id}"), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = server
+        .send("DELETE", &format!("/api/terminals/{id}"), Value::Null)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_the_session_kills_the_process_group_and_hostile_input_is_bounded() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into())
+            .with_env("SHELL", "/bin/bash"),
+    )
+    .await;
+    let repo = sandbox.repo("hostile");
+    let (session, _) = server.session(&repo).await;
+
+    // Bad requests are refused with the field named.
+    for (body, field) in [
+        (json!({ "cwd": "../.." }), "cwd"),
+        (json!({ "cwd": "/etc" }), "cwd"),
+        (json!({ "cwd": "src/main.rs" }), "cwd"),
+        (json!({ "command": "no-such-provider" }), "command"),
+        (json!({ "cols": 0, "rows": 24 }), "invalid"),
+        (json!({ "cols": 80, "rows": 9000 }), "invalid"),
+    ] {
+        let (status, err) = terminal(&server, &session, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(field) || text.contains("columns"),
+            "{body}: {err}"
+        );
+    }
+    let (status, _) = terminal(&server, "00000000-0000-0000-0000-000000000000", json!({})).await;
+    assert_eq!(status, 404);
+    match tokio_tungstenite::connect_async(format!(
+        "ws://{}/api/terminals/term_nope/ws",
+        server.addr
+    ))
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404)
+        }
+        other => panic!("a missing terminal must be a 404, got {other:?}"),
+    }
+
+    // A background job in the terminal's process group.
+    let (_, created) = terminal(&server, &session, json!({})).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut v = Viewer::open(&server, &id).await;
+    v.send("sleep 1000 & echo bg-pid=$!\n").await;
+    // The typed line echoes `bg-pid=$!`; the answer has digits.
+    let digits_after = |s: &str| {
+        s.match_indices("bg-pid=")
+            .find(|(i, _)| s[i + 7..].starts_with(|c: char| c.is_ascii_digit()))
+            .map(|(i, _)| {
+                s[i + 7..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+    };
+    v.until(|s, _| digits_after(s).is_some_and(|d| s.contains(&format!("bg-pid={d}\r\n"))))
+        .await;
+    let pid = digits_after(&v.screen).unwrap();
+    assert!(alive(&pid), "the background job runs: {pid}");
+
+    // Hostile input: a resize storm, binary garbage, an oversized frame, a text frame that is
+    // not a control message. The server stays responsive throughout.
+    for i in 0..1000u16 {
+        v.control(json!({ "type": "resize", "cols": 20 + (i % 200), "rows": 10 + (i % 50) }))
+            .await;
+    }
+    v.ws.stream
+        .send(WsMessage::Binary(
+            (0u8..=255)
+                .cycle()
+                .take(64 * 1024)
+                .collect::<Vec<u8>>()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let (status, _) = server.get("/api/health").await;
+    assert_eq!(status, 200);
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let _ = v.ws.stream.send(WsMessage::Binary(big.into())).await;
+    v.until(|_, ctl| ctl.iter().any(|c| c.get("closed").is_some()))
+        .await;
+    let mut w = Viewer::open(&server, &id).await;
+    w.control(json!({ "type": "paste" })).await;
+    w.until(|_, ctl| ctl.iter().any(|c| c.get("closed").is_some()))
+        .await;
+    let closed = w
+        .controls
+        .iter()
+        .find_map(|c| c["closed"].as_str())
+        .unwrap_or_default();
+    assert!(closed.contains("control messages"), "{closed}");
+
+    // A viewer that never reads while the terminal floods: the server's memory stays bounded and
+    // other requests are answered.
+    let (_, flood) = terminal(&server, &session, json!({})).await;
+    let flood_id = flood["id"].as_str().unwrap().to_owned();
+    let mut lazy = Viewer::open(&server, &flood_id).await;
+    lazy.send("head -c 50000000 /dev/zero | tr '\\0' 'y'\n")
+        .await;
+    let rss = |pid: u32| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, _) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(status, 200, "the server answers while a viewer stalls");
+    let server_pid = server.child.id().unwrap();
+    let kib = rss(server_pid);
+    assert!(
+        kib < 200 * 1024,
+        "server RSS {kib} KiB with a stalled viewer"
+    );
+    drop(lazy);
+
+    // Archiving the session ends every terminal with its process group.
+    let (status, _) = server
+        .send(
+            "PATCH",
+            &format!("/api/sessions/{session}"),
+            json!({ "archived": true }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(&pid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!alive(&pid), "the background job died with the session");
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(list, json!([]));
+    let (status, _) = terminal(&server, &session, json!({})).await;
+    assert_eq!(status, 400, "no terminals in an archived session");
+}
