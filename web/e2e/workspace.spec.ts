@@ -759,3 +759,33 @@ test("a reload keeps the place in a long chat", async () => {
   await page.reload();
   await expect(page.getByText("One more edit proposed.")).toBeInViewport();
 });
+
+test("a terminal pane beside the chats: run a command, reload and see the scrollback, the phone's key row", async ({ browser }) => {
+  await page.getByRole("button", { name: "Terminal", exact: true }).click();
+  const pane = page.getByTestId("terminal-pane");
+  await expect(pane).toBeVisible();
+  const screen = page.getByTestId("terminal");
+  await screen.click();
+  await page.keyboard.type("echo e2e-$((6*7)) && pwd\n");
+  await expect(screen).toContainText("e2e-42");
+  await expect(screen).toContainText(repo());
+  await shot(page, "29-terminal");
+  await expectAccessible(page, "the terminal");
+  // A reload reattaches: the scrollback comes back.
+  await page.reload();
+  await expect(page.getByTestId("terminal")).toContainText("e2e-42");
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  const keys = p.getByRole("toolbar", { name: "Terminal keys" });
+  await expect(keys).toBeVisible();
+  await expect(p.getByTestId("terminal")).toContainText("e2e-42");
+  // Up recalls the last command; Enter runs it again.
+  await keys.getByRole("button", { name: "Up" }).click();
+  await p.getByTestId("terminal").click();
+  await p.keyboard.press("Enter");
+  await expect.poll(async () => ((await p.getByTestId("terminal").textContent()) ?? "").split("e2e-42").length - 1).toBeGreaterThanOrEqual(3);
+  await shot(p, "30-phone-terminal");
+  await phone.close();
+});

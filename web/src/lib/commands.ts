@@ -1,6 +1,6 @@
 // Commands the palette (or a shortcut) asks the open workspace to run. The workspace owns its
 // layout; the palette only names what it wants.
-export type WorkspaceCommand = "new-chat" | "open-files" | "split" | "tool-stats" | "settings";
+export type WorkspaceCommand = "new-chat" | "open-files" | "split" | "tool-stats" | "settings" | "new-terminal";
 
 const EVENT = "boocode:workspace-command";
 

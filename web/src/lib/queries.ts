@@ -2,7 +2,7 @@
 // user channel can refresh exactly what it changed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { components } from "../generated/api";
-import type { AgentInfo, Chat, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
+import type { AgentInfo, Chat, TerminalInfo, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
 import { ApiError, client, unwrap, unwrapAs } from "./api";
 
 /** What a chat's PATCH may change (provider, mode, model, thinking, agent, web, tool tier). */
@@ -200,5 +200,12 @@ export function useAgents(projectId: string | undefined) {
     queryKey: ["projects", projectId ?? "", "agents"],
     queryFn: () => unwrapAs<AgentInfo[]>(client.GET("/api/projects/{id}/agents", { params: { path: { id: projectId ?? "" } } })),
     enabled: Boolean(projectId),
+  });
+}
+
+/** Starts a terminal in the session (the user's shell in the project root). */
+export function useNewTerminal(sessionId: string) {
+  return useMutation({
+    mutationFn: () => unwrapAs<TerminalInfo>(client.POST("/api/sessions/{id}/terminals", { params: { path: { id: sessionId } }, body: {} })),
   });
 }

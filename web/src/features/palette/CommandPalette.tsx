@@ -75,6 +75,11 @@ export function CommandPalette({ inSession, inboxWaiting }: { inSession: boolean
               </Command.Item>
             )}
             {inSession && (
+              <Command.Item className="menu-item" onSelect={() => run(() => runWorkspaceCommand("new-terminal"))}>
+                New terminal
+              </Command.Item>
+            )}
+            {inSession && (
               <Command.Item className="menu-item" onSelect={() => run(() => runWorkspaceCommand("tool-stats"))}>
                 Tool statistics
               </Command.Item>

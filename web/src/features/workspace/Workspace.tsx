@@ -8,7 +8,7 @@ import { useSearchParams } from "react-router";
 import type { Project } from "../../generated/types";
 import { client, clientId, unwrap } from "../../lib/api";
 import { onWorkspaceCommand } from "../../lib/commands";
-import { keys, useNewChat, useSession } from "../../lib/queries";
+import { keys, useNewChat, useNewTerminal, useSession } from "../../lib/queries";
 import { ChatPane } from "../chat/ChatPane";
 import { emptyChat } from "../chat/reducer";
 import { useChatStream } from "../chat/useChatStream";
@@ -20,6 +20,8 @@ import { swipeHandlers, swipeTarget } from "./swipe";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
 // The diff viewer loads when a review is first opened.
+// xterm.js loads when a terminal is first opened.
+const TerminalPane = lazy(() => import("../terminal/TerminalPane").then((m) => ({ default: m.TerminalPane })));
 const ReviewPanel = lazy(() => import("../review/ReviewPanel").then((m) => ({ default: m.ReviewPanel })));
 
 export function Workspace({ sessionId, project }: { sessionId: string; project: Project }) {
@@ -36,6 +38,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
     mutationFn: (panes: Pane[]) => unwrap(client.PUT("/api/sessions/{id}/workspace", { params: { path: { id: sessionId } }, body: { panes, origin: clientId } })),
   });
   const newChat = useNewChat(sessionId);
+  const newTerminal = useNewTerminal(sessionId);
   const [params, setParams] = useSearchParams();
   const [panes, setPanes] = useState<Pane[] | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -74,14 +77,18 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   const addChat = () =>
     newChat.mutate(undefined, { onSuccess: (chat) => open({ id: chat.id, kind: "chat", chatId: chat.id, title: chat.title || `Chat ${chats.length + 1}` }, 0) });
 
+  const addTerminal = (index = last) =>
+    newTerminal.mutate(undefined, { onSuccess: (t) => open({ id: t.id, kind: "terminal", terminalId: t.id, title: `Terminal ${t.title}` }, index) });
+
   // Commands from the palette.
-  const latest = useRef({ addChat, open, last });
-  latest.current = { addChat, open, last };
+  const latest = useRef({ addChat, open, last, addTerminal });
+  latest.current = { addChat, open, last, addTerminal };
   useEffect(
     () =>
       onWorkspaceCommand((command) => {
-        const { addChat, open, last } = latest.current;
+        const { addChat, open, last, addTerminal } = latest.current;
         if (command === "new-chat") addChat();
+        if (command === "new-terminal") addTerminal();
         if (command === "open-files") open({ id: "files", kind: "files", title: "Files" }, last);
         if (command === "split") setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }]);
         if (command === "tool-stats") open({ id: "stats", kind: "stats", title: "Tool statistics" }, last);
@@ -94,6 +101,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
       <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
         <button className="btn" onClick={() => open({ id: "session-review", kind: "session-review", title: "Session changes" }, last)}>Session changes</button>
+        <button className="btn" disabled={newTerminal.isPending} onClick={() => addTerminal()}>Terminal</button>
         <button className="btn max-md:hidden" data-testid="split" onClick={() => setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }])}>Split</button>
         <button
           className="btn max-md:hidden"
@@ -103,7 +111,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         >
           New chat
         </button>
-        {(newChat.error || save.error) && <span role="alert" className="text-sm text-err">{(newChat.error ?? save.error)?.message}</span>}
+        {(newChat.error || save.error || newTerminal.error) && <span role="alert" className="text-sm text-err">{(newChat.error ?? save.error ?? newTerminal.error)?.message}</span>}
         <SessionUsage sessionId={sessionId} turns={Object.values(live).reduce((n, c) => n + c.messages.filter((m) => m.status !== "streaming").length, 0)} />
       </div>
       <div className="flex min-h-0 flex-1 max-md:flex-col">
@@ -164,6 +172,11 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                 {t.kind === "review" && (
                   <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
                     <ReviewPanel chats={[{ id: t.chatId, title: t.title.replace(/^Review /, "") }]} />
+                  </Suspense>
+                )}
+                {t.kind === "terminal" && (
+                  <Suspense fallback={<p className="p-4 text-muted">Loading the terminal…</p>}>
+                    <TerminalPane terminalId={t.terminalId} onNew={() => addTerminal(pi)} />
                   </Suspense>
                 )}
                 {t.kind === "session-review" && (

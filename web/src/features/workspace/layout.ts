@@ -9,6 +9,7 @@ export type Tab =
   | { id: string; kind: "files"; title: string }
   | { id: string; kind: "review"; chatId: string; title: string }
   | { id: string; kind: "session-review"; title: string }
+  | { id: string; kind: "terminal"; terminalId: string; title: string }
   | { id: string; kind: "stats"; title: string }
   | { id: string; kind: "artifact"; title: string; artifact: Artifact };
 
