@@ -231,7 +231,7 @@ impl PtySession {
             .name("pty-reader".into())
             .spawn(move || {
                 let _drained = drained_tx;
-                let mut buf = [0u8; 8192];
+                let mut buf = vec![0u8; 64 * 1024];
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => return,

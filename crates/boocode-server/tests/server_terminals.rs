@@ -176,6 +176,32 @@ async fn a_shell_over_a_websocket_with_resize_reattach_and_two_viewers() {
         .await;
     assert_eq!(list[0]["title"], "build");
 
+    // Text sent from a chat waits at the prompt: nothing runs until Enter.
+    let (status, _) = server
+        .post(
+            &format!("/api/terminals/{id}/input"),
+            json!({ "text": "echo sent-$((1+1))\n" }),
+        )
+        .await;
+    assert_eq!(status, 204);
+    c.until(|s, _| s.contains("echo sent-$((1+1))")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.until(|_, _| true).await;
+    assert!(
+        !c.screen.contains("sent-2"),
+        "it must not run: {:?}",
+        c.screen
+    );
+    c.send("\n").await;
+    c.until(|s, _| s.contains("sent-2")).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/terminals/{id}/input"),
+            json!({ "text": "\n" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+
     // The program's exit reaches every viewer with its code.
     c.send("exit 7\n").await;
     c.until(|_, ctl| ctl.iter().any(|v| v["type"] == "exit"))

@@ -570,6 +570,26 @@ export interface paths {
         patch: operations["rename"];
         trace?: never;
     };
+    "/api/terminals/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/terminals/{id}/input`: types text into the terminal (a chat's code block sent
+         *     there, after the user confirmed).
+         */
+        post: operations["input"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/usage": {
         parameters: {
             query?: never;
@@ -1219,6 +1239,11 @@ export interface components {
             session_id: components["schemas"]["SessionId"];
             /** @description Its title. */
             title: string;
+        };
+        /** @description Body of `POST /api/terminals/{id}/input`. */
+        TerminalInput: {
+            /** @description Text typed into the terminal; it is never run (the user presses Enter). */
+            text: string;
         };
         /** @description Body of `PATCH /api/terminals/{id}`. */
         TerminalPatch: {
@@ -2670,6 +2695,53 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    input: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TerminalInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

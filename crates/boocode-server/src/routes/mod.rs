@@ -43,6 +43,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .post("/sessions/{id}/terminals", terminals::create)
         .patch("/terminals/{id}", terminals::rename)
         .delete("/terminals/{id}", terminals::close)
+        .post("/terminals/{id}/input", terminals::input)
         .get("/terminals/{id}/ws", terminals::socket)
         .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)

@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
+/// Output chunks already waiting are joined into one frame up to this size.
+const COALESCE_BYTES: usize = 256 * 1024;
+
 /// How long one send to a viewer may take before the viewer is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -136,6 +139,43 @@ pub(crate) async fn rename(
     Ok(ApiJson(state.runtime.terminals.rename(&id, &body.title)?))
 }
 
+/// Body of `POST /api/terminals/{id}/input`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TerminalInput {
+    /// Text typed into the terminal; it is never run (the user presses Enter).
+    text: String,
+}
+
+/// `POST /api/terminals/{id}/input`: types text into the terminal (a chat's code block sent
+/// there, after the user confirmed).
+#[utoipa::path(post, path = "/api/terminals/{id}/input", tag = "terminals", params(("id" = String, Path)), request_body = TerminalInput, responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn input(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TerminalInput>,
+) -> Result<StatusCode, ApiError> {
+    let terminal = state.runtime.terminals.get(&id)?;
+    // Never run anything: a trailing newline is dropped, and text of several lines goes as a
+    // bracketed paste (bash, zsh and fish then hold it at the prompt instead of running each
+    // line).
+    let text = body.text.trim_end_matches(['\n', '\r']);
+    if text.is_empty() {
+        return Err(ApiError::invalid("text", "nothing to send"));
+    }
+    let mut bytes = Vec::with_capacity(text.len() + 12);
+    let several = text.contains('\n');
+    if several {
+        bytes.extend_from_slice(b"\x1b[200~");
+    }
+    bytes.extend_from_slice(text.as_bytes());
+    if several {
+        bytes.extend_from_slice(b"\x1b[201~");
+    }
+    terminal.write(bytes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `DELETE /api/terminals/{id}`: kills its process group and forgets it.
 #[utoipa::path(delete, path = "/api/terminals/{id}", tag = "terminals", params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub(crate) async fn close(
@@ -196,7 +236,16 @@ async fn view(terminal: Arc<Terminal>, mut socket: WebSocket) {
         tokio::select! {
             chunk = live.recv(), if !exited => match chunk {
                 Ok(bytes) => {
-                    if !send(&mut socket, WsMessage::Binary(bytes)).await {
+                    // Whatever else is already waiting goes in the same frame (fewer, larger
+                    // frames under heavy output).
+                    let mut frame = bytes.to_vec();
+                    while frame.len() < COALESCE_BYTES {
+                        match live.try_recv() {
+                            Ok(more) => frame.extend_from_slice(&more),
+                            Err(_) => break,
+                        }
+                    }
+                    if !send(&mut socket, WsMessage::Binary(frame.into())).await {
                         return;
                     }
                 }

@@ -3,6 +3,7 @@
 // request); only inline `data:` images are drawn. Links open in a new tab with no referrer.
 import ReactMarkdown, { type Components, defaultUrlTransform } from "react-markdown";
 import { CodeBlock } from "../../lib/CodeBlock";
+import { SendToTerminal } from "../terminal/SendToTerminal";
 
 /** Whether an image source is drawn inline: only `data:` images, which load nothing. */
 export function isInlineImage(src: string | undefined): boolean {
@@ -18,7 +19,15 @@ const components: Components = {
     const text = String(children ?? "");
     const fence = /language-([\w+#-]+)/.exec(className ?? "");
     if (!fence && !text.includes("\n")) return <code>{children}</code>;
-    return <CodeBlock code={text.replace(/\n$/, "")} lang={fence?.[1]} />;
+    const code = text.replace(/\n$/, "");
+    return (
+      <div className="relative">
+        <CodeBlock code={code} lang={fence?.[1]} />
+        <div className="mt-1 flex justify-end">
+          <SendToTerminal code={code} />
+        </div>
+      </div>
+    );
   },
   img({ src, alt }) {
     const source = typeof src === "string" ? src : undefined;

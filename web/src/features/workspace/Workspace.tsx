@@ -6,7 +6,8 @@ import { Tabs } from "radix-ui";
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { Project } from "../../generated/types";
-import { client, clientId, unwrap } from "../../lib/api";
+import { client, clientId, unwrap, unwrapAs } from "../../lib/api";
+import type { TerminalInfo } from "../../generated/types";
 import { onWorkspaceCommand } from "../../lib/commands";
 import { keys, useNewChat, useNewTerminal, useSession } from "../../lib/queries";
 import { ChatPane } from "../chat/ChatPane";
@@ -17,6 +18,7 @@ import { ToolStatsView } from "../stats/ToolStatsView";
 import { ArtifactView } from "./ArtifactView";
 import { SessionUsage } from "../stats/SessionUsage";
 import { swipeHandlers, swipeTarget } from "./swipe";
+import { TerminalTargets } from "../terminal/SendToTerminal";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
 // The diff viewer loads when a review is first opened.
@@ -39,6 +41,11 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   });
   const newChat = useNewChat(sessionId);
   const newTerminal = useNewTerminal(sessionId);
+  const terminals = useQuery({
+    queryKey: ["sessions", sessionId, "terminals"],
+    queryFn: () => unwrapAs<TerminalInfo[]>(client.GET("/api/sessions/{id}/terminals", { params: { path: { id: sessionId } } })),
+  });
+  const liveTerminals = (terminals.data ?? []).filter((t) => t.exit === null).reverse();
   const [params, setParams] = useSearchParams();
   const [panes, setPanes] = useState<Pane[] | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -78,7 +85,12 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
     newChat.mutate(undefined, { onSuccess: (chat) => open({ id: chat.id, kind: "chat", chatId: chat.id, title: chat.title || `Chat ${chats.length + 1}` }, 0) });
 
   const addTerminal = (index = last) =>
-    newTerminal.mutate(undefined, { onSuccess: (t) => open({ id: t.id, kind: "terminal", terminalId: t.id, title: `Terminal ${t.title}` }, index) });
+    newTerminal.mutate(undefined, {
+      onSuccess: (t) => {
+        void terminals.refetch();
+        open({ id: t.id, kind: "terminal", terminalId: t.id, title: `Terminal ${t.title}` }, index);
+      },
+    });
 
   // Commands from the palette.
   const latest = useRef({ addChat, open, last, addTerminal });
@@ -97,6 +109,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   );
 
   return (
+    <TerminalTargets.Provider value={liveTerminals}>
     <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
       <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
@@ -190,5 +203,6 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         ))}
       </div>
     </div>
+    </TerminalTargets.Provider>
   );
 }
