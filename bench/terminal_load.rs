@@ -16,10 +16,10 @@
     clippy::expect_used
 )]
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -40,39 +40,6 @@ struct Args {
     /// Idle terminals for the memory figure (a session holds at most 8, one is the bench's).
     #[arg(long, default_value_t = 7)]
     idle: usize,
-}
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-async fn post(http: &reqwest::Client, url: &str, body: Value) -> Result<Value> {
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await?;
-    let status = resp.status();
-    let value: Value = serde_json::from_slice(&resp.bytes().await?)?;
-    if !status.is_success() {
-        bail!("{url}: {status} {value}");
-    }
-    Ok(value)
 }
 
 type Socket =
@@ -100,6 +67,10 @@ async fn read_until(ws: &mut Socket, mut done: impl FnMut(&[u8]) -> bool) -> Res
         }
     }
 }
+
+#[path = "shared.rs"]
+mod shared;
+use shared::{percentile, post, rss_kib};
 
 #[tokio::main]
 async fn main() -> Result<()> {

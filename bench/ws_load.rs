@@ -16,7 +16,7 @@
     clippy::expect_used
 )]
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use boocode_testkit::{Reply, ScriptedOpenAi};
 use clap::Parser;
 use futures::StreamExt;
@@ -58,38 +58,9 @@ fn now_micros() -> u64 {
         .unwrap_or(0)
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-async fn post(http: &reqwest::Client, url: &str, body: Value) -> Result<Value> {
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        bail!("POST {url}: {status} {text}");
-    }
-    Ok(serde_json::from_str(&text)?)
-}
+#[path = "shared.rs"]
+mod shared;
+use shared::{percentile, post, rss_kib};
 
 #[tokio::main]
 async fn main() -> Result<()> {

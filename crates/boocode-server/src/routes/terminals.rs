@@ -194,12 +194,7 @@ pub(crate) async fn socket(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&state, &headers) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "origin_refused",
-            "cross-origin WebSocket refused",
-        )
-        .into_response();
+        return super::ws::refuse_origin();
     }
     let terminal = match state.runtime.terminals.get(&id) {
         Ok(t) => t,

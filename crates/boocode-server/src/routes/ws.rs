@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 const PING_EVERY: Duration = Duration::from_secs(30);
 
-fn refuse_origin() -> Response {
+pub(crate) fn refuse_origin() -> Response {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "origin_refused",
