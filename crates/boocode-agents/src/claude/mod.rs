@@ -236,10 +236,12 @@ impl ClaudeSession {
             tokio::spawn(crate::process::keep_tail(stderr, stderr_tail.clone()));
         }
         let pending = Arc::new(Mutex::new(HashMap::new()));
+        let mirrored = Arc::new(process::MirrorProgress::default());
         let (mirror_tx, mirror) = match &b.transcripts {
             Some(store) => {
                 let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
                 let store = store.clone();
+                let progress = mirrored.clone();
                 let task = tokio::spawn(async move {
                     // One task, so each key's entries are appended in the order written.
                     while let Some(frame) = rx.recv().await {
@@ -248,15 +250,21 @@ impl ClaudeSession {
                             .and_then(|f| key_for_transcript(&config_dir, f))
                         else {
                             tracing::warn!(file = ?frame["filePath"], "a mirrored transcript is outside the config directory; dropped");
+                            progress
+                                .stored
+                                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                             continue;
                         };
                         let entries = frame["entries"].as_array().cloned().unwrap_or_default();
                         if let Err(e) = store.append(&key, &entries).await {
                             tracing::error!(error = %e, "could not mirror transcript entries");
                         }
+                        progress
+                            .stored
+                            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                     }
                 });
-                (Some(tx), Some(task))
+                (Some((tx, mirrored.clone())), Some(task))
             }
             None => (None, None),
         };
@@ -268,6 +276,7 @@ impl ClaudeSession {
             pending,
             next_id: 0,
             mirror,
+            mirrored,
             cost_so_far: 0.0,
             stderr_tail,
         };
@@ -412,6 +421,9 @@ impl AgentSession for ClaudeSession {
                             process.cost_so_far = total;
                         }
                         sink.emit(AgentEvent::Usage { usage });
+                        // The turn's transcript is in the store before the turn is reported
+                        // finished: a crash right after resumes with it.
+                        process.mirrored.settle(Duration::from_secs(2)).await;
                         let (outcome, summary) = if interrupted {
                             (TurnOutcome::Cancelled, None)
                         } else if message["is_error"].as_bool().unwrap_or(false) {

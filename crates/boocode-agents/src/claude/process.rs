@@ -27,6 +27,8 @@ pub(super) struct Process {
     pub(super) next_id: u64,
     /// Appends mirrored transcript lines in order; finished when the reader ends.
     pub(super) mirror: Option<tokio::task::JoinHandle<()>>,
+    /// How many mirror frames were received and how many stored.
+    pub(super) mirrored: Arc<MirrorProgress>,
     /// `total_cost_usd` of the last result: claude reports the process's running total, and a
     /// turn's cost is the difference.
     pub(super) cost_so_far: f64,
@@ -78,10 +80,42 @@ impl Process {
     }
 }
 
+/// Transcript mirror frames received from claude and stored, so a turn is reported finished
+/// only once its transcript is in the store (a crash right after loses nothing).
+#[derive(Debug, Default)]
+pub(super) struct MirrorProgress {
+    pub(super) received: std::sync::atomic::AtomicU64,
+    pub(super) stored: std::sync::atomic::AtomicU64,
+}
+
+impl MirrorProgress {
+    /// Waits until every frame received is stored and none arrived for a short while (claude
+    /// writes the turn's last transcript lines just after its result), at most `limit`.
+    pub(super) async fn settle(&self, limit: std::time::Duration) {
+        use std::sync::atomic::Ordering;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let seen = self.received.load(Ordering::Acquire);
+            while self.stored.load(Ordering::Acquire) < seen {
+                if tokio::time::Instant::now() >= deadline {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if self.received.load(Ordering::Acquire) == seen
+                || tokio::time::Instant::now() >= deadline
+            {
+                return;
+            }
+        }
+    }
+}
+
 pub(super) fn spawn_reader(
     stdout: tokio::process::ChildStdout,
     pending: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
-    mirror: Option<mpsc::UnboundedSender<Value>>,
+    mirror: Option<(mpsc::UnboundedSender<Value>, Arc<MirrorProgress>)>,
 ) -> mpsc::UnboundedReceiver<Incoming> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -129,7 +163,10 @@ pub(super) fn spawn_reader(
                     });
                 }
                 Some("transcript_mirror") => {
-                    if let Some(m) = &mirror {
+                    if let Some((m, progress)) = &mirror {
+                        progress
+                            .received
+                            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                         let _ = m.send(value);
                     }
                 }
