@@ -780,6 +780,8 @@ test("a terminal pane beside the chats: run a command, reload and see the scroll
   await push({ text: ["Run this:\n\n```sh\necho from-$((20+1))-chat\n```\n"] });
   await page.getByTestId("composer").fill("How do I print it?");
   await page.getByTestId("send").click();
+  // The reply's own code block (earlier messages have code blocks too).
+  await expect(page.getByText("Run this:")).toBeVisible();
   await page.getByRole("button", { name: "Send to terminal" }).last().click();
   const confirm = page.getByRole("alertdialog", { name: "Send this to a terminal?" });
   await expect(confirm).toContainText("nothing runs until you press Enter");
