@@ -108,6 +108,9 @@ fn summary(name: &str, mut ms: Vec<f64>) {
     );
 }
 
+#[path = "shared.rs"]
+mod shared;
+
 struct Server {
     child: tokio::process::Child,
     pid: u32,
@@ -118,19 +121,7 @@ struct Server {
 
 impl Server {
     async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await?;
-        let status = resp.status();
-        let text = resp.text().await?;
-        if !status.is_success() {
-            bail!("POST {path}: {status} {text}");
-        }
-        Ok(serde_json::from_str(&text)?)
+        shared::post(&self.http, &format!("{}{path}", self.base), body).await
     }
 
     /// A new session whose chat has `settings`: (session, chat).

@@ -1,4 +1,5 @@
 //! What the load scripts share: the server's memory, percentiles, a JSON POST.
+#![allow(dead_code)] // each script uses part of this
 
 use anyhow::{Result, bail};
 use serde_json::Value;

@@ -48,6 +48,23 @@ impl Viewer {
             .unwrap();
     }
 
+    /// Reads whatever arrives within `window` (to check that something does not).
+    async fn drain(&mut self, window: Duration) {
+        let end = Instant::now() + window;
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout(
+            end.saturating_duration_since(Instant::now()),
+            self.ws.stream.next(),
+        )
+        .await
+        {
+            match msg {
+                WsMessage::Binary(b) => self.screen.push_str(&String::from_utf8_lossy(&b)),
+                WsMessage::Text(t) => self.controls.push(serde_json::from_str(&t).unwrap()),
+                _ => {}
+            }
+        }
+    }
+
     /// Reads until `done` holds for the screen (panics after 15 s).
     async fn until(&mut self, done: impl Fn(&str, &[Value]) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -185,8 +202,7 @@ async fn a_shell_over_a_websocket_with_resize_reattach_and_two_viewers() {
         .await;
     assert_eq!(status, 204);
     c.until(|s, _| s.contains("echo sent-$((1+1))")).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    c.until(|_, _| true).await;
+    c.drain(Duration::from_millis(500)).await;
     assert!(
         !c.screen.contains("sent-2"),
         "it must not run: {:?}",
@@ -257,6 +273,28 @@ async fn archiving_the_session_kills_the_process_group_and_hostile_input_is_boun
     }
     let (status, _) = terminal(&server, "00000000-0000-0000-0000-000000000000", json!({})).await;
     assert_eq!(status, 404);
+    // A page on another origin cannot open a terminal's socket.
+    let (_, live) = terminal(&server, &session, json!({})).await;
+    let live_id = live["id"].as_str().unwrap().to_owned();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/api/terminals/{live_id}/ws",
+            server.addr
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("a cross-origin terminal socket must be refused, got {other:?}"),
+    }
+    let (status, _) = server
+        .send("DELETE", &format!("/api/terminals/{live_id}"), Value::Null)
+        .await;
+    assert_eq!(status, 204);
     match tokio_tungstenite::connect_async(format!(
         "ws://{}/api/terminals/term_nope/ws",
         server.addr

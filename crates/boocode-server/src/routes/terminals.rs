@@ -227,6 +227,9 @@ async fn view(terminal: Arc<Terminal>, mut socket: WebSocket) {
         return;
     }
     let mut exited = false;
+    // One wait for the whole view, not a new one per message.
+    let exit = pty.wait();
+    tokio::pin!(exit);
     loop {
         tokio::select! {
             chunk = live.recv(), if !exited => match chunk {
@@ -256,7 +259,7 @@ async fn view(terminal: Arc<Terminal>, mut socket: WebSocket) {
                 }
                 Err(RecvError::Closed) => exited = true,
             },
-            exit = pty.wait(), if !exited => {
+            exit = &mut exit, if !exited => {
                 // The exit is reported after the reader took the last output: pass it on first.
                 while let Ok(bytes) = live.try_recv() {
                     if !send(&mut socket, WsMessage::Binary(bytes)).await {

@@ -80,6 +80,7 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
   // of this tab: restored once, when the messages first arrive.
   const place = `boocode-scroll:${chatId}`;
   const restored = useRef(false);
+  const savedPlace = useRef<string | null>(sessionStorage.getItem(place));
   useEffect(() => {
     if (restored.current || !list.length) return;
     restored.current = true;
@@ -140,8 +141,12 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
           // Measured (or estimated) offsets of every message, not only the rendered ones.
           const first = virtualizer.getVirtualItemForOffset(el.scrollTop);
           const id = first ? list[first.index]?.id : undefined;
-          if (stickToBottom.current || !id) sessionStorage.removeItem(place);
-          else sessionStorage.setItem(place, id);
+          // Written when the first message in view changes, not on every scroll event.
+          const next = stickToBottom.current || !id ? null : id;
+          if (next === savedPlace.current) return;
+          savedPlace.current = next;
+          if (next === null) sessionStorage.removeItem(place);
+          else sessionStorage.setItem(place, next);
         }}
       >
         {chat.older !== null && (
