@@ -1,15 +1,13 @@
 //! [`AgentBackend`] and [`AgentSession`]: what every way of running an agent provides, and the
-//! native backend (BooCode's own loop) and the PTY backend (any CLI, as a terminal).
+//! native backend (BooCode's own loop).
 
 use crate::permission::{PermissionError, Permissions};
 use boocode_core::{
-    AgentEvent, CancellationToken, EventSink, Message, ModelClient, ToolSet, TurnConfig,
-    TurnOutcome, TurnResult, Usage, run_turn,
+    CancellationToken, EventSink, Message, ModelClient, ToolSet, TurnConfig, TurnOutcome,
+    TurnResult, run_turn,
 };
-use boocode_pty::{PtyOptions, PtySession};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Which protocol a backend speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -223,146 +221,5 @@ impl AgentSession for NativeSession {
 
     async fn close(&mut self) {
         self.permissions.cancel_all();
-    }
-}
-
-/// Any CLI with no protocol, run in a terminal: the prompt goes in as typed input, output
-/// streams out as terminal events, the exit ends the turn.
-#[derive(Debug, Clone)]
-pub struct PtyBackend {
-    program: String,
-    args: Vec<String>,
-    /// How long output may stay silent before the turn is considered done (for interactive
-    /// CLIs that do not exit after answering).
-    idle: Option<Duration>,
-}
-
-impl PtyBackend {
-    /// Runs `program args…`; the turn ends when the program exits.
-    pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
-        Self {
-            program: program.into(),
-            args,
-            idle: None,
-        }
-    }
-
-    /// Also ends a turn after `idle` without output (the program keeps running for the next).
-    pub fn idle_after(mut self, idle: Duration) -> Self {
-        self.idle = Some(idle);
-        self
-    }
-}
-
-#[async_trait::async_trait]
-impl AgentBackend for PtyBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Pty
-    }
-
-    async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
-        let mut options = PtyOptions::new(&self.program)
-            .cwd(&config.cwd)
-            .size(40, 120);
-        for arg in &self.args {
-            options = options.arg(arg);
-        }
-        let session = PtySession::spawn(options).map_err(|e| AgentError::Spawn {
-            program: self.program.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(Box::new(PtyAgentSession {
-            terminal_id: format!("pty_{}", uuid::Uuid::new_v4().simple()),
-            session,
-            idle: self.idle,
-            replayed: false,
-            permissions: Arc::new(Permissions::new()),
-        }))
-    }
-}
-
-struct PtyAgentSession {
-    terminal_id: String,
-    session: PtySession,
-    idle: Option<Duration>,
-    replayed: bool,
-    /// A terminal program asks in its own output; nothing is ever parked here.
-    permissions: Arc<Permissions>,
-}
-
-#[async_trait::async_trait]
-impl AgentSession for PtyAgentSession {
-    async fn prompt(
-        &mut self,
-        text: &str,
-        sink: &dyn EventSink,
-        cancel: &CancellationToken,
-    ) -> Result<TurnOutcome, AgentError> {
-        // A terminal writes no message of its own.
-        sink.emit(AgentEvent::TurnStarted { message_id: None });
-        let (scrollback, mut live) = self.session.attach();
-        if !self.replayed && !scrollback.is_empty() {
-            // What the program printed before the first prompt (a banner, a prompt line).
-            sink.emit(AgentEvent::TerminalOutput {
-                terminal_id: self.terminal_id.clone(),
-                data: String::from_utf8_lossy(&scrollback).into_owned(),
-            });
-        }
-        self.replayed = true;
-        if self.session.exit().is_none() {
-            let mut input = text.as_bytes().to_vec();
-            input.push(b'\r');
-            self.session
-                .write(&input)
-                .map_err(|e| AgentError::Agent(e.to_string()))?;
-        }
-        let outcome = loop {
-            let wait = async {
-                match self.idle {
-                    Some(idle) => tokio::time::timeout(idle, live.recv()).await.ok(),
-                    None => Some(live.recv().await),
-                }
-            };
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => {
-                    // Ctrl-C to the program; the turn is over either way.
-                    let _ = self.session.write(&[0x03]);
-                    break TurnOutcome::Cancelled;
-                }
-                exit = self.session.wait() => {
-                    // Drain what is left, then report the exit.
-                    while let Ok(chunk) = live.try_recv() {
-                        sink.emit(AgentEvent::TerminalOutput { terminal_id: self.terminal_id.clone(), data: String::from_utf8_lossy(&chunk).into_owned() });
-                    }
-                    sink.emit(AgentEvent::TerminalExited { terminal_id: self.terminal_id.clone(), exit_code: exit.code });
-                    break if exit.code == Some(0) { TurnOutcome::Completed } else { TurnOutcome::Error };
-                }
-                chunk = wait => match chunk {
-                    Some(Ok(chunk)) => sink.emit(AgentEvent::TerminalOutput { terminal_id: self.terminal_id.clone(), data: String::from_utf8_lossy(&chunk).into_owned() }),
-                    Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
-                    Some(Err(_)) => {}
-                    None => break TurnOutcome::Completed,
-                },
-            }
-        };
-        sink.emit(AgentEvent::TurnFinished {
-            outcome,
-            summary: None,
-            usage: Usage::default(),
-        });
-        Ok(outcome)
-    }
-
-    fn permissions(&self) -> Arc<Permissions> {
-        self.permissions.clone()
-    }
-
-    fn backend_session_id(&self) -> Option<String> {
-        None
-    }
-
-    async fn close(&mut self) {
-        self.session.kill();
     }
 }

@@ -25,18 +25,20 @@ mod claude;
 mod permission;
 mod process;
 mod providers;
+mod pty;
 mod record;
 mod review;
 
 pub use acp::AcpBackend;
 pub use backend::{
-    AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, PtyBackend, SessionConfig,
+    AgentBackend, AgentError, AgentSession, BackendKind, NativeBackend, SessionConfig,
 };
 pub use claude::ClaudeSdkBackend;
 pub use permission::{CallPattern, PermissionError, Permissions, Verdict, is_compound_command};
 pub use providers::{
-    BackendOptions, NativeParts, ProbeLimits, ProbeStatus, Provider, ProviderOverride,
+    BackendOptions, NativeParts, PTY_IDLE_MS, ProbeLimits, ProbeStatus, Provider, ProviderOverride,
     acp_handshake, default_providers, find_program, probe, probe_all, providers_with,
 };
+pub use pty::{HostedTerminal, PtyBackend, TerminalHost};
 pub use record::{RecorderTask, UsageRecorder};
 pub use review::{QueueReview, RefuseWrites, Reviewer, WriteReview, is_file_write};

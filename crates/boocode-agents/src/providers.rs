@@ -29,7 +29,16 @@ pub struct Provider {
     /// one the agent offers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<String>,
+    /// For PTY providers: how long (ms) the program may print nothing before its turn ends
+    /// (it is waiting for input). 0 ends a turn only when the program exits; unset is
+    /// [`PTY_IDLE_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_ms: Option<u64>,
 }
+
+/// How long a PTY provider's program may be silent before its turn ends, unless its settings
+/// say otherwise.
+pub const PTY_IDLE_MS: u64 = 5_000;
 
 fn yes() -> bool {
     true
@@ -60,6 +69,7 @@ impl NativeParts {
 pub struct BackendOptions {
     native: Option<NativeParts>,
     transcripts: Option<std::sync::Arc<dyn boocode_store::TranscriptStore>>,
+    terminals: Option<std::sync::Arc<dyn crate::TerminalHost>>,
 }
 
 impl BackendOptions {
@@ -83,6 +93,12 @@ impl BackendOptions {
         self.transcripts = Some(store);
         self
     }
+
+    /// Runs PTY providers in terminals `host` starts, which people can watch and type into.
+    pub fn terminals(mut self, host: std::sync::Arc<dyn crate::TerminalHost>) -> Self {
+        self.terminals = Some(host);
+        self
+    }
 }
 
 impl Provider {
@@ -103,6 +119,7 @@ impl Provider {
         let BackendOptions {
             native: native_parts,
             transcripts,
+            terminals,
         } = options;
         let refuse = |message: String| crate::AgentError::Spawn {
             program: self.command.clone().unwrap_or_else(|| self.name.clone()),
@@ -151,10 +168,18 @@ impl Provider {
                     None => backend,
                 })
             }
-            BackendKind::Pty => Box::new(crate::PtyBackend::new(
-                program.display().to_string(),
-                self.args.clone(),
-            )),
+            BackendKind::Pty => {
+                let mut backend =
+                    crate::PtyBackend::new(program.display().to_string(), self.args.clone());
+                match self.idle_ms.unwrap_or(PTY_IDLE_MS) {
+                    0 => {}
+                    ms => backend = backend.idle_after(Duration::from_millis(ms)),
+                }
+                if let Some(host) = terminals {
+                    backend = backend.hosted_by(host);
+                }
+                Box::new(backend)
+            }
             // Built above; a native provider never gets here.
             BackendKind::Native => {
                 return Err(refuse(format!(
@@ -207,6 +232,8 @@ pub struct ProviderOverride {
     pub args: Option<Vec<String>>,
     /// The ACP auth method to use.
     pub auth_method: Option<String>,
+    /// For a PTY provider: ms of silence that end a turn (0: only the exit does).
+    pub idle_ms: Option<u64>,
 }
 
 fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str]) -> Provider {
@@ -217,6 +244,7 @@ fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str])
         args: args.iter().map(|a| (*a).to_owned()).collect(),
         enabled: true,
         auth_method: None,
+        idle_ms: None,
     }
 }
 
@@ -264,6 +292,9 @@ pub fn providers_with(
         }
         if let Some(method) = &o.auth_method {
             p.auth_method = Some(method.clone());
+        }
+        if let Some(ms) = o.idle_ms {
+            p.idle_ms = Some(ms);
         }
     }
     list

@@ -16,14 +16,23 @@ use boocode_testkit::{Reply, ScriptedOpenAi};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The last screen the turn reported (a PTY agent reports screens, never raw output).
 fn terminal_text(sink: &CollectSink) -> String {
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::TerminalOutput { .. })),
+        "raw terminal output reached the events"
+    );
     sink.events()
         .into_iter()
         .filter_map(|e| match e {
-            AgentEvent::TerminalOutput { data, .. } => Some(data),
+            AgentEvent::TerminalScreen { screen, .. } => Some(screen),
             _ => None,
         })
-        .collect()
+        .next_back()
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -225,6 +234,60 @@ async fn an_interactive_cli_answers_turn_after_turn_and_can_be_cancelled() {
         TurnOutcome::Cancelled
     );
     assert!(started.elapsed() < Duration::from_secs(10));
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_full_screen_cli_is_reported_as_its_screen_and_starts_again_after_it_exits() {
+    // A TUI: the alternate screen, a status line redrawn in place, a prompt; "quit" exits.
+    let script = r#"printf '\033[?1049h\033[2J\033[1;1HTiny TUI'
+while read -r q; do
+  [ "$q" = quit ] && exit 0
+  printf '\033[3;1H\033[2KThinking'; sleep 0.2
+  printf '\033[3;1H\033[2KAnswer: %s' "$q"
+done"#;
+    let backend = PtyBackend::new("bash", vec!["-c".into(), script.into()])
+        .idle_after(Duration::from_millis(1500));
+    let mut session = backend
+        .start(SessionConfig {
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    let sink = CollectSink::new();
+    assert_eq!(
+        session.prompt("ping", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed,
+        "silence ends the turn"
+    );
+    let screen = terminal_text(&sink);
+    assert!(screen.starts_with("Tiny TUI"), "{screen:?}");
+    assert!(screen.contains("Answer: ping"), "{screen:?}");
+    assert!(!screen.contains("Thinking"), "redrawn in place: {screen:?}");
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
+    assert!(
+        boocode_core::check_turn(&sink.events()).is_ok(),
+        "{:?}",
+        sink.events()
+    );
+    // The exit ends the turn; the next prompt starts the program again.
+    let sink = CollectSink::new();
+    assert_eq!(
+        session.prompt("quit", &sink, &cancel).await.unwrap(),
+        TurnOutcome::Completed
+    );
+    assert!(sink.events().iter().any(|e| matches!(
+        e,
+        AgentEvent::TerminalExited {
+            exit_code: Some(0),
+            ..
+        }
+    )));
+    let sink = CollectSink::new();
+    session.prompt("again", &sink, &cancel).await.unwrap();
+    assert!(terminal_text(&sink).contains("Answer: again"));
     session.close().await;
 }
 

@@ -29,6 +29,7 @@ fn acp(name: &str, command: String) -> Provider {
         args: vec![],
         enabled: true,
         auth_method: None,
+        idle_ms: None,
     }
 }
 

@@ -172,6 +172,27 @@ impl MessageBuilder {
                 }
                 self.mark(index);
             }
+            AgentEvent::TerminalScreen {
+                terminal_id,
+                screen,
+            } => {
+                let index = self.terminal(terminal_id);
+                if let Some(Part::Terminal {
+                    output, truncated, ..
+                }) = self.message.parts.get_mut(index)
+                {
+                    output.clear();
+                    let mut cut = screen
+                        .len()
+                        .saturating_sub(crate::domain::TERMINAL_EXCERPT_BYTES);
+                    while !screen.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    output.push_str(&screen[cut..]);
+                    *truncated = cut > 0;
+                }
+                self.mark(index);
+            }
             AgentEvent::TerminalExited {
                 terminal_id,
                 exit_code,

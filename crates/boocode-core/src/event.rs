@@ -261,6 +261,15 @@ pub enum AgentEvent {
         /// The output, as UTF-8 (invalid bytes replaced).
         data: String,
     },
+    /// What a terminal (PTY) the turn runs shows now, as text: it replaces what its part held.
+    /// Full-screen programs are reported this way, since their raw output is mostly cursor
+    /// movement.
+    TerminalScreen {
+        /// Which terminal.
+        terminal_id: String,
+        /// The screen, one line per row.
+        screen: String,
+    },
     /// A terminal's process exited.
     TerminalExited {
         /// Which terminal.
@@ -316,6 +325,7 @@ impl AgentEvent {
             AgentEvent::BackendSession { .. } => "backend_session",
             AgentEvent::Plan { .. } => "plan",
             AgentEvent::TerminalOutput { .. } => "terminal_output",
+            AgentEvent::TerminalScreen { .. } => "terminal_screen",
             AgentEvent::TerminalExited { .. } => "terminal_exited",
             AgentEvent::Status { .. } => "status",
             AgentEvent::Notice { .. } => "notice",

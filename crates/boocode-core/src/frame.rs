@@ -93,6 +93,9 @@ pub enum UserFrame {
     Ready {
         /// How many permission prompts wait for an answer now.
         inbox_waiting: u64,
+        /// How many chats' agent terminals wait for input now.
+        #[serde(default)]
+        terminals_waiting: u64,
     },
     /// This client fell behind and missed frames: it refetches what it shows.
     Resync,
@@ -124,6 +127,12 @@ pub enum UserFrame {
     /// expired, on any instance): `waiting` is how many wait now.
     InboxChanged {
         /// How many prompts wait.
+        waiting: u64,
+    },
+    /// The chats' agent terminals waiting for input on this instance changed: `waiting` is
+    /// how many wait now (list them with `GET /api/inbox/terminals`).
+    TerminalsWaiting {
+        /// How many agent terminals wait for input.
         waiting: u64,
     },
     /// A session's workspace layout was saved.

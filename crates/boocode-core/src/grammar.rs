@@ -200,7 +200,8 @@ pub fn check_turn(events: &[AgentEvent]) -> Result<(), GrammarError> {
                     ));
                 }
             }
-            AgentEvent::TerminalOutput { terminal_id, .. } => {
+            AgentEvent::TerminalOutput { terminal_id, .. }
+            | AgentEvent::TerminalScreen { terminal_id, .. } => {
                 if exited.contains(terminal_id.as_str()) {
                     return Err(fail(
                         index,

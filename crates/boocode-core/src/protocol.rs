@@ -426,6 +426,13 @@ pub struct TerminalInfo {
     pub created_at: i64,
     /// How it ended, once it has.
     pub exit: Option<TerminalExit>,
+    /// The chat whose agent runs in it (a PTY provider's terminal), if any.
+    #[serde(default)]
+    pub chat_id: Option<ChatId>,
+    /// Whether its program has gone quiet after printing and waits for input (watched for a
+    /// chat's agent terminals only).
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 /// How a terminal's program ended.

@@ -232,6 +232,24 @@ fn cases() -> Vec<(&'static str, Vec<AgentEvent>)> {
             ],
         ),
         (
+            "a terminal's screen replaces what its part held, keeping the end of a huge one",
+            vec![
+                terminal("t1", "raw \u{1b}[2J bytes"),
+                AgentEvent::TerminalScreen {
+                    terminal_id: "t1".into(),
+                    screen: "  Status: busy\n> ".into(),
+                },
+                AgentEvent::TerminalScreen {
+                    terminal_id: "t1".into(),
+                    screen: "  Status: idle\n> ".into(),
+                },
+                AgentEvent::TerminalScreen {
+                    terminal_id: "t2".into(),
+                    screen: format!("top\n{}", "é".repeat(9000)),
+                },
+            ],
+        ),
+        (
             "events that do not change the message",
             vec![
                 AgentEvent::StepStarted { step: 1 },

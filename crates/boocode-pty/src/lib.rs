@@ -54,6 +54,10 @@ pub struct PtyOptions {
     scrollback_bytes: usize,
     /// Variables kept from this process's environment; `None` keeps all of it.
     inherit: Option<Vec<String>>,
+    /// Whether to keep an emulated screen ([`PtySession::screen`]).
+    screen: bool,
+    /// Variables taken out of the inherited environment.
+    remove: Vec<String>,
 }
 
 /// What a terminal keeps from the server's environment with [`PtyOptions::clean_env`]: enough
@@ -86,6 +90,8 @@ impl PtyOptions {
             cols: 80,
             scrollback_bytes: 256 * 1024,
             inherit: None,
+            screen: false,
+            remove: Vec::new(),
         }
     }
 
@@ -114,6 +120,22 @@ impl PtyOptions {
         self
     }
 
+    /// The program it runs.
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// The initial size, rows by columns.
+    pub fn initial_size(&self) -> (u16, u16) {
+        (self.rows, self.cols)
+    }
+
+    /// Leaves `key` out of the environment the program inherits.
+    pub fn env_remove(mut self, key: impl Into<String>) -> Self {
+        self.remove.push(key.into());
+        self
+    }
+
     /// Sets the initial size.
     pub fn size(mut self, rows: u16, cols: u16) -> Self {
         self.rows = rows;
@@ -124,6 +146,14 @@ impl PtyOptions {
     /// Sets how many bytes of output late viewers are replayed.
     pub fn scrollback(mut self, bytes: usize) -> Self {
         self.scrollback_bytes = bytes;
+        self
+    }
+
+    /// Keeps an emulated screen of the output, so [`PtySession::screen`] can say what the
+    /// terminal shows as text (for a full-screen program, whose raw output is mostly cursor
+    /// movement). It costs a parse of every byte, so plain terminals go without.
+    pub fn track_screen(mut self) -> Self {
+        self.screen = true;
         self
     }
 }
@@ -141,11 +171,17 @@ pub struct Exit {
 }
 
 struct Output {
+    /// The emulated screen, when tracked.
+    screen: Option<vt100::Parser>,
     scrollback: VecDeque<u8>,
     limit: usize,
     /// Whether output was dropped from the front of the scrollback.
     truncated: bool,
     live: broadcast::Sender<Bytes>,
+}
+
+fn non_zero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -198,6 +234,9 @@ impl PtySession {
                 }
             }
         }
+        for key in &options.remove {
+            cmd.env_remove(key);
+        }
         cmd.env("TERM", "xterm-256color");
         for (k, v) in &options.env {
             cmd.env(k, v);
@@ -219,6 +258,9 @@ impl PtySession {
             .take_writer()
             .map_err(|e| PtyError::Open(e.to_string()))?;
         let output = Arc::new(Mutex::new(Output {
+            screen: options
+                .screen
+                .then(|| vt100::Parser::new(non_zero(options.rows), non_zero(options.cols), 0)),
             scrollback: VecDeque::new(),
             limit: options.scrollback_bytes,
             truncated: false,
@@ -237,6 +279,9 @@ impl PtySession {
                         Ok(0) | Err(_) => return,
                         Ok(n) => {
                             let mut out = lock(&sink);
+                            if let Some(screen) = &mut out.screen {
+                                screen.process(&buf[..n]);
+                            }
                             out.scrollback.extend(&buf[..n]);
                             let excess = out.scrollback.len().saturating_sub(out.limit);
                             if excess > 0 {
@@ -303,7 +348,26 @@ impl PtySession {
                 pixel_width: 0,
                 pixel_height: 0,
             })
-            .map_err(|e| PtyError::Io(e.to_string()))
+            .map_err(|e| PtyError::Io(e.to_string()))?;
+        if let Some(screen) = &mut lock(&self.output).screen {
+            screen.set_size(non_zero(rows), non_zero(cols));
+        }
+        Ok(())
+    }
+
+    /// What the terminal shows now, as text: one line per row, trailing blanks and empty rows
+    /// at the bottom left out. `None` unless the session was started with
+    /// [`PtyOptions::track_screen`].
+    pub fn screen(&self) -> Option<String> {
+        let out = lock(&self.output);
+        let parser = out.screen.as_ref()?;
+        let text = parser.screen().contents();
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        let used = lines
+            .iter()
+            .rposition(|l| !l.is_empty())
+            .map_or(0, |i| i + 1);
+        Some(lines[..used].join("\n"))
     }
 
     /// A new viewer: the scrollback so far, then every later chunk. Taken under one lock, so

@@ -184,3 +184,27 @@ async fn a_missing_program_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_full_screen_program_is_read_as_the_text_it_shows() {
+    // The alternate screen, a cleared screen and a line drawn at row 3, column 5, then a line
+    // overwritten in place: the raw bytes are escape sequences, the screen is two lines.
+    let script = r#"printf '\033[?1049h\033[2J\033[3;5HStatus: busy'; sleep 0.1; printf '\033[3;5HStatus: idle\033[5;1H> type here'; sleep 0.3"#;
+    let session = PtySession::spawn(
+        PtyOptions::new("bash")
+            .arg("-c")
+            .arg(script)
+            .size(10, 40)
+            .track_screen(),
+    )
+    .unwrap();
+    session.wait().await;
+    let screen = session.screen().unwrap();
+    assert_eq!(screen, "\n\n    Status: idle\n\n> type here", "{screen:?}");
+    // A resize keeps what is shown and takes the new size.
+    session.resize(6, 20).ok();
+    assert!(session.screen().unwrap().contains("Status: idle"));
+    // Plain sessions keep no screen.
+    let plain = PtySession::spawn(PtyOptions::new("true")).unwrap();
+    assert_eq!(plain.screen(), None);
+}

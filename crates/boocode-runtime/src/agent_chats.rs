@@ -255,6 +255,7 @@ impl AgentChats {
 pub(crate) struct AgentTurn<'a> {
     pub(crate) state: &'a Runtime,
     pub(crate) chat_id: ChatId,
+    pub(crate) session_id: boocode_core::SessionId,
     pub(crate) provider: &'a str,
     pub(crate) mode: ChatMode,
     pub(crate) model: Option<String>,
@@ -280,8 +281,18 @@ impl AgentTurn<'_> {
         // Claude Code's transcripts live in the store, so its sessions resume on any instance.
         let transcripts: Arc<dyn boocode_store::TranscriptStore> =
             Arc::new(self.state.store.clone());
+        // A PTY agent runs in one of the session's terminals, for people to watch.
+        let terminals = Arc::new(crate::terminals::AgentTerminals {
+            terminals: self.state.terminals.clone(),
+            session: self.session_id,
+            chat: self.chat_id,
+        });
         let backend = provider
-            .backend_with(boocode_agents::BackendOptions::new().transcripts(transcripts))
+            .backend_with(
+                boocode_agents::BackendOptions::new()
+                    .transcripts(transcripts)
+                    .terminals(terminals),
+            )
             .map_err(|e| e.to_string())?;
         let env = Arc::new(ToolEnv::new(
             PathGuard::new(&self.project_root)

@@ -151,6 +151,11 @@ impl Broker {
         let _ = self.sender(session_id).send(Arc::new(frame));
     }
 
+    /// Sends `frame` to this instance's user channel only (what it reports lives here).
+    pub fn publish_user_here(&self, frame: UserFrame) {
+        let _ = self.user.send(Arc::new(frame));
+    }
+
     /// Publishes a frame on the per-user channel (here and on other instances).
     pub fn publish_user(&self, frame: UserFrame) {
         if let Some(f) = self.fanout() {

@@ -29,7 +29,7 @@ pub struct Inner {
     /// MCP servers as tool sources (ready ones are offered per turn).
     pub mcp: boocode_tools::McpServers,
     /// The sessions' terminals.
-    pub terminals: crate::terminals::Terminals,
+    pub terminals: Arc<crate::terminals::Terminals>,
     pub(crate) context: ContextState,
     pub(crate) agents: crate::agent_chats::AgentChats,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
@@ -61,7 +61,7 @@ impl Runtime {
         let mcp = boocode_tools::McpServers::start(&config.mcp_servers);
         Self(Arc::new(Inner {
             mcp,
-            terminals: crate::terminals::Terminals::default(),
+            terminals: Arc::default(),
             context: ContextState::new(config.config_dir.clone()),
             agents: crate::agent_chats::AgentChats::default(),
             config,
@@ -99,6 +99,11 @@ impl Runtime {
             self.stop_background.clone(),
         ));
         crate::runner::lock(&self.background).push(sweeper);
+        let waiting = tokio::spawn(crate::terminals::tell_waiting(
+            self.clone(),
+            self.stop_background.clone(),
+        ));
+        crate::runner::lock(&self.background).push(waiting);
         match crate::fanout::start(self, self.stop_background.clone()).await {
             Ok(Some(f)) => {
                 let _ = self.remote.set(f);

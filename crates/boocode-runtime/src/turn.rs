@@ -204,6 +204,7 @@ impl TurnContext {
         crate::agent_chats::AgentTurn {
             state: &self.state,
             chat_id: self.chat_id,
+            session_id: self.session_id,
             provider: &self.provider,
             mode: self.mode,
             model: self.model.clone(),

@@ -509,7 +509,10 @@ async fn a_prompt_asked_on_instance_a_is_answered_through_instance_b() {
     // A client connecting now learns the count from its first frame.
     let mut late = b.ws("/api/user/ws").await;
     let ready = late.next(Duration::from_secs(10)).await.unwrap();
-    assert_eq!(ready, json!({"type": "ready", "inbox_waiting": 1}));
+    assert_eq!(
+        ready,
+        json!({"type": "ready", "inbox_waiting": 1, "terminals_waiting": 0})
+    );
     late.close().await;
     let mut on_b = b.ws(&format!("/api/sessions/{session}/ws")).await;
     let (status, answered) = b

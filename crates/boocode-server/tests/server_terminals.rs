@@ -411,3 +411,204 @@ async fn archiving_the_session_kills_the_process_group_and_hostile_input_is_boun
     let (status, _) = terminal(&server, &session, json!({})).await;
     assert_eq!(status, 400, "no terminals in an archived session");
 }
+
+/// A chat with a PTY provider: `tui` is a small full-screen program (tests/peers), `oneshot` a
+/// CLI that answers once and exits.
+fn pty_providers(sandbox: &Sandbox) -> String {
+    let tui = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/peers/scripted-tui.sh");
+    let settings = sandbox.home.path().join("server.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[providers.tui]\ncommand = {:?}\nargs = [\"Tiny TUI\"]\nidle_ms = 1500\n\n\
+             [providers.oneshot]\ncommand = \"bash\"\n\
+             args = [\"-c\", \"read q; echo \\\"got $q; secrets: $(env | grep -c must-not-leak)\\\"; exit 5\"]\n",
+            tui.display().to_string()
+        ),
+    )
+    .unwrap();
+    settings.display().to_string()
+}
+
+async fn chat_with(server: &Server, repo: &std::path::Path, provider: &str) -> (String, String) {
+    let (_, project) = server.post("/api/projects", json!({ "path": repo })).await;
+    let (status, created) = server
+        .post(
+            &format!("/api/projects/{}/sessions", project["id"].as_str().unwrap()),
+            json!({ "title": "tui", "provider": provider }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    (
+        created["session"]["id"].as_str().unwrap().to_owned(),
+        created["chat"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The one terminal part of a stored message: (terminal id, output, exit code).
+fn terminal_part(message: &Value) -> (String, String, Value) {
+    let parts: Vec<&Value> = message["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "terminal")
+        .collect();
+    assert_eq!(parts.len(), 1, "{message}");
+    (
+        parts[0]["terminal_id"].as_str().unwrap().to_owned(),
+        parts[0]["output"].as_str().unwrap().to_owned(),
+        parts[0]["exit_code"].clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tui_agent_runs_in_a_session_terminal_with_its_screen_kept_in_the_chat() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into())
+            .with_env("BOOCODE_CONFIG", pty_providers(&sandbox))
+            .with_env("BOOCODE_API_KEY", "sk-must-not-leak"),
+    )
+    .await;
+    let repo = sandbox.repo("tui");
+    let (session, chat) = chat_with(&server, &repo, "tui").await;
+    let mut user = server.ws("/api/user/ws").await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+
+    // The first prompt starts the program in one of the session's terminals, owned by the chat;
+    // the turn ends when the program goes quiet, and the chat keeps the screen as text.
+    let message = turn(&server, &mut ws, &chat, "what is up").await;
+    assert_eq!(message["status"], "complete", "{message}");
+    let (id, screen, exit) = terminal_part(&message);
+    assert!(screen.starts_with(" Tiny TUI"), "{screen:?}");
+    assert!(
+        screen.contains("Answer 1: you asked \"what is up\""),
+        "{screen:?}"
+    );
+    assert!(
+        !screen.contains("Thinking") && !screen.contains('\u{1b}'),
+        "{screen:?}"
+    );
+    assert_eq!(exit, Value::Null);
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["chat_id"], chat.as_str());
+    assert_eq!(list[0]["title"], "scripted-tui.sh");
+    assert!(list[0]["exit"].is_null());
+    // The stored history says the same.
+    let stored = server.messages(&chat).await;
+    assert_eq!(terminal_part(stored.last().unwrap()).1, screen);
+
+    // Quiet after answering, it waits for input: the inbox lists it and clients hear the count.
+    user.until(|f| f["type"] == "terminals_waiting" && f["waiting"] == 1)
+        .await;
+    let (status, waiting) = server.get("/api/inbox/terminals").await;
+    assert_eq!(status, 200);
+    assert_eq!(waiting[0]["id"], id.as_str(), "{waiting}");
+    assert_eq!(waiting[0]["waiting"], true);
+
+    // People watch it and type into it like any terminal: a viewer gets the screen, and a key
+    // typed there ends the wait.
+    let mut viewer = Viewer::open(&server, &id).await;
+    viewer.until(|s, _| s.contains("Answer 1")).await;
+    viewer.send("by hand\r").await;
+    user.until(|f| f["type"] == "terminals_waiting" && f["waiting"] == 0)
+        .await;
+    viewer.until(|s, _| s.contains("Answer 2")).await;
+
+    // The next prompt goes to the same program (still running).
+    let message = turn(&server, &mut ws, &chat, "and now").await;
+    let (again, screen, _) = terminal_part(&message);
+    assert_eq!(again, id, "the same terminal");
+    assert!(
+        screen.contains("Answer 3: you asked \"and now\""),
+        "{screen:?}"
+    );
+
+    // Its exit ends the turn (exit code 0 → complete) and is kept with the screen.
+    let message = turn(&server, &mut ws, &chat, "quit").await;
+    let (_, screen, exit) = terminal_part(&message);
+    assert_eq!(exit, json!(0), "{message}");
+    assert!(screen.contains("bye from Tiny TUI"), "{screen:?}");
+    assert_eq!(message["status"], "complete");
+    viewer
+        .until(|_, c| c.iter().any(|c| c["type"] == "exit" && c["code"] == 0))
+        .await;
+
+    // A prompt after the exit starts it again, in a new terminal; archiving the session ends it
+    // with its processes.
+    let message = turn(&server, &mut ws, &chat, "back").await;
+    let (third, screen, _) = terminal_part(&message);
+    assert_ne!(third, id);
+    assert!(
+        screen.contains("Answer 1: you asked \"back\""),
+        "{screen:?}"
+    );
+    let (_, list) = server
+        .get(&format!("/api/sessions/{session}/terminals"))
+        .await;
+    let live_ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["exit"].is_null())
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(live_ids(&list), [third]);
+    let before = pgrep("scripted-tui.sh");
+    assert!(!before.is_empty());
+    let (status, _) = server
+        .send(
+            "PATCH",
+            &format!("/api/sessions/{session}"),
+            json!({ "archived": true }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while before.iter().any(|p| alive(p)) {
+        assert!(Instant::now() < deadline, "the TUI outlived its session");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Pids of processes whose command line mentions `needle`.
+fn pgrep(needle: &str) -> Vec<String> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", needle])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_shot_cli_ends_its_turn_with_its_exit_and_gets_no_boocode_settings() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(
+        &sandbox,
+        Options::new(sandbox.sqlite_url(), "http://127.0.0.1:9".into())
+            .with_env("BOOCODE_CONFIG", pty_providers(&sandbox))
+            .with_env("BOOCODE_AUTH_TOKEN", "must-not-leak-token"),
+    )
+    .await;
+    let repo = sandbox.repo("oneshot");
+    let (session, chat) = chat_with(&server, &repo, "oneshot").await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let message = turn(&server, &mut ws, &chat, "hello").await;
+    let (_, screen, exit) = terminal_part(&message);
+    assert!(screen.contains("got hello; secrets: 0"), "{screen:?}");
+    assert_eq!(exit, json!(5));
+    assert_eq!(
+        message["status"], "failed",
+        "a non-zero exit fails the turn"
+    );
+}

@@ -183,6 +183,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbox/terminals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/inbox/terminals`: the chats' agent terminals on this server that have gone quiet
+         *     after printing and wait for input, oldest first.
+         */
+        get: operations["waiting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inbox/{request_id}": {
         parameters: {
             query?: never;
@@ -1213,6 +1233,7 @@ export interface components {
         };
         /** @description A terminal of a session (`GET /api/sessions/{id}/terminals`). */
         TerminalInfo: {
+            chat_id?: components["schemas"]["ChatId"] | null;
             /**
              * Format: int32
              * @description Columns now.
@@ -1239,6 +1260,11 @@ export interface components {
             session_id: components["schemas"]["SessionId"];
             /** @description Its title. */
             title: string;
+            /**
+             * @description Whether its program has gone quiet after printing and waits for input (watched for a
+             *     chat's agent terminals only).
+             */
+            waiting?: boolean;
         };
         /** @description Body of `POST /api/terminals/{id}/input`. */
         TerminalInput: {
@@ -1756,6 +1782,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    waiting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalInfo"][];
                 };
             };
         };

@@ -425,7 +425,15 @@ terminal_id: string,
 /**
  * The output, as UTF-8 (invalid bytes replaced).
  */
-data: string, } | { "type": "terminal_exited", 
+data: string, } | { "type": "terminal_screen", 
+/**
+ * Which terminal.
+ */
+terminal_id: string, 
+/**
+ * The screen, one line per row.
+ */
+screen: string, } | { "type": "terminal_exited", 
 /**
  * Which terminal.
  */
@@ -555,7 +563,11 @@ export type UserFrame = { "type": "ready",
 /**
  * How many permission prompts wait for an answer now.
  */
-inbox_waiting: number, } | { "type": "resync" } | { "type": "session_created", 
+inbox_waiting: number, 
+/**
+ * How many chats' agent terminals wait for input now.
+ */
+terminals_waiting: number, } | { "type": "resync" } | { "type": "session_created", 
 /**
  * The session.
  */
@@ -582,6 +594,10 @@ chat_id: ChatId,
 status: ChatStatus, } | { "type": "inbox_changed", 
 /**
  * How many prompts wait.
+ */
+waiting: number, } | { "type": "terminals_waiting", 
+/**
+ * How many agent terminals wait for input.
  */
 waiting: number, } | { "type": "workspace_updated", 
 /**
@@ -1011,7 +1027,16 @@ created_at: number,
 /**
  * How it ended, once it has.
  */
-exit: TerminalExit | null, };
+exit: TerminalExit | null, 
+/**
+ * The chat whose agent runs in it (a PTY provider's terminal), if any.
+ */
+chat_id: ChatId | null, 
+/**
+ * Whether its program has gone quiet after printing and waits for input (watched for a
+ * chat's agent terminals only).
+ */
+waiting: boolean, };
 
 export type TerminalExit = { 
 /**

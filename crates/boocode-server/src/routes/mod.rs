@@ -40,6 +40,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .put("/sessions/{id}/workspace", rest::put_workspace)
         .get("/sessions/{id}/ws", ws::session_ws)
         .get("/sessions/{id}/terminals", terminals::list)
+        .get("/inbox/terminals", terminals::waiting)
         .post("/sessions/{id}/terminals", terminals::create)
         .patch("/terminals/{id}", terminals::rename)
         .delete("/terminals/{id}", terminals::close)

@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         files::list_files, files::read_project_file, files::find_paths, files::list_agents, chats::get_chat, chats::list_changes, chats::list_project_changes,
         chats::change_operation, chats::list_queue, chats::cancel_queued, usage::usage, chats::inbox, chats::answer, providers::providers,
         setup::setup, setup::test, setup::save,
-        terminals::create, terminals::list, terminals::rename, terminals::close, terminals::input,
+        terminals::create, terminals::list, terminals::waiting, terminals::rename, terminals::close, terminals::input,
     ),
     tags(
         (name = "projects"), (name = "sessions"), (name = "chats"), (name = "settings"), (name = "server"), (name = "terminals"),

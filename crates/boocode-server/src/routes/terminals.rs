@@ -122,6 +122,13 @@ pub(crate) async fn list(
     Ok(ApiJson(state.runtime.terminals.list(session.id)))
 }
 
+/// `GET /api/inbox/terminals`: the chats' agent terminals on this server that have gone quiet
+/// after printing and wait for input, oldest first.
+#[utoipa::path(get, path = "/api/inbox/terminals", tag = "inbox", responses((status = 200, body = Vec<TerminalInfo>)))]
+pub(crate) async fn waiting(State(state): State<AppState>) -> ApiJson<Vec<TerminalInfo>> {
+    ApiJson(state.runtime.terminals.waiting())
+}
+
 /// Body of `PATCH /api/terminals/{id}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

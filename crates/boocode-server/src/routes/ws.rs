@@ -141,7 +141,12 @@ async fn user_socket(state: AppState, mut socket: WebSocket) {
         .waiting_permission_count()
         .await
         .unwrap_or_default();
-    if !send(&mut socket, &UserFrame::Ready { inbox_waiting }).await {
+    let terminals_waiting = state.runtime.terminals.waiting().len() as u64;
+    let ready = UserFrame::Ready {
+        inbox_waiting,
+        terminals_waiting,
+    };
+    if !send(&mut socket, &ready).await {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);

@@ -144,6 +144,13 @@ export function applyEvent(message: Message, event: AgentEvent): Message {
       parts = replaceAt(withTerminal, i, { ...terminal, output, truncated: terminal.truncated || output !== joined });
       break;
     }
+    case "terminal_screen": {
+      const [withTerminal, i] = terminalPart(parts, event.terminal_id);
+      const terminal = withTerminal[i] as PartOf<"terminal">;
+      const output = lastBytes(event.screen, TERMINAL_EXCERPT_BYTES);
+      parts = replaceAt(withTerminal, i, { ...terminal, output, truncated: output !== event.screen });
+      break;
+    }
     case "terminal_exited": {
       const [withTerminal, i] = terminalPart(parts, event.terminal_id);
       const terminal = withTerminal[i] as PartOf<"terminal">;
