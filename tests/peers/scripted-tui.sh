@@ -4,7 +4,8 @@
 # line with cursor movement only, and answers each line typed at it after a short "Thinking…".
 # `quit` leaves the alternate screen and exits 0; `fail` exits 3.
 #
-#   scripted-tui.sh [TITLE]
+#   scripted-tui.sh [TITLE]    (--version: prints its version, as the provider probe asks)
+if [ "${1:-}" = --version ]; then echo "scripted-tui 1.0"; exit 0; fi
 title="${1:-Scripted TUI}"
 prompt() { printf '\033[8;1H\033[2K> '; }
 printf '\033[?1049h\033[2J\033[1;1H\033[7m %s \033[0m' "$title"

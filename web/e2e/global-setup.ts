@@ -61,7 +61,9 @@ export default async function globalSetup() {
     throw new Error(`the real agents are not installed in ${peers}: run \`npm install --prefix tests/peers\` (scripts/test does)`);
   }
   const settings = join(work, "server.toml");
-  writeFileSync(settings, `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n`);
+  // A small full-screen program standing in for a TUI agent (opencode's, Claude Code's).
+  const tui = join(root, "tests/peers/scripted-tui.sh");
+  writeFileSync(settings, `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n\n[providers.tui]\ncommand = ${JSON.stringify(tui)}\nidle_ms = 1500\n`);
   const claudeConfig = join(work, "claude-config");
   mkdirSync(claudeConfig, { recursive: true });
 

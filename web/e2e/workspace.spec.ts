@@ -812,3 +812,81 @@ test("a terminal pane beside the chats: run a command, reload and see the scroll
   await shot(p, "30-phone-terminal");
   await phone.close();
 });
+
+test("a TUI agent's chat opens its terminal beside it, keeps its screen, and waits in the inbox", async ({ browser }) => {
+  test.setTimeout(120_000);
+  // A session of its own, whose chat runs the scripted TUI (tests/peers/scripted-tui.sh).
+  await page.getByTestId("new-session").first().click();
+  await expect(page.getByRole("tab", { name: "Chat 1", exact: true })).toHaveAttribute("aria-selected", "true");
+  const settings = page.getByRole("group", { name: "Chat settings" });
+  await settings.getByRole("combobox", { name: "Provider" }).click();
+  await page.getByRole("option", { name: /^tui/ }).click();
+  await expect(settings.getByRole("combobox", { name: "Provider" })).toHaveText(/tui/);
+  await page.getByTestId("composer").fill("hello tui");
+  await page.getByTestId("send").click();
+
+  // Its terminal opens in a pane beside the chat, drawn by xterm.
+  const agentTab = page.getByRole("tab", { name: "Agent scripted-tui.sh" });
+  await expect(agentTab).toHaveAttribute("aria-selected", "true");
+  const term = page.getByTestId("terminal");
+  await expect(term).toContainText('Answer 1: you asked "hello tui"');
+  await expect(term).toContainText("Scripted TUI");
+  // The chat keeps the screen as text once the TUI goes quiet (the turn's end).
+  const excerpt = page.getByTestId("terminal-excerpt").last();
+  await expect(excerpt).toContainText('Answer 1: you asked "hello tui"');
+  await expect(excerpt).toContainText("running");
+  await expect(page.locator('[data-testid="message-assistant"][data-status="complete"]').last()).toBeVisible();
+
+  // Quiet after answering, it waits for input: the inbox says so and opens it.
+  const inbox = page.getByRole("button", { name: "Inbox 1" });
+  await expect(inbox).toHaveAccessibleDescription("1 agent terminal waits for you");
+  await shot(page, "32-tui-agent");
+  await inbox.click();
+  const waiting = page.getByRole("listitem", { name: "scripted-tui.sh waits for input" });
+  await expect(waiting).toBeVisible();
+  await shot(page, "33-tui-waiting-in-inbox");
+  await expectAccessible(page, "the inbox with a waiting terminal");
+  await waiting.getByRole("button", { name: "Open terminal" }).click();
+  await expect(agentTab).toHaveAttribute("aria-selected", "true");
+
+  // Typed into by hand, it answers and stops waiting.
+  await term.click();
+  await page.keyboard.type("by hand\n");
+  await expect(term).toContainText('Answer 2: you asked "by hand"');
+  await expect(page.getByRole("button", { name: "Inbox", exact: true })).toBeVisible();
+
+  // A reload brings the pane back with the screen; the chat's excerpt opens it too.
+  await page.reload();
+  await expect(page.getByTestId("terminal")).toContainText("Answer 2");
+  await page.getByRole("button", { name: "Open scripted-tui.sh terminal" }).last().click();
+  await expect(agentTab).toHaveAttribute("aria-selected", "true");
+
+  // On a phone the chat shows the screen as text.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await expect(p.getByTestId("terminal-excerpt").last()).toContainText("Answer 1");
+  await expect(p.getByTestId("terminal")).toContainText("Answer 2");
+  await shot(p, "34-phone-tui-agent");
+  await phone.close();
+
+  // Its exit ends the turn, and the chat says how it ended.
+  await page.getByTestId("composer").fill("quit");
+  await page.getByTestId("send").click();
+  await expect(page.getByTestId("terminal-excerpt").last()).toContainText("exited with code 0");
+  await expect(page.getByTestId("terminal-excerpt").last()).toContainText("bye from Scripted TUI");
+  await expect(page.getByTestId("terminal-pane").getByRole("status")).toContainText("exited with code 0");
+
+  // A terminal the server no longer knows (closed, or lost with a restart: the handshake is
+  // refused either way) says so after a reload, and offers a new one.
+  const session = new URL(page.url()).pathname.split("/").pop();
+  const list = (await (await page.request.get(`${base()}/api/sessions/${session}/terminals`)).json()) as { id: string }[];
+  for (const t of list) expect((await page.request.delete(`${base()}/api/terminals/${t.id}`, { headers: { "content-type": "application/json" } })).status()).toBe(204);
+  await page.reload();
+  await page.getByRole("tab", { name: "Agent scripted-tui.sh" }).click();
+  const gone = page.getByTestId("terminal-pane").getByRole("status");
+  await expect(gone).toContainText("This terminal has ended (it was closed, or the server restarted).");
+  await shot(page, "35-terminal-gone");
+  await gone.getByRole("button", { name: "New terminal" }).click();
+  await expect(page.getByRole("tab", { name: /^Terminal / })).toHaveAttribute("aria-selected", "true");
+});

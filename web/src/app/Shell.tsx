@@ -45,7 +45,7 @@ export function Shell() {
         <button className="icon-btn md:hidden" data-testid="menu" aria-label="Menu" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>☰</button>
         <span className="flex-1 truncate font-semibold" data-testid="session-title">{title}</span>
         <CommandPalette inSession={Boolean(sessionId && project)} inboxWaiting={user.inboxWaiting} />
-        <InboxButton waiting={user.inboxWaiting} />
+        <InboxButton waiting={user.inboxWaiting} terminals={user.terminalsWaiting} />
         <button className={`icon-btn ${setup.data && !setup.data.ready ? "text-warn" : ""}`} aria-label={setup.data && !setup.data.ready ? "Model and providers (no model server answers)" : "Model and providers"} onClick={() => setSettingsOpen(true)}>
           ⚙
         </button>

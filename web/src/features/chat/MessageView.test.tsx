@@ -1,8 +1,11 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
+import { OpenTerminal } from "../terminal/opener";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MessageView, usageLine } from "./MessageView";
-import type { Message } from "../../generated/types";
+import type { Message, TerminalInfo } from "../../generated/types";
 
 const base: Omit<Message, "parts" | "status"> = {
   id: "m1",
@@ -55,8 +58,29 @@ describe("MessageView", () => {
     const html = renderToStaticMarkup(<MessageView message={message} onArtifact={() => {}} />);
     expect(html).toContain('aria-label="Plan"');
     expect(html).toContain('aria-label="run it: in progress"');
-    expect(html).toContain("Terminal term_1 · exited 0 · last part");
+    expect(html).toContain("Terminal · exited with code 0 · last part");
     expect(html).toContain("3 passed");
+  });
+
+  it("shows a running agent terminal's screen with a button that opens it, and an ended one without", () => {
+    const message: Message = { ...base, status: "complete", parts: [{ type: "terminal", terminal_id: "term_9", output: " Tiny TUI\n> ", truncated: false }] };
+    const opened: string[] = [];
+    const tui: TerminalInfo = { id: "term_9", session_id: "s1", title: "opencode", program: "opencode", cwd: "", cols: 100, rows: 30, created_at: 0, exit: null, chat_id: "c1", waiting: true };
+    const { unmount } = render(
+      <OpenTerminal.Provider value={{ live: [tui], open: (id) => opened.push(id) }}>
+        <MessageView message={message} onArtifact={() => {}} />
+      </OpenTerminal.Provider>,
+    );
+    expect(screen.getByLabelText("opencode screen").textContent).toBe(" Tiny TUI\n> ");
+    expect(screen.getByText("opencode · running")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Open opencode terminal" }));
+    expect(opened).toEqual(["term_9"]);
+    unmount();
+    // Gone with a restart: the screen stays, with no button.
+    render(<MessageView message={message} onArtifact={() => {}} />);
+    expect(screen.getByText("Terminal · ended")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /terminal$/ })).toBeNull();
+    cleanup();
   });
 
   it("offers the four answers to a prompt its running turn waits on, and none once the turn ended", () => {

@@ -1,4 +1,6 @@
+import { useContext } from "react";
 import { PermissionActions } from "../inbox/PermissionActions";
+import { OpenTerminal } from "../terminal/opener";
 import { editPreview, toolSummary } from "./editPreview";
 import { SafeMarkdown } from "./Markdown";
 import type { Message, Part } from "../../generated/types";
@@ -7,6 +9,29 @@ export interface Artifact {
   kind: "html" | "markdown";
   title: string;
   source: string;
+}
+
+/** What a terminal the turn ran showed (a TUI agent's screen, as text), with a way to open it
+ * while its program still runs. */
+function TerminalExcerpt({ part }: { part: Extract<Part, { type: "terminal" }> }) {
+  const terminals = useContext(OpenTerminal);
+  const live = terminals.live.find((t) => t.id === part.terminal_id);
+  const state = part.exit_code != null ? `exited with code ${part.exit_code}` : live ? "running" : "ended";
+  const name = live?.title ?? "Terminal";
+  return (
+    <details open className="terminal-excerpt" data-testid="terminal-excerpt">
+      <summary>
+        {name} · {state}
+        {part.truncated ? " · last part" : ""}
+      </summary>
+      <pre aria-label={`${name} screen`}>{part.output}</pre>
+      {live && (
+        <button type="button" className="btn mt-1 text-xs" onClick={() => terminals.open(live.id)}>
+          Open {live.title} terminal
+        </button>
+      )}
+    </details>
+  );
 }
 
 function ToolCard({ call, result }: { call: Extract<Part, { type: "tool_call" }>; result?: Extract<Part, { type: "tool_result" }> }) {
@@ -129,16 +154,7 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
               </ol>
             );
           case "terminal":
-            return (
-              <details key={i} className="terminal-excerpt" data-testid="terminal-excerpt">
-                <summary>
-                  Terminal {part.terminal_id}
-                  {part.exit_code != null ? ` · exited ${part.exit_code}` : ""}
-                  {part.truncated ? " · last part" : ""}
-                </summary>
-                <pre>{part.output}</pre>
-              </details>
-            );
+            return <TerminalExcerpt key={i} part={part} />;
           default:
             return null;
         }

@@ -2,7 +2,7 @@
 import { cleanup, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
-import type { InboxItem } from "../../generated/types";
+import type { InboxItem, TerminalInfo } from "../../generated/types";
 import { renderWith } from "../../test/render";
 import { InboxButton } from "./InboxButton";
 import { inboxKey } from "./useInbox";
@@ -33,6 +33,20 @@ describe("InboxButton", () => {
     for (const name of ["Allow once", "Allow for this session", "Deny", "Deny and stop", "Open chat"]) {
       expect(screen.getByRole("button", { name })).toBeTruthy();
     }
+  });
+
+  it("lists agent terminals waiting for input and opens one in its session", async () => {
+    const user = userEvent.setup();
+    const tui: TerminalInfo = { id: "term_7", session_id: "s9", title: "opencode", program: "opencode", cwd: "", cols: 80, rows: 24, created_at: 0, exit: null, chat_id: "c1", waiting: true };
+    renderWith(<InboxButton waiting={1} terminals={1} />, [
+      [[...inboxKey, 1], [item]],
+      [["inbox", "terminals", 1], [tui]],
+    ]);
+    const button = screen.getByRole("button", { name: "Inbox 2" });
+    expect(button).toHaveAccessibleDescription("1 permission prompt waits and 1 agent terminal waits for you");
+    await user.click(button);
+    const entry = await screen.findByRole("listitem", { name: "opencode waits for input" });
+    expect(entry.querySelector("button")?.textContent).toBe("Open terminal");
   });
 
   it("says so when nothing waits", async () => {

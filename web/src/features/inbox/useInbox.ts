@@ -1,6 +1,6 @@
 // The human inbox: permission prompts waiting across every session, and answering one.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { InboxItem, PermissionDecision } from "../../generated/types";
+import type { InboxItem, PermissionDecision, TerminalInfo } from "../../generated/types";
 import { client, unwrapAs } from "../../lib/api";
 
 export const inboxKey = ["inbox", "waiting"] as const;
@@ -10,6 +10,14 @@ export function useInbox(waiting: number) {
   return useQuery({
     queryKey: [...inboxKey, waiting],
     queryFn: () => unwrapAs<InboxItem[]>(client.GET("/api/inbox", { params: { query: { state: "waiting" } } })),
+  });
+}
+
+/** The chats' agent terminals waiting for input, fetched again whenever their count changes. */
+export function useWaitingTerminals(waiting: number) {
+  return useQuery({
+    queryKey: ["inbox", "terminals", waiting],
+    queryFn: () => unwrapAs<TerminalInfo[]>(client.GET("/api/inbox/terminals")),
   });
 }
 

@@ -12,19 +12,26 @@ export interface UserChannel {
   statuses: Record<string, ChatStatus>;
   /** Permission prompts waiting across every session. */
   inboxWaiting: number;
+  /** Chats' agent terminals (TUIs) waiting for input. */
+  terminalsWaiting: number;
 }
 
 export function useUserChannel(): UserChannel {
   const queries = useQueryClient();
   const [statuses, setStatuses] = useState<Record<string, ChatStatus>>({});
   const [inboxWaiting, setInboxWaiting] = useState(0);
+  const [terminalsWaiting, setTerminalsWaiting] = useState(0);
   useEffect(() => {
     const watch = new NoteWatch();
     return stream<UserFrame>("/api/user/ws", (frame) => {
         switch (frame.type) {
           case "ready":
             setInboxWaiting(frame.inbox_waiting);
+            setTerminalsWaiting(frame.terminals_waiting);
             watch.inbox(frame.inbox_waiting);
+            break;
+          case "terminals_waiting":
+            setTerminalsWaiting(frame.waiting);
             break;
           case "session_created":
           case "session_updated":
@@ -54,5 +61,5 @@ export function useUserChannel(): UserChannel {
         }
       });
   }, [queries]);
-  return { statuses, inboxWaiting };
+  return { statuses, inboxWaiting, terminalsWaiting };
 }

@@ -19,6 +19,7 @@ import { ArtifactView } from "./ArtifactView";
 import { SessionUsage } from "../stats/SessionUsage";
 import { swipeHandlers, swipeTarget } from "./swipe";
 import { TerminalTargets } from "../terminal/SendToTerminal";
+import { OpenTerminal } from "../terminal/opener";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
 // The diff viewer loads when a review is first opened.
@@ -45,7 +46,9 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
     queryKey: ["sessions", sessionId, "terminals"],
     queryFn: () => unwrapAs<TerminalInfo[]>(client.GET("/api/sessions/{id}/terminals", { params: { path: { id: sessionId } } })),
   });
-  const liveTerminals = (terminals.data ?? []).filter((t) => t.exit === null).reverse();
+  const running = (terminals.data ?? []).filter((t) => t.exit === null);
+  // Code is sent to the user's own terminals, never typed into an agent's.
+  const liveTerminals = running.filter((t) => t.chat_id == null).reverse();
   const [params, setParams] = useSearchParams();
   const [panes, setPanes] = useState<Pane[] | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -92,6 +95,53 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
       },
     });
 
+  // A chat's agent terminal (a TUI) opens beside its chat: in the pane after the chat's, split off
+  // when the chat's pane is the last. Each opens by itself once per page; after that the saved
+  // layout keeps it (or the user closed it).
+  const tabOf = (terminal: TerminalInfo): Tab => ({ id: terminal.id, kind: "terminal", terminalId: terminal.id, title: `Agent ${terminal.title}` });
+  const openBeside = (terminal: TerminalInfo) =>
+    setPanes((ps) => {
+      const current = ps ?? [];
+      const at = current.findIndex((p) => p.tabs.some((x) => x.id === terminal.id));
+      if (at !== -1) return current.map((p, i) => (i === at ? { ...p, active: terminal.id } : p));
+      const chatPane = current.findIndex((p) => p.tabs.some((x) => x.kind === "chat" && x.chatId === terminal.chat_id));
+      if (chatPane !== -1 && chatPane === current.length - 1) return [...current, { tabs: [tabOf(terminal)], active: terminal.id }];
+      return openTab(current, tabOf(terminal), chatPane === -1 ? current.length - 1 : chatPane + 1);
+    });
+  const autoOpened = useRef(new Set<string>());
+  useEffect(() => {
+    if (!panes) return;
+    for (const t of running) {
+      if (t.chat_id == null || autoOpened.current.has(t.id)) continue;
+      autoOpened.current.add(t.id);
+      if (!panes.some((p) => p.tabs.some((x) => x.id === t.id))) openBeside(t);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [terminals.data, panes !== null]);
+  // A turn that started an agent terminal names it in its message: fetch the list again.
+  const asked = useRef(new Set<string>());
+  const mentioned = Object.values(live).flatMap((c) => c.messages.slice(-2).flatMap((m) => m.parts.flatMap((p) => (p.type === "terminal" ? [p.terminal_id] : []))));
+  const unknown = mentioned.filter((id) => !asked.current.has(id) && !(terminals.data ?? []).some((t) => t.id === id));
+  useEffect(() => {
+    if (unknown.length === 0 || !terminals.isSuccess) return;
+    for (const id of unknown) asked.current.add(id);
+    void terminals.refetch();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [unknown.join(","), terminals.isSuccess]);
+  // `?focus=<tab>` (from the inbox) brings that tab forward.
+  const focus = params.get("focus");
+  useEffect(() => {
+    if (!focus || !panes) return;
+    const terminal = running.find((t) => t.id === focus);
+    if (terminal) openBeside(terminal);
+    else setPanes((ps) => (ps ?? []).map((p) => (p.tabs.some((x) => x.id === focus) ? { ...p, active: focus } : p)));
+    setParams((ps) => {
+      ps.delete("focus");
+      return ps;
+    }, { replace: true });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus, panes !== null, terminals.data]);
+
   // Commands from the palette.
   const latest = useRef({ addChat, open, last, addTerminal });
   latest.current = { addChat, open, last, addTerminal };
@@ -110,6 +160,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
 
   return (
     <TerminalTargets.Provider value={liveTerminals}>
+    <OpenTerminal.Provider value={{ live: running, open: (id) => { const t = running.find((x) => x.id === id); if (t) openBeside(t); } }}>
     <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
       <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
@@ -203,6 +254,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         ))}
       </div>
     </div>
+    </OpenTerminal.Provider>
     </TerminalTargets.Provider>
   );
 }
