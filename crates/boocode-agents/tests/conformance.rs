@@ -350,7 +350,11 @@ async fn act(
                     let _ = permissions.answer(&request_id, PermissionDecision::AllowOnce);
                     answered.push(request_id);
                 }
-                AgentEvent::TextDelta { .. } | AgentEvent::TerminalOutput { .. } if stop => {
+                AgentEvent::TextDelta { .. }
+                | AgentEvent::TerminalOutput { .. }
+                | AgentEvent::TerminalScreen { .. }
+                    if stop =>
+                {
                     cancel.cancel();
                 }
                 _ => {}

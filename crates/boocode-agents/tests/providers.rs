@@ -210,14 +210,16 @@ async fn a_provider_builds_its_backend_or_says_why_not() {
         .await
         .unwrap();
     assert_eq!(outcome, TurnOutcome::Completed);
-    let output: String = sink
+    // What the terminal showed when the program exited.
+    let output = sink
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            AgentEvent::TerminalOutput { data, .. } => Some(data),
+            AgentEvent::TerminalScreen { screen, .. } => Some(screen),
             _ => None,
         })
-        .collect();
+        .next_back()
+        .unwrap_or_default();
     assert!(output.contains("got ping"), "{output:?}");
     session.close().await;
     // The ACP and Claude providers build their backends when the program exists.
