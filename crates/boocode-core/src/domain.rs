@@ -296,6 +296,13 @@ pub struct Chat {
     /// The chat's tool tier; `None` follows the project's default.
     #[serde(default)]
     pub tool_tier: Option<ToolTier>,
+    /// The isolated worktree the chat's agent works in instead of the project's directory
+    /// (its id), when it has one: its writes land there, never in the main tree.
+    #[serde(default)]
+    pub worktree: Option<String>,
+    /// That worktree's directory for this project (set by the runtime only).
+    #[serde(default)]
+    pub workdir: Option<String>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last activity.

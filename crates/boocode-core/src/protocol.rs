@@ -182,6 +182,37 @@ pub struct NewChat {
     /// `off`, `low`, `medium` or `high`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking: Option<Thinking>,
+    /// Run the chat in its own isolated worktree of the project (`POST /api/sessions/{id}/chats`
+    /// only): its agent's writes land there, never in the main tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<NewWorktree>,
+}
+
+/// How to make a chat's own worktree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewWorktree {
+    /// Start from the project as it is on disk, uncommitted and untracked files included (a git
+    /// project; a copy of a plain directory always is).
+    #[serde(default)]
+    pub include_uncommitted: bool,
+    /// Files to copy in from the project (never a secret), such as `.env.example` → `.env`.
+    #[serde(default)]
+    pub copy: Vec<WorktreeCopy>,
+}
+
+/// A file copied into a new worktree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WorktreeCopy {
+    /// In the project, relative.
+    pub from: String,
+    /// In the worktree, relative.
+    pub to: String,
 }
 
 /// Body of `POST /api/chats/{id}/messages`.

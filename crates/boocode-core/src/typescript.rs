@@ -3,9 +3,9 @@
 use crate::protocol::{
     AgentInfo, ChangeReport, ChangeSelection, ChangeView, DirEntry, DirListing, EndpointProbe,
     EndpointSettings, EndpointView, FileContent, InboxAnswer, InboxItem, InboxState, MessagesPage,
-    ModelEntry, ModelList, NewChat, NewTerminal, PostMessage, Posted, ProviderInfo, ProviderState,
-    Refusal, SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage,
-    TerminalControl, TerminalExit, TerminalInfo, ToolStat, ToolStatsReport,
+    ModelEntry, ModelList, NewChat, NewTerminal, NewWorktree, PostMessage, Posted, ProviderInfo,
+    ProviderState, Refusal, SessionCreated, SessionView, SetupState, StartedTurn, SteeringMessage,
+    TerminalControl, TerminalExit, TerminalInfo, ToolStat, ToolStatsReport, WorktreeCopy,
 };
 use crate::{
     AgentEvent, Chat, ChatMode, ChatStatus, FinishReason, Message, MessageKind, MessageStatus,
@@ -56,6 +56,8 @@ pub fn typescript_bindings() -> String {
         InboxItem::decl(&cfg),
         InboxAnswer::decl(&cfg),
         NewChat::decl(&cfg),
+        NewWorktree::decl(&cfg),
+        WorktreeCopy::decl(&cfg),
         PostMessage::decl(&cfg),
         SessionCreated::decl(&cfg),
         SessionView::decl(&cfg),

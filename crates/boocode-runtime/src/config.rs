@@ -30,6 +30,9 @@ pub struct RuntimeConfig {
     pub config_dir: Option<PathBuf>,
     /// Where truncated tool outputs are kept.
     pub truncation_dir: Option<PathBuf>,
+    /// Where isolated worktrees are kept (the data directory's `worktrees`); without it chats
+    /// cannot be given one.
+    pub worktree_dir: Option<PathBuf>,
     /// How often a streaming message is written to the store.
     pub flush_interval: Duration,
     /// Streaming rows idle this long are failed by the sweep.
@@ -57,6 +60,7 @@ impl Default for RuntimeConfig {
             model: None,
             config_dir: None,
             truncation_dir: None,
+            worktree_dir: None,
             flush_interval: Duration::from_millis(250),
             stale_after: boocode_store::STALE_STREAMING_AFTER,
             sweep_interval: Duration::from_secs(60),

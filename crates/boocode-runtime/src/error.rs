@@ -27,6 +27,12 @@ pub enum RuntimeError {
     /// The project root the profile names cannot be used.
     #[error("{0}")]
     Project(String),
+    /// The chat's worktree was removed: it takes no more turns (never in the main tree).
+    #[error("this chat's worktree {0} is gone (discarded, or removed by hand); start a new chat")]
+    WorktreeGone(String),
+    /// An isolated worktree could not be made, found or removed.
+    #[error(transparent)]
+    Worktree(#[from] boocode_worktree::WorktreeError),
     /// The store failed or refused.
     #[error(transparent)]
     Store(#[from] StoreError),

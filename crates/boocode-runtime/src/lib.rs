@@ -45,6 +45,7 @@ mod runner;
 mod state;
 pub mod terminals;
 mod turn;
+mod worktrees;
 
 pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use broker::{Broker, Fanout, Snapshot};

@@ -132,6 +132,13 @@ pub async fn start_turn(
     let chat = state.store.get_chat(chat_id).await?;
     let session = state.store.get_session(chat.session_id).await?;
     let project = state.store.get_project(session.project_id).await?;
+    if let Some(dir) = &chat.workdir
+        && !std::path::Path::new(dir).is_dir()
+    {
+        return Err(RuntimeError::WorktreeGone(
+            chat.worktree.clone().unwrap_or_default(),
+        ));
+    }
     let cancel = CancellationToken::new();
     let steering = boocode_core::Steering::new();
     let assistant_id = MessageId::new();
@@ -172,7 +179,8 @@ pub async fn start_turn(
         tool_tier: chat.tool_tier.unwrap_or(project.settings.tool_tier),
         read_grants: project.settings.read_grants.clone(),
         project_name: project.name.clone(),
-        project_root: PathBuf::from(&project.root),
+        // A chat in an isolated worktree works there, never in the main tree.
+        project_root: PathBuf::from(chat.workdir.as_deref().unwrap_or(&project.root)),
         history,
         assistant: assistant.clone(),
         cancel,

@@ -140,6 +140,14 @@ impl From<boocode_runtime::RuntimeError> for ApiError {
             }
             RuntimeError::PromptClosed { state, .. } => ApiError::conflict(state, e.to_string()),
             RuntimeError::Store(store) => store.into(),
+            RuntimeError::WorktreeGone(_) => ApiError::conflict("worktree_gone", e.to_string()),
+            RuntimeError::Worktree(boocode_worktree::WorktreeError::NotFound(id)) => {
+                ApiError::not_found("worktree", id)
+            }
+            RuntimeError::Worktree(
+                w @ (boocode_worktree::WorktreeError::Refused { .. }
+                | boocode_worktree::WorktreeError::Project { .. }),
+            ) => ApiError::invalid("worktree", w),
             other => ApiError::internal(other),
         }
     }

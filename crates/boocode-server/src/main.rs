@@ -169,6 +169,7 @@ async fn run(args: Args) -> Result<()> {
         .or_else(|| home.map(|h| h.join("boocode-projects")));
     config.runtime.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
     config.runtime.truncation_dir = data.as_ref().map(|d| d.join("truncated"));
+    config.runtime.worktree_dir = data.as_ref().map(|d| d.join("worktrees"));
     config.web_dir = args
         .web_dir
         .clone()

@@ -106,6 +106,8 @@ macro_rules! chat_from_row {
                 Some(t) => Some(t.parse().map_err(StoreError::Corrupt)?),
                 None => None,
             },
+            worktree: row.try_get("worktree_id")?,
+            workdir: row.try_get("workdir")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             archived: row.try_get("archived")?,
@@ -447,6 +449,8 @@ impl Store {
             thinking: settings.thinking,
             web: settings.web,
             tool_tier: settings.tool_tier,
+            worktree: None,
+            workdir: None,
             created_at: now,
             updated_at: now,
             archived: false,
@@ -473,6 +477,33 @@ impl Store {
         .map(|_| ()));
         result.map_err(|e| missing_parent(e, "session", session_id.to_string()))?;
         Ok(chat)
+    }
+
+    /// Records the isolated worktree chat `id` works in (`None`: the project's directory
+    /// again). For the runtime, which made the worktree; never taken from a client.
+    pub async fn set_chat_worktree(
+        &self,
+        id: ChatId,
+        worktree: Option<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        let (worktree_id, workdir) = worktree.unzip();
+        let done = with_pool!(self, pool => sqlx::query(
+            "UPDATE chats SET worktree_id = $1, workdir = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(worktree_id)
+        .bind(workdir)
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "chat",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// One chat.

@@ -142,6 +142,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chats/{id}/worktree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * `DELETE /api/chats/{id}/worktree`: removes the chat's own worktree (its files and git
+         *     registration). The chat keeps its history and takes no more turns.
+         */
+        delete: operations["discard_worktree"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -708,6 +728,13 @@ export interface components {
             updated_at: components["schemas"]["i64"];
             /** @description Web access for this chat; `None` follows the project's default. */
             web?: boolean | null;
+            /** @description That worktree's directory for this project (set by the runtime only). */
+            workdir?: string | null;
+            /**
+             * @description The isolated worktree the chat's agent works in instead of the project's directory
+             *     (its id), when it has one: its writes land there, never in the main tree.
+             */
+            worktree?: string | null;
         };
         /**
          * Format: uuid
@@ -915,6 +942,7 @@ export interface components {
             thinking?: components["schemas"]["Thinking"] | null;
             /** @description The session's (or chat's) title. */
             title?: string | null;
+            worktree?: components["schemas"]["NewWorktree"] | null;
         };
         /** @description Body of `POST /api/projects`: an existing directory, or a new one to create. */
         NewProject: {
@@ -943,6 +971,16 @@ export interface components {
             rows?: number | null;
             /** @description The pane's title (default: the program's name). */
             title?: string | null;
+        };
+        /** @description How to make a chat's own worktree. */
+        NewWorktree: {
+            /** @description Files to copy in from the project (never a secret), such as `.env.example` → `.env`. */
+            copy?: components["schemas"]["WorktreeCopy"][];
+            /**
+             * @description Start from the project as it is on disk, uncommitted and untracked files included (a git
+             *     project; a copy of a plain directory always is).
+             */
+            include_uncommitted?: boolean;
         };
         /**
          * @description How severe a notice is.
@@ -1380,6 +1418,13 @@ export interface components {
             /** @description The layout (any JSON the client understands), or `null`. */
             panes: unknown;
         };
+        /** @description A file copied into a new worktree. */
+        WorktreeCopy: {
+            /** @description In the project, relative. */
+            from: string;
+            /** @description In the worktree, relative. */
+            to: string;
+        };
         /** Format: int64 */
         i64: number;
     };
@@ -1718,6 +1763,43 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discard_worktree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chat"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -125,6 +125,15 @@ web: boolean | null,
  */
 tool_tier: ToolTier | null, 
 /**
+ * The isolated worktree the chat's agent works in instead of the project's directory
+ * (its id), when it has one: its writes land there, never in the main tree.
+ */
+worktree: string | null, 
+/**
+ * That worktree's directory for this project (set by the runtime only).
+ */
+workdir: string | null, 
+/**
  * Creation time.
  */
 created_at: number, 
@@ -747,7 +756,33 @@ model?: string | null,
 /**
  * `off`, `low`, `medium` or `high`.
  */
-thinking?: Thinking | null, };
+thinking?: Thinking | null, 
+/**
+ * Run the chat in its own isolated worktree of the project (`POST /api/sessions/{id}/chats`
+ * only): its agent's writes land there, never in the main tree.
+ */
+worktree?: NewWorktree | null, };
+
+export type NewWorktree = { 
+/**
+ * Start from the project as it is on disk, uncommitted and untracked files included (a git
+ * project; a copy of a plain directory always is).
+ */
+include_uncommitted: boolean, 
+/**
+ * Files to copy in from the project (never a secret), such as `.env.example` → `.env`.
+ */
+copy: Array<WorktreeCopy>, };
+
+export type WorktreeCopy = { 
+/**
+ * In the project, relative.
+ */
+from: string, 
+/**
+ * In the worktree, relative.
+ */
+to: string, };
 
 export type PostMessage = { 
 /**

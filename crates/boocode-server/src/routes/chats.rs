@@ -149,6 +149,18 @@ pub(crate) async fn get_chat(
     Ok(ApiJson(state.runtime.store.get_chat(chat_id(&id)?).await?))
 }
 
+/// `DELETE /api/chats/{id}/worktree`: removes the chat's own worktree (its files and git
+/// registration). The chat keeps its history and takes no more turns.
+#[utoipa::path(delete, path = "/api/chats/{id}/worktree", tag = "chats", params(("id" = String, Path)), responses((status = 200, body = Chat), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn discard_worktree(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Chat>, ApiError> {
+    Ok(ApiJson(
+        state.runtime.discard_chat_worktree(chat_id(&id)?).await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ChangesQuery {
@@ -212,7 +224,9 @@ async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
     let chat = state.runtime.store.get_chat(id).await?;
     let session = state.runtime.store.get_session(chat.session_id).await?;
     let project = state.runtime.store.get_project(session.project_id).await?;
-    let guard = PathGuard::new(&project.root).map_err(|e| {
+    // A chat in its own worktree applies and rewinds there, never in the main tree.
+    let root = chat.workdir.as_deref().unwrap_or(&project.root);
+    let guard = PathGuard::new(root).map_err(|e| {
         ApiError::new(
             StatusCode::CONFLICT,
             "project_unusable",

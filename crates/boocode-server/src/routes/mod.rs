@@ -48,6 +48,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/terminals/{id}/ws", terminals::socket)
         .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)
+        .delete("/chats/{id}/worktree", chats::discard_worktree)
         .get("/chats/{id}/changes", chats::list_changes)
         .post("/chats/{id}/changes/{op}", chats::change_operation)
         .get("/chats/{id}/queue", chats::list_queue)

@@ -353,6 +353,12 @@ pub(crate) async fn create_session(
 ) -> Result<impl IntoResponse, ApiError> {
     let id: ProjectId = parse_id("id", &id)?;
     let body: NewChat = optional_body(&body)?;
+    if body.worktree.is_some() {
+        return Err(ApiError::invalid(
+            "worktree",
+            "a session's first chat works in the project; add a chat with POST /api/sessions/{id}/chats to give it a worktree",
+        ));
+    }
     let settings = new_chat_settings(&body, &state.config)?;
     let session = state
         .runtime
@@ -427,6 +433,9 @@ pub(crate) async fn patch_session(
     Ok(ApiJson(session))
 }
 
+/// Most files a new worktree may copy in.
+const MAX_WORKTREE_COPIES: usize = 32;
+
 /// `POST /api/sessions/{id}/chats`.
 #[utoipa::path(post, path = "/api/sessions/{id}/chats", tag = "chats", params(("id" = String, Path)), request_body(content = Option<NewChat>), responses((status = 201, body = Chat), (status = 404, body = ErrorBody)))]
 pub(crate) async fn create_chat(
@@ -437,10 +446,31 @@ pub(crate) async fn create_chat(
     let id: SessionId = parse_id("id", &id)?;
     let body: NewChat = optional_body(&body)?;
     let settings = new_chat_settings(&body, &state.config)?;
+    let title = body.title.as_deref().unwrap_or("");
+    if let Some(worktree) = &body.worktree {
+        if worktree.copy.len() > MAX_WORKTREE_COPIES {
+            return Err(ApiError::invalid(
+                "worktree.copy",
+                format!("at most {MAX_WORKTREE_COPIES} files"),
+            ));
+        }
+        let mut options = boocode_worktree::WorktreeOptions::new(format!("chat: {title}"));
+        if worktree.include_uncommitted {
+            options = options.include_uncommitted();
+        }
+        for copy in &worktree.copy {
+            options = options.copy(&copy.from, &copy.to);
+        }
+        let chat = state
+            .runtime
+            .create_chat_in_worktree(id, title, &settings, options)
+            .await?;
+        return Ok((StatusCode::CREATED, ApiJson(chat)));
+    }
     let chat = state
         .runtime
         .store
-        .create_chat_with(id, body.title.as_deref().unwrap_or(""), &settings)
+        .create_chat_with(id, title, &settings)
         .await?;
     state
         .runtime

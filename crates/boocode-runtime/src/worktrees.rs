@@ -1,0 +1,87 @@
+//! Chats in isolated worktrees: a chat whose agent writes in its own copy of the project (a git
+//! worktree, or a plain copy), so several can work on one task without colliding and the main
+//! tree changes only when a person takes a result. The worktree is made by the runtime and its
+//! directory recorded on the chat; clients never name a directory.
+
+use crate::error::RuntimeError;
+use crate::state::Runtime;
+use boocode_core::{Chat, ChatId, SessionId, UserFrame};
+use boocode_store::ChatSettings;
+use boocode_worktree::{WorktreeOptions, Worktrees};
+
+impl Runtime {
+    /// The worktrees of the project at `root`.
+    async fn worktrees(&self, root: &str) -> Result<Worktrees, RuntimeError> {
+        let home = self.config.worktree_dir.as_ref().ok_or_else(|| {
+            RuntimeError::Project(
+                "this server keeps no worktrees (it has no data directory)".into(),
+            )
+        })?;
+        Ok(Worktrees::open(root, home).await?)
+    }
+
+    /// Creates a chat in `session` whose agent works in a new isolated worktree of the
+    /// session's project, and tells clients. Nothing is left behind on failure.
+    pub async fn create_chat_in_worktree(
+        &self,
+        session: SessionId,
+        title: &str,
+        settings: &ChatSettings,
+        options: WorktreeOptions,
+    ) -> Result<Chat, RuntimeError> {
+        settings.check()?;
+        let session = self.store.get_session(session).await?;
+        let project = self.store.get_project(session.project_id).await?;
+        let worktrees = self.worktrees(&project.root).await?;
+        let tree = worktrees.create(options).await?;
+        let workdir = tree.workdir().to_string_lossy().into_owned();
+        let made = async {
+            let mut chat = self
+                .store
+                .create_chat_with(session.id, title, settings)
+                .await?;
+            self.store
+                .set_chat_worktree(chat.id, Some((tree.id(), &workdir)))
+                .await?;
+            chat.worktree = Some(tree.id().to_owned());
+            chat.workdir = Some(workdir.clone());
+            Ok::<_, RuntimeError>(chat)
+        }
+        .await;
+        match made {
+            Ok(chat) => {
+                tracing::info!(chat = %chat.id, worktree = %tree.id(), "chat in its own worktree");
+                self.broker
+                    .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
+                Ok(chat)
+            }
+            Err(e) => {
+                let _ = worktrees.remove(tree.id()).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the worktree chat `id` works in. The chat keeps its history and stays tied to
+    /// the worktree — later turns are refused rather than let into the main tree. Refused while
+    /// a turn runs.
+    pub async fn discard_chat_worktree(&self, id: ChatId) -> Result<Chat, RuntimeError> {
+        let chat = self.store.get_chat(id).await?;
+        let Some(worktree) = chat.worktree.clone() else {
+            return Ok(chat);
+        };
+        if self.runner.is_running(id) {
+            return Err(RuntimeError::TurnRunning(
+                "a turn runs in this chat's worktree; stop it first".into(),
+            ));
+        }
+        let session = self.store.get_session(chat.session_id).await?;
+        let project = self.store.get_project(session.project_id).await?;
+        match self.worktrees(&project.root).await?.remove(&worktree).await {
+            Ok(()) | Err(boocode_worktree::WorktreeError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(chat = %id, worktree, "chat's worktree removed");
+        Ok(chat)
+    }
+}
