@@ -135,6 +135,11 @@ pub enum UserFrame {
         /// How many agent terminals wait for input.
         waiting: u64,
     },
+    /// An arena started, one of its contenders moved on, or it was picked or discarded.
+    ArenaUpdated {
+        /// The arena as it is now.
+        arena: crate::arena::Arena,
+    },
     /// A session's workspace layout was saved.
     WorkspaceUpdated {
         /// The session.

@@ -26,6 +26,7 @@
 //! ```
 
 mod agent;
+pub mod arena;
 mod builder;
 mod changes;
 pub mod context;

@@ -27,6 +27,12 @@ pub enum RuntimeError {
     /// The project root the profile names cannot be used.
     #[error("{0}")]
     Project(String),
+    /// A request the runtime refuses as given (say, an arena with one contender).
+    #[error("{0}")]
+    Invalid(String),
+    /// A request that conflicts with the state of things (a contender picked twice).
+    #[error("{0}")]
+    Conflict(String),
     /// The chat's worktree was removed: it takes no more turns (never in the main tree).
     #[error("this chat's worktree {0} is gone (discarded, or removed by hand); start a new chat")]
     WorktreeGone(String),

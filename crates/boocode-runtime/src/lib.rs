@@ -32,6 +32,7 @@
 //! ```
 
 mod agent_chats;
+pub mod arena;
 mod broker;
 mod config;
 mod context;

@@ -181,6 +181,7 @@ pub async fn start_turn(
         project_name: project.name.clone(),
         // A chat in an isolated worktree works there, never in the main tree.
         project_root: PathBuf::from(chat.workdir.as_deref().unwrap_or(&project.root)),
+        usage_root: project.root.clone(),
         history,
         assistant: assistant.clone(),
         cancel,

@@ -34,6 +34,9 @@ pub(crate) struct TurnContext {
     pub(crate) read_grants: Vec<String>,
     pub(crate) project_name: String,
     pub(crate) project_root: PathBuf,
+    /// The project's own directory (`project_root` is a worktree's for a chat in one): usage
+    /// is the project's.
+    pub(crate) usage_root: String,
     pub(crate) history: Vec<Message>,
     pub(crate) assistant: Message,
     pub(crate) cancel: CancellationToken,
@@ -224,10 +227,8 @@ impl TurnContext {
         if usage.prompt_tokens == 0 && usage.completion_tokens == 0 && usage.cost_usd.is_none() {
             return;
         }
-        let mut entry = boocode_store::UsageEntry::new(
-            self.project_root.display().to_string(),
-            self.provider.clone(),
-        );
+        let mut entry =
+            boocode_store::UsageEntry::new(self.usage_root.clone(), self.provider.clone());
         entry.chat_id = Some(self.chat_id);
         entry.model = lock(&self.model_used).clone();
         entry.prompt_tokens = usage.prompt_tokens;

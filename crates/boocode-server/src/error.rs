@@ -140,6 +140,8 @@ impl From<boocode_runtime::RuntimeError> for ApiError {
             }
             RuntimeError::PromptClosed { state, .. } => ApiError::conflict(state, e.to_string()),
             RuntimeError::Store(store) => store.into(),
+            RuntimeError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            RuntimeError::Conflict(m) => ApiError::conflict("conflict", m),
             RuntimeError::WorktreeGone(_) => ApiError::conflict("worktree_gone", e.to_string()),
             RuntimeError::Worktree(boocode_worktree::WorktreeError::NotFound(id)) => {
                 ApiError::not_found("worktree", id)

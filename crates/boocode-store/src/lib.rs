@@ -25,6 +25,7 @@
 //! # }).unwrap();
 //! ```
 
+mod arenas;
 mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -4,6 +4,41 @@
  */
 
 export interface paths {
+    "/api/arenas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/arenas/{id}`. */
+        get: operations["get_arena"];
+        put?: never;
+        post?: never;
+        /** `DELETE /api/arenas/{id}`: removes its worktrees (stopping contenders still running). */
+        delete: operations["discard_arena"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/arenas/{id}/pick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/arenas/{id}/pick`: queues the contender's changes on the main tree for review. */
+        post: operations["pick_arena"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chats/{id}": {
         parameters: {
             query?: never;
@@ -315,6 +350,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/arenas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/projects/{id}/arenas`: the project's arenas, newest first (at most 200). */
+        get: operations["list_arenas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/changes": {
         parameters: {
             query?: never;
@@ -434,6 +486,23 @@ export interface paths {
         head?: never;
         /** `PATCH /api/sessions/{id}`. */
         patch: operations["patch_session"];
+        trace?: never;
+    };
+    "/api/sessions/{id}/arenas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/sessions/{id}/arenas`: starts an arena; returns at once (contenders run on). */
+        post: operations["start_arena"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/sessions/{id}/chats": {
@@ -664,6 +733,33 @@ export interface components {
             /** @description The tools it is limited to; `None` means the chat's whole set. */
             tools?: string[] | null;
         };
+        /** @description An arena: one prompt, several contenders, and which one was picked. */
+        Arena: {
+            /** @description The contenders, in order. */
+            contenders: components["schemas"]["Contender"][];
+            /** @description Creation time. */
+            created_at: components["schemas"]["i64"];
+            /** @description Whether its worktrees were removed. */
+            discarded: boolean;
+            /** @description Files changed by every contender that changed any. */
+            files_in_common: string[];
+            /** @description Stable id. */
+            id: string;
+            /**
+             * Format: int32
+             * @description The contender picked (its index), once one is.
+             */
+            picked?: number | null;
+            picked_chat?: components["schemas"]["ChatId"] | null;
+            /** @description The project. */
+            project_id: components["schemas"]["ProjectId"];
+            /** @description The prompt. */
+            prompt: string;
+            /** @description The session its chats are in. */
+            session_id: components["schemas"]["SessionId"];
+            /** @description The verify command. */
+            verify?: string | null;
+        };
         /**
          * @description What an apply, reject or rewind did: the changes done, and the files refused with their
          *     reasons (a refused file is reported here, never as a failed request).
@@ -746,6 +842,63 @@ export interface components {
          * @enum {string}
          */
         ChatMode: "ask" | "review" | "auto_apply";
+        /** @description One contender of an arena and, once it is done, how it did. */
+        Contender: {
+            /** @description Its chat (in its own worktree). */
+            chat_id: components["schemas"]["ChatId"];
+            /**
+             * Format: double
+             * @description Cost in US dollars, when reported.
+             */
+            cost_usd?: number | null;
+            /** @description Files it changed, relative to the project. */
+            files_changed: string[];
+            /**
+             * Format: int32
+             * @description 1-based, as listed.
+             */
+            index: number;
+            /**
+             * Format: int64
+             * @description Lines added over all files.
+             */
+            lines_added: number;
+            /**
+             * Format: int64
+             * @description Lines removed over all files.
+             */
+            lines_removed: number;
+            /** @description The model asked for. */
+            model?: string | null;
+            /** @description How its turn ended (`complete`, `failed`, `cancelled`), once it has. */
+            outcome?: string | null;
+            /** @description The provider. */
+            provider: string;
+            /** @description Where it stands. */
+            state: components["schemas"]["ContenderState"];
+            /**
+             * Format: int64
+             * @description Tokens its turn used (input + output), when reported.
+             */
+            tokens?: number | null;
+            /**
+             * Format: int32
+             * @description The verify command's exit code (`None`: no command, not run yet, or timed out).
+             */
+            verify_exit?: number | null;
+            /** @description The end of the verify command's output. */
+            verify_output?: string | null;
+            /**
+             * Format: int64
+             * @description Wall time of its turn.
+             */
+            wall_ms?: number | null;
+        };
+        /**
+         * @description Where a contender stands.
+         * @enum {string}
+         */
+        ContenderState: "running" | "verifying" | "done";
         /** @description One entry of a project directory. */
         DirEntry: {
             /** @description Whether it is a directory. */
@@ -927,6 +1080,28 @@ export interface components {
             /** @description Every model the server lists. */
             models: components["schemas"]["ModelEntry"][];
         };
+        /** @description Body of `POST /api/sessions/{id}/arenas`. */
+        NewArena: {
+            /**
+             * @description Who competes: 2 to 8 providers, each optionally with a model (the same provider may
+             *     come twice with two models).
+             */
+            contenders: components["schemas"]["NewContender"][];
+            /** @description Start every worktree from the project as it is on disk (uncommitted work included). */
+            include_uncommitted?: boolean;
+            /** @description The prompt every contender gets. */
+            prompt: string;
+            /**
+             * @description A shell command run in each contender's worktree when it finishes; its exit code is
+             *     the score (0 passes), never the agent's own claim.
+             */
+            verify?: string | null;
+            /**
+             * Format: int64
+             * @description Seconds the verify command may run (default 600).
+             */
+            verify_timeout_secs?: number | null;
+        };
         /**
          * @description Body of `POST /api/projects/{id}/sessions` and `POST /api/sessions/{id}/chats`: every field
          *     optional.
@@ -943,6 +1118,13 @@ export interface components {
             /** @description The session's (or chat's) title. */
             title?: string | null;
             worktree?: components["schemas"]["NewWorktree"] | null;
+        };
+        /** @description One contender asked for. */
+        NewContender: {
+            /** @description The model, when not the provider's default. */
+            model?: string | null;
+            /** @description The provider (`boocode`, `claude-acp`, `opencode`, …). */
+            provider: string;
         };
         /** @description Body of `POST /api/projects`: an existing directory, or a new one to create. */
         NewProject: {
@@ -1075,6 +1257,14 @@ export interface components {
          * @enum {string}
          */
         PermissionDecision: "allow_once" | "allow_session" | "deny" | "deny_and_stop";
+        /** @description Body of `POST /api/arenas/{id}/pick`. */
+        PickContender: {
+            /**
+             * Format: int32
+             * @description The contender's 1-based index.
+             */
+            index: number;
+        };
         /** @description A step of a plan or todo list an agent reports. */
         PlanEntry: {
             /** @description What the step is. */
@@ -1436,6 +1626,105 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_arena: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discard_arena: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pick_arena: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PickContender"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_chat: {
         parameters: {
             query?: never;
@@ -2087,6 +2376,35 @@ export interface operations {
             };
         };
     };
+    list_arenas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_project_changes: {
         parameters: {
             query?: {
@@ -2398,6 +2716,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_arena: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewArena"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {

@@ -608,7 +608,11 @@ waiting: number, } | { "type": "terminals_waiting",
 /**
  * How many agent terminals wait for input.
  */
-waiting: number, } | { "type": "workspace_updated", 
+waiting: number, } | { "type": "arena_updated", 
+/**
+ * The arena as it is now.
+ */
+arena: Arena, } | { "type": "workspace_updated", 
 /**
  * The session.
  */
@@ -762,6 +766,152 @@ thinking?: Thinking | null,
  * only): its agent's writes land there, never in the main tree.
  */
 worktree?: NewWorktree | null, };
+
+export type NewArena = { 
+/**
+ * The prompt every contender gets.
+ */
+prompt: string, 
+/**
+ * Who competes: 2 to 8 providers, each optionally with a model (the same provider may
+ * come twice with two models).
+ */
+contenders: Array<NewContender>, 
+/**
+ * A shell command run in each contender's worktree when it finishes; its exit code is
+ * the score (0 passes), never the agent's own claim.
+ */
+verify?: string | null, 
+/**
+ * Seconds the verify command may run (default 600).
+ */
+verify_timeout_secs?: number | null, 
+/**
+ * Start every worktree from the project as it is on disk (uncommitted work included).
+ */
+include_uncommitted: boolean, };
+
+export type NewContender = { 
+/**
+ * The provider (`boocode`, `claude-acp`, `opencode`, …).
+ */
+provider: string, 
+/**
+ * The model, when not the provider's default.
+ */
+model?: string | null, };
+
+export type ContenderState = "running" | "verifying" | "done";
+
+export type Contender = { 
+/**
+ * 1-based, as listed.
+ */
+index: number, 
+/**
+ * Its chat (in its own worktree).
+ */
+chat_id: ChatId, 
+/**
+ * The provider.
+ */
+provider: string, 
+/**
+ * The model asked for.
+ */
+model: string | null, 
+/**
+ * Where it stands.
+ */
+state: ContenderState, 
+/**
+ * How its turn ended (`complete`, `failed`, `cancelled`), once it has.
+ */
+outcome: string | null, 
+/**
+ * Wall time of its turn.
+ */
+wall_ms: number | null, 
+/**
+ * Tokens its turn used (input + output), when reported.
+ */
+tokens: number | null, 
+/**
+ * Cost in US dollars, when reported.
+ */
+cost_usd: number | null, 
+/**
+ * Files it changed, relative to the project.
+ */
+files_changed: Array<string>, 
+/**
+ * Lines added over all files.
+ */
+lines_added: number, 
+/**
+ * Lines removed over all files.
+ */
+lines_removed: number, 
+/**
+ * The verify command's exit code (`None`: no command, not run yet, or timed out).
+ */
+verify_exit: number | null, 
+/**
+ * The end of the verify command's output.
+ */
+verify_output: string | null, };
+
+export type Arena = { 
+/**
+ * Stable id.
+ */
+id: string, 
+/**
+ * The project.
+ */
+project_id: ProjectId, 
+/**
+ * The session its chats are in.
+ */
+session_id: SessionId, 
+/**
+ * The prompt.
+ */
+prompt: string, 
+/**
+ * The verify command.
+ */
+verify: string | null, 
+/**
+ * The contenders, in order.
+ */
+contenders: Array<Contender>, 
+/**
+ * Files changed by every contender that changed any.
+ */
+files_in_common: Array<string>, 
+/**
+ * The contender picked (its index), once one is.
+ */
+picked: number | null, 
+/**
+ * The chat the picked contender's changes were queued under, for review on the main tree.
+ */
+picked_chat: ChatId | null, 
+/**
+ * Whether its worktrees were removed.
+ */
+discarded: boolean, 
+/**
+ * Creation time.
+ */
+created_at: number, };
+
+export type PickContender = { 
+/**
+ * The contender's 1-based index.
+ */
+index: number, };
 
 export type NewWorktree = { 
 /**

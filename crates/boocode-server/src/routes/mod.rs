@@ -1,5 +1,6 @@
 //! The router.
 
+mod arenas;
 mod chats;
 mod files;
 mod openapi;
@@ -49,6 +50,11 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)
         .delete("/chats/{id}/worktree", chats::discard_worktree)
+        .post("/sessions/{id}/arenas", arenas::start_arena)
+        .get("/projects/{id}/arenas", arenas::list_arenas)
+        .get("/arenas/{id}", arenas::get_arena)
+        .delete("/arenas/{id}", arenas::discard_arena)
+        .post("/arenas/{id}/pick", arenas::pick_arena)
         .get("/chats/{id}/changes", chats::list_changes)
         .post("/chats/{id}/changes/{op}", chats::change_operation)
         .get("/chats/{id}/queue", chats::list_queue)
