@@ -98,6 +98,8 @@ async fn run(args: Args) -> Result<()> {
     config.runtime.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
     config.runtime.truncation_dir =
         dirs::data_local_dir().map(|d| d.join("boocode").join("truncated"));
+    config.runtime.worktree_dir =
+        dirs::data_local_dir().map(|d| d.join("boocode").join("worktrees"));
     // BOOCODE_CODER_TOKEN first, so one machine can run a token-protected workspace and a
     // daemon with its own token.
     config.auth_token = ["BOOCODE_CODER_TOKEN", "BOOCODE_AUTH_TOKEN"]

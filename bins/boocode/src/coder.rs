@@ -127,7 +127,7 @@ struct ErrorDetail {
     message: String,
 }
 
-struct Client {
+pub(crate) struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
@@ -135,7 +135,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(daemon: &DaemonArgs) -> Self {
+    pub(crate) fn new(daemon: &DaemonArgs) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base: daemon.url.trim_end_matches('/').to_owned(),
@@ -187,11 +187,19 @@ impl Client {
             .with_context(|| format!("the server's answer to {path} is not what this CLI expects"))
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    pub(crate) async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T> {
         self.call(
             reqwest::Method::POST,
             path,
@@ -202,7 +210,7 @@ impl Client {
 
     /// The project to work on: `--project`, the server's only project, or the one whose root
     /// is the working directory.
-    async fn project(&self) -> Result<Project> {
+    pub(crate) async fn project(&self) -> Result<Project> {
         let projects: Vec<Project> = self.get("/api/projects").await?;
         if let Some(wanted) = &self.project {
             return projects
@@ -242,7 +250,7 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 }
 
 /// The first line of `prompt`, cut to 60 characters: the new session's title.
-fn title_of(prompt: &str) -> String {
+pub(crate) fn title_of(prompt: &str) -> String {
     let line = prompt.lines().next().unwrap_or_default().trim();
     let mut title: String = line.chars().take(60).collect();
     if title.len() < line.len() {

@@ -6,6 +6,7 @@
 //! daemon (`boocode-coder`) or BooCode server.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod arena;
 mod coder;
 mod render;
 mod run;
@@ -59,6 +60,9 @@ enum Command {
     Reject(coder::ChangeArgs),
     /// Undo a chat's applied changes, newest first. Exit 1 if a file was refused.
     Rewind(coder::ChangeArgs),
+    /// One prompt to several providers at once, each in its own worktree, through a running
+    /// server; `show`, `pick` and `discard` an arena.
+    Arena(arena::ArenaArgs),
 }
 
 async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Result<u8> {
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
             Command::Apply(args) => coder::change(coder::ChangeOp::Apply, args).await,
             Command::Reject(args) => coder::change(coder::ChangeOp::Reject, args).await,
             Command::Rewind(args) => coder::change(coder::ChangeOp::Rewind, args).await,
+            Command::Arena(args) => arena::arena(args).await,
         }
     });
     match result {

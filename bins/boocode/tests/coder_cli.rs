@@ -226,3 +226,125 @@ async fn reject_detach_and_bad_input() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// A daemon that keeps worktrees (in `worktrees`), over a git repository with `a.txt`.
+async fn arena_daemon(root: &Path, model_url: &str, worktrees: &Path) -> Daemon {
+    let db = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", db.path().join("c.db").display()))
+        .await
+        .unwrap();
+    let mut config = ServerConfig::coder(root, model_url);
+    config.runtime.worktree_dir = Some(worktrees.to_path_buf());
+    let state = AppState::new(config, store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(state, listener, std::future::pending()));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{url}/api/projects")).send().await
+            && r.text().await.unwrap_or_default().contains("\"root\"")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Daemon { url, _db: db }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success(), "git {args:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
+    let dir = repo();
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "--all"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "start"]);
+    let worktrees = tempfile::tempdir().unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    for (name, call, word) in [("model-a", "ca", "omega"), ("model-b", "cb", "gamma")] {
+        model.answer_matching(
+            &format!(r#""tool_call_id":"{call}""#),
+            Reply::text(&format!("{name} wrote {word}.")),
+        );
+        let args = format!(r#"{{"path": "a.txt", "old_string": "alpha", "new_string": "{word}"}}"#);
+        model.answer_matching(
+            &format!(r#""model":"{name}""#),
+            Reply::stream().tool_call(call, "edit_file", &[args.as_str()]),
+        );
+    }
+    let d = arena_daemon(dir.path(), &model.url(), worktrees.path()).await;
+
+    let out = boocode(
+        &d.url,
+        &[
+            "arena",
+            "--provider",
+            "boocode:model-a",
+            "--provider",
+            "boocode:model-b",
+            "--verify",
+            "grep -q omega a.txt",
+            "--json",
+            "make a.txt say omega",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &summary["contenders"];
+    assert_eq!(c[0]["verify_exit"], 0, "{summary}");
+    assert_eq!(c[1]["verify_exit"], 1, "{summary}");
+    assert_eq!(c[0]["files_changed"], serde_json::json!(["a.txt"]));
+    assert_eq!(c[0]["model"], "model-a");
+    assert!(
+        stderr(&out).contains("contender 1 (boocode:model-a) done"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    let id = summary["id"].as_str().unwrap().to_owned();
+
+    let shown = boocode(&d.url, &["arena", "show", &id]).await;
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let table = stdout(&shown);
+    assert!(
+        table.contains("boocode:model-a") && table.contains("pass"),
+        "{table}"
+    );
+    assert!(table.contains("fail 1"), "{table}");
+
+    let picked = boocode(&d.url, &["arena", "pick", &id, "1"]).await;
+    assert!(picked.status.success(), "{}", stderr(&picked));
+    let text = stdout(&picked);
+    let chat = text.rsplit("--chat ").next().unwrap().trim().to_owned();
+    let pending = boocode(&d.url, &["pending", "--chat", &chat, "--diff"]).await;
+    assert!(stdout(&pending).contains("+omega"), "{}", stdout(&pending));
+    let again = boocode(&d.url, &["arena", "pick", &id, "2"]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("picked already"),
+        "{}",
+        stderr(&again)
+    );
+
+    let discarded = boocode(&d.url, &["arena", "discard", &id]).await;
+    assert!(discarded.status.success(), "{}", stderr(&discarded));
+    assert_eq!(std::fs::read_dir(worktrees.path()).unwrap().count(), 0);
+
+    let one = boocode(&d.url, &["arena", "--provider", "boocode", "alone"]).await;
+    assert_eq!(one.status.code(), Some(1));
+    assert!(stderr(&one).contains("2 to 8"), "{}", stderr(&one));
+}

@@ -1,0 +1,269 @@
+//! `boocode arena`: one prompt to several providers at once through a running server, each in
+//! its own worktree of the project; then `show`, `pick` (its diff waits in the pending queue on
+//! the main tree) and `discard` (its worktrees go).
+
+use crate::coder::{Client, DaemonArgs, title_of};
+use anyhow::{Context, Result, bail};
+use boocode_core::arena::{Arena, ContenderState, NewArena, NewContender, PickContender};
+use boocode_core::protocol::{NewChat, SessionCreated};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::time::Duration;
+
+/// `boocode arena`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct ArenaArgs {
+    #[command(subcommand)]
+    action: Option<ArenaAction>,
+    #[command(flatten)]
+    start: StartArgs,
+}
+
+/// Starting an arena.
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    #[command(flatten)]
+    daemon: DaemonArgs,
+    /// A contender: a provider, optionally `:model` (`claude-acp`, `boocode:qwen3`); give 2 to 8.
+    #[arg(long = "provider", required = true)]
+    providers: Vec<String>,
+    /// A command run in each contender's worktree when it finishes; its exit code is the score.
+    #[arg(long)]
+    verify: Option<String>,
+    /// Seconds the verify command may run.
+    #[arg(long)]
+    verify_timeout: Option<u64>,
+    /// Start from the project as it is on disk, uncommitted work included.
+    #[arg(long)]
+    include_uncommitted: bool,
+    /// Start it and print its id without waiting.
+    #[arg(long)]
+    detach: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// What every contender is asked.
+    #[arg(required = true)]
+    prompt: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ArenaAction {
+    /// Show an arena's summary.
+    Show {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// The arena's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue contender N's changes on the main tree, for review (`boocode pending`).
+    Pick {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// The arena's id.
+        id: String,
+        /// The contender, 1-based as listed.
+        index: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the arena's worktrees.
+    Discard {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// The arena's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `provider[:model]`.
+fn contender(spec: &str) -> Result<NewContender> {
+    let (provider, model) = match spec.split_once(':') {
+        Some((p, m)) if !m.is_empty() => (p, Some(m.to_owned())),
+        _ => (spec.trim_end_matches(':'), None),
+    };
+    if provider.is_empty() {
+        bail!("--provider {spec:?}: name a provider, optionally with :model");
+    }
+    Ok(NewContender {
+        provider: provider.to_owned(),
+        model,
+    })
+}
+
+pub(crate) async fn arena(args: ArenaArgs) -> Result<u8> {
+    match args.action {
+        Some(ArenaAction::Show { daemon, id, json }) => {
+            let arena: Arena = Client::new(&daemon)
+                .get(&format!("/api/arenas/{id}"))
+                .await?;
+            print(&arena, json)?;
+        }
+        Some(ArenaAction::Pick {
+            daemon,
+            id,
+            index,
+            json,
+        }) => {
+            let arena: Arena = Client::new(&daemon)
+                .post(&format!("/api/arenas/{id}/pick"), &PickContender { index })
+                .await?;
+            if json {
+                print(&arena, true)?;
+            } else {
+                let chat = arena.picked_chat.map(|c| c.to_string()).unwrap_or_default();
+                writeln!(
+                    std::io::stdout(),
+                    "contender {index}'s changes wait for review: boocode pending --chat {chat}"
+                )?;
+            }
+        }
+        Some(ArenaAction::Discard { daemon, id, json }) => {
+            let arena: Arena = Client::new(&daemon)
+                .delete(&format!("/api/arenas/{id}"))
+                .await?;
+            if json {
+                print(&arena, true)?;
+            } else {
+                writeln!(std::io::stdout(), "arena {id}: worktrees removed")?;
+            }
+        }
+        None => start(args.start).await?,
+    }
+    Ok(0)
+}
+
+async fn start(args: StartArgs) -> Result<()> {
+    let prompt = args.prompt.clone().context("give the prompt")?;
+    let contenders = args
+        .providers
+        .iter()
+        .map(|p| contender(p))
+        .collect::<Result<Vec<_>>>()?;
+    let client = Client::new(&args.daemon);
+    let project = client.project().await?;
+    let mut new = NewChat::default();
+    new.title = Some(format!("Arena: {}", title_of(&prompt)));
+    let created: SessionCreated = client
+        .post(&format!("/api/projects/{}/sessions", project.id), &new)
+        .await?;
+    let spec = NewArena {
+        prompt,
+        contenders,
+        verify: args.verify.clone(),
+        verify_timeout_secs: args.verify_timeout,
+        include_uncommitted: args.include_uncommitted,
+    };
+    let mut arena: Arena = client
+        .post(
+            &format!("/api/sessions/{}/arenas", created.session.id),
+            &spec,
+        )
+        .await?;
+    if args.detach {
+        writeln!(std::io::stdout(), "{}", arena.id)?;
+        return Ok(());
+    }
+    let mut reported = 0;
+    loop {
+        let done: Vec<_> = arena
+            .contenders
+            .iter()
+            .filter(|c| c.state == ContenderState::Done)
+            .collect();
+        for c in done.iter().skip(reported) {
+            tracing::info!(contender = c.index, provider = %c.provider, "done");
+            eprintln!(
+                "contender {} ({}) done: {}",
+                c.index,
+                name(c),
+                c.outcome.as_deref().unwrap_or("?")
+            );
+        }
+        reported = done.len();
+        if reported == arena.contenders.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        arena = client.get(&format!("/api/arenas/{}", arena.id)).await?;
+    }
+    print(&arena, args.json)
+}
+
+fn name(c: &boocode_core::arena::Contender) -> String {
+    match &c.model {
+        Some(model) => format!("{}:{model}", c.provider),
+        None => c.provider.clone(),
+    }
+}
+
+/// The summary: a table, or the JSON the issue's `--json` names.
+fn print(arena: &Arena, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let contenders: Vec<serde_json::Value> = arena
+            .contenders
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "index": c.index, "provider": c.provider, "model": c.model,
+                    "state": c.state, "outcome": c.outcome, "verify_exit": c.verify_exit,
+                    "files_changed": c.files_changed, "lines_added": c.lines_added,
+                    "lines_removed": c.lines_removed, "tokens": c.tokens, "cost_usd": c.cost_usd,
+                    "wall_ms": c.wall_ms, "chat_id": c.chat_id,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "id": arena.id, "prompt": arena.prompt, "verify": arena.verify,
+            "contenders": contenders, "files_in_common": arena.files_in_common,
+            "picked": arena.picked, "discarded": arena.discarded,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+        return Ok(());
+    }
+    writeln!(out, "arena {}", arena.id)?;
+    writeln!(
+        out,
+        "{:>2}  {:<24} {:<10} {:>7} {:>6} {:>9} {:>8} {:>9}",
+        "#", "contender", "outcome", "verify", "files", "+/-", "tokens", "time"
+    )?;
+    for c in &arena.contenders {
+        let verify = match (c.state, c.verify_exit, &arena.verify) {
+            (_, _, None) => "-".to_owned(),
+            (ContenderState::Done, Some(0), _) => "pass".to_owned(),
+            (ContenderState::Done, Some(code), _) => format!("fail {code}"),
+            (ContenderState::Done, None, _) => "timeout".to_owned(),
+            _ => "…".to_owned(),
+        };
+        writeln!(
+            out,
+            "{:>2}  {:<24} {:<10} {:>7} {:>6} {:>9} {:>8} {:>8.1}s",
+            c.index,
+            name(c),
+            c.outcome.as_deref().unwrap_or("running"),
+            verify,
+            c.files_changed.len(),
+            format!("+{}/-{}", c.lines_added, c.lines_removed),
+            c.tokens
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
+            c.wall_ms.unwrap_or_default() as f64 / 1000.0,
+        )?;
+    }
+    if !arena.files_in_common.is_empty() {
+        writeln!(out, "changed by all: {}", arena.files_in_common.join(", "))?;
+    }
+    if let Some(picked) = arena.picked {
+        writeln!(out, "picked: {picked}")?;
+    }
+    Ok(())
+}
