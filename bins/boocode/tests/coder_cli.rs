@@ -20,11 +20,18 @@ struct Daemon {
 }
 
 async fn daemon(root: &Path, model_url: &str) -> Daemon {
+    daemon_with(root, model_url, None).await
+}
+
+/// A daemon over `root`; with `worktrees`, one that keeps worktrees there.
+async fn daemon_with(root: &Path, model_url: &str, worktrees: Option<&Path>) -> Daemon {
     let db = tempfile::tempdir().unwrap();
     let store = Store::connect(&format!("sqlite://{}", db.path().join("c.db").display()))
         .await
         .unwrap();
-    let state = AppState::new(ServerConfig::coder(root, model_url), store).unwrap();
+    let mut config = ServerConfig::coder(root, model_url);
+    config.runtime.worktree_dir = worktrees.map(Path::to_path_buf);
+    let state = AppState::new(config, store).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(state, listener, std::future::pending()));
@@ -227,31 +234,6 @@ async fn reject_detach_and_bad_input() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
-/// A daemon that keeps worktrees (in `worktrees`), over a git repository with `a.txt`.
-async fn arena_daemon(root: &Path, model_url: &str, worktrees: &Path) -> Daemon {
-    let db = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", db.path().join("c.db").display()))
-        .await
-        .unwrap();
-    let mut config = ServerConfig::coder(root, model_url);
-    config.runtime.worktree_dir = Some(worktrees.to_path_buf());
-    let state = AppState::new(config, store).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve(state, listener, std::future::pending()));
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if let Ok(r) = http.get(format!("{url}/api/projects")).send().await
-            && r.text().await.unwrap_or_default().contains("\"root\"")
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    Daemon { url, _db: db }
-}
-
 fn git(dir: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
@@ -282,7 +264,7 @@ async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
             Reply::stream().tool_call(call, "edit_file", &[args.as_str()]),
         );
     }
-    let d = arena_daemon(dir.path(), &model.url(), worktrees.path()).await;
+    let d = daemon_with(dir.path(), &model.url(), Some(worktrees.path())).await;
 
     let out = boocode(
         &d.url,

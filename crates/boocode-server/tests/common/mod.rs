@@ -344,3 +344,19 @@ pub async fn turn(server: &Server, ws: &mut Ws, chat: &str, text: &str) -> Value
     assert_eq!(status, 202, "{body}");
     ws.until(is_finished).await.pop().unwrap()["message"].clone()
 }
+
+/// Runs `git args…` in `dir` (with an identity for commits); its standard output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
