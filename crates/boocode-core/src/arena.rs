@@ -129,3 +129,28 @@ pub struct PickContender {
     /// The contender's 1-based index.
     pub index: u32,
 }
+
+/// How one provider and model did over a project's arenas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeaderboardRow {
+    /// The provider.
+    pub provider: String,
+    /// The model asked for (`None`: the provider's default).
+    pub model: Option<String>,
+    /// Arenas it finished in.
+    pub contests: u32,
+    /// Times it was picked.
+    pub wins: u32,
+    /// Times a verify command ran on its work.
+    pub verified: u32,
+    /// Times that command passed (exit 0).
+    pub passed: u32,
+    /// Median wall time of its turns.
+    pub median_wall_ms: Option<i64>,
+    /// Median tokens of its turns, where reported.
+    pub median_tokens: Option<i64>,
+    /// Median cost of its turns, where reported.
+    pub median_cost_usd: Option<f64>,
+}

@@ -62,6 +62,7 @@ pub fn typescript_bindings() -> String {
         crate::arena::Contender::decl(&cfg),
         crate::arena::Arena::decl(&cfg),
         crate::arena::PickContender::decl(&cfg),
+        crate::arena::LeaderboardRow::decl(&cfg),
         NewWorktree::decl(&cfg),
         WorktreeCopy::decl(&cfg),
         PostMessage::decl(&cfg),

@@ -416,3 +416,73 @@ fn tail(text: &str) -> String {
     }
     text[cut..].to_owned()
 }
+
+/// How each provider and model did over `arenas` (finished contenders only): contests, wins,
+/// verify passes and median time, tokens and cost; most wins first, then best pass rate.
+pub fn leaderboard(arenas: &[Arena]) -> Vec<boocode_core::arena::LeaderboardRow> {
+    use std::collections::BTreeMap;
+    #[derive(Default)]
+    struct Tally {
+        contests: u32,
+        wins: u32,
+        verified: u32,
+        passed: u32,
+        walls: Vec<i64>,
+        tokens: Vec<i64>,
+        costs: Vec<f64>,
+    }
+    let mut by: BTreeMap<(String, Option<String>), Tally> = BTreeMap::new();
+    for arena in arenas {
+        for c in arena
+            .contenders
+            .iter()
+            .filter(|c| c.state == ContenderState::Done)
+        {
+            let t = by.entry((c.provider.clone(), c.model.clone())).or_default();
+            t.contests += 1;
+            t.wins += u32::from(arena.picked == Some(c.index));
+            if arena.verify.is_some() {
+                t.verified += 1;
+                t.passed += u32::from(c.verify_exit == Some(0));
+            }
+            t.walls.extend(c.wall_ms);
+            t.tokens.extend(c.tokens);
+            t.costs.extend(c.cost_usd);
+        }
+    }
+    fn median<T: Copy + PartialOrd>(mut values: Vec<T>) -> Option<T> {
+        values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        values.get(values.len() / 2).copied()
+    }
+    let mut rows: Vec<boocode_core::arena::LeaderboardRow> = by
+        .into_iter()
+        .map(
+            |((provider, model), t)| boocode_core::arena::LeaderboardRow {
+                provider,
+                model,
+                contests: t.contests,
+                wins: t.wins,
+                verified: t.verified,
+                passed: t.passed,
+                median_wall_ms: median(t.walls),
+                median_tokens: median(t.tokens),
+                median_cost_usd: median(t.costs),
+            },
+        )
+        .collect();
+    let rate = |r: &boocode_core::arena::LeaderboardRow| {
+        if r.verified == 0 {
+            0.0
+        } else {
+            f64::from(r.passed) / f64::from(r.verified)
+        }
+    };
+    rows.sort_by(|a, b| {
+        b.wins.cmp(&a.wins).then(
+            rate(b)
+                .partial_cmp(&rate(a))
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+    rows
+}

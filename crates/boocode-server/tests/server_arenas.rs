@@ -190,6 +190,33 @@ async fn two_native_contenders_verify_pick_and_discard() {
         ))
         .await;
     assert_eq!(project_arenas.as_array().unwrap().len(), 1);
+    // The leaderboard: the picked, passing model first.
+    let (status, board) = server
+        .get(&format!(
+            "/api/projects/{}/leaderboard",
+            arena["project_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200, "{board}");
+    assert_eq!(board[0]["model"], "model-a", "{board}");
+    assert_eq!(
+        (
+            board[0]["contests"].as_u64(),
+            board[0]["wins"].as_u64(),
+            board[0]["passed"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(
+        (
+            board[1]["model"].as_str(),
+            board[1]["wins"].as_u64(),
+            board[1]["passed"].as_u64(),
+            board[1]["verified"].as_u64()
+        ),
+        (Some("model-b"), Some(0), Some(0), Some(1))
+    );
+    assert_eq!(board[0]["median_tokens"], 135);
 
     // Discarding removes the worktrees: git is as it was.
     let (status, gone) = server

@@ -418,6 +418,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/projects/{id}/leaderboard`: how each provider and model did over the project's
+         *     arenas (its last 200): contests, wins, verify passes, median time, tokens and cost.
+         */
+        get: operations["leaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/paths": {
         parameters: {
             query?: never;
@@ -1013,6 +1033,48 @@ export interface components {
          * @enum {string}
          */
         InboxState: "waiting" | "answered" | "expired";
+        /** @description How one provider and model did over a project's arenas. */
+        LeaderboardRow: {
+            /**
+             * Format: int32
+             * @description Arenas it finished in.
+             */
+            contests: number;
+            /**
+             * Format: double
+             * @description Median cost of its turns, where reported.
+             */
+            median_cost_usd?: number | null;
+            /**
+             * Format: int64
+             * @description Median tokens of its turns, where reported.
+             */
+            median_tokens?: number | null;
+            /**
+             * Format: int64
+             * @description Median wall time of its turns.
+             */
+            median_wall_ms?: number | null;
+            /** @description The model asked for (`None`: the provider's default). */
+            model?: string | null;
+            /**
+             * Format: int32
+             * @description Times that command passed (exit 0).
+             */
+            passed: number;
+            /** @description The provider. */
+            provider: string;
+            /**
+             * Format: int32
+             * @description Times a verify command ran on its work.
+             */
+            verified: number;
+            /**
+             * Format: int32
+             * @description Times it was picked.
+             */
+            wins: number;
+        };
         /** @description A message in a chat. */
         Message: {
             /** @description Creation time. */
@@ -2520,6 +2582,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leaderboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaderboardRow"][];
                 };
             };
             404: {

@@ -913,6 +913,44 @@ export type PickContender = {
  */
 index: number, };
 
+export type LeaderboardRow = { 
+/**
+ * The provider.
+ */
+provider: string, 
+/**
+ * The model asked for (`None`: the provider's default).
+ */
+model: string | null, 
+/**
+ * Arenas it finished in.
+ */
+contests: number, 
+/**
+ * Times it was picked.
+ */
+wins: number, 
+/**
+ * Times a verify command ran on its work.
+ */
+verified: number, 
+/**
+ * Times that command passed (exit 0).
+ */
+passed: number, 
+/**
+ * Median wall time of its turns.
+ */
+median_wall_ms: number | null, 
+/**
+ * Median tokens of its turns, where reported.
+ */
+median_tokens: number | null, 
+/**
+ * Median cost of its turns, where reported.
+ */
+median_cost_usd: number | null, };
+
 export type NewWorktree = { 
 /**
  * Start from the project as it is on disk, uncommitted and untracked files included (a git

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use boocode_core::arena::{Arena, NewArena, PickContender};
+use boocode_core::arena::{Arena, LeaderboardRow, NewArena, PickContender};
 use boocode_core::{ProjectId, SessionId};
 
 /// Arena ids are `arena_` and 32 hex digits; anything else is not looked up.
@@ -63,6 +63,19 @@ pub(crate) async fn list_arenas(
     Ok(ApiJson(
         state.runtime.store.list_arenas(project, 200).await?,
     ))
+}
+
+/// `GET /api/projects/{id}/leaderboard`: how each provider and model did over the project's
+/// arenas (its last 200): contests, wins, verify passes, median time, tokens and cost.
+#[utoipa::path(get, path = "/api/projects/{id}/leaderboard", tag = "arenas", params(("id" = String, Path)), responses((status = 200, body = Vec<LeaderboardRow>), (status = 404, body = ErrorBody)))]
+pub(crate) async fn leaderboard(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<LeaderboardRow>>, ApiError> {
+    let project: ProjectId = parse_id("id", &id)?;
+    state.runtime.store.get_project(project).await?;
+    let arenas = state.runtime.store.list_arenas(project, 200).await?;
+    Ok(ApiJson(boocode_runtime::arena::leaderboard(&arenas)))
 }
 
 /// `POST /api/arenas/{id}/pick`: queues the contender's changes on the main tree for review.

@@ -52,6 +52,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .delete("/chats/{id}/worktree", chats::discard_worktree)
         .post("/sessions/{id}/arenas", arenas::start_arena)
         .get("/projects/{id}/arenas", arenas::list_arenas)
+        .get("/projects/{id}/leaderboard", arenas::leaderboard)
         .get("/arenas/{id}", arenas::get_arena)
         .delete("/arenas/{id}", arenas::discard_arena)
         .post("/arenas/{id}/pick", arenas::pick_arena)
