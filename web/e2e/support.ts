@@ -24,6 +24,13 @@ export async function push(reply: Record<string, unknown>): Promise<void> {
   if (!res.ok) throw new Error(`the scripted model refused a reply: ${res.status}`);
 }
 
+/** Answers every completion request whose body contains `marker` with `reply` (outside the
+ * queue of pushed replies): for turns that run side by side. */
+export async function answerMatching(marker: string, reply: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${env("E2E_MODEL")}/__answer`, { method: "POST", body: JSON.stringify({ marker, reply }) });
+  if (!res.ok) throw new Error(`the scripted model refused a standing reply: ${res.status}`);
+}
+
 /** Saves a screenshot of the page under e2e/screenshots/. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`) });

@@ -7,7 +7,7 @@ import { expect, test, type BrowserContext, type Page } from "@playwright/test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
+import { answerMatching, base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -889,4 +889,52 @@ test("a TUI agent's chat opens its terminal beside it, keeps its screen, and wai
   await shot(page, "35-terminal-gone");
   await gone.getByRole("button", { name: "New terminal" }).click();
   await expect(page.getByRole("tab", { name: /^Terminal / })).toHaveAttribute("aria-selected", "true");
+});
+
+test("an arena of three: contenders stream side by side, the summary scores them, the picked one's changes wait in review", async () => {
+  test.setTimeout(120_000);
+  // Three scripted "models", each creating ARENA.md with its own word; the verify command
+  // passes only for "two". (The demo project is not a git repository: the worktrees are copies.)
+  for (const [model, call, word] of [["arena-a", "aa", "one"], ["arena-b", "ab", "two"], ["arena-c", "ac", "three"]]) {
+    await answerMatching(`"tool_call_id":"${call}"`, { text: [`${model} wrote `, `${word}.`], delay_ms: 300 });
+    await answerMatching(`"model":"${model}"`, { text: [`Writing ${word}. `], delay_ms: 300, tool_calls: [{ id: call, name: "create_file", args: [JSON.stringify({ path: "ARENA.md", content: `${word}\n` })] }] });
+  }
+  await page.getByRole("button", { name: "Arena", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Start an arena" });
+  await dialog.getByRole("textbox", { name: "Prompt" }).fill("Write ARENA.md");
+  await dialog.getByRole("button", { name: "Add contender" }).click();
+  for (const [i, model] of [[1, "arena-a"], [2, "arena-b"], [3, "arena-c"]] as const) {
+    await dialog.getByRole("textbox", { name: `Contender ${i} model` }).fill(model);
+  }
+  await dialog.getByRole("textbox", { name: /Verify command/ }).fill("grep -q two ARENA.md");
+  await shot(page, "36-arena-dialog");
+  await expectAccessible(page, "the arena dialog");
+  await dialog.getByRole("button", { name: "Start arena" }).click();
+
+  // Each contender streams in a pane of its own.
+  for (const [i, word] of [[1, "one"], [2, "two"], [3, "three"]] as const) {
+    await expect(page.getByRole("tab", { name: `Contender ${i} · boocode:arena-${"abc"[i - 1]}` })).toBeVisible();
+    await expect(page.getByText(`arena-${"abc"[i - 1]} wrote ${word}.`)).toBeVisible({ timeout: 30_000 });
+  }
+  // The summary scores them by the verify command, not by their claims.
+  const summary = page.getByRole("table", { name: "Contenders" });
+  await expect(summary.getByRole("row", { name: "Contender 2 boocode:arena-b" })).toContainText("pass", { timeout: 30_000 });
+  await expect(summary.getByRole("row", { name: "Contender 1 boocode:arena-a" })).toContainText("fail (1)");
+  await expect(summary.getByRole("row", { name: "Contender 3 boocode:arena-c" })).toContainText("fail (1)");
+  await expect(page.getByRole("region", { name: "Arena summary" })).toContainText("Changed by all: ARENA.md");
+  expect(existsSync(join(repo(), "ARENA.md")), "the main tree is untouched").toBe(false);
+  await shot(page, "37-arena-summary");
+  await expectAccessible(page, "the arena summary");
+
+  // Picking the passing one puts its change in review on the main tree.
+  await summary.getByRole("button", { name: "Pick contender 2" }).click();
+  // The review opens beside the summary's pane tab.
+  await expect(page.getByRole("tab", { name: "Review pick 2" })).toHaveAttribute("aria-selected", "true");
+  const review = page.getByRole("tabpanel", { name: "Review pick 2" });
+  await expect(review).toContainText("ARENA.md");
+  await shot(page, "38-arena-picked-review");
+  expect(existsSync(join(repo(), "ARENA.md"))).toBe(false);
+  await page.getByRole("tab", { name: "Arena summary" }).click();
+  await expect(summary.getByRole("row", { name: "Contender 2 boocode:arena-b" })).toContainText("picked");
+  await expect(summary.getByRole("button", { name: "Pick contender 1" })).toBeDisabled();
 });

@@ -405,7 +405,9 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
 }
 
 /// Scripting over HTTP, for harnesses in other languages (the web UI's end-to-end tests):
-/// `POST /__push` with a [`reply_from_json`] document, `GET /__requests`, `GET /__remaining`.
+/// `POST /__push` with a [`reply_from_json`] document, `POST /__answer` with `{"marker",
+/// "reply"}` (a standing reply, as [`ScriptedOpenAi::answer_matching`]), `GET /__requests`,
+/// `GET /__remaining`.
 fn control_response(state: &SharedState, method: Method, control: &str, body: &Value) -> Response {
     match (method, control) {
         (Method::POST, "push") => match reply_from_json(body) {
@@ -415,6 +417,18 @@ fn control_response(state: &SharedState, method: Method, control: &str, body: &V
             }
             Err(message) => error_response(400, &message),
         },
+        (Method::POST, "answer") => {
+            let Some(marker) = body.get("marker").and_then(Value::as_str) else {
+                return error_response(400, "give a marker");
+            };
+            match reply_from_json(body.get("reply").unwrap_or(&Value::Null)) {
+                Ok(reply) => {
+                    lock(state).standing.push((marker.to_owned(), reply));
+                    axum::Json(json!({ "standing": lock(state).standing.len() })).into_response()
+                }
+                Err(message) => error_response(400, &message),
+            }
+        }
         (Method::GET, "requests") => {
             let requests: Vec<Value> = lock(state)
                 .requests

@@ -50,6 +50,9 @@ export function useUserChannel(): UserChannel {
             setInboxWaiting(frame.waiting);
             show(watch.inbox(frame.waiting));
             break;
+          case "arena_updated":
+            queries.setQueryData(["arenas", frame.arena.id], frame.arena);
+            break;
           case "workspace_updated":
             if (frame.origin !== clientId) queries.setQueryData(keys.workspace(frame.session_id), { panes: frame.panes, origin: frame.origin });
             break;

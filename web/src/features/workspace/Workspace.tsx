@@ -20,6 +20,8 @@ import { SessionUsage } from "../stats/SessionUsage";
 import { swipeHandlers, swipeTarget } from "./swipe";
 import { TerminalTargets } from "../terminal/SendToTerminal";
 import { OpenTerminal } from "../terminal/opener";
+import { ArenaDialog } from "../arena/ArenaDialog";
+import { ArenaSummary } from "../arena/ArenaSummary";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
 
 // The diff viewer loads when a review is first opened.
@@ -52,6 +54,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   const [params, setParams] = useSearchParams();
   const [panes, setPanes] = useState<Pane[] | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const [arenaOpen, setArenaOpen] = useState(false);
   // A layout that came from the server (at load, or saved on another device) is not saved back.
   const fromServer = useRef(false);
   const loaded = session.isSuccess;
@@ -166,6 +169,31 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
         <button className="btn" onClick={() => open({ id: "session-review", kind: "session-review", title: "Session changes" }, last)}>Session changes</button>
         <button className="btn" disabled={newTerminal.isPending} onClick={() => addTerminal()}>Terminal</button>
+        <button className="btn" onClick={() => setArenaOpen(true)}>Arena</button>
+        {arenaOpen && (
+          <ArenaDialog
+            sessionId={sessionId}
+            open={arenaOpen}
+            onOpenChange={setArenaOpen}
+            prompt={(() => {
+              const tab = (panes ?? []).map((p) => p.tabs.find((t) => t.id === p.active)).find((t) => t?.kind === "chat");
+              return tab && tab.kind === "chat" ? (drafts[tab.chatId] ?? "") : "";
+            })()}
+            onStarted={(arena) => {
+              void session.refetch();
+              // The summary where the user is; each contender in a pane of its own, side by side.
+              setPanes((ps) => {
+                const summary: Tab = { id: arena.id, kind: "arena", arenaId: arena.id, title: "Arena summary" };
+                const first = openTab(ps ?? [], summary, 0);
+                const contenders: Pane[] = arena.contenders.map((c) => ({
+                  tabs: [{ id: c.chat_id, kind: "chat", chatId: c.chat_id, title: `Contender ${c.index} · ${c.model ? `${c.provider}:${c.model}` : c.provider}` }],
+                  active: c.chat_id,
+                }));
+                return [first[0], ...contenders];
+              });
+            }}
+          />
+        )}
         <button className="btn max-md:hidden" data-testid="split" onClick={() => setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }])}>Split</button>
         <button
           className="btn max-md:hidden"
@@ -233,6 +261,14 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                 )}
                 {t.kind === "artifact" && <ArtifactView artifact={t.artifact} />}
                 {t.kind === "stats" && <ToolStatsView />}
+                {t.kind === "arena" && (
+                  <ArenaSummary
+                    arenaId={t.arenaId}
+                    onPicked={(a) => {
+                      if (a.picked_chat) open({ id: `review-${a.picked_chat}`, kind: "review", chatId: a.picked_chat, title: `Review pick ${a.picked}` }, pi);
+                    }}
+                  />
+                )}
                 {t.kind === "review" && (
                   <Suspense fallback={<p className="p-4 text-muted">Loading the diff viewer…</p>}>
                     <ReviewPanel chats={[{ id: t.chatId, title: t.title.replace(/^Review /, "") }]} />

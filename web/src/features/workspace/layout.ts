@@ -11,6 +11,7 @@ export type Tab =
   | { id: string; kind: "session-review"; title: string }
   | { id: string; kind: "terminal"; terminalId: string; title: string }
   | { id: string; kind: "stats"; title: string }
+  | { id: string; kind: "arena"; arenaId: string; title: string }
   | { id: string; kind: "artifact"; title: string; artifact: Artifact };
 
 export interface Pane {
