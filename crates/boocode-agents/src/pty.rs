@@ -130,7 +130,7 @@ struct PtyAgentSession {
 
 impl PtyAgentSession {
     /// Starts the program (again, after it exited).
-    fn spawn(&mut self) -> Result<&Running, AgentError> {
+    fn spawn(&mut self) -> Result<(), AgentError> {
         let backend = &self.backend;
         let mut options = PtyOptions::new(&backend.program)
             .cwd(&self.cwd)
@@ -171,9 +171,7 @@ impl PtyAgentSession {
         if let Some(old) = self.terminal.replace(running) {
             self.end(&old);
         }
-        self.terminal
-            .as_ref()
-            .ok_or_else(|| AgentError::Agent("the terminal was not kept".into()))
+        Ok(())
     }
 
     fn end(&self, running: &Running) {
@@ -181,6 +179,22 @@ impl PtyAgentSession {
             (Some(host), true) => host.close(&running.id),
             _ => running.pty.kill(),
         }
+    }
+}
+
+/// Reports the program's exit: the screen it left, then the exit; the turn's outcome.
+fn report_exit(running: &Running, exit: boocode_pty::Exit, sink: &dyn EventSink) -> TurnOutcome {
+    if let Some(event) = screen_event(running) {
+        sink.emit(event);
+    }
+    sink.emit(AgentEvent::TerminalExited {
+        terminal_id: running.id.clone(),
+        exit_code: exit.code,
+    });
+    if exit.code == Some(0) {
+        TurnOutcome::Completed
+    } else {
+        TurnOutcome::Error
     }
 }
 
@@ -246,12 +260,8 @@ impl AgentSession for PtyAgentSession {
                     break TurnOutcome::Cancelled;
                 }
                 exit = pty.wait() => {
-                    if let Some(event) = screen_event(running) {
-                        sink.emit(event);
-                    }
                     changed = false;
-                    sink.emit(AgentEvent::TerminalExited { terminal_id: running.id.clone(), exit_code: exit.code });
-                    break if exit.code == Some(0) { TurnOutcome::Completed } else { TurnOutcome::Error };
+                    break report_exit(running, exit, sink);
                 }
                 chunk = next => match chunk {
                     // Output (or output missed by a slow reader): the screen changed.
@@ -265,13 +275,8 @@ impl AgentSession for PtyAgentSession {
                     }
                     // The PTY closed: the exit follows.
                     Some(Err(_)) => {
-                        let exit = pty.wait().await;
-                        if let Some(event) = screen_event(running) {
-                            sink.emit(event);
-                        }
                         changed = false;
-                        sink.emit(AgentEvent::TerminalExited { terminal_id: running.id.clone(), exit_code: exit.code });
-                        break if exit.code == Some(0) { TurnOutcome::Completed } else { TurnOutcome::Error };
+                        break report_exit(running, pty.wait().await, sink);
                     }
                     // Silent for `idle`: waiting for input.
                     None => break TurnOutcome::Completed,

@@ -9,7 +9,7 @@ use crate::error::RuntimeError;
 use crate::state::Runtime;
 use boocode_core::arena::{Arena, Contender, ContenderState, NewArena};
 use boocode_core::{ChangeQueue, ChangeScope, ChatMode, PendingChange, SessionId, UserFrame};
-use boocode_worktree::{WorktreeOptions, Worktrees};
+use boocode_worktree::WorktreeOptions;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -231,15 +231,7 @@ impl Runtime {
             RuntimeError::Conflict(format!("contender {} has no worktree", contender.index))
         })?;
         let project = self.store.get_project(arena.project_id).await?;
-        let home = self
-            .config
-            .worktree_dir
-            .as_ref()
-            .ok_or_else(|| RuntimeError::Project("this server keeps no worktrees".into()))?;
-        let tree = Worktrees::open(&project.root, home)
-            .await?
-            .get(&worktree)
-            .await?;
+        let tree = self.worktrees(&project.root).await?.get(&worktree).await?;
         Ok(tree.changes().await?)
     }
 }

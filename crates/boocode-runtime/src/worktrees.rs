@@ -11,9 +11,9 @@ use boocode_worktree::{WorktreeOptions, Worktrees};
 
 impl Runtime {
     /// The worktrees of the project at `root`.
-    async fn worktrees(&self, root: &str) -> Result<Worktrees, RuntimeError> {
+    pub(crate) async fn worktrees(&self, root: &str) -> Result<Worktrees, RuntimeError> {
         let home = self.config.worktree_dir.as_ref().ok_or_else(|| {
-            RuntimeError::Project(
+            RuntimeError::Conflict(
                 "this server keeps no worktrees (it has no data directory)".into(),
             )
         })?;
@@ -41,7 +41,7 @@ impl Runtime {
                 .create_chat_with(session.id, title, settings)
                 .await?;
             self.store
-                .set_chat_worktree(chat.id, Some((tree.id(), &workdir)))
+                .set_chat_worktree(chat.id, tree.id(), &workdir)
                 .await?;
             chat.worktree = Some(tree.id().to_owned());
             chat.workdir = Some(workdir.clone());

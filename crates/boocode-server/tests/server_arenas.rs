@@ -91,6 +91,14 @@ async fn two_native_contenders_verify_pick_and_discard() {
             json!({ "prompt": "fix", "contenders": two, "root": "/" }),
             "unknown field",
         ),
+        (
+            json!({ "prompt": "x".repeat(300 * 1024), "contenders": two }),
+            "prompt",
+        ),
+        (
+            json!({ "prompt": "fix", "contenders": two, "verify": "x".repeat(5000) }),
+            "verify",
+        ),
     ] {
         let (status, err) = server.post(&arenas, body.clone()).await;
         assert_eq!(status, 400, "{body}: {err}");

@@ -479,14 +479,14 @@ impl Store {
         Ok(chat)
     }
 
-    /// Records the isolated worktree chat `id` works in (`None`: the project's directory
-    /// again). For the runtime, which made the worktree; never taken from a client.
+    /// Records the isolated worktree chat `id` works in: its id and directory. For the
+    /// runtime, which made the worktree; never taken from a client.
     pub async fn set_chat_worktree(
         &self,
         id: ChatId,
-        worktree: Option<(&str, &str)>,
+        worktree_id: &str,
+        workdir: &str,
     ) -> Result<(), StoreError> {
-        let (worktree_id, workdir) = worktree.unzip();
         let done = with_pool!(self, pool => sqlx::query(
             "UPDATE chats SET worktree_id = $1, workdir = $2, updated_at = $3 WHERE id = $4",
         )

@@ -176,15 +176,13 @@ async fn read_blobs(
             Some(input.as_bytes()),
         )
         .await?;
-    let small: Vec<&str> = String::from_utf8_lossy(&sizes)
+    let small: Vec<String> = String::from_utf8_lossy(&sizes)
         .lines()
         .filter_map(|l| {
             let (id, size) = l.split_once(' ')?;
-            (size.parse::<u64>().ok()? <= MAX_CONTENT_BYTES).then_some(id)
+            (size.parse::<u64>().ok()? <= MAX_CONTENT_BYTES).then(|| id.to_owned())
         })
-        .map(|id| blobs.iter().find(|b| b.as_str() == id).map(String::as_str))
-        .collect::<Option<Vec<&str>>>()
-        .unwrap_or_default();
+        .collect();
     if small.is_empty() {
         return Ok(found);
     }

@@ -18,7 +18,7 @@ export function InboxButton({ waiting, terminals = 0 }: { waiting: number; termi
   const quiet = useWaitingTerminals(terminals);
   const navigate = useNavigate();
   const items = inbox.data ?? [];
-  const idle = terminals > 0 ? (quiet.data ?? []) : [];
+  const idle = quiet.data ?? [];
   const total = waiting + terminals;
   return (
     <Popover.Root>

@@ -18,6 +18,8 @@ export function useWaitingTerminals(waiting: number) {
   return useQuery({
     queryKey: ["inbox", "terminals", waiting],
     queryFn: () => unwrapAs<TerminalInfo[]>(client.GET("/api/inbox/terminals")),
+    // Nothing waits: nothing to ask for.
+    enabled: waiting > 0,
   });
 }
 
