@@ -303,6 +303,10 @@ pub struct Chat {
     /// That worktree's directory for this project (set by the runtime only).
     #[serde(default)]
     pub workdir: Option<String>,
+    /// The chat that delegated this one (a Boomerang child), when one did; set by the runtime
+    /// only. Clients show such chats nested under their parent.
+    #[serde(default)]
+    pub parent: Option<ChatId>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last activity.

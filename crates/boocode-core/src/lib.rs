@@ -30,6 +30,7 @@ pub mod arena;
 mod builder;
 mod changes;
 pub mod context;
+pub mod delegation;
 mod domain;
 mod event;
 mod frame;

@@ -240,6 +240,18 @@ impl AgentChats {
         }
     }
 
+    /// Closes chat `chat_id`'s session, if one is warm (waiting for a turn in it to end): its
+    /// process ends with it. For one-shot chats such as delegated children.
+    pub(crate) async fn close_chat(&self, chat_id: ChatId) {
+        let entry = self.warm.lock().await.remove(&chat_id);
+        if let Some(entry) = entry
+            && let Some(mut warm) = entry.lock().await.take()
+        {
+            tracing::info!(%chat_id, provider = %warm.started.provider, "closing a finished chat's agent session");
+            warm.session.close().await;
+        }
+    }
+
     /// Closes every session (at shutdown): their processes end with them.
     pub(crate) async fn close_all(&self) {
         let entries: Vec<_> = self.warm.lock().await.drain().collect();

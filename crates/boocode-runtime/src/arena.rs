@@ -8,7 +8,7 @@
 use crate::error::RuntimeError;
 use crate::state::Runtime;
 use boocode_core::arena::{Arena, Contender, ContenderState, NewArena};
-use boocode_core::{ChangeQueue, ChangeScope, ChatMode, PendingChange, SessionId, UserFrame};
+use boocode_core::{ChatMode, SessionId, UserFrame};
 use boocode_worktree::WorktreeOptions;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -153,7 +153,7 @@ impl Runtime {
                 "contender {index} has not finished"
             )));
         }
-        let changes = self.contender_changes(&arena, &contender).await?;
+        let changes = self.contender_changes(&contender).await?;
         let mut settings = self.config.default_chat_settings();
         settings.mode = ChatMode::Review;
         let name = match &contender.model {
@@ -168,25 +168,7 @@ impl Runtime {
                 &settings,
             )
             .await?;
-        let scope = ChangeScope(chat.id);
-        for change in changes {
-            if change.too_large {
-                continue;
-            }
-            let mut pending = PendingChange::proposal(&scope, change.path.clone());
-            pending.base_hash = change.before.as_deref().map(boocode_tools::content_hash);
-            pending.diff = boocode_tools::unified_diff(
-                &change.path,
-                change.before.as_deref(),
-                change.after.as_deref(),
-            );
-            pending.base_content = change.before;
-            pending.proposed_content = change.after;
-            pending.mode = change.mode;
-            ChangeQueue::add(&self.store, pending)
-                .await
-                .map_err(|e| RuntimeError::Conflict(e.to_string()))?;
-        }
+        self.queue_changes(chat.id, changes).await?;
         self.broker
             .publish_user(UserFrame::ChatCreated { chat: chat.clone() });
         crate::queue::publish_changes(self, chat.id).await;
@@ -223,16 +205,10 @@ impl Runtime {
 
     async fn contender_changes(
         &self,
-        arena: &Arena,
         contender: &Contender,
     ) -> Result<Vec<boocode_worktree::FileChange>, RuntimeError> {
         let chat = self.store.get_chat(contender.chat_id).await?;
-        let worktree = chat.worktree.ok_or_else(|| {
-            RuntimeError::Conflict(format!("contender {} has no worktree", contender.index))
-        })?;
-        let project = self.store.get_project(arena.project_id).await?;
-        let tree = self.worktrees(&project.root).await?.get(&worktree).await?;
-        Ok(tree.changes().await?)
+        self.chat_changes(&chat).await
     }
 }
 
@@ -331,7 +307,7 @@ async fn finish(
             contender.cost_usd = usage.cost_usd;
         }
     }
-    match state.contender_changes(arena, &contender).await {
+    match state.contender_changes(&contender).await {
         Ok(changes) => {
             contender.files_changed = changes.iter().map(|c| c.path.clone()).collect();
             contender.lines_added = changes.iter().map(|c| c.added as i64).sum();
@@ -353,7 +329,11 @@ async fn finish(
 
 /// Runs `command` with `sh -c` in `dir`, in its own process group (killed whole on timeout);
 /// its exit code (`None` when it timed out or was killed) and the end of its output.
-async fn verify(command: &str, dir: &std::path::Path, timeout: Duration) -> (Option<i32>, String) {
+pub(crate) async fn verify(
+    command: &str,
+    dir: &std::path::Path,
+    timeout: Duration,
+) -> (Option<i32>, String) {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(command)

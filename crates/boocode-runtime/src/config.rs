@@ -51,6 +51,42 @@ pub struct RuntimeConfig {
     /// The SearXNG instance `web_search` queries, unless the `searxng_url` setting names
     /// another; without either, chats with web access get `web_fetch` only.
     pub searxng_url: Option<String>,
+    /// How far Boomerang delegation (the `delegate` tool) may go.
+    pub delegation: DelegationLimits,
+}
+
+/// Bounds on Boomerang delegation: a chat whose agent definition lists the `delegate` tool
+/// hands subtasks to child chats. The budget is shared by the turn that first delegates and
+/// every child, grandchild… it starts; when one runs out, `delegate` answers with a
+/// `delegation stopped` sentinel instead of starting a child.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DelegationLimits {
+    /// Children one delegation tree may start in all.
+    pub max_children: u32,
+    /// How deep delegation may nest: 1 lets a chat delegate but not its children.
+    pub max_depth: u32,
+    /// Children of one tree running at once; more wait for a slot.
+    pub max_parallel: usize,
+    /// Tokens (prompt + completion) the tree's children may spend before no more start.
+    pub max_tokens: Option<u64>,
+    /// Cost in USD the tree's children may spend before no more start.
+    pub max_cost_usd: Option<f64>,
+    /// How long one child may run (the `delegate` call's time limit).
+    pub timeout: Duration,
+}
+
+impl Default for DelegationLimits {
+    fn default() -> Self {
+        Self {
+            max_children: 8,
+            max_depth: 2,
+            max_parallel: 3,
+            max_tokens: None,
+            max_cost_usd: None,
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -68,6 +104,7 @@ impl Default for RuntimeConfig {
             providers: boocode_agents::default_providers(),
             agent_idle: Duration::from_secs(600),
             searxng_url: None,
+            delegation: DelegationLimits::default(),
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod arena;
 mod broker;
 mod config;
 mod context;
+pub mod delegate;
 mod error;
 mod fanout;
 mod inbox;
@@ -50,7 +51,7 @@ mod worktrees;
 
 pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use broker::{Broker, Fanout, Snapshot};
-pub use config::{Profile, RuntimeConfig};
+pub use config::{DelegationLimits, Profile, RuntimeConfig};
 pub use error::RuntimeError;
 pub use native_chats::SEARXNG_SETTING;
 pub use queue::{post_message, publish_changes, publish_queue, run_next};

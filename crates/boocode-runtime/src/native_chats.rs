@@ -99,8 +99,25 @@ impl TurnContext {
                 tools.insert(tool);
             }
         }
+        // Boomerang: an agent that lists `delegate` may hand subtasks to child chats.
+        let delegates =
+            whitelist.is_some_and(|w| w.iter().any(|n| n == crate::delegate::DELEGATE_TOOL));
+        if delegates {
+            let limits = &state.config.delegation;
+            let depth = crate::delegate::depth_of(state, self.chat_id, limits.max_depth).await;
+            tools.insert(Arc::new(crate::delegate::DelegateTool::new(
+                state.clone(),
+                self.chat_id,
+                depth,
+            )));
+        }
+        let unknown: Vec<&String> = unknown
+            .iter()
+            .filter(|n| n.as_str() != crate::delegate::DELEGATE_TOOL)
+            .collect();
         if !unknown.is_empty() {
-            tracing::warn!(tools = %unknown.join(", "), "agent names unknown tools");
+            let names: Vec<&str> = unknown.iter().map(|n| n.as_str()).collect();
+            tracing::warn!(tools = %names.join(", "), "agent names unknown tools");
         }
         let model_id = self
             .model
@@ -127,7 +144,14 @@ impl TurnContext {
         let turn = TurnConfig {
             system: Some(prompt.text),
             limits: TurnLimits::for_agent(agent.as_ref(), &tools),
-            tool_limits: ToolLimits::default(),
+            // A delegation waits for its child: the call may take as long as a child may run.
+            tool_limits: if delegates {
+                let mut limits = ToolLimits::default();
+                limits.timeout = limits.timeout.max(state.config.delegation.timeout);
+                limits
+            } else {
+                ToolLimits::default()
+            },
             ctx_max,
             message_id: Some(self.assistant.id),
             steering: Some(self.steering.clone()),

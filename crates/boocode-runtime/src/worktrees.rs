@@ -5,7 +5,7 @@
 
 use crate::error::RuntimeError;
 use crate::state::Runtime;
-use boocode_core::{Chat, ChatId, SessionId, UserFrame};
+use boocode_core::{ChangeQueue, ChangeScope, Chat, ChatId, PendingChange, SessionId, UserFrame};
 use boocode_store::ChatSettings;
 use boocode_worktree::{WorktreeOptions, Worktrees};
 
@@ -83,5 +83,60 @@ impl Runtime {
         }
         tracing::info!(chat = %id, worktree, "chat's worktree removed");
         Ok(chat)
+    }
+
+    /// What chat `chat`'s agent changed in its worktree since it was made.
+    pub(crate) async fn chat_changes(
+        &self,
+        chat: &Chat,
+    ) -> Result<Vec<boocode_worktree::FileChange>, RuntimeError> {
+        let worktree = chat
+            .worktree
+            .as_deref()
+            .ok_or_else(|| RuntimeError::Conflict(format!("chat {} has no worktree", chat.id)))?;
+        let session = self.store.get_session(chat.session_id).await?;
+        let project = self.store.get_project(session.project_id).await?;
+        let tree = match self.worktrees(&project.root).await?.get(worktree).await {
+            Ok(tree) => tree,
+            Err(boocode_worktree::WorktreeError::NotFound(_)) => {
+                return Err(RuntimeError::WorktreeGone(worktree.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(tree.changes().await?)
+    }
+
+    /// Queues `changes` (a worktree's, against the files as its agent found them) as pending
+    /// changes of chat `scope` on the main tree. A file changed in the main tree since is
+    /// refused at apply as a conflict, never overwritten. Returns how many were queued
+    /// (files too large to hold are left out).
+    pub(crate) async fn queue_changes(
+        &self,
+        scope: ChatId,
+        changes: Vec<boocode_worktree::FileChange>,
+    ) -> Result<usize, RuntimeError> {
+        let scope = ChangeScope(scope);
+        let mut queued = 0;
+        for change in changes {
+            if change.too_large {
+                tracing::warn!(path = %change.path, "a change too large to queue was left out");
+                continue;
+            }
+            let mut pending = PendingChange::proposal(&scope, change.path.clone());
+            pending.base_hash = change.before.as_deref().map(boocode_tools::content_hash);
+            pending.diff = boocode_tools::unified_diff(
+                &change.path,
+                change.before.as_deref(),
+                change.after.as_deref(),
+            );
+            pending.base_content = change.before;
+            pending.proposed_content = change.after;
+            pending.mode = change.mode;
+            ChangeQueue::add(&self.store, pending)
+                .await
+                .map_err(|e| RuntimeError::Conflict(e.to_string()))?;
+            queued += 1;
+        }
+        Ok(queued)
     }
 }

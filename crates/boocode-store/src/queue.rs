@@ -104,6 +104,17 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Removes everything waiting in a chat; returns how many went.
+    pub async fn clear_queue(&self, chat_id: ChatId) -> Result<u64, StoreError> {
+        Ok(
+            with_pool!(self, pool => sqlx::query("DELETE FROM queued_messages WHERE chat_id = $1")
+            .bind(chat_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected()),
+        )
+    }
+
     /// The chats with messages waiting, for resuming queues after a restart.
     pub async fn chats_with_queued_messages(&self) -> Result<Vec<ChatId>, StoreError> {
         let ids: Vec<String> = with_pool!(self, pool => sqlx::query_scalar(

@@ -108,6 +108,10 @@ macro_rules! chat_from_row {
             },
             worktree: row.try_get("worktree_id")?,
             workdir: row.try_get("workdir")?,
+            parent: match row.try_get::<Option<String>, _>("parent_chat_id")? {
+                Some(id) => Some(parse_id("chat", &id)?),
+                None => None,
+            },
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             archived: row.try_get("archived")?,
@@ -451,6 +455,7 @@ impl Store {
             tool_tier: settings.tool_tier,
             worktree: None,
             workdir: None,
+            parent: None,
             created_at: now,
             updated_at: now,
             archived: false,
@@ -492,6 +497,27 @@ impl Store {
         )
         .bind(worktree_id)
         .bind(workdir)
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "chat",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that chat `id` was delegated by chat `parent` (a Boomerang child). For the
+    /// runtime, which started the child; never taken from a client.
+    pub async fn set_chat_parent(&self, id: ChatId, parent: ChatId) -> Result<(), StoreError> {
+        let done = with_pool!(self, pool => sqlx::query(
+            "UPDATE chats SET parent_chat_id = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(parent.to_string())
         .bind(now_ms())
         .bind(id.to_string())
         .execute(pool)

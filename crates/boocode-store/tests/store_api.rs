@@ -104,6 +104,21 @@ async fn projects_sessions_and_chats_can_be_created_renamed_archived_and_listed(
             ("better", true)
         );
 
+        // A delegated child names its parent; an unknown chat is a typed error.
+        let child = s.create_chat(s1.id, "child", None).await.unwrap();
+        assert_eq!(child.parent, None);
+        s.set_chat_parent(child.id, c1.id).await.unwrap();
+        assert_eq!(
+            s.get_chat(child.id).await.unwrap().parent,
+            Some(c1.id),
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.set_chat_parent(ChatId::new(), c1.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+
         let panes = serde_json::json!({"split": "h", "tabs": [{"chat": c1.id.to_string()}]});
         assert_eq!(s.load_panes(s1.id).await.unwrap(), None);
         s.save_panes(s1.id, &panes).await.unwrap();

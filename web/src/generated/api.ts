@@ -108,6 +108,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chats/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/chats/{id}/merge`: queues what a delegated child changed in its worktree as
+         *     pending changes of its parent chat (reviewed there), then removes the worktree.
+         */
+        post: operations["merge_child"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chats/{id}/messages": {
         parameters: {
             query?: never;
@@ -832,6 +852,7 @@ export interface components {
             mode: components["schemas"]["ChatMode"];
             /** @description The model, when not the provider's default. */
             model?: string | null;
+            parent?: components["schemas"]["ChatId"] | null;
             /** @description Who runs the chat's turns (`boocode`, BooCode's own loop, by default). */
             provider: string;
             /** @description The session that holds this chat. */
@@ -1074,6 +1095,18 @@ export interface components {
              * @description Times it was picked.
              */
             wins: number;
+        };
+        /** @description What merging a delegated child into its parent did (`POST /api/chats/{id}/merge`). */
+        MergedChild: {
+            /** @description The files the child changed. */
+            files: string[];
+            /** @description The parent chat whose queue holds the changes now. */
+            parent: components["schemas"]["ChatId"];
+            /**
+             * Format: int32
+             * @description How many pending changes were queued (files too large to hold are left out).
+             */
+            queued: number;
         };
         /** @description A message in a chat. */
         Message: {
@@ -1948,6 +1981,51 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merge_child: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergedChild"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

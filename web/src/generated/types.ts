@@ -134,6 +134,11 @@ worktree: string | null,
  */
 workdir: string | null, 
 /**
+ * The chat that delegated this one (a Boomerang child), when one did; set by the runtime
+ * only. Clients show such chats nested under their parent.
+ */
+parent: ChatId | null, 
+/**
  * Creation time.
  */
 created_at: number, 
@@ -950,6 +955,86 @@ median_tokens: number | null,
  * Median cost of its turns, where reported.
  */
 median_cost_usd: number | null, };
+
+export type DelegateResult = { 
+/**
+ * The child chat (open it to read everything it did).
+ */
+chat_id: ChatId, 
+/**
+ * Who ran it.
+ */
+provider: string, 
+/**
+ * `complete`, `failed` or `cancelled` (the status of its final message).
+ */
+outcome: string, 
+/**
+ * The child's final answer (its start, when long).
+ */
+answer: string, 
+/**
+ * Files the child changed in its worktree.
+ */
+files_changed: Array<ChangedFile>, 
+/**
+ * The verify command's result, when one was given.
+ */
+verify: VerifyResult | null, 
+/**
+ * Tokens the child's turn used.
+ */
+tokens: number, 
+/**
+ * What the child's turn cost, when known.
+ */
+cost_usd: number | null, 
+/**
+ * What happens to its changes.
+ */
+note: string, };
+
+export type ChangedFile = { 
+/**
+ * Relative to the project.
+ */
+path: string, 
+/**
+ * Lines added.
+ */
+added: number, 
+/**
+ * Lines removed.
+ */
+removed: number, };
+
+export type VerifyResult = { 
+/**
+ * The command.
+ */
+command: string, 
+/**
+ * Its exit code; `None` when it timed out or could not run.
+ */
+exit_code: number | null, 
+/**
+ * The end of its output.
+ */
+output: string, };
+
+export type MergedChild = { 
+/**
+ * The parent chat whose queue holds the changes now.
+ */
+parent: ChatId, 
+/**
+ * The files the child changed.
+ */
+files: Array<string>, 
+/**
+ * How many pending changes were queued (files too large to hold are left out).
+ */
+queued: number, };
 
 export type NewWorktree = { 
 /**

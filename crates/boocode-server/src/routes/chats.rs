@@ -161,6 +161,16 @@ pub(crate) async fn discard_worktree(
     ))
 }
 
+/// `POST /api/chats/{id}/merge`: queues what a delegated child changed in its worktree as
+/// pending changes of its parent chat (reviewed there), then removes the worktree.
+#[utoipa::path(post, path = "/api/chats/{id}/merge", tag = "chats", params(("id" = String, Path)), responses((status = 200, body = boocode_core::delegation::MergedChild), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn merge_child(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<boocode_core::delegation::MergedChild>, ApiError> {
+    Ok(ApiJson(state.runtime.merge_child(chat_id(&id)?).await?))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ChangesQuery {

@@ -50,6 +50,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/chats/{id}", chats::get_chat)
         .patch("/chats/{id}", rest::patch_chat)
         .delete("/chats/{id}/worktree", chats::discard_worktree)
+        .post("/chats/{id}/merge", chats::merge_child)
         .post("/sessions/{id}/arenas", arenas::start_arena)
         .get("/projects/{id}/arenas", arenas::list_arenas)
         .get("/projects/{id}/leaderboard", arenas::leaderboard)

@@ -360,3 +360,42 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Settings and environment that make the server run claude-agent-acp against `anthropic`.
+pub fn acp_setup(
+    sandbox: &Sandbox,
+    anthropic: &boocode_testkit::ScriptedAnthropic,
+) -> Option<Vec<(&'static str, String)>> {
+    let claude = boocode_testkit::peer_bin("claude")?;
+    let adapter = boocode_testkit::peer_bin("claude-agent-acp")?;
+    let opencode = boocode_testkit::peer_bin("opencode")?;
+    let config_dir = sandbox.home.path().join("claude-config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let settings = sandbox.home.path().join("server.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[providers.claude-acp]\ncommand = {:?}\n\n[providers.opencode]\ncommand = {:?}\n",
+            adapter.display().to_string(),
+            opencode.display().to_string()
+        ),
+    )
+    .unwrap();
+    Some(vec![
+        ("BOOCODE_CONFIG", settings.display().to_string()),
+        ("CLAUDE_CODE_EXECUTABLE", claude.display().to_string()),
+        ("IS_SANDBOX", "1".to_owned()),
+        ("ANTHROPIC_BASE_URL", anthropic.url()),
+        ("ANTHROPIC_API_KEY", "sk-test".to_owned()),
+        ("CLAUDE_CONFIG_DIR", config_dir.display().to_string()),
+        ("DISABLE_TELEMETRY", "1".to_owned()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_owned()),
+        ("OPENCODE_DISABLE_AUTOUPDATE", "1".to_owned()),
+    ])
+}
+
+/// An `opencode.json` in `repo` pointing opencode at the scripted OpenAI-compatible `model`.
+pub fn opencode_config(repo: &std::path::Path, model: &boocode_testkit::ScriptedOpenAi) {
+    let config = boocode_testkit::opencode_config(&model.url());
+    std::fs::write(repo.join("opencode.json"), config.to_string()).unwrap();
+}
