@@ -4,9 +4,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { answerMatching, base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
@@ -891,7 +892,7 @@ test("a TUI agent's chat opens its terminal beside it, keeps its screen, and wai
   await expect(page.getByRole("tab", { name: /^Terminal / })).toHaveAttribute("aria-selected", "true");
 });
 
-test("an arena of three: contenders stream side by side, the summary scores them, the picked one's changes wait in review", async () => {
+test("an arena of three from the composer: contenders stream side by side, the summary scores them, the picked one's changes wait in review", async ({ browser }) => {
   test.setTimeout(120_000);
   // Three scripted "models", each creating ARENA.md with its own word; the verify command
   // passes only for "two". (The demo project is not a git repository: the worktrees are copies.)
@@ -899,9 +900,11 @@ test("an arena of three: contenders stream side by side, the summary scores them
     await answerMatching(`"tool_call_id":"${call}"`, { text: [`${model} wrote `, `${word}.`], delay_ms: 300 });
     await answerMatching(`"model":"${model}"`, { text: [`Writing ${word}. `], delay_ms: 300, tool_calls: [{ id: call, name: "create_file", args: [JSON.stringify({ path: "ARENA.md", content: `${word}\n` })] }] });
   }
-  await page.getByRole("button", { name: "Arena", exact: true }).click();
+  // From the composer: the draft becomes the arena's prompt.
+  await page.getByTestId("composer").first().fill("Write ARENA.md");
+  await page.getByRole("button", { name: "Arena: send to several agents" }).first().click();
   const dialog = page.getByRole("dialog", { name: "Start an arena" });
-  await dialog.getByRole("textbox", { name: "Prompt" }).fill("Write ARENA.md");
+  await expect(dialog.getByRole("textbox", { name: "Prompt" })).toHaveValue("Write ARENA.md");
   await dialog.getByRole("button", { name: "Add contender" }).click();
   for (const [i, model] of [[1, "arena-a"], [2, "arena-b"], [3, "arena-c"]] as const) {
     await dialog.getByRole("textbox", { name: `Contender ${i} model` }).fill(model);
@@ -937,4 +940,80 @@ test("an arena of three: contenders stream side by side, the summary scores them
   await page.getByRole("tab", { name: "Arena summary" }).click();
   await expect(summary.getByRole("row", { name: "Contender 2 boocode:arena-b" })).toContainText("picked");
   await expect(summary.getByRole("button", { name: "Pick contender 1" })).toBeDisabled();
+  // The summary on a phone: the table scrolls sideways within its region.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.getByRole("tab", { name: "Arena summary" }).click();
+  await expect(p.getByRole("table", { name: "Contenders" })).toBeVisible();
+  await shot(p, "38b-phone-arena-summary");
+  await expectAccessible(p, "the arena summary on a phone");
+  await phone.close();
+});
+
+test("an orchestrator delegates to a child: the card, the nested child chat, and a merge into the parent's review", async ({ browser }) => {
+  test.setTimeout(120_000);
+  // The example orchestrator as a project agent; a scripted orchestrator and child.
+  mkdirSync(join(repo(), ".boocode", "agents"), { recursive: true });
+  writeFileSync(join(repo(), ".boocode", "agents", "orchestrator.md"), readFileSync(fileURLToPath(new URL("../../examples/agents/orchestrator.md", import.meta.url)), "utf8"));
+  await answerMatching('"tool_call_id":"od1"', { text: ["The child wrote NOTES.md; merge it to review."] });
+  await answerMatching('"model":"orch-e2e"', {
+    text: ["Delegating. "],
+    tool_calls: [{ id: "od1", name: "delegate", args: [JSON.stringify({ prompt: "Write NOTES.md", model: "child-e2e", writes: true, verify: "test -f NOTES.md" })] }],
+  });
+  await answerMatching('"tool_call_id":"cd1"', { text: ["NOTES.md written."], delay_ms: 200 });
+  await answerMatching('"model":"child-e2e"', { text: ["Writing. "], delay_ms: 200, tool_calls: [{ id: "cd1", name: "create_file", args: [JSON.stringify({ path: "NOTES.md", content: "notes\n" })] }] });
+  // One pane, a new chat running the orchestrator in review mode.
+  while ((await page.getByRole("button", { name: /^Close pane / }).count()) > 0) await page.getByRole("button", { name: /^Close pane / }).last().click();
+  await page.getByTestId("new-chat").click();
+  const chatId = await page.evaluate(async () => {
+    const projects = await (await fetch("/api/projects")).json();
+    const sessions = await (await fetch(`/api/projects/${projects[0].id}/sessions`)).json();
+    const { chats } = await (await fetch(`/api/sessions/${sessions[0].id}`)).json();
+    const newest = chats[chats.length - 1];
+    await fetch(`/api/chats/${newest.id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "orchestrator", model: "orch-e2e", mode: "review" }) });
+    return newest.id as string;
+  });
+  expect(chatId).toBeTruthy();
+  const pane = page.getByRole("tabpanel").filter({ has: page.getByTestId("chat-pane") }).first();
+  await pane.getByTestId("composer").fill("Write the notes");
+  await pane.getByTestId("send").click();
+
+  // The delegation card: who, the outcome, the verify result, the files.
+  const card = page.getByRole("group", { name: "Delegated to boocode:child-e2e: complete" });
+  await expect(card).toBeVisible({ timeout: 30_000 });
+  await expect(card).toContainText("verify passed");
+  await expect(card.getByRole("list", { name: "Files the child changed" })).toContainText("NOTES.md +1 −0");
+  await expect(page.getByText("The child wrote NOTES.md; merge it to review.")).toBeVisible();
+  // The child is nested under its parent.
+  await expect(page.getByRole("list", { name: "Delegated chats" }).first()).toContainText("↳ Write NOTES.md");
+  expect(existsSync(join(repo(), "NOTES.md")), "the main tree is untouched").toBe(false);
+  await shot(page, "39-delegation-card");
+  await expectAccessible(page, "a delegation");
+
+  // The child chat opens beside it and names its parent.
+  await card.getByRole("button", { name: "Open child chat" }).click();
+  await expect(page.getByRole("tab", { name: "↳ Write NOTES.md" })).toHaveAttribute("aria-selected", "true");
+  const child = page.getByRole("tabpanel", { name: "↳ Write NOTES.md" });
+  await expect(child.getByRole("navigation", { name: "Delegation" })).toContainText("Delegated by");
+  await expect(child.getByText("NOTES.md written.")).toBeVisible();
+  await shot(page, "40-delegation-child");
+
+  // Merging puts the child's change in the parent's review queue; the main tree waits for it.
+  await card.getByRole("button", { name: "Merge into this chat" }).click();
+  await expect(card.getByRole("status")).toContainText("1 change now waits for review in the parent chat");
+  expect(existsSync(join(repo(), "NOTES.md"))).toBe(false);
+  const changes = await page.evaluate(async (id) => (await (await fetch(`/api/chats/${id}/changes?state=pending`)).json()) as { path: string }[], chatId);
+  expect(changes.map((c) => c.path)).toEqual(["NOTES.md"]);
+  await shot(page, "41-delegation-merged");
+
+  // On a phone: the same session, the orchestrator's chat.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(page.url());
+  await p.getByRole("tab", { name: "Chat 6" }).click();
+  await expect(p.getByRole("group", { name: "Delegated to boocode:child-e2e: complete" })).toBeVisible();
+  await shot(p, "42-phone-delegation");
+  await expectAccessible(p, "a delegation on a phone");
+  await phone.close();
 });

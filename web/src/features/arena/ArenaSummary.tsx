@@ -27,7 +27,7 @@ export function ArenaSummary({ arenaId, onPicked }: { arenaId: string; onPicked:
     <section className="flex min-h-0 flex-1 flex-col gap-2 overflow-auto p-3" aria-label="Arena summary">
       <h2 className="text-sm font-semibold">Arena: {a.prompt}</h2>
       {a.verify && <p className="text-xs text-muted">Verify: <code>{a.verify}</code></p>}
-      <div className="overflow-x-auto">
+      <div className="shrink-0 overflow-x-auto" tabIndex={0} role="region" aria-label="Contenders, scrollable">
       <table className="w-full min-w-[560px] text-left text-sm" aria-label="Contenders">
         <thead>
           <tr className="border-b border-line text-xs text-muted">

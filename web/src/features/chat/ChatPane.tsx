@@ -8,6 +8,7 @@ import { QueuedMessages } from "../queue/QueuedMessages";
 import { useChanges } from "../review/useChanges";
 import { Composer } from "../composer/Composer";
 import { attachMentions } from "../composer/mentions";
+import { Lineage } from "../delegation/Lineage";
 import { ChatSettings } from "./ChatSettings";
 import { MessageView, type Artifact } from "./MessageView";
 import type { ChatState } from "./reducer";
@@ -28,6 +29,8 @@ interface Props {
   onReview: () => void;
   /** Loads the messages before the oldest one shown. */
   onOlder: () => Promise<void>;
+  /** Opens the arena dialog with this chat's draft as its prompt. */
+  onArena?: () => void;
 }
 
 function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string; onReview: () => void }) {
@@ -64,7 +67,7 @@ function StatusBar({ chat, chatId, onReview }: { chat: ChatState; chatId: string
   );
 }
 
-export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, onArtifact, onReview, onOlder }: Props) {
+export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, onArtifact, onReview, onOlder, onArena }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const list = chat.messages;
@@ -129,6 +132,7 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
   return (
     <div className="flex min-h-0 flex-1 flex-col" data-testid="chat-pane">
       <StatusBar chat={chat} chatId={chatId} onReview={onReview} />
+      <Lineage chatId={chatId} />
       <div
         className="min-h-0 flex-1 overflow-auto px-3"
         ref={scroller}
@@ -191,6 +195,7 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
         pending={send.isPending}
         onSubmit={submit}
         onStop={() => stop.mutate()}
+        onArena={onArena}
         findPaths={(q) => unwrap(client.GET("/api/projects/{id}/paths", { params: { path: { id: projectId }, query: { q } } }))}
       />
       </div>

@@ -1,4 +1,5 @@
 import { useContext } from "react";
+import { DelegationCard } from "../delegation/DelegationCard";
 import { PermissionActions } from "../inbox/PermissionActions";
 import { OpenTerminal } from "../terminal/opener";
 import { editPreview, toolSummary } from "./editPreview";
@@ -134,6 +135,7 @@ export function MessageView({ message, onArtifact }: { message: Message; onArtif
               </div>
             );
           case "tool_call":
+            if (part.name === "delegate") return <DelegationCard key={i} call={part} result={results.get(part.id)} />;
             return <ToolCard key={i} call={part} result={results.get(part.id)} />;
           case "permission":
             return <PermissionCard key={i} part={part} live={message.status === "streaming"} />;

@@ -138,3 +138,17 @@ import { applyEvent } from "./reducer";
 function applyEventForTest(m: Message, e: AgentEvent): Message {
   return applyEvent(m, e);
 }
+
+describe("a history page that arrives late", () => {
+  it("never turns a message the frames finished back into a streaming one", () => {
+    let state: SessionState = {};
+    state = run(state, [{ type: "message_created", chat_id: chat, message: user }, ...frames(1, 13)]);
+    state = run(state, [{ type: "message_finished", chat_id: chat, message: assistant(expectedParts, "complete") }]);
+    // The page was read while the turn still ran.
+    state = reducer(state, { kind: "history", chatId: chat, messages: [user, assistant([{ type: "text", text: "Sea" }])], running: true });
+    const c = state[chat];
+    expect(c.messages.map((m) => m.status)).toEqual(["complete", "complete"]);
+    expect(c.messages[1].parts).toEqual(expectedParts);
+    expect(c.status).not.toBe("streaming");
+  });
+});

@@ -234,14 +234,20 @@ export function reducer(state: SessionState, action: Action): SessionState {
   }
   if (action.kind === "history") {
     const chat = state[action.chatId] ?? emptyChat();
+    // A page read before a turn ended may arrive after its end did: a message the frames
+    // finished stays finished.
+    let messages = action.messages.map((m) => {
+      const live = chat.messages.find((x) => x.id === m.id);
+      return live && m.status === "streaming" && live.status !== "streaming" ? live : m;
+    });
     // Keep live partials (from snapshots) that the page does not have yet.
-    let messages = action.messages;
     for (const m of chat.messages) if (!messages.some((x) => x.id === m.id) && m.status === "streaming") messages = [...messages, m];
+    const streaming = messages.some((m) => m.status === "streaming");
     // Keep the older pages loaded before (a reload fetches the newest page only).
     const first = messages[0] ? chat.messages.findIndex((m) => m.id === messages[0].id) : -1;
     const kept = first > 0 ? chat.messages.slice(0, first) : [];
     const older = kept.length ? chat.older : (action.older ?? chat.older);
-    return { ...state, [action.chatId]: { ...chat, messages: [...kept, ...messages], older, needsReload: false, status: action.running ? "streaming" : chat.status } };
+    return { ...state, [action.chatId]: { ...chat, messages: [...kept, ...messages], older, needsReload: false, status: action.running && streaming ? "streaming" : chat.status } };
   }
   const frame = action.frame;
   if (frame.type === "ready") return state;

@@ -22,9 +22,11 @@ export interface ComposerProps {
   onStop: () => void;
   /** Project files whose path contains the query, best first. */
   findPaths: (query: string) => Promise<string[]>;
+  /** Sends the draft to an arena of several agents instead (when the workspace offers one). */
+  onArena?: () => void;
 }
 
-export function Composer({ draft, setDraft, running, native, lastText, hasMessages, pending, onSubmit, onStop, findPaths }: ComposerProps) {
+export function Composer({ draft, setDraft, running, native, lastText, hasMessages, pending, onSubmit, onStop, findPaths, onArena }: ComposerProps) {
   const box = useRef<HTMLTextAreaElement>(null);
   const listId = useId();
   const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
@@ -141,6 +143,11 @@ export function Composer({ draft, setDraft, running, native, lastText, hasMessag
           <>
             {lastText && <button type="button" className="btn" data-testid="retry" onClick={() => onSubmit(lastText)}>Retry</button>}
             {hasMessages && <button type="button" className="btn" data-testid="continue" onClick={() => onSubmit("Continue.")}>Continue</button>}
+            {onArena && (
+              <button type="button" className="btn" disabled={!draft.trim()} onClick={onArena} aria-label="Arena: send to several agents" title="Run this prompt through several agents side by side">
+                Arena
+              </button>
+            )}
             <button type="submit" className="btn primary" data-testid="send" disabled={!draft.trim() || pending}>Send</button>
           </>
         )}

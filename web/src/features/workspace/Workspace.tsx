@@ -20,6 +20,7 @@ import { SessionUsage } from "../stats/SessionUsage";
 import { swipeHandlers, swipeTarget } from "./swipe";
 import { TerminalTargets } from "../terminal/SendToTerminal";
 import { OpenTerminal } from "../terminal/opener";
+import { OpenChat } from "../delegation/opener";
 import { ArenaDialog } from "../arena/ArenaDialog";
 import { ArenaSummary } from "../arena/ArenaSummary";
 import { activeTabs, defaultLayout, openTab, parseLayout, sameTabs, withActiveTabs, type Pane, type Tab } from "./layout";
@@ -55,6 +56,8 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   const [panes, setPanes] = useState<Pane[] | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [arenaOpen, setArenaOpen] = useState(false);
+  // The chat whose composer opened the arena (its draft is the prompt); null: the toolbar did.
+  const [arenaFrom, setArenaFrom] = useState<string | null>(null);
   // A layout that came from the server (at load, or saved on another device) is not saved back.
   const fromServer = useRef(false);
   const loaded = session.isSuccess;
@@ -111,6 +114,21 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
       if (chatPane !== -1 && chatPane === current.length - 1) return [...current, { tabs: [tabOf(terminal)], active: terminal.id }];
       return openTab(current, tabOf(terminal), chatPane === -1 ? current.length - 1 : chatPane + 1);
     });
+  // A chat of a delegation tree opens beside the chat it is related to (its parent or child):
+  // in the pane after it, split off when that pane is the last.
+  const openChat = (chatId: string) =>
+    setPanes((ps) => {
+      const current = ps ?? [];
+      const at = current.findIndex((p) => p.tabs.some((x) => x.id === chatId));
+      if (at !== -1) return current.map((p, i) => (i === at ? { ...p, active: chatId } : p));
+      const chat = chats.find((c) => c.id === chatId);
+      const tab: Tab = { id: chatId, kind: "chat", chatId, title: chat?.title || "Chat" };
+      const related = current.findIndex((p) =>
+        p.tabs.some((x) => x.kind === "chat" && (x.chatId === chat?.parent || chats.find((c) => c.id === x.chatId)?.parent === chatId)),
+      );
+      if (related !== -1 && related === current.length - 1) return [...current, { tabs: [tab], active: chatId }];
+      return openTab(current, tab, related === -1 ? Math.max(current.length - 1, 0) : related + 1);
+    });
   const autoOpened = useRef(new Set<string>());
   useEffect(() => {
     if (!panes) return;
@@ -164,18 +182,28 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
   return (
     <TerminalTargets.Provider value={liveTerminals}>
     <OpenTerminal.Provider value={{ live: running, open: (id) => { const t = running.find((x) => x.id === id); if (t) openBeside(t); } }}>
+    <OpenChat.Provider value={{ chats, open: openChat }}>
     <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="workspace">
       <div className="flex items-center gap-2 border-b border-line px-2 py-1" role="toolbar" aria-label="Workspace">
         <button className="btn" data-testid="open-files" onClick={() => open({ id: "files", kind: "files", title: "Files" }, last)}>Files</button>
         <button className="btn" onClick={() => open({ id: "session-review", kind: "session-review", title: "Session changes" }, last)}>Session changes</button>
         <button className="btn" disabled={newTerminal.isPending} onClick={() => addTerminal()}>Terminal</button>
-        <button className="btn" onClick={() => setArenaOpen(true)}>Arena</button>
+        <button
+          className="btn"
+          onClick={() => {
+            setArenaFrom(null);
+            setArenaOpen(true);
+          }}
+        >
+          Arena
+        </button>
         {arenaOpen && (
           <ArenaDialog
             sessionId={sessionId}
             open={arenaOpen}
             onOpenChange={setArenaOpen}
             prompt={(() => {
+              if (arenaFrom) return drafts[arenaFrom] ?? "";
               const tab = (panes ?? []).map((p) => p.tabs.find((t) => t.id === p.active)).find((t) => t?.kind === "chat");
               return tab && tab.kind === "chat" ? (drafts[tab.chatId] ?? "") : "";
             })()}
@@ -206,13 +234,13 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         {(newChat.error || save.error || newTerminal.error) && <span role="alert" className="text-sm text-err">{(newChat.error ?? save.error ?? newTerminal.error)?.message}</span>}
         <SessionUsage sessionId={sessionId} turns={Object.values(live).reduce((n, c) => n + c.messages.filter((m) => m.status !== "streaming").length, 0)} />
       </div>
-      <div className="flex min-h-0 flex-1 max-md:flex-col">
+      <div className="flex min-h-0 flex-1 max-md:snap-y max-md:snap-mandatory max-md:flex-col max-md:overflow-y-auto">
         {(panes ?? []).map((pane, pi) => (
           <Tabs.Root
             key={pi}
             value={pane.active}
             onValueChange={(active) => setPanes((ps) => (ps ?? []).map((p, i) => (i === pi ? { ...p, active } : p)))}
-            className="flex min-h-0 min-w-0 flex-1 flex-col border-r border-line last:border-r-0"
+            className="flex min-h-0 min-w-0 flex-1 flex-col border-r border-line last:border-r-0 max-md:h-full max-md:flex-none max-md:snap-start max-md:border-r-0 max-md:border-b"
             data-testid="pane"
           >
             <div className="flex items-center border-b border-line">
@@ -247,6 +275,10 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                     setDraft={(text) => setDrafts((d) => ({ ...d, [t.chatId]: text }))}
                     onArtifact={(a) => open({ id: `artifact-${a.source.length}-${a.kind}`, kind: "artifact", title: a.title, artifact: a }, last)}
                     onOlder={() => loadOlder(t.chatId)}
+                    onArena={() => {
+                      setArenaFrom(t.chatId);
+                      setArenaOpen(true);
+                    }}
                     onReview={() => open({ id: `review-${t.chatId}`, kind: "review", chatId: t.chatId, title: `Review ${t.title}` }, last)}
                   />
                 )}
@@ -290,6 +322,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
         ))}
       </div>
     </div>
+    </OpenChat.Provider>
     </OpenTerminal.Provider>
     </TerminalTargets.Provider>
   );
