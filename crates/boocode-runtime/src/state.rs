@@ -95,6 +95,9 @@ impl Runtime {
             tracing::info!(project = %project.id, root = %project.root, "coder profile: serving one project");
         }
         crate::runner::sweep(self, true).await;
+        // Worktrees a crash left half-made or someone deleted by hand: BooCode's own only.
+        let pruner = tokio::spawn(crate::worktrees::prune_all(self.clone()));
+        crate::runner::lock(&self.background).push(pruner);
         crate::queue::resume_all(self).await;
         let sweeper = tokio::spawn(crate::runner::sweeper(
             self.clone(),

@@ -140,3 +140,29 @@ impl Runtime {
         Ok(queued)
     }
 }
+
+/// Prunes every project's broken BooCode worktrees (see [`Worktrees::prune`]); worktrees
+/// BooCode did not make are never touched. Run at start-up, in the background.
+pub(crate) async fn prune_all(state: Runtime) {
+    if state.config.worktree_dir.is_none() {
+        return;
+    }
+    let projects = match state.store.list_projects(true).await {
+        Ok(projects) => projects,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list projects to prune their worktrees");
+            return;
+        }
+    };
+    for project in projects {
+        let pruned = match state.worktrees(&project.root).await {
+            Ok(worktrees) => worktrees.prune().await,
+            Err(_) => continue,
+        };
+        match pruned {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(project = %project.root, pruned = n, "broken worktrees pruned"),
+            Err(e) => tracing::warn!(project = %project.root, error = %e, "cannot prune worktrees"),
+        }
+    }
+}

@@ -197,6 +197,8 @@ struct Shared {
     script: VecDeque<AnthropicReply>,
     requests: Vec<RecordedRequest>,
     served: u64,
+    /// How long a request waits for a reply to be pushed when the script is empty.
+    hold: Duration,
 }
 
 type SharedState = Arc<Mutex<Shared>>;
@@ -235,6 +237,14 @@ impl ScriptedAnthropic {
     /// Replies not yet used.
     pub fn remaining(&self) -> usize {
         lock(&self.state).script.len()
+    }
+
+    /// Makes a request that finds the script empty wait up to `hold` for a reply to be pushed
+    /// (instead of failing at once): for replies that name something made after the agent
+    /// started, such as a worktree's directory.
+    pub fn hold(&self, hold: Duration) -> &Self {
+        lock(&self.state).hold = hold;
+        self
     }
 
     /// Every `POST /v1/messages` so far.
@@ -355,11 +365,16 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         .as_str()
         .unwrap_or("claude-sonnet-4-5")
         .to_owned();
-    let (reply, n) = {
+    let (mut reply, n, hold) = {
         let mut shared = lock(&state);
         shared.served += 1;
-        (shared.script.pop_front(), shared.served)
+        (shared.script.pop_front(), shared.served, shared.hold)
     };
+    let deadline = tokio::time::Instant::now() + hold;
+    while reply.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply = lock(&state).script.pop_front();
+    }
     let Some(reply) = reply else {
         return error(
             500,

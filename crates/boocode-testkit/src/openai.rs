@@ -270,6 +270,8 @@ struct Shared {
     standing: Vec<(String, Reply)>,
     requests: Vec<RecordedRequest>,
     discovery: Discovery,
+    /// How long a completion request waits for a reply when none is scripted for it.
+    hold: Duration,
 }
 
 type SharedState = Arc<Mutex<Shared>>;
@@ -311,6 +313,14 @@ impl ScriptedOpenAi {
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Makes a completion request with no reply for it wait up to `hold` for one to be pushed
+    /// or a standing one to match (instead of failing at once): for replies that name
+    /// something made after the agent started, such as a worktree's directory.
+    pub fn hold(&self, hold: Duration) -> &Self {
+        lock(&self.state).hold = hold;
+        self
     }
 
     /// Appends a reply to the script.
@@ -373,30 +383,19 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
         return control_response(&state, parts.method, control, &recorded.body);
     }
     let stream = recorded.body["stream"].as_bool().unwrap_or(false);
-    let (reply, discovery) = {
+    let completion = parts.method == Method::POST && path.ends_with("/chat/completions");
+    let body = recorded.body.to_string();
+    let (mut reply, discovery, hold) = {
         let mut shared = lock(&state);
         shared.requests.push(recorded);
-        let reply = if parts.method == Method::POST && path.ends_with("/chat/completions") {
-            let standing = if shared.standing.is_empty() {
-                None
-            } else {
-                let body = shared
-                    .requests
-                    .last()
-                    .map(|r| r.body.to_string())
-                    .unwrap_or_default();
-                shared
-                    .standing
-                    .iter()
-                    .find(|(marker, _)| body.contains(marker.as_str()))
-                    .map(|(_, reply)| reply.clone())
-            };
-            Some(standing.or_else(|| shared.script.pop_front()))
-        } else {
-            None
-        };
-        (reply, shared.discovery.clone())
+        let reply = completion.then(|| next_reply(&mut shared, &body));
+        (reply, shared.discovery.clone(), shared.hold)
     };
+    let deadline = tokio::time::Instant::now() + hold;
+    while matches!(reply, Some(None)) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply = Some(next_reply(&mut lock(&state), &body));
+    }
     match reply {
         Some(Some(reply)) => play(reply, stream).await,
         Some(None) => error_response(500, "scripted server: no reply left in the script"),
@@ -694,4 +693,15 @@ fn whole_completion(s: &StreamReply) -> Value {
         "choices": [{ "index": 0, "message": message, "finish_reason": finish }],
         "usage": { "prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c }
     })
+}
+
+/// The reply for a completion request with `body`: a standing one whose marker it holds, else
+/// the script's next.
+fn next_reply(shared: &mut Shared, body: &str) -> Option<Reply> {
+    shared
+        .standing
+        .iter()
+        .find(|(marker, _)| body.contains(marker.as_str()))
+        .map(|(_, reply)| reply.clone())
+        .or_else(|| shared.script.pop_front())
 }
