@@ -3,6 +3,7 @@
 //! the main tree) and `discard` (its worktrees go).
 
 use crate::coder::{Client, DaemonArgs, title_of};
+use crate::local::LocalServer;
 use anyhow::{Context, Result, bail};
 use boocode_core::arena::{Arena, ContenderState, NewArena, NewContender, PickContender};
 use boocode_core::protocol::{NewChat, SessionCreated};
@@ -40,6 +41,11 @@ pub(crate) struct StartArgs {
     /// Start it and print its id without waiting.
     #[arg(long)]
     detach: bool,
+    /// Run it inside this command (no server needs to be running): a coder server for the
+    /// working directory runs until the arena ends; `show`, `pick` and `discard` take
+    /// `--local` too.
+    #[arg(long, conflicts_with = "detach")]
+    local: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -54,6 +60,9 @@ enum ArenaAction {
     Show {
         #[command(flatten)]
         daemon: DaemonArgs,
+        /// Use a coder server inside this command (see `boocode arena --local`).
+        #[arg(long)]
+        local: bool,
         /// The arena's id.
         id: String,
         /// Print JSON.
@@ -64,6 +73,9 @@ enum ArenaAction {
     Pick {
         #[command(flatten)]
         daemon: DaemonArgs,
+        /// Use a coder server inside this command (see `boocode arena --local`).
+        #[arg(long)]
+        local: bool,
         /// The arena's id.
         id: String,
         /// The contender, 1-based as listed.
@@ -76,6 +88,9 @@ enum ArenaAction {
     Discard {
         #[command(flatten)]
         daemon: DaemonArgs,
+        /// Use a coder server inside this command (see `boocode arena --local`).
+        #[arg(long)]
+        local: bool,
         /// The arena's id.
         id: String,
         /// Print JSON.
@@ -99,21 +114,45 @@ fn contender(spec: &str) -> Result<NewContender> {
     })
 }
 
+/// A client of the server `daemon` names, or of one started inside this command.
+async fn connect(daemon: &DaemonArgs, local: bool) -> Result<(Client, Option<LocalServer>)> {
+    if !local {
+        return Ok((Client::new(daemon), None));
+    }
+    let server = LocalServer::start(daemon.url()).await?;
+    Ok((
+        server.client(daemon.project().map(str::to_owned)),
+        Some(server),
+    ))
+}
+
 pub(crate) async fn arena(args: ArenaArgs) -> Result<u8> {
+    let (daemon, local) = match &args.action {
+        Some(
+            ArenaAction::Show { daemon, local, .. }
+            | ArenaAction::Pick { daemon, local, .. }
+            | ArenaAction::Discard { daemon, local, .. },
+        ) => (daemon.clone(), *local),
+        None => (args.start.daemon.clone(), args.start.local),
+    };
+    let (client, server) = connect(&daemon, local).await?;
+    let done = act(&client, args).await;
+    if let Some(server) = server {
+        server.stop().await?;
+    }
+    done.map(|()| 0)
+}
+
+async fn act(client: &Client, args: ArenaArgs) -> Result<()> {
     match args.action {
-        Some(ArenaAction::Show { daemon, id, json }) => {
-            let arena: Arena = Client::new(&daemon)
-                .get(&format!("/api/arenas/{id}"))
-                .await?;
+        Some(ArenaAction::Show { id, json, .. }) => {
+            let arena: Arena = client.get(&format!("/api/arenas/{id}")).await?;
             print(&arena, json)?;
         }
         Some(ArenaAction::Pick {
-            daemon,
-            id,
-            index,
-            json,
+            id, index, json, ..
         }) => {
-            let arena: Arena = Client::new(&daemon)
+            let arena: Arena = client
                 .post(&format!("/api/arenas/{id}/pick"), &PickContender { index })
                 .await?;
             if json {
@@ -126,29 +165,26 @@ pub(crate) async fn arena(args: ArenaArgs) -> Result<u8> {
                 )?;
             }
         }
-        Some(ArenaAction::Discard { daemon, id, json }) => {
-            let arena: Arena = Client::new(&daemon)
-                .delete(&format!("/api/arenas/{id}"))
-                .await?;
+        Some(ArenaAction::Discard { id, json, .. }) => {
+            let arena: Arena = client.delete(&format!("/api/arenas/{id}")).await?;
             if json {
                 print(&arena, true)?;
             } else {
                 writeln!(std::io::stdout(), "arena {id}: worktrees removed")?;
             }
         }
-        None => start(args.start).await?,
+        None => start(client, args.start).await?,
     }
-    Ok(0)
+    Ok(())
 }
 
-async fn start(args: StartArgs) -> Result<()> {
+async fn start(client: &Client, args: StartArgs) -> Result<()> {
     let prompt = args.prompt.clone().context("give the prompt")?;
     let contenders = args
         .providers
         .iter()
         .map(|p| contender(p))
         .collect::<Result<Vec<_>>>()?;
-    let client = Client::new(&args.daemon);
     let project = client.project().await?;
     let mut new = NewChat::default();
     new.title = Some(format!("Arena: {}", title_of(&prompt)));

@@ -53,6 +53,9 @@ pub(crate) struct DispatchArgs {
     /// Thinking level: off, low, medium, high.
     #[arg(long)]
     thinking: Option<String>,
+    /// An agent definition to run with (`orchestrator` delegates subtasks to child chats).
+    #[arg(long)]
+    agent: Option<String>,
     /// Send the prompt to this existing chat instead of starting one (its settings stay).
     #[arg(long)]
     chat: Option<String>,
@@ -116,6 +119,38 @@ pub(crate) struct ChangeArgs {
     json: bool,
 }
 
+/// `boocode merge`.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    #[command(flatten)]
+    daemon: DaemonArgs,
+    /// The delegated child chat whose changes go to its parent's pending queue.
+    chat: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `boocode merge`: a delegated child's changes become pending changes of its parent.
+pub(crate) async fn merge(args: MergeArgs) -> Result<u8> {
+    let client = Client::new(&args.daemon);
+    let merged: boocode_core::delegation::MergedChild = client
+        .post(
+            &format!("/api/chats/{}/merge", args.chat),
+            &serde_json::json!({}),
+        )
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&merged)?);
+    } else {
+        println!(
+            "{} change(s) wait for review: boocode pending --chat {}",
+            merged.queued, merged.parent
+        );
+    }
+    Ok(0)
+}
+
 /// The server's error body.
 #[derive(Debug, serde::Deserialize)]
 struct ErrorBody {
@@ -134,9 +169,30 @@ pub(crate) struct Client {
     project: Option<String>,
 }
 
+impl DaemonArgs {
+    /// The server's URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The project named on the command line.
+    pub(crate) fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+}
+
 impl Client {
+    /// A client of the server at `base` with `token`, for `project`.
+    pub(crate) fn at(base: &str, token: Option<String>, project: Option<String>) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            token,
+            project,
+        }
+    }
+
     pub(crate) fn new(daemon: &DaemonArgs) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base: daemon.url.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
@@ -317,6 +373,7 @@ pub(crate) async fn dispatch(args: DispatchArgs) -> Result<u8> {
                     .as_deref()
                     .map(|t| parse_word(t, "thinking"))
                     .transpose()?,
+                agent: args.agent.clone(),
                 ..NewChat::default()
             };
             let created: SessionCreated = client

@@ -8,6 +8,7 @@
 
 mod arena;
 mod coder;
+mod local;
 mod render;
 mod run;
 mod settings;
@@ -61,8 +62,11 @@ enum Command {
     /// Undo a chat's applied changes, newest first. Exit 1 if a file was refused.
     Rewind(coder::ChangeArgs),
     /// One prompt to several providers at once, each in its own worktree, through a running
-    /// server; `show`, `pick` and `discard` an arena.
+    /// server (or `--local`); `show`, `pick` and `discard` an arena.
     Arena(arena::ArenaArgs),
+    /// Queue a delegated child chat's changes in its parent's pending queue (Boomerang's
+    /// explicit merge step).
+    Merge(coder::MergeArgs),
 }
 
 async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Result<u8> {
@@ -126,6 +130,8 @@ fn init_logging(filter: Option<&str>) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log.as_deref());
+    // A binary, not a library: the process-wide TLS provider is ours to pick, once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,6 +150,7 @@ fn main() -> ExitCode {
             Command::Inbox(args) => coder::inbox(args).await,
             Command::Pending(args) => coder::pending(args).await,
             Command::Apply(args) => coder::change(coder::ChangeOp::Apply, args).await,
+            Command::Merge(args) => coder::merge(args).await,
             Command::Reject(args) => coder::change(coder::ChangeOp::Reject, args).await,
             Command::Rewind(args) => coder::change(coder::ChangeOp::Rewind, args).await,
             Command::Arena(args) => arena::arena(args).await,

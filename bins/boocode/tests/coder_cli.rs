@@ -330,3 +330,214 @@ async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
     assert_eq!(one.status.code(), Some(1));
     assert!(stderr(&one).contains("2 to 8"), "{}", stderr(&one));
 }
+
+/// `boocode` with `--local` arena commands: run in `cwd` with a home of its own (the local
+/// server's database and worktrees live in it) and the scripted model.
+async fn boocode_local(
+    cwd: &std::path::Path,
+    home: &std::path::Path,
+    model: &str,
+    args: &[&str],
+) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("BOOCODE_MODEL_URL", model)
+        // Nothing listens here: the local server is the only one.
+        .env("BOOCODE_CODER_URL", "http://127.0.0.1:9")
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_arena_runs_without_a_server_and_is_found_again() {
+    let dir = repo();
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "--all"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "start"]);
+    let home = tempfile::tempdir().unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    for (name, call, word) in [("model-a", "ca", "omega"), ("model-b", "cb", "gamma")] {
+        model.answer_matching(
+            &format!(r#""tool_call_id":"{call}""#),
+            Reply::text(&format!("{name} wrote {word}.")),
+        );
+        let args = format!(r#"{{"path": "a.txt", "old_string": "alpha", "new_string": "{word}"}}"#);
+        model.answer_matching(
+            &format!(r#""model":"{name}""#),
+            Reply::stream().tool_call(call, "edit_file", &[args.as_str()]),
+        );
+    }
+    let url = model.url();
+    let run = |args: &'static [&'static str]| boocode_local(dir.path(), home.path(), &url, args);
+
+    let out = run(&[
+        "arena",
+        "--local",
+        "--provider",
+        "boocode:model-a",
+        "--provider",
+        "boocode:model-b",
+        "--verify",
+        "grep -q omega a.txt",
+        "--json",
+        "make a.txt say omega",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &summary["contenders"];
+    assert_eq!(
+        (c[0]["verify_exit"].as_i64(), c[1]["verify_exit"].as_i64()),
+        (Some(0), Some(1)),
+        "{summary}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    let id = summary["id"].as_str().unwrap().to_owned();
+    let worktrees = home.path().join("data/boocode/worktrees");
+    assert_eq!(
+        std::fs::read_dir(&worktrees).unwrap().count(),
+        2,
+        "one per contender"
+    );
+
+    // The next --local command finds it in the same database.
+    let shown = boocode_local(
+        dir.path(),
+        home.path(),
+        &url,
+        &["arena", "show", "--local", &id],
+    )
+    .await;
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("boocode:model-a"),
+        "{}",
+        stdout(&shown)
+    );
+    let discarded = boocode_local(
+        dir.path(),
+        home.path(),
+        &url,
+        &["arena", "discard", "--local", &id],
+    )
+    .await;
+    assert!(discarded.status.success(), "{}", stderr(&discarded));
+    assert_eq!(std::fs::read_dir(&worktrees).unwrap().count(), 0);
+
+    // --detach cannot outlive the command; a running server is not run beside.
+    let detached = run(&[
+        "arena",
+        "--local",
+        "--detach",
+        "--provider",
+        "boocode",
+        "--provider",
+        "boocode",
+        "x",
+    ])
+    .await;
+    assert_eq!(detached.status.code(), Some(2), "{}", stderr(&detached));
+    let d = daemon_with(dir.path(), &url, None).await;
+    let beside = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(["arena", "show", "--local", &id])
+        .current_dir(dir.path())
+        .env("BOOCODE_CODER_URL", &d.url)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(beside.status.code(), Some(1));
+    assert!(
+        stderr(&beside).contains("drop --local"),
+        "{}",
+        stderr(&beside)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orchestrator_dispatched_from_the_command_line_delegates_and_its_child_is_merged() {
+    let dir = repo();
+    std::fs::create_dir_all(dir.path().join(".boocode/agents")).unwrap();
+    std::fs::write(
+        dir.path().join(".boocode/agents/orchestrator.md"),
+        include_str!("../../../examples/agents/orchestrator.md"),
+    )
+    .unwrap();
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "--all"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "start"]);
+    let worktrees = tempfile::tempdir().unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.answer_matching(
+        r#""tool_call_id":"d1""#,
+        Reply::text("Delegated; merge it."),
+    );
+    let delegate = r#"{"prompt": "make a.txt say omega", "model": "child", "writes": true}"#;
+    model.answer_matching(
+        r#""model":"orch""#,
+        Reply::stream().tool_call("d1", "delegate", &[delegate]),
+    );
+    model.answer_matching(r#""tool_call_id":"c1""#, Reply::text("Done."));
+    let edit = r#"{"path": "a.txt", "old_string": "alpha", "new_string": "omega"}"#;
+    model.answer_matching(
+        r#""model":"child""#,
+        Reply::stream().tool_call("c1", "edit_file", &[edit]),
+    );
+    let d = daemon_with(dir.path(), &model.url(), Some(worktrees.path())).await;
+
+    let out = boocode(
+        &d.url,
+        &[
+            "dispatch",
+            "--agent",
+            "orchestrator",
+            "--model",
+            "orch",
+            "--json",
+            "omega please",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| {
+            let event = if v["event"].is_object() {
+                &v["event"]
+            } else {
+                &v
+            };
+            (event["type"] == "tool_call_finished" && event["name"] == "delegate")
+                .then(|| event["output"].as_str().unwrap().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no delegate result in {}", stdout(&out)));
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["files_changed"][0]["path"], "a.txt", "{result}");
+    let child = result["chat_id"].as_str().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+
+    let merged = boocode(&d.url, &["merge", child]).await;
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    let text = stdout(&merged);
+    assert!(text.starts_with("1 change(s) wait for review"), "{text}");
+    let parent = text.rsplit("--chat ").next().unwrap().trim().to_owned();
+    let pending = boocode(&d.url, &["pending", "--chat", &parent, "--diff"]).await;
+    assert!(stdout(&pending).contains("+omega"), "{}", stdout(&pending));
+    let again = boocode(&d.url, &["merge", child]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("gone"), "{}", stderr(&again));
+}
