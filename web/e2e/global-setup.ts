@@ -63,7 +63,7 @@ export default async function globalSetup() {
   const settings = join(work, "server.toml");
   // A small full-screen program standing in for a TUI agent (opencode's, Claude Code's).
   const tui = join(root, "tests/peers/scripted-tui.sh");
-  writeFileSync(settings, `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n\n[providers.tui]\ncommand = ${JSON.stringify(tui)}\nidle_ms = 1500\n`);
+  writeFileSync(settings, `[providers.claude-acp]\ncommand = ${JSON.stringify(adapter)}\n\n[providers.tui]\ncommand = ${JSON.stringify(tui)}\nidle_ms = 1500\n\n[delegation]\nverify_allowed = ["test -f NOTES.md"]\n`);
   const claudeConfig = join(work, "claude-config");
   mkdirSync(claudeConfig, { recursive: true });
 

@@ -68,6 +68,9 @@ struct FileSettings {
     providers: BTreeMap<String, boocode_agents::ProviderOverride>,
     #[serde(default)]
     mcp_servers: BTreeMap<String, boocode_tools::McpServerConfig>,
+    /// `[delegation]`: bounds on Boomerang delegation and the verify commands it may run.
+    #[serde(default)]
+    delegation: boocode_server::DelegationSettings,
 }
 
 async fn shutdown_signal() {
@@ -113,6 +116,7 @@ async fn run(args: Args) -> Result<()> {
     config.runtime.agent_idle = Duration::from_secs(args.agent_idle_secs.max(1));
     config.runtime.providers = boocode_agents::providers_with(&settings.providers);
     config.runtime.mcp_servers = settings.mcp_servers;
+    settings.delegation.apply(&mut config.runtime.delegation);
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

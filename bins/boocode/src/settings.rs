@@ -24,6 +24,9 @@ pub(crate) struct FileSettings {
     pub(crate) mcp_servers: std::collections::BTreeMap<String, boocode_tools::McpServerConfig>,
     /// Seconds `boocode run` waits for MCP servers still starting (default 10).
     pub(crate) mcp_wait_secs: Option<u64>,
+    /// `[delegation]`: for servers this command runs (`boocode arena --local`).
+    #[serde(default)]
+    pub(crate) delegation: boocode_server::DelegationSettings,
 }
 
 /// Values from the command line (highest precedence).

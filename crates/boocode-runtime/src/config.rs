@@ -74,6 +74,10 @@ pub struct DelegationLimits {
     pub max_cost_usd: Option<f64>,
     /// How long one child may run (the `delegate` call's time limit).
     pub timeout: Duration,
+    /// The verify commands a model may ask `delegate` to run, exactly as written. A command
+    /// the model chose is a shell command: only ones the user listed here run (none by
+    /// default).
+    pub verify_allowed: Vec<String>,
 }
 
 impl Default for DelegationLimits {
@@ -85,6 +89,7 @@ impl Default for DelegationLimits {
             max_tokens: None,
             max_cost_usd: None,
             timeout: Duration::from_secs(30 * 60),
+            verify_allowed: Vec::new(),
         }
     }
 }

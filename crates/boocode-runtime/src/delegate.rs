@@ -145,8 +145,8 @@ pub struct DelegateArgs {
     /// the project; its changes reach your review queue only when a person merges them.
     #[serde(default)]
     pub writes: bool,
-    /// A shell command run in the child's workspace after it finishes (say `cargo test`);
-    /// its exit code is reported as the verify result.
+    /// A command run in the child's workspace after it finishes (say `cargo test`); its exit
+    /// code is reported as the verify result. Only commands the user allows run.
     #[serde(default)]
     pub verify: Option<String>,
     /// An agent definition for a BooCode child (its tools, step cap and prompt).
@@ -251,6 +251,24 @@ impl TypedTool for DelegateTool {
         if verify.is_some_and(|v| v.len() > MAX_VERIFY_BYTES) {
             return Err(ToolError::ToModel(format!(
                 "the verify command is longer than {MAX_VERIFY_BYTES} bytes"
+            )));
+        }
+        // A verify command is a shell command the model chose: only the user's run.
+        if let Some(command) = verify
+            && !limits.verify_allowed.iter().any(|a| a.trim() == command)
+        {
+            return Err(ToolError::ToModel(format!(
+                "the verify command {command:?} is not allowed; the user allows {} ([delegation] verify_allowed). Delegate without verify, or with one of those",
+                if limits.verify_allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    limits
+                        .verify_allowed
+                        .iter()
+                        .map(|a| format!("{:?}", a.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             )));
         }
         let provider = args

@@ -133,3 +133,51 @@ impl ServerConfig {
         ))
     }
 }
+
+/// `[delegation]`: bounds on Boomerang delegation (the `delegate` tool); unset keys keep
+/// their defaults.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DelegationSettings {
+    /// Children one delegation tree may start.
+    pub max_children: Option<u32>,
+    /// How deep delegation may nest.
+    pub max_depth: Option<u32>,
+    /// Children running at once.
+    pub max_parallel: Option<usize>,
+    /// Tokens the children may spend.
+    pub max_tokens: Option<u64>,
+    /// Cost in USD the children may spend.
+    pub max_cost_usd: Option<f64>,
+    /// Seconds one child may run.
+    pub timeout_secs: Option<u64>,
+    /// Verify commands a model may ask a delegation to run, exactly as written.
+    #[serde(default)]
+    pub verify_allowed: Vec<String>,
+}
+
+impl DelegationSettings {
+    /// Sets what this names in `limits`.
+    pub fn apply(&self, limits: &mut boocode_runtime::DelegationLimits) {
+        if let Some(v) = self.max_children {
+            limits.max_children = v;
+        }
+        if let Some(v) = self.max_depth {
+            limits.max_depth = v;
+        }
+        if let Some(v) = self.max_parallel {
+            limits.max_parallel = v.max(1);
+        }
+        if self.max_tokens.is_some() {
+            limits.max_tokens = self.max_tokens;
+        }
+        if self.max_cost_usd.is_some() {
+            limits.max_cost_usd = self.max_cost_usd;
+        }
+        if let Some(v) = self.timeout_secs {
+            limits.timeout = std::time::Duration::from_secs(v.max(1));
+        }
+        limits.verify_allowed.clone_from(&self.verify_allowed);
+    }
+}

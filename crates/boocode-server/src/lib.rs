@@ -26,7 +26,7 @@ mod state;
 
 pub use boocode_runtime::{Profile, Runtime, RuntimeConfig};
 pub use boocode_tools::read_settings_file;
-pub use config::ServerConfig;
+pub use config::{DelegationSettings, ServerConfig};
 pub use error::{ApiError, ApiJson};
 pub use routes::{openapi_document, route_list, router};
 pub use state::{AppState, Inner};

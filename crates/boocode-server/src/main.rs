@@ -108,43 +108,7 @@ struct FileSettings {
     #[serde(default)]
     providers: std::collections::BTreeMap<String, boocode_agents::ProviderOverride>,
     #[serde(default)]
-    delegation: DelegationSettings,
-}
-
-/// `[delegation]`: bounds on Boomerang delegation (the `delegate` tool); unset keys keep
-/// their defaults.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DelegationSettings {
-    max_children: Option<u32>,
-    max_depth: Option<u32>,
-    max_parallel: Option<usize>,
-    max_tokens: Option<u64>,
-    max_cost_usd: Option<f64>,
-    timeout_secs: Option<u64>,
-}
-
-impl DelegationSettings {
-    fn apply(&self, limits: &mut boocode_runtime::DelegationLimits) {
-        if let Some(v) = self.max_children {
-            limits.max_children = v;
-        }
-        if let Some(v) = self.max_depth {
-            limits.max_depth = v;
-        }
-        if let Some(v) = self.max_parallel {
-            limits.max_parallel = v.max(1);
-        }
-        if self.max_tokens.is_some() {
-            limits.max_tokens = self.max_tokens;
-        }
-        if self.max_cost_usd.is_some() {
-            limits.max_cost_usd = self.max_cost_usd;
-        }
-        if let Some(v) = self.timeout_secs {
-            limits.timeout = Duration::from_secs(v.max(1));
-        }
-    }
+    delegation: boocode_server::DelegationSettings,
 }
 
 fn init_logging(args: &Args) {

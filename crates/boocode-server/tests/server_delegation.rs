@@ -142,10 +142,14 @@ async fn an_orchestrator_delegates_in_parallel_to_native_children_and_claude_the
     let sandbox = Sandbox::new();
     let model = ScriptedOpenAi::start().await.unwrap();
     let anthropic = ScriptedAnthropic::start().await.unwrap();
-    let Some(mut env) = acp_setup(&sandbox, &anthropic) else {
+    let Some(env) = acp_setup(&sandbox, &anthropic) else {
         return;
     };
-    env.push(("BOOCODE_LOG", "info".to_owned()));
+    // The verify command the orchestrator names is one the user allows.
+    let settings = sandbox.home.path().join("server.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\n[delegation]\nverify_allowed = [\"test -f a.txt\"]\n");
+    std::fs::write(&settings, text).unwrap();
     anthropic.push(AnthropicReply::new().text(&["The entry point is ", "serve() in src/lib.rs."]));
     // The orchestrator: three delegations in one step, then a summary.
     model.answer_matching(
@@ -592,6 +596,8 @@ async fn a_bad_delegation_is_a_clear_tool_error() {
             delegate("x2", json!({ "prompt": "hi", "provider": "nope" })),
             delegate("x3", json!({ "prompt": "hi", "root": "/" })),
             delegate("x4", json!({ "prompt": "x".repeat(70 * 1024) })),
+            // A shell command the model chose, not one the user allowed: nothing runs.
+            delegate("x5", json!({ "prompt": "hi", "verify": "touch pwned" })),
         ]),
     );
     let repo = orchestrated_repo(&sandbox, "bad");
@@ -610,6 +616,10 @@ async fn a_bad_delegation_is_a_clear_tool_error() {
         ("x2", "provider \"nope\" is not configured"),
         ("x3", "unknown field"),
         ("x4", "keep it under"),
+        (
+            "x5",
+            "the verify command \"touch pwned\" is not allowed; the user allows none",
+        ),
     ] {
         let part = &results[call];
         assert_eq!(part["is_error"], true, "{part}");
