@@ -15,18 +15,16 @@
     clippy::expect_used
 )]
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use boocode_testkit::{Reply, ScriptedOpenAi};
 use clap::Parser;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 #[path = "shared.rs"]
 mod shared;
-use shared::{post, rss_kib};
+use shared::{post, rss_kib, start_server};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -111,34 +109,17 @@ async fn main() -> Result<()> {
         );
     }
 
-    let mut child = Command::new(&args.server)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            &format!("sqlite://{}", dir.join("db.sqlite").display()),
-            "--model-url",
-            &model.url(),
-        ])
-        .env("BOOCODE_ALLOWED_ROOTS", &dir)
-        .env("HOME", &dir)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("BOOCODE_LOG", "warn")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start the server")?;
-    let pid = child.id().context("server pid")?;
-    let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
-    let mut addr = String::new();
-    while let Some(line) = lines.next_line().await? {
-        if let Some(a) = line.strip_prefix("listening on http://") {
-            addr = a.trim().to_owned();
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (data, config) = (dir.join("data"), dir.join("config"));
+    let (child, pid, addr) = start_server(
+        &args.server,
+        &dir,
+        &model.url(),
+        &[
+            ("XDG_DATA_HOME", data.as_os_str()),
+            ("XDG_CONFIG_HOME", config.as_os_str()),
+        ],
+    )
+    .await?;
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
     let project = post(

@@ -1,8 +1,10 @@
 //! What the load scripts share: the server's memory, percentiles, a JSON POST.
 #![allow(dead_code)] // each script uses part of this
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use std::path::Path;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// A process's resident memory in KiB (Linux `/proc`).
 pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
@@ -38,4 +40,48 @@ pub(crate) async fn post(http: &reqwest::Client, url: &str, body: Value) -> Resu
         bail!("POST {url}: {status} {text}");
     }
     Ok(serde_json::from_str(&text)?)
+}
+
+/// Starts `boocode-server` (`server`) on an ephemeral loopback port with a fresh SQLite file in
+/// `dir` (which it may serve projects from), the model at `model_url` and `env` on top; returns
+/// the child (killed on drop), its pid and its address. Its log is drained.
+pub(crate) async fn start_server(
+    server: &Path,
+    dir: &Path,
+    model_url: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<(tokio::process::Child, u32, String)> {
+    let mut command = tokio::process::Command::new(server);
+    command
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            &format!("sqlite://{}", dir.join("db.sqlite").display()),
+            "--model-url",
+            model_url,
+        ])
+        .env("BOOCODE_ALLOWED_ROOTS", dir)
+        .env("HOME", dir)
+        .env("BOOCODE_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().context("cannot start the server")?;
+    let pid = child.id().context("server pid")?;
+    let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
+    let mut addr = String::new();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            addr = a.trim().to_owned();
+            break;
+        }
+    }
+    if addr.is_empty() {
+        bail!("the server stopped before listening");
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, pid, addr))
 }

@@ -22,8 +22,6 @@ use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, Parser)]
@@ -70,7 +68,7 @@ async fn read_until(ws: &mut Socket, mut done: impl FnMut(&[u8]) -> bool) -> Res
 
 #[path = "shared.rs"]
 mod shared;
-use shared::{percentile, post, rss_kib};
+use shared::{percentile, post, rss_kib, start_server};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -79,33 +77,13 @@ async fn main() -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = std::env::temp_dir().join(format!("boocode-term-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("repo"))?;
-    let mut child = Command::new(&args.server)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            &format!("sqlite://{}", dir.join("db.sqlite").display()),
-            "--model-url",
-            "http://127.0.0.1:9",
-        ])
-        .env("BOOCODE_ALLOWED_ROOTS", &dir)
-        .env("HOME", &dir)
-        .env("SHELL", "/bin/bash")
-        .env("BOOCODE_LOG", "warn")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start the server")?;
-    let pid = child.id().context("server pid")?;
-    let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
-    let mut addr = String::new();
-    while let Some(line) = lines.next_line().await? {
-        if let Some(a) = line.strip_prefix("listening on http://") {
-            addr = a.trim().to_owned();
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (mut child, pid, addr) = start_server(
+        &args.server,
+        &dir,
+        "http://127.0.0.1:9",
+        &[("SHELL", std::ffi::OsStr::new("/bin/bash"))],
+    )
+    .await?;
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
     let project = post(

@@ -245,14 +245,8 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
-    let dir = repo();
-    git(dir.path(), &["init", "--quiet"]);
-    git(dir.path(), &["add", "--all"]);
-    git(dir.path(), &["commit", "--quiet", "-m", "start"]);
-    let worktrees = tempfile::tempdir().unwrap();
-    let model = ScriptedOpenAi::start().await.unwrap();
+/// Two scripted contenders: `model-a` makes a.txt say omega, `model-b` gamma.
+fn two_contenders(model: &ScriptedOpenAi) {
     for (name, call, word) in [("model-a", "ca", "omega"), ("model-b", "cb", "gamma")] {
         model.answer_matching(
             &format!(r#""tool_call_id":"{call}""#),
@@ -264,6 +258,17 @@ async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
             Reply::stream().tool_call(call, "edit_file", &[args.as_str()]),
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arena_from_the_command_line_summarises_picks_and_discards() {
+    let dir = repo();
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "--all"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "start"]);
+    let worktrees = tempfile::tempdir().unwrap();
+    let model = ScriptedOpenAi::start().await.unwrap();
+    two_contenders(&model);
     let d = daemon_with(dir.path(), &model.url(), Some(worktrees.path())).await;
 
     let out = boocode(
@@ -364,17 +369,7 @@ async fn a_local_arena_runs_without_a_server_and_is_found_again() {
     git(dir.path(), &["commit", "--quiet", "-m", "start"]);
     let home = tempfile::tempdir().unwrap();
     let model = ScriptedOpenAi::start().await.unwrap();
-    for (name, call, word) in [("model-a", "ca", "omega"), ("model-b", "cb", "gamma")] {
-        model.answer_matching(
-            &format!(r#""tool_call_id":"{call}""#),
-            Reply::text(&format!("{name} wrote {word}.")),
-        );
-        let args = format!(r#"{{"path": "a.txt", "old_string": "alpha", "new_string": "{word}"}}"#);
-        model.answer_matching(
-            &format!(r#""model":"{name}""#),
-            Reply::stream().tool_call(call, "edit_file", &[args.as_str()]),
-        );
-    }
+    two_contenders(&model);
     let url = model.url();
     let run = |args: &'static [&'static str]| boocode_local(dir.path(), home.path(), &url, args);
 
