@@ -84,6 +84,20 @@ enum ArenaAction {
         #[arg(long)]
         json: bool,
     },
+    /// Run the arena again (same prompt, contenders and verify command) in new worktrees, as a
+    /// new arena; waits for it and prints its summary.
+    Rerun {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// Use a coder server inside this command (see `boocode arena --local`).
+        #[arg(long)]
+        local: bool,
+        /// The arena's id.
+        id: String,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove the arena's worktrees.
     Discard {
         #[command(flatten)]
@@ -131,6 +145,7 @@ pub(crate) async fn arena(args: ArenaArgs) -> Result<u8> {
         Some(
             ArenaAction::Show { daemon, local, .. }
             | ArenaAction::Pick { daemon, local, .. }
+            | ArenaAction::Rerun { daemon, local, .. }
             | ArenaAction::Discard { daemon, local, .. },
         ) => (daemon.clone(), *local),
         None => (args.start.daemon.clone(), args.start.local),
@@ -165,6 +180,13 @@ async fn act(client: &Client, args: ArenaArgs) -> Result<()> {
                 )?;
             }
         }
+        Some(ArenaAction::Rerun { id, json, .. }) => {
+            let arena: Arena = client
+                .post(&format!("/api/arenas/{id}/rerun"), &serde_json::json!({}))
+                .await?;
+            eprintln!("arena {id} runs again as {}", arena.id);
+            follow(client, arena, json).await?;
+        }
         Some(ArenaAction::Discard { id, json, .. }) => {
             let arena: Arena = client.delete(&format!("/api/arenas/{id}")).await?;
             if json {
@@ -198,7 +220,7 @@ async fn start(client: &Client, args: StartArgs) -> Result<()> {
         verify_timeout_secs: args.verify_timeout,
         include_uncommitted: args.include_uncommitted,
     };
-    let mut arena: Arena = client
+    let arena: Arena = client
         .post(
             &format!("/api/sessions/{}/arenas", created.session.id),
             &spec,
@@ -208,6 +230,11 @@ async fn start(client: &Client, args: StartArgs) -> Result<()> {
         writeln!(std::io::stdout(), "{}", arena.id)?;
         return Ok(());
     }
+    follow(client, arena, args.json).await
+}
+
+/// Waits for every contender, telling each as it finishes, then prints the summary.
+async fn follow(client: &Client, mut arena: Arena, json: bool) -> Result<()> {
     let mut reported = 0;
     loop {
         let done: Vec<_> = arena
@@ -231,7 +258,7 @@ async fn start(client: &Client, args: StartArgs) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         arena = client.get(&format!("/api/arenas/{}", arena.id)).await?;
     }
-    print(&arena, args.json)
+    print(&arena, json)
 }
 
 fn name(c: &boocode_core::arena::Contender) -> String {

@@ -420,14 +420,39 @@ async fn a_local_arena_runs_without_a_server_and_is_found_again() {
         "{}",
         stdout(&shown)
     );
-    let discarded = boocode_local(
+    // Run again: a new arena, the same contenders and verify, both kept.
+    let again = boocode_local(
         dir.path(),
         home.path(),
         &url,
-        &["arena", "discard", "--local", &id],
+        &["arena", "rerun", "--local", "--json", &id],
     )
     .await;
-    assert!(discarded.status.success(), "{}", stderr(&discarded));
+    assert!(again.status.success(), "{}", stderr(&again));
+    let rerun: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    let second = rerun["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, id);
+    let c = &rerun["contenders"];
+    assert_eq!(
+        (
+            c[1]["model"].as_str(),
+            c[0]["verify_exit"].as_i64(),
+            c[1]["verify_exit"].as_i64()
+        ),
+        (Some("model-b"), Some(0), Some(1)),
+        "{rerun}"
+    );
+    assert_eq!(std::fs::read_dir(&worktrees).unwrap().count(), 4);
+    for arena in [&id, &second] {
+        let discarded = boocode_local(
+            dir.path(),
+            home.path(),
+            &url,
+            &["arena", "discard", "--local", arena],
+        )
+        .await;
+        assert!(discarded.status.success(), "{}", stderr(&discarded));
+    }
     assert_eq!(std::fs::read_dir(&worktrees).unwrap().count(), 0);
 
     // --detach cannot outlive the command; a running server is not run beside.

@@ -116,6 +116,15 @@ pub struct Arena {
     pub picked_chat: Option<ChatId>,
     /// Whether its worktrees were removed.
     pub discarded: bool,
+    /// Whether the worktrees started from the work in progress, not the last commit.
+    #[serde(default)]
+    pub include_uncommitted: bool,
+    /// How long the verify command may run, when not the default.
+    #[serde(default)]
+    pub verify_timeout_secs: Option<u64>,
+    /// The arena this one runs again, when it is a rerun.
+    #[serde(default)]
+    pub rerun_of: Option<String>,
     /// Creation time.
     pub created_at: Timestamp,
 }

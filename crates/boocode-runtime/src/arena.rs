@@ -31,6 +31,15 @@ impl Runtime {
         session: SessionId,
         spec: NewArena,
     ) -> Result<Arena, RuntimeError> {
+        self.begin_arena(session, spec, None).await
+    }
+
+    async fn begin_arena(
+        &self,
+        session: SessionId,
+        spec: NewArena,
+        rerun_of: Option<String>,
+    ) -> Result<Arena, RuntimeError> {
         let prompt = spec.prompt.trim().to_owned();
         if prompt.is_empty() {
             return Err(RuntimeError::Invalid("the arena's prompt is empty".into()));
@@ -108,6 +117,9 @@ impl Runtime {
             picked: None,
             picked_chat: None,
             discarded: false,
+            include_uncommitted: spec.include_uncommitted,
+            verify_timeout_secs: spec.verify_timeout_secs,
+            rerun_of,
             created_at: boocode_core::now_ms(),
         };
         self.store.put_arena(&arena).await?;
@@ -124,6 +136,29 @@ impl Runtime {
         });
         tracing::info!(arena = %arena.id, contenders = arena.contenders.len(), "arena started");
         Ok(arena)
+    }
+
+    /// Runs arena `id` again: the same prompt, contenders, verify command and starting point,
+    /// in new worktrees of its session, as a new arena (`rerun_of` names the first); both are
+    /// kept for the leaderboard.
+    pub async fn rerun_arena(&self, id: &str) -> Result<Arena, RuntimeError> {
+        let old = self.store.get_arena(id).await?;
+        let mut spec = NewArena::default();
+        spec.prompt.clone_from(&old.prompt);
+        spec.contenders = old
+            .contenders
+            .iter()
+            .map(|c| {
+                let mut n = boocode_core::arena::NewContender::default();
+                n.provider.clone_from(&c.provider);
+                n.model.clone_from(&c.model);
+                n
+            })
+            .collect();
+        spec.verify.clone_from(&old.verify);
+        spec.verify_timeout_secs = old.verify_timeout_secs;
+        spec.include_uncommitted = old.include_uncommitted;
+        self.begin_arena(old.session_id, spec, Some(old.id)).await
     }
 
     /// Queues contender `index`'s changes as pending changes on the main tree, under a new

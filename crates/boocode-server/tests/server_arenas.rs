@@ -231,6 +231,42 @@ async fn two_native_contenders_verify_pick_and_discard() {
     );
     assert_eq!(board[0]["median_tokens"], 135);
 
+    // Run again: a new arena of the same contenders and verify command; the first is kept.
+    let (status, rerun) = server
+        .post(&format!("/api/arenas/{id}/rerun"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{rerun}");
+    let second = rerun["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, id);
+    assert_eq!(rerun["rerun_of"], id.as_str());
+    assert_eq!(rerun["verify"], "grep -q 42 src/lib.rs");
+    let rerun = settled(&server, &second).await;
+    assert_eq!(
+        (
+            rerun["contenders"][0]["model"].as_str(),
+            rerun["contenders"][0]["verify_exit"].as_i64(),
+            rerun["contenders"][1]["verify_exit"].as_i64()
+        ),
+        (Some("model-a"), Some(0), Some(1)),
+        "{rerun}"
+    );
+    assert_eq!(
+        rerun["rerun_of"],
+        id.as_str(),
+        "kept through the contenders' updates"
+    );
+    assert_eq!(
+        server
+            .post("/api/arenas/arena_0123/rerun", json!({}))
+            .await
+            .0,
+        404
+    );
+    let (status, _) = server
+        .send("DELETE", &format!("/api/arenas/{second}"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+
     // Discarding removes the worktrees: git is as it was.
     let (status, gone) = server
         .send("DELETE", &format!("/api/arenas/{id}"), json!({}))

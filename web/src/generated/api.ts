@@ -39,6 +39,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/arenas/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/arenas/{id}/rerun`: runs the arena again (same prompt, contenders, verify
+         *     command) as a new arena in new worktrees; returns it at once.
+         */
+        post: operations["rerun_arena"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chats/{id}": {
         parameters: {
             query?: never;
@@ -785,6 +805,8 @@ export interface components {
             files_in_common: string[];
             /** @description Stable id. */
             id: string;
+            /** @description Whether the worktrees started from the work in progress, not the last commit. */
+            include_uncommitted?: boolean;
             /**
              * Format: int32
              * @description The contender picked (its index), once one is.
@@ -795,10 +817,17 @@ export interface components {
             project_id: components["schemas"]["ProjectId"];
             /** @description The prompt. */
             prompt: string;
+            /** @description The arena this one runs again, when it is a rerun. */
+            rerun_of?: string | null;
             /** @description The session its chats are in. */
             session_id: components["schemas"]["SessionId"];
             /** @description The verify command. */
             verify?: string | null;
+            /**
+             * Format: int64
+             * @description How long the verify command may run, when not the default.
+             */
+            verify_timeout_secs?: number | null;
         };
         /**
          * @description What an apply, reject or rewind did: the changes done, and the files refused with their
@@ -1811,6 +1840,43 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rerun_arena: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -908,6 +908,18 @@ picked_chat: ChatId | null,
  */
 discarded: boolean, 
 /**
+ * Whether the worktrees started from the work in progress, not the last commit.
+ */
+include_uncommitted: boolean, 
+/**
+ * How long the verify command may run, when not the default.
+ */
+verify_timeout_secs: number | null, 
+/**
+ * The arena this one runs again, when it is a rerun.
+ */
+rerun_of: string | null, 
+/**
  * Creation time.
  */
 created_at: number, };

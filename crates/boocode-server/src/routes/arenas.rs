@@ -41,6 +41,17 @@ pub(crate) async fn start_arena(
     Ok((StatusCode::CREATED, ApiJson(arena)))
 }
 
+/// `POST /api/arenas/{id}/rerun`: runs the arena again (same prompt, contenders, verify
+/// command) as a new arena in new worktrees; returns it at once.
+#[utoipa::path(post, path = "/api/arenas/{id}/rerun", tag = "arenas", params(("id" = String, Path)), responses((status = 201, body = Arena), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn rerun_arena(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let arena = state.runtime.rerun_arena(arena_id(&id)?).await?;
+    Ok((StatusCode::CREATED, ApiJson(arena)))
+}
+
 /// `GET /api/arenas/{id}`.
 #[utoipa::path(get, path = "/api/arenas/{id}", tag = "arenas", params(("id" = String, Path)), responses((status = 200, body = Arena), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_arena(

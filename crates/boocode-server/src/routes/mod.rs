@@ -57,6 +57,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/arenas/{id}", arenas::get_arena)
         .delete("/arenas/{id}", arenas::discard_arena)
         .post("/arenas/{id}/pick", arenas::pick_arena)
+        .post("/arenas/{id}/rerun", arenas::rerun_arena)
         .get("/chats/{id}/changes", chats::list_changes)
         .post("/chats/{id}/changes/{op}", chats::change_operation)
         .get("/chats/{id}/queue", chats::list_queue)

@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         files::list_files, files::read_project_file, files::find_paths, files::list_agents, chats::get_chat, chats::discard_worktree, chats::merge_child, chats::list_changes, chats::list_project_changes,
         chats::change_operation, chats::list_queue, chats::cancel_queued, usage::usage, chats::inbox, chats::answer, providers::providers,
         setup::setup, setup::test, setup::save,
-        arenas::start_arena, arenas::list_arenas, arenas::leaderboard, arenas::get_arena, arenas::pick_arena, arenas::discard_arena,
+        arenas::start_arena, arenas::list_arenas, arenas::leaderboard, arenas::get_arena, arenas::pick_arena, arenas::rerun_arena, arenas::discard_arena,
         terminals::create, terminals::list, terminals::waiting, terminals::rename, terminals::close, terminals::input,
     ),
     tags(

@@ -36,6 +36,9 @@ const arena: Arena = {
   picked: null,
   picked_chat: null,
   discarded: false,
+  include_uncommitted: false,
+  verify_timeout_secs: null,
+  rerun_of: null,
   created_at: 0,
 };
 
@@ -55,5 +58,14 @@ describe("ArenaSummary", () => {
     renderWith(<ArenaSummary arenaId="arena_1" onPicked={() => {}} />, [[arenaKey("arena_1"), { ...arena, picked: 1, picked_chat: "r" }]]);
     expect(within(screen.getByRole("row", { name: "Contender 1 boocode:a" })).getByText("picked")).toBeTruthy();
     expect(screen.getByRole("button", { name: "Pick contender 2" })).toBeDisabled();
+  });
+
+  it("offers to run a finished arena again", () => {
+    const done = { ...arena, contenders: arena.contenders.map((c) => ({ ...c, state: "done" as const })) };
+    renderWith(<ArenaSummary arenaId="arena_1" onPicked={() => {}} onRerun={() => {}} />, [[arenaKey("arena_1"), done]]);
+    expect(screen.getByRole("button", { name: "Run again" })).toBeEnabled();
+    cleanup();
+    renderWith(<ArenaSummary arenaId="arena_1" onPicked={() => {}} onRerun={() => {}} />, [[arenaKey("arena_1"), arena]]);
+    expect(screen.getByRole("button", { name: "Run again" })).toBeDisabled();
   });
 });

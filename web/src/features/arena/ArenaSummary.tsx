@@ -7,7 +7,7 @@ import { client, unwrapAs } from "../../lib/api";
 
 export const arenaKey = (id: string) => ["arenas", id] as const;
 
-export function ArenaSummary({ arenaId, onPicked }: { arenaId: string; onPicked: (arena: Arena) => void }) {
+export function ArenaSummary({ arenaId, onPicked, onRerun }: { arenaId: string; onPicked: (arena: Arena) => void; onRerun?: (arena: Arena) => void }) {
   const queries = useQueryClient();
   const arena = useQuery({
     queryKey: arenaKey(arenaId),
@@ -18,6 +18,13 @@ export function ArenaSummary({ arenaId, onPicked }: { arenaId: string; onPicked:
     onSuccess: (a) => {
       queries.setQueryData(arenaKey(arenaId), a);
       onPicked(a);
+    },
+  });
+  const rerun = useMutation({
+    mutationFn: () => unwrapAs<Arena>(client.POST("/api/arenas/{id}/rerun", { params: { path: { id: arenaId } } })),
+    onSuccess: (next) => {
+      queries.setQueryData(arenaKey(next.id), next);
+      onRerun?.(next);
     },
   });
   const a = arena.data;
@@ -64,7 +71,15 @@ export function ArenaSummary({ arenaId, onPicked }: { arenaId: string; onPicked:
       </table>
       </div>
       {a.files_in_common.length > 0 && <p className="text-xs text-muted">Changed by all: {a.files_in_common.join(", ")}</p>}
-      {pick.error && <p role="alert" className="notice error">{pick.error.message}</p>}
+      <div className="flex flex-wrap items-center gap-2">
+        {onRerun && (
+          <button className="btn text-xs" disabled={rerun.isPending || a.contenders.some((c) => c.state !== "done")} onClick={() => rerun.mutate()}>
+            Run again
+          </button>
+        )}
+        {a.rerun_of && <span className="text-xs text-muted">A rerun of an earlier arena</span>}
+      </div>
+      {(pick.error ?? rerun.error) && <p role="alert" className="notice error">{(pick.error ?? rerun.error)?.message}</p>}
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { Tabs } from "radix-ui";
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
-import type { Project } from "../../generated/types";
+import type { Arena, Project } from "../../generated/types";
 import { client, clientId, unwrap, unwrapAs } from "../../lib/api";
 import type { TerminalInfo } from "../../generated/types";
 import { onWorkspaceCommand } from "../../lib/commands";
@@ -129,6 +129,19 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
       if (related !== -1 && related === current.length - 1) return [...current, { tabs: [tab], active: chatId }];
       return openTab(current, tab, related === -1 ? Math.max(current.length - 1, 0) : related + 1);
     });
+  // A started arena: its summary where the user is, each contender in a pane of its own.
+  const showArena = (arena: Arena) => {
+    void session.refetch();
+    setPanes((ps) => {
+      const summary: Tab = { id: arena.id, kind: "arena", arenaId: arena.id, title: arena.rerun_of ? "Arena rerun summary" : "Arena summary" };
+      const first = openTab(ps ?? [], summary, 0);
+      const contenders: Pane[] = arena.contenders.map((c) => ({
+        tabs: [{ id: c.chat_id, kind: "chat", chatId: c.chat_id, title: `Contender ${c.index} · ${c.model ? `${c.provider}:${c.model}` : c.provider}` }],
+        active: c.chat_id,
+      }));
+      return [first[0], ...contenders];
+    });
+  };
   const autoOpened = useRef(new Set<string>());
   useEffect(() => {
     if (!panes) return;
@@ -207,19 +220,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
               const tab = (panes ?? []).map((p) => p.tabs.find((t) => t.id === p.active)).find((t) => t?.kind === "chat");
               return tab && tab.kind === "chat" ? (drafts[tab.chatId] ?? "") : "";
             })()}
-            onStarted={(arena) => {
-              void session.refetch();
-              // The summary where the user is; each contender in a pane of its own, side by side.
-              setPanes((ps) => {
-                const summary: Tab = { id: arena.id, kind: "arena", arenaId: arena.id, title: "Arena summary" };
-                const first = openTab(ps ?? [], summary, 0);
-                const contenders: Pane[] = arena.contenders.map((c) => ({
-                  tabs: [{ id: c.chat_id, kind: "chat", chatId: c.chat_id, title: `Contender ${c.index} · ${c.model ? `${c.provider}:${c.model}` : c.provider}` }],
-                  active: c.chat_id,
-                }));
-                return [first[0], ...contenders];
-              });
-            }}
+            onStarted={showArena}
           />
         )}
         <button className="btn max-md:hidden" data-testid="split" onClick={() => setPanes((ps) => [...(ps ?? []), { tabs: [], active: "" }])}>Split</button>
@@ -299,6 +300,7 @@ export function Workspace({ sessionId, project }: { sessionId: string; project: 
                     onPicked={(a) => {
                       if (a.picked_chat) open({ id: `review-${a.picked_chat}`, kind: "review", chatId: a.picked_chat, title: `Review pick ${a.picked}` }, pi);
                     }}
+                    onRerun={showArena}
                   />
                 )}
                 {t.kind === "review" && (
