@@ -153,7 +153,7 @@ impl AgentDef {
 }
 
 /// Splits `---\n<yaml>\n---\n<body>`; tolerates a BOM and CRLF line ends.
-fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text
         .strip_prefix("---\r\n")
@@ -169,7 +169,7 @@ fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

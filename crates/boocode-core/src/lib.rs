@@ -40,6 +40,7 @@ pub mod protocol;
 mod redact;
 mod repair;
 mod sink;
+pub mod skill;
 mod tool;
 mod turn;
 #[cfg(feature = "typescript")]

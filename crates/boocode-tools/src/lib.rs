@@ -28,6 +28,7 @@ mod mcp;
 mod read;
 mod registry;
 mod settings;
+mod skills;
 mod truncate;
 mod web;
 mod write;
@@ -58,6 +59,7 @@ pub use read::{
 };
 pub use registry::{Tier, read_tools};
 pub use settings::read_settings_file;
+pub use skills::{FoundSkill, MAX_BUNDLED_FILES, SKILL_MAX_BYTES, Skills, load_skills, skill_dirs};
 pub use truncate::{
     TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
 };
