@@ -105,6 +105,28 @@ impl SystemPrompt {
         }
     }
 
+    /// This prompt with a section listing `skills` (name and description each, in the order
+    /// given) that the model may load with the `skill` tool; part of the fingerprint (input
+    /// `skills`). No skills: the prompt unchanged.
+    pub fn with_skills<'a>(mut self, skills: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let lines: Vec<String> = skills
+            .into_iter()
+            .map(|(name, description)| format!("- {name}: {}", description.trim()))
+            .collect();
+        if lines.is_empty() {
+            return self;
+        }
+        let section = format!(
+            "Skills: load one with the `skill` tool when the task matches its description (a user \
+             may also name one as $name):\n{}",
+            lines.join("\n")
+        );
+        self.text = format!("{}\n\n{section}", self.text);
+        self.fingerprint = sha256_hex(&self.text);
+        self.inputs.push(("skills".into(), sha256_hex(&section)));
+        self
+    }
+
     /// What changed since `previous` (`"<input> changed"`, `"<input> removed"`, sorted); empty
     /// when the fingerprints agree. A drifting prompt defeats the model server's prompt cache,
     /// so callers log it.

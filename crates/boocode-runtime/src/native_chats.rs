@@ -17,6 +17,8 @@ use std::sync::Arc;
 pub(crate) struct NativeStart {
     pub(crate) backend: Box<dyn AgentBackend>,
     pub(crate) config: SessionConfig,
+    /// The skills the turn may load (a `$name` in the prompt loads one up front).
+    pub(crate) skills: Arc<std::collections::BTreeMap<String, boocode_tools::FoundSkill>>,
 }
 
 impl TurnContext {
@@ -42,8 +44,30 @@ impl TurnContext {
                 message: format!("agent {name:?} is not defined; running without it"),
             });
         }
+        let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
+        // Skills (read off the async workers, through the guards), unless the agent's tool
+        // list leaves `skill` out.
+        let skills = if whitelist.is_none_or(|w| w.iter().any(|n| n == SKILL_TOOL)) {
+            let (root, config) = (self.project_root.clone(), state.config.config_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                boocode_tools::project_skills(&root, config.as_deref()).found
+            })
+            .await
+            .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let skills = Arc::new(skills);
         let mut paths = PathGuard::new(&self.project_root)
             .map_err(|e| format!("the project directory is not usable: {e}"))?;
+        // A user's skill lives outside the project: its files may be read, nothing else there.
+        for found in skills.values() {
+            if !found.dir.starts_with(paths.root())
+                && let Ok(granted) = paths.clone().with_read_grant(&found.dir)
+            {
+                paths = granted;
+            }
+        }
         for grant in &self.read_grants {
             // A grant whose directory is gone is skipped with a warning, not a failed turn.
             match paths.clone().with_read_grant(grant) {
@@ -63,7 +87,6 @@ impl TurnContext {
         if self.web {
             env = env.with_web(self.web_config(sink).await);
         }
-        let whitelist = agent.as_ref().and_then(|a| a.tools.as_deref());
         let env = Arc::new(env);
         let (mut tools, unknown) = read_tools(env.clone(), self.tool_tier, whitelist);
         // Review and auto-apply chats propose writes into their own pending-changes queue.
@@ -111,9 +134,15 @@ impl TurnContext {
                 depth,
             )));
         }
+        if !skills.is_empty() {
+            tools.insert(Arc::new(boocode_tools::SkillTool::new(
+                skills.clone(),
+                paths_root(&env),
+            )));
+        }
         let unknown: Vec<&String> = unknown
             .iter()
-            .filter(|n| n.as_str() != crate::delegate::DELEGATE_TOOL)
+            .filter(|n| n.as_str() != crate::delegate::DELEGATE_TOOL && n.as_str() != SKILL_TOOL)
             .collect();
         if !unknown.is_empty() {
             let names: Vec<&str> = unknown.iter().map(|n| n.as_str()).collect();
@@ -140,6 +169,11 @@ impl TurnContext {
             .await
             .map_err(|e| format!("assembling the system prompt failed: {e}"))?
         };
+        let prompt = prompt.with_skills(
+            skills
+                .values()
+                .map(|f| (f.skill.name.as_str(), f.skill.description.as_str())),
+        );
         state.context.note_prompt(self.chat_id, &prompt);
         let turn = TurnConfig {
             system: Some(prompt.text),
@@ -173,7 +207,11 @@ impl TurnContext {
             history: self.history[..before].to_vec(),
             ..SessionConfig::default()
         };
-        Ok(NativeStart { backend, config })
+        Ok(NativeStart {
+            backend,
+            config,
+            skills,
+        })
     }
 }
 
@@ -202,6 +240,40 @@ impl TurnContext {
         });
         WebConfig::new(UrlGuard::default(), searxng)
     }
+}
+
+/// The tool that loads a skill.
+const SKILL_TOOL: &str = "skill";
+
+fn paths_root(env: &ToolEnv) -> std::path::PathBuf {
+    env.paths().root().to_path_buf()
+}
+
+/// `text` with each skill it names as `$name` appended in full (and a notice per skill), so
+/// the model starts with it.
+pub(crate) fn preload_skills(
+    text: String,
+    start: &NativeStart,
+    root: &std::path::Path,
+    sink: &dyn EventSink,
+) -> String {
+    let mentioned = boocode_tools::mentioned_skills(&text, &start.skills);
+    if mentioned.is_empty() {
+        return text;
+    }
+    let mut text = text;
+    for found in mentioned {
+        text.push_str(&format!(
+            "\n\n<skill name=\"{}\">\n{}</skill>",
+            found.skill.name,
+            boocode_tools::skill_text(found, root)
+        ));
+        sink.emit(AgentEvent::Notice {
+            level: boocode_core::NoticeLevel::Info,
+            message: format!("skill {} loaded", found.skill.name),
+        });
+    }
+    text
 }
 
 /// The setting holding the SearXNG base URL `web_search` queries.

@@ -194,10 +194,18 @@ impl TurnContext {
     /// Runs the turn on the chat's provider: a warm external agent session, or a native one
     /// started from the stored history. Both go through the same driver and sink.
     async fn turn(&self, sink: &Arc<TurnSink>) -> boocode_core::TurnResult {
-        let text = self.history.last().map(Message::text).unwrap_or_default();
+        let mut text = self.history.last().map(Message::text).unwrap_or_default();
         let native = if self.provider == boocode_core::NATIVE_PROVIDER {
             match self.native_start(sink.as_ref()).await {
-                Ok(start) => Some(start),
+                Ok(start) => {
+                    text = crate::native_chats::preload_skills(
+                        text,
+                        &start,
+                        &start.config.cwd,
+                        sink.as_ref(),
+                    );
+                    Some(start)
+                }
                 Err(e) => return failed_result(&self.assistant, e, sink.as_ref()),
             }
         } else {

@@ -59,7 +59,10 @@ pub use read::{
 };
 pub use registry::{Tier, read_tools};
 pub use settings::read_settings_file;
-pub use skills::{FoundSkill, MAX_BUNDLED_FILES, SKILL_MAX_BYTES, Skills, load_skills, skill_dirs};
+pub use skills::{
+    FoundSkill, MAX_BUNDLED_FILES, SKILL_MAX_BYTES, SkillArgs, SkillTool, Skills, load_skills,
+    mentioned_skills, project_skills, skill_dirs, skill_text,
+};
 pub use truncate::{
     TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
 };

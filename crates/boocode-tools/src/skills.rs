@@ -66,6 +66,16 @@ pub fn skill_dirs(
     dirs
 }
 
+/// The skills a chat in the project at `project_root` may load: [`skill_dirs`] with the
+/// user's home and `config_dir` (`~/.config/boocode`), loaded with the default secret guard.
+pub fn project_skills(project_root: &Path, config_dir: Option<&Path>) -> Skills {
+    let home = dirs::home_dir();
+    load_skills(
+        &skill_dirs(project_root, config_dir, home.as_deref()),
+        &SecretGuard::default(),
+    )
+}
+
 /// Loads the skills of every folder in `dirs` (missing ones are skipped), in order.
 pub fn load_skills<P: AsRef<Path>>(dirs: &[P], secrets: &SecretGuard) -> Skills {
     let mut skills = Skills::default();
@@ -200,4 +210,112 @@ fn bundled(dir: &Path) -> Vec<String> {
     }
     files.sort();
     files
+}
+
+/// The `skill` tool's arguments.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkillArgs {
+    /// The skill's name, as the system prompt lists it.
+    pub name: String,
+}
+
+/// `skill`: a skill's instructions and the files bundled with it, loaded when the model needs
+/// them (the system prompt lists only names and descriptions).
+#[derive(Debug, Clone)]
+pub struct SkillTool {
+    skills: std::sync::Arc<BTreeMap<String, FoundSkill>>,
+    root: PathBuf,
+}
+
+impl SkillTool {
+    /// The tool over `skills` for a project at `root` (bundled files inside it are named
+    /// relative to it, others by their absolute path).
+    pub fn new(
+        skills: std::sync::Arc<BTreeMap<String, FoundSkill>>,
+        root: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            skills,
+            root: root.into(),
+        }
+    }
+}
+
+/// What loading `found` gives the model: its instructions, then its bundled files as paths
+/// `view_file` takes (relative to `root` when inside it).
+pub fn skill_text(found: &FoundSkill, root: &Path) -> String {
+    let mut text = format!("# Skill: {}\n\n{}\n", found.skill.name, found.skill.body);
+    if !found.files.is_empty() {
+        text.push_str("\nFiles bundled with it (read them with view_file):\n");
+        for file in &found.files {
+            let path = found.dir.join(file);
+            let shown = path.strip_prefix(root).unwrap_or(&path);
+            text.push_str(&format!("- {}\n", shown.display()));
+        }
+    }
+    if let Some(tools) = &found.skill.allowed_tools {
+        text.push_str(&format!(
+            "\nUse only these tools for it: {}\n",
+            tools.join(", ")
+        ));
+    }
+    text
+}
+
+#[async_trait::async_trait]
+impl boocode_core::TypedTool for SkillTool {
+    type Args = SkillArgs;
+    const NAME: &'static str = "skill";
+    const READ_ONLY: bool = true;
+
+    fn description(&self) -> &str {
+        "Load a skill listed in the system prompt: its instructions and the files bundled with \
+         it. Load one when the task matches its description, before you start the task."
+    }
+
+    async fn call(
+        &self,
+        args: SkillArgs,
+        _ctx: &boocode_core::ToolContext,
+    ) -> Result<boocode_core::ToolOutput, boocode_core::ToolError> {
+        match self.skills.get(args.name.trim().trim_start_matches('$')) {
+            Some(found) => Ok(boocode_core::ToolOutput::new(skill_text(found, &self.root))),
+            None => Err(boocode_core::ToolError::ToModel(format!(
+                "no skill {:?}; the skills are: {}",
+                args.name,
+                if self.skills.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.skills.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            ))),
+        }
+    }
+}
+
+/// The skills a user message names as `$name` (a `$` at the start or after whitespace, then a
+/// known skill's name), each once, in order of mention.
+pub fn mentioned_skills<'a>(
+    text: &str,
+    skills: &'a BTreeMap<String, FoundSkill>,
+) -> Vec<&'a FoundSkill> {
+    let mut found: Vec<&FoundSkill> = Vec::new();
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices('$') {
+        if i > 0 && !bytes[i - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let name: String = text[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect();
+        let name = name.trim_end_matches('-');
+        if let Some(skill) = skills.get(name)
+            && !found.iter().any(|f| f.skill.name == skill.skill.name)
+        {
+            found.push(skill);
+        }
+    }
+    found
 }

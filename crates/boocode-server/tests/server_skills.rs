@@ -1,0 +1,113 @@
+//! Skills in a native chat through the real server: the system prompt lists each valid skill
+//! (name and description), the model loads one with the `skill` tool and reads a file bundled
+//! with it, `$name` in a message loads a skill up front, and a malformed skill is left out
+//! while the others load.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+
+use boocode_testkit::{Reply, ScriptedOpenAi};
+use common::*;
+use serde_json::Value;
+
+fn skill(root: &std::path::Path, folder: &str, front: &str, body: &str) {
+    let dir = root.join(".agents/skills").join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("SKILL.md"), format!("---\n{front}---\n{body}\n")).unwrap();
+}
+
+fn system_of(request: &Value) -> String {
+    request["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_chat_lists_loads_and_preloads_skills() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.repo("skills");
+    skill(
+        &repo,
+        "release-notes",
+        "name: release-notes\ndescription: Write release notes from the changelog.\n",
+        "Read templates/notes.md and fill it in.",
+    );
+    std::fs::create_dir_all(repo.join(".agents/skills/release-notes/templates")).unwrap();
+    std::fs::write(
+        repo.join(".agents/skills/release-notes/templates/notes.md"),
+        "# Notes for VERSION\n",
+    )
+    .unwrap();
+    skill(
+        &repo,
+        "csv-report",
+        "name: csv-report\ndescription: Summarise a CSV file.\n",
+        "Count the rows first.",
+    );
+    skill(&repo, "broken", "name: not-broken\ndescription: x\n", "");
+
+    let model = ScriptedOpenAi::start().await.unwrap();
+    model.push(Reply::stream().tool_call("s1", "skill", &[r#"{"name": "release-notes"}"#]));
+    model.push(Reply::stream().tool_call(
+        "v1",
+        "view_file",
+        &[r#"{"path": ".agents/skills/release-notes/templates/notes.md"}"#],
+    ));
+    model.push(Reply::text("Filled in."));
+    model.push(Reply::text("Rows counted."));
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+    let (session, chat) = server.session(&repo).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+
+    let done = turn(&server, &mut ws, &chat, "Write the release notes").await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let requests = model.completion_requests();
+    let system = system_of(&requests[0].body);
+    assert!(
+        system.contains("- csv-report: Summarise a CSV file.")
+            && system.contains("- release-notes: Write release notes from the changelog."),
+        "{system}"
+    );
+    assert!(!system.contains("not-broken"), "{system}");
+    let tools = requests[0].body["tools"].to_string();
+    assert!(tools.contains("\"skill\""), "{tools}");
+    // The skill's body and bundled files came back; the bundled file was read.
+    let loaded = requests[1].body.to_string();
+    assert!(
+        loaded.contains("Read templates/notes.md and fill it in."),
+        "{loaded}"
+    );
+    assert!(
+        loaded.contains("- .agents/skills/release-notes/templates/notes.md"),
+        "{loaded}"
+    );
+    assert!(requests[2].body.to_string().contains("# Notes for VERSION"));
+
+    // `$csv-report` loads that skill with the message.
+    let done = turn(&server, &mut ws, &chat, "Use $csv-report on data.csv").await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let last = model.completion_requests().last().unwrap().body.clone();
+    let user = last["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap()["content"]
+        .to_string();
+    assert!(
+        user.contains("<skill name=\\\"csv-report\\\">") && user.contains("Count the rows first."),
+        "{user}"
+    );
+    // The stored message is what the user wrote.
+    let messages = server.messages(&chat).await;
+    let stored =
+        messages.iter().rev().find(|m| m["role"] == "user").unwrap()["parts"][0]["text"].clone();
+    assert_eq!(stored, "Use $csv-report on data.csv");
+}
