@@ -47,6 +47,16 @@ enum Command {
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },
+    /// List the skills chats in this project may load (the user's and the project's), and
+    /// any skipped with the reason. Exit 1 when one was skipped.
+    Skills {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+        /// The project [default: the working directory].
+        #[arg(long)]
+        project: Option<std::path::PathBuf>,
+    },
     /// Start a chat on the coder daemon (or prompt an existing one) and stream its turn.
     ///
     /// Exit status as for `run`; edits wait in the pending queue in review mode.
@@ -67,6 +77,36 @@ enum Command {
     /// Queue a delegated child chat's changes in its parent's pending queue (Boomerang's
     /// explicit merge step).
     Merge(coder::MergeArgs),
+}
+
+fn skills(json: bool, project: Option<std::path::PathBuf>) -> anyhow::Result<u8> {
+    use std::io::Write;
+    let root = match project {
+        Some(p) => p,
+        None => std::env::current_dir()?,
+    };
+    let list = boocode_tools::project_skills(&root, settings::config_dir().as_deref()).list(&root);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+    } else {
+        for s in &list.skills {
+            writeln!(out, "${:<24} {}", s.name, s.description)?;
+            writeln!(out, "  {} ({} bundled file(s))", s.dir, s.files.len())?;
+        }
+        if list.skills.is_empty() {
+            writeln!(
+                out,
+                "no skills (looked in .agents/skills, .boocode/skills, .claude/skills, ~/.config/boocode/skills, ~/.agents/skills)"
+            )?;
+        }
+    }
+    for problem in &list.problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(u8::from(
+        list.problems.iter().any(|p| p.starts_with("skipped")),
+    ))
 }
 
 async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Result<u8> {
@@ -146,6 +186,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Providers { json, config } => providers(json, config.as_deref()).await,
+            Command::Skills { json, project } => skills(json, project),
             Command::Dispatch(args) => coder::dispatch(args).await,
             Command::Inbox(args) => coder::inbox(args).await,
             Command::Pending(args) => coder::pending(args).await,

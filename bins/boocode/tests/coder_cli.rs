@@ -561,3 +561,50 @@ async fn an_orchestrator_dispatched_from_the_command_line_delegates_and_its_chil
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("gone"), "{}", stderr(&again));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boocode_skills_lists_the_project_skills_and_names_a_skipped_one() {
+    let dir = repo();
+    let home = tempfile::tempdir().unwrap();
+    for (folder, front) in [
+        (
+            "csv-report",
+            "name: csv-report\ndescription: Summarise a CSV file.\n",
+        ),
+        ("broken", "name: other\ndescription: x\n"),
+    ] {
+        let at = dir.path().join(".agents/skills").join(folder);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join("SKILL.md"), format!("---\n{front}---\nBody.\n")).unwrap();
+    }
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(["skills", "--json"])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(list["skills"][0]["name"], "csv-report", "{list}");
+    assert_eq!(list["skills"].as_array().unwrap().len(), 1);
+    assert!(
+        stderr(&out).contains("broken/SKILL.md: field `name`"),
+        "{}",
+        stderr(&out)
+    );
+    let plain = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(["skills"])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        stdout(&plain).contains("$csv-report") && stdout(&plain).contains("Summarise a CSV file."),
+        "{}",
+        stdout(&plain)
+    );
+}

@@ -161,6 +161,42 @@ impl Skill {
     }
 }
 
+/// A skill as clients see it (`GET /api/projects/{id}/skills`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SkillInfo {
+    /// Its name (`$name` loads it).
+    pub name: String,
+    /// What it does and when to use it.
+    pub description: String,
+    /// Its licence, when it names one.
+    pub license: Option<String>,
+    /// The tools it may use, when it narrows them.
+    pub allowed_tools: Option<Vec<String>>,
+    /// Its folder: relative to the project for a project skill, absolute for a user's.
+    pub dir: String,
+    /// Whether it comes from the project (else from the user's folders).
+    pub project: bool,
+    /// The files bundled with it, relative to its folder.
+    pub files: Vec<String>,
+}
+
+/// The skills a project's chats may load, and what was wrong with the others.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SkillList {
+    /// The skills, by name.
+    pub skills: Vec<SkillInfo>,
+    /// Each skill skipped and each name defined twice, in words naming the file.
+    pub problems: Vec<String>,
+}
+
 /// The format's name rule: 1–64 of `a-z`, `0-9` and `-`, no leading, trailing or double hyphen.
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()

@@ -67,6 +67,8 @@ pub fn typescript_bindings() -> String {
         crate::delegation::ChangedFile::decl(&cfg),
         crate::delegation::VerifyResult::decl(&cfg),
         crate::delegation::MergedChild::decl(&cfg),
+        crate::skill::SkillInfo::decl(&cfg),
+        crate::skill::SkillList::decl(&cfg),
         NewWorktree::decl(&cfg),
         WorktreeCopy::decl(&cfg),
         PostMessage::decl(&cfg),

@@ -110,4 +110,34 @@ async fn a_native_chat_lists_loads_and_preloads_skills() {
     let stored =
         messages.iter().rev().find(|m| m["role"] == "user").unwrap()["parts"][0]["text"].clone();
     assert_eq!(stored, "Use $csv-report on data.csv");
+
+    // The list clients show: both skills, the broken one named as skipped.
+    let (_, projects) = server.get("/api/projects").await;
+    let pid = projects[0]["id"].as_str().unwrap();
+    let (status, list) = server.get(&format!("/api/projects/{pid}/skills")).await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["csv-report", "release-notes"]);
+    assert_eq!(list["skills"][1]["dir"], ".agents/skills/release-notes");
+    assert_eq!(list["skills"][1]["project"], true);
+    assert_eq!(
+        list["skills"][1]["files"],
+        serde_json::json!(["templates/notes.md"])
+    );
+    assert!(
+        list["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("broken/SKILL.md: field `name`"),
+        "{list}"
+    );
+    for bad in ["nope", "..%2F..%2Fetc"] {
+        let (status, _) = server.get(&format!("/api/projects/{bad}/skills")).await;
+        assert!(status == 400 || status == 404, "{bad}: {status}");
+    }
 }

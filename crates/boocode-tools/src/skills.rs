@@ -76,6 +76,32 @@ pub fn project_skills(project_root: &Path, config_dir: Option<&Path>) -> Skills 
     )
 }
 
+impl Skills {
+    /// As clients see them, for a project at `root`.
+    pub fn list(&self, root: &Path) -> boocode_core::skill::SkillList {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        boocode_core::skill::SkillList {
+            skills: self
+                .found
+                .values()
+                .map(|f| {
+                    let inside = f.dir.strip_prefix(&root).ok();
+                    boocode_core::skill::SkillInfo {
+                        name: f.skill.name.clone(),
+                        description: f.skill.description.clone(),
+                        license: f.skill.license.clone(),
+                        allowed_tools: f.skill.allowed_tools.clone(),
+                        dir: inside.unwrap_or(&f.dir).display().to_string(),
+                        project: inside.is_some(),
+                        files: f.files.clone(),
+                    }
+                })
+                .collect(),
+            problems: self.problems.clone(),
+        }
+    }
+}
+
 /// Loads the skills of every folder in `dirs` (missing ones are skipped), in order.
 pub fn load_skills<P: AsRef<Path>>(dirs: &[P], secrets: &SecretGuard) -> Skills {
     let mut skills = Skills::default();

@@ -513,6 +513,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/skills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/projects/{id}/skills`: the skills the project's chats may load (the user's and
+         *     the project's, read through the guards) and what was wrong with the others.
+         */
+        get: operations["list_skills"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/providers": {
         parameters: {
             query?: never;
@@ -1558,6 +1578,30 @@ export interface components {
             probes: components["schemas"]["EndpointProbe"][];
             /** @description Whether the endpoint in use answered. */
             ready: boolean;
+        };
+        /** @description A skill as clients see it (`GET /api/projects/{id}/skills`). */
+        SkillInfo: {
+            /** @description The tools it may use, when it narrows them. */
+            allowed_tools?: string[] | null;
+            /** @description What it does and when to use it. */
+            description: string;
+            /** @description Its folder: relative to the project for a project skill, absolute for a user's. */
+            dir: string;
+            /** @description The files bundled with it, relative to its folder. */
+            files: string[];
+            /** @description Its licence, when it names one. */
+            license?: string | null;
+            /** @description Its name (`$name` loads it). */
+            name: string;
+            /** @description Whether it comes from the project (else from the user's folders). */
+            project: boolean;
+        };
+        /** @description The skills a project's chats may load, and what was wrong with the others. */
+        SkillList: {
+            /** @description Each skill skipped and each name defined twice, in words naming the file. */
+            problems: string[];
+            /** @description The skills, by name. */
+            skills: components["schemas"]["SkillInfo"][];
         };
         /** @description The two rows a started turn created. */
         StartedTurn: {
@@ -2866,6 +2910,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionCreated"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_skills: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillList"];
                 };
             };
             404: {

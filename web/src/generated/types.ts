@@ -1048,6 +1048,46 @@ files: Array<string>,
  */
 queued: number, };
 
+export type SkillInfo = { 
+/**
+ * Its name (`$name` loads it).
+ */
+name: string, 
+/**
+ * What it does and when to use it.
+ */
+description: string, 
+/**
+ * Its licence, when it names one.
+ */
+license: string | null, 
+/**
+ * The tools it may use, when it narrows them.
+ */
+allowed_tools: Array<string> | null, 
+/**
+ * Its folder: relative to the project for a project skill, absolute for a user's.
+ */
+dir: string, 
+/**
+ * Whether it comes from the project (else from the user's folders).
+ */
+project: boolean, 
+/**
+ * The files bundled with it, relative to its folder.
+ */
+files: Array<string>, };
+
+export type SkillList = { 
+/**
+ * The skills, by name.
+ */
+skills: Array<SkillInfo>, 
+/**
+ * Each skill skipped and each name defined twice, in words naming the file.
+ */
+problems: Array<string>, };
+
 export type NewWorktree = { 
 /**
  * Start from the project as it is on disk, uncommitted and untracked files included (a git

@@ -147,3 +147,22 @@ pub(crate) async fn list_agents(
     .map_err(ApiError::internal)?;
     Ok(ApiJson(agents))
 }
+
+/// `GET /api/projects/{id}/skills`: the skills the project's chats may load (the user's and
+/// the project's, read through the guards) and what was wrong with the others.
+#[utoipa::path(get, path = "/api/projects/{id}/skills", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = boocode_core::skill::SkillList), (status = 404, body = ErrorBody)))]
+pub(crate) async fn list_skills(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<boocode_core::skill::SkillList>, ApiError> {
+    let id: ProjectId = parse_id("id", &id)?;
+    let project = state.runtime.store.get_project(id).await?;
+    let root = std::path::PathBuf::from(&project.root);
+    let config = state.runtime.config.config_dir.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        boocode_tools::project_skills(&root, config.as_deref()).list(&root)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(ApiJson(list))
+}

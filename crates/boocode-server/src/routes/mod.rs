@@ -31,6 +31,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/projects/{id}/file", files::read_project_file)
         .get("/projects/{id}/paths", files::find_paths)
         .get("/projects/{id}/agents", files::list_agents)
+        .get("/projects/{id}/skills", files::list_skills)
         .get("/projects/{id}/changes", chats::list_project_changes)
         .get("/projects/{id}/sessions", rest::list_sessions)
         .post("/projects/{id}/sessions", rest::create_session)
