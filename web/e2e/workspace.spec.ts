@@ -4,10 +4,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { answerMatching, base, expectAccessible, modelRequests, push, pushAnthropic, repo, shot } from "./support";
 
 test.describe.configure({ mode: "serial" });
@@ -960,9 +959,7 @@ test("an arena of three from the composer: contenders stream side by side, the s
 
 test("an orchestrator delegates to a child: the card, the nested child chat, and a merge into the parent's review", async ({ browser }) => {
   test.setTimeout(120_000);
-  // The example orchestrator as a project agent; a scripted orchestrator and child.
-  mkdirSync(join(repo(), ".boocode", "agents"), { recursive: true });
-  writeFileSync(join(repo(), ".boocode", "agents", "orchestrator.md"), readFileSync(fileURLToPath(new URL("../../examples/agents/orchestrator.md", import.meta.url)), "utf8"));
+  // The built-in orchestrator agent; a scripted orchestrator and child.
   await answerMatching('"tool_call_id":"od1"', { text: ["The child wrote NOTES.md; merge it to review."] });
   await answerMatching('"model":"orch-e2e"', {
     text: ["Delegating. "],

@@ -47,6 +47,16 @@ enum Command {
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },
+    /// List the agent definitions a chat in this project may run with: built-in, global
+    /// (`~/.config/boocode/agents`) and the project's (`.boocode/agents`).
+    Agents {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+        /// The project [default: the working directory].
+        #[arg(long)]
+        project: Option<std::path::PathBuf>,
+    },
     /// List the skills chats in this project may load (the user's and the project's), and
     /// any skipped with the reason. Exit 1 when one was skipped.
     Skills {
@@ -77,6 +87,36 @@ enum Command {
     /// Queue a delegated child chat's changes in its parent's pending queue (Boomerang's
     /// explicit merge step).
     Merge(coder::MergeArgs),
+}
+
+fn agents(json: bool, project: Option<std::path::PathBuf>) -> anyhow::Result<u8> {
+    use std::io::Write;
+    let root = match project {
+        Some(p) => p,
+        None => std::env::current_dir()?,
+    };
+    let (registry, _) = run::agents(&root);
+    let list = boocode_tools::agent_infos(&registry, &root);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+        return Ok(0);
+    }
+    for a in &list {
+        let tools = a
+            .tools
+            .as_ref()
+            .map_or("all tools".to_owned(), |t| t.join(", "));
+        writeln!(
+            out,
+            "{:<16} {:<8} {}",
+            a.name,
+            a.scope,
+            a.description.as_deref().unwrap_or("")
+        )?;
+        writeln!(out, "{:<16} tools: {tools}", "")?;
+    }
+    Ok(0)
 }
 
 fn skills(json: bool, project: Option<std::path::PathBuf>) -> anyhow::Result<u8> {
@@ -187,6 +227,7 @@ fn main() -> ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Providers { json, config } => providers(json, config.as_deref()).await,
             Command::Skills { json, project } => skills(json, project),
+            Command::Agents { json, project } => agents(json, project),
             Command::Dispatch(args) => coder::dispatch(args).await,
             Command::Inbox(args) => coder::inbox(args).await,
             Command::Pending(args) => coder::pending(args).await,

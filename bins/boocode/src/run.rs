@@ -50,7 +50,9 @@ pub(crate) mod exit {
     pub(crate) const CANCELLED: u8 = 130;
 }
 
-fn agent(name: &str, project: &Path) -> Result<AgentDef> {
+/// The agents a run in `project` may use (built-in, global, the project's), and the folders
+/// looked in.
+pub(crate) fn agents(project: &Path) -> (boocode_core::AgentRegistry, Vec<std::path::PathBuf>) {
     let mut dirs = Vec::new();
     if let Some(dir) = settings::config_dir() {
         dirs.push(dir.join("agents"));
@@ -61,6 +63,11 @@ fn agent(name: &str, project: &Path) -> Result<AgentDef> {
     for e in &errors {
         tracing::warn!("{e}");
     }
+    (registry, dirs)
+}
+
+fn agent(name: &str, project: &Path) -> Result<AgentDef> {
+    let (registry, dirs) = agents(project);
     match registry.get(name) {
         Some(def) => Ok(def.clone()),
         None => {

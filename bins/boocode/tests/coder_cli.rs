@@ -487,12 +487,6 @@ async fn a_local_arena_runs_without_a_server_and_is_found_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orchestrator_dispatched_from_the_command_line_delegates_and_its_child_is_merged() {
     let dir = repo();
-    std::fs::create_dir_all(dir.path().join(".boocode/agents")).unwrap();
-    std::fs::write(
-        dir.path().join(".boocode/agents/orchestrator.md"),
-        include_str!("../../../examples/agents/orchestrator.md"),
-    )
-    .unwrap();
     git(dir.path(), &["init", "--quiet"]);
     git(dir.path(), &["add", "--all"]);
     git(dir.path(), &["commit", "--quiet", "-m", "start"]);
@@ -607,4 +601,53 @@ async fn boocode_skills_lists_the_project_skills_and_names_a_skipped_one() {
         "{}",
         stdout(&plain)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boocode_agents_lists_built_in_agents_a_projects_own_and_leaves_out_a_disabled_one() {
+    let dir = repo();
+    let home = tempfile::tempdir().unwrap();
+    let agents = dir.path().join(".boocode/agents");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::write(
+        agents.join("mine.md"),
+        "---\nname: mine\ndescription: Ours.\n---\nHi.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        agents.join("no-architect.md"),
+        "---\nname: architect\ndisabled: true\n---\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(["agents", "--json"])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["scope"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect: Vec<(String, String)> = [
+        ("mine", "project"),
+        ("orchestrator", "builtin"),
+        ("refactorer", "builtin"),
+        ("reviewer", "builtin"),
+    ]
+    .iter()
+    .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+    .collect();
+    assert_eq!(found, expect);
 }

@@ -332,7 +332,13 @@ async fn an_agent_limits_tools_and_adds_its_prompt() {
 
     let out = run(&sandbox, &server.url(), &["--agent", "nobody"], "go").await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("known agents: finder"));
+    // The project's agent and the built-in ones.
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("known agents: architect, finder, orchestrator, refactorer, reviewer"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

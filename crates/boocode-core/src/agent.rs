@@ -36,8 +36,10 @@ pub struct AgentDef {
     pub model: Option<String>,
     /// The system prompt (the markdown body).
     pub prompt: String,
-    /// The file it came from, when it came from one.
+    /// The file it came from, when it came from one (`None`: built in).
     pub source: Option<PathBuf>,
+    /// `disabled: true`: a file that turns off the definition of its name (a built-in one).
+    pub disabled: bool,
 }
 
 /// Why an agent definition could not be read.
@@ -86,6 +88,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "steps",
     "max_tool_calls",
     "model",
+    "disabled",
 ];
 
 impl AgentDef {
@@ -148,6 +151,16 @@ impl AgentDef {
             model: opt_string(&map, "model").map_err(|m| field_err("model", m))?,
             prompt: body.trim().to_owned(),
             source: None,
+            disabled: match map.get("disabled") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(field_err(
+                        "disabled",
+                        format!("expected true or false, got {}", kind(other)),
+                    ));
+                }
+            },
         })
     }
 }
@@ -248,6 +261,11 @@ impl AgentRegistry {
     /// Adds or replaces a definition.
     pub fn insert(&mut self, def: AgentDef) {
         self.agents.insert(def.name.clone(), def);
+    }
+
+    /// Removes the definition called `name`.
+    pub fn remove(&mut self, name: &str) -> Option<AgentDef> {
+        self.agents.remove(name)
     }
 
     /// The definition called `name`.

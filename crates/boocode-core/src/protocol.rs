@@ -515,7 +515,8 @@ pub struct AgentInfo {
     pub tools: Option<Vec<String>>,
     /// The model it asks for, over the chat's default.
     pub model: Option<String>,
-    /// Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`).
+    /// Where it is defined: `builtin` (shipped with BooCode), `global` (the config directory)
+    /// or `project` (`.boocode/agents`).
     pub scope: String,
 }
 

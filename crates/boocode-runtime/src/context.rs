@@ -181,8 +181,9 @@ mod tests {
         std::fs::write(agents.join("a.md"), "---\nname: a\nsteps: 1\n---\none").unwrap();
         let state = ContextState::new(None);
         assert_eq!(state.agents(&root).get("a").unwrap().steps, Some(1));
-        // Same files: served from the cache.
-        assert_eq!(state.agents(&root).len(), 1);
+        // Same files: served from the cache (with the built-in agents).
+        let builtin = boocode_tools::builtin_agents().len();
+        assert_eq!(state.agents(&root).len(), 1 + builtin);
         std::fs::write(
             agents.join("a.md"),
             "---\nname: a\nsteps: 22\n---\nlonger body now",

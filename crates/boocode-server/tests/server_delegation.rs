@@ -1,5 +1,5 @@
 //! Boomerang delegation through the real server on a real git repository: a scripted
-//! orchestrator (the shipped `examples/agents/orchestrator.md`) delegates two writing subtasks
+//! orchestrator (the built-in `orchestrator` agent) delegates two writing subtasks
 //! to native children — which run side by side, each in its own worktree — and a read-only
 //! question to the real claude-agent-acp; the results come back as tool results, a merge puts
 //! a child's changes in the parent's queue, stopping the parent stops every child and leaves no
@@ -19,13 +19,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const ORCHESTRATOR: &str = include_str!("../../../examples/agents/orchestrator.md");
-
-/// A committed repository holding the example orchestrator as a project agent.
+/// A committed repository (the orchestrator is built in: nothing to add).
 fn orchestrated_repo(sandbox: &Sandbox, name: &str) -> std::path::PathBuf {
     let repo = sandbox.repo(name);
-    std::fs::create_dir_all(repo.join(".boocode/agents")).unwrap();
-    std::fs::write(repo.join(".boocode/agents/orchestrator.md"), ORCHESTRATOR).unwrap();
     git(&repo, &["init", "--quiet"]);
     git(&repo, &["add", "--all"]);
     git(&repo, &["commit", "--quiet", "-m", "start"]);

@@ -176,15 +176,60 @@ pub fn project_name_of(root: &Path) -> String {
         .unwrap_or_else(|| "project".into())
 }
 
-/// Loads every `*.md` agent definition in each folder, in order, through
-/// [`read_instruction`]; a later definition of the same name replaces an earlier one (project
-/// agents override global ones). Missing folders are skipped; bad or refused files are returned
+/// The agents BooCode ships: `architect` (a read-only planner), `refactorer` (one small edit,
+/// five steps), `reviewer` (problems cited as path:line) and `orchestrator` (delegates
+/// subtasks to child chats).
+pub fn builtin_agents() -> AgentRegistry {
+    let mut registry = AgentRegistry::new();
+    for (file, text) in BUILTIN_AGENTS {
+        match AgentDef::parse(file, text) {
+            Ok(def) => registry.insert(def),
+            Err(e) => tracing::error!(error = %e, "a built-in agent does not parse"),
+        }
+    }
+    registry
+}
+
+const BUILTIN_AGENTS: &[(&str, &str)] = &[
+    ("architect.md", include_str!("../agents/architect.md")),
+    ("orchestrator.md", include_str!("../agents/orchestrator.md")),
+    ("refactorer.md", include_str!("../agents/refactorer.md")),
+    ("reviewer.md", include_str!("../agents/reviewer.md")),
+];
+
+/// `registry` as clients list it, by name: each agent's scope is `builtin`, `project` (from
+/// `project_root`'s `.boocode/agents`) or `global`.
+pub fn agent_infos(
+    registry: &AgentRegistry,
+    project_root: &Path,
+) -> Vec<boocode_core::protocol::AgentInfo> {
+    let local = project_root.join(".boocode");
+    registry
+        .iter()
+        .map(|a| boocode_core::protocol::AgentInfo {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            tools: a.tools.clone(),
+            model: a.model.clone(),
+            scope: match a.source.as_deref() {
+                None => "builtin".into(),
+                Some(s) if s.starts_with(&local) => "project".into(),
+                Some(_) => "global".into(),
+            },
+        })
+        .collect()
+}
+
+/// The built-in agents ([`builtin_agents`]), then every `*.md` agent definition in each folder,
+/// in order, through [`read_instruction`]; a later definition of the same name replaces an
+/// earlier one (project agents override global ones, both override built-in ones) and one with
+/// `disabled: true` removes its name. Missing folders are skipped; bad or refused files are returned
 /// as errors and do not stop the others.
 pub fn load_agents<P: AsRef<Path>>(
     dirs: &[P],
     secrets: &SecretGuard,
 ) -> (AgentRegistry, Vec<AgentDefError>) {
-    let mut registry = AgentRegistry::new();
+    let mut registry = builtin_agents();
     let mut errors = Vec::new();
     for dir in dirs {
         let dir = dir.as_ref();
@@ -210,6 +255,10 @@ pub fn load_agents<P: AsRef<Path>>(
             match read_instruction(dir, &name, secrets) {
                 Ok(Some(found)) => {
                     match AgentDef::parse(&file.display().to_string(), &found.text) {
+                        Ok(mut def) if def.disabled => {
+                            def.source = Some(file);
+                            registry.remove(&def.name);
+                        }
                         Ok(mut def) => {
                             def.source = Some(file);
                             registry.insert(def);
@@ -231,6 +280,49 @@ pub fn load_agents<P: AsRef<Path>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_agents_load_and_a_file_overrides_or_disables_one() {
+        let builtin = builtin_agents();
+        let names: Vec<&str> = builtin.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["architect", "orchestrator", "refactorer", "reviewer"]
+        );
+        assert!(
+            builtin
+                .iter()
+                .all(|a| a.source.is_none() && !a.prompt.is_empty())
+        );
+        assert_eq!(builtin.get("refactorer").unwrap().steps, Some(5));
+        assert!(
+            builtin
+                .get("orchestrator")
+                .unwrap()
+                .tools
+                .as_ref()
+                .unwrap()
+                .iter()
+                .any(|t| t == "delegate")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("reviewer.md"),
+            "---\nname: reviewer\nsteps: 3\n---\nMine.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("off.md"),
+            "---\nname: architect\ndisabled: true\n---\n",
+        )
+        .unwrap();
+        let (agents, errors) = load_agents(&[dir.path()], &SecretGuard::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(agents.get("architect").is_none(), "disabled by a file");
+        assert_eq!(agents.get("reviewer").unwrap().prompt, "Mine.");
+        assert!(agents.get("reviewer").unwrap().source.is_some());
+        assert!(agents.get("orchestrator").unwrap().source.is_none());
+    }
     use std::os::unix::fs::symlink;
 
     #[test]
@@ -308,7 +400,7 @@ mod tests {
             &[global.clone(), project.clone(), base.path().join("missing")],
             &SecretGuard::default(),
         );
-        assert_eq!(registry.len(), 2);
+        assert_eq!(registry.len(), 2 + builtin_agents().len());
         let a = registry.get("a").unwrap();
         assert_eq!((a.steps, a.prompt.as_str()), (Some(2), "project"));
         assert_eq!(a.source.as_deref(), Some(project.join("a.md").as_path()));

@@ -49,8 +49,8 @@ pub use guard::protected::{DEFAULT_PROTECTED, ProtectedPaths, ProtectedPatternEr
 pub use guard::secret::{DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError};
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
 pub use instructions::{
-    INSTRUCTION_MAX_BYTES, Instruction, InstructionError, load_agents, native_system_prompt,
-    project_name_of, read_instruction, system_prompt,
+    INSTRUCTION_MAX_BYTES, Instruction, InstructionError, agent_infos, builtin_agents, load_agents,
+    native_system_prompt, project_name_of, read_instruction, system_prompt,
 };
 pub use mcp::{McpServerConfig, McpServers, McpStatus};
 pub use read::{

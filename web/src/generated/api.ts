@@ -808,7 +808,10 @@ export interface components {
             model?: string | null;
             /** @description The name a chat's `agent` setting takes. */
             name: string;
-            /** @description Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`). */
+            /**
+             * @description Where it is defined: `builtin` (shipped with BooCode), `global` (the config directory)
+             *     or `project` (`.boocode/agents`).
+             */
             scope: string;
             /** @description The tools it is limited to; `None` means the chat's whole set. */
             tools?: string[] | null;

@@ -1325,7 +1325,8 @@ tools: Array<string> | null,
  */
 model: string | null, 
 /**
- * Where it is defined: `global` (the config directory) or `project` (`.boocode/agents`).
+ * Where it is defined: `builtin` (shipped with BooCode), `global` (the config directory)
+ * or `project` (`.boocode/agents`).
  */
 scope: string, };
 

@@ -176,6 +176,7 @@ mod tests {
             model: None,
             prompt: String::new(),
             source: None,
+            disabled: false,
         }
     }
 

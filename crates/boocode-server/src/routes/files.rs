@@ -124,24 +124,7 @@ pub(crate) async fn list_agents(
     let root = std::path::PathBuf::from(&project.root);
     let runtime = state.runtime.clone();
     let agents = tokio::task::spawn_blocking(move || {
-        let local = root.join(".boocode");
-        let mut list: Vec<AgentInfo> = runtime
-            .agents(&root)
-            .iter()
-            .map(|a| AgentInfo {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                tools: a.tools.clone(),
-                model: a.model.clone(),
-                scope: if a.source.as_deref().is_some_and(|s| s.starts_with(&local)) {
-                    "project".into()
-                } else {
-                    "global".into()
-                },
-            })
-            .collect();
-        list.sort_by(|a, b| a.name.cmp(&b.name));
-        list
+        boocode_tools::agent_infos(&runtime.agents(&root), &root)
     })
     .await
     .map_err(ApiError::internal)?;
