@@ -470,8 +470,16 @@ async fn file_completion_and_agents_stay_inside_the_guards() {
 
     let (status, agents) = server.get(&format!("/api/projects/{project}/agents")).await;
     assert_eq!(status, 200, "{agents}");
-    assert_eq!(agents[0]["name"], "reviewer");
-    assert_eq!(agents[0]["tools"], json!(["grep"]));
-    assert_eq!(agents[0]["scope"], "project");
-    assert_eq!(agents[0]["description"], "Reads only");
+    // The project's reviewer replaces the built-in one; the other built-ins are listed too.
+    let list = agents.as_array().unwrap();
+    let reviewer = list.iter().find(|a| a["name"] == "reviewer").unwrap();
+    assert_eq!(reviewer["tools"], json!(["grep"]));
+    assert_eq!(reviewer["scope"], "project");
+    assert_eq!(reviewer["description"], "Reads only");
+    let builtin: Vec<&str> = list
+        .iter()
+        .filter(|a| a["scope"] == "builtin")
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(builtin, ["architect", "orchestrator", "refactorer"]);
 }
