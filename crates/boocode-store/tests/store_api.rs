@@ -237,6 +237,8 @@ async fn pages_walk_back_through_a_long_chat_in_order() {
     }
 }
 
+/// Ages are far apart (1.2 s old vs 0.8 s threshold) so a loaded machine cannot push the
+/// fresh row over the threshold between its write and the sweep.
 #[tokio::test]
 async fn the_sweep_fails_stale_streaming_rows_and_names_their_chats() {
     for b in common::backends().await {
@@ -249,11 +251,11 @@ async fn the_sweep_fails_stale_streaming_rows_and_names_their_chats() {
             vec![Part::text("half")],
         );
         s.append_message(stale_chat, &stale).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         let live = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
         s.append_message(live_chat, &live).await.unwrap();
         let swept = s
-            .sweep_stale_streaming(Duration::from_millis(40))
+            .sweep_stale_streaming(Duration::from_millis(800))
             .await
             .unwrap();
         assert_eq!(swept, vec![stale_chat], "{}", b.name);
@@ -265,10 +267,10 @@ async fn the_sweep_fails_stale_streaming_rows_and_names_their_chats() {
             MessageStatus::Streaming
         );
         // A heartbeat keeps a long-running turn from being swept.
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         s.touch_message(live.id).await.unwrap();
         assert!(
-            s.sweep_stale_streaming(Duration::from_millis(40))
+            s.sweep_stale_streaming(Duration::from_millis(800))
                 .await
                 .unwrap()
                 .is_empty()
