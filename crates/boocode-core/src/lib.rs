@@ -35,6 +35,7 @@ mod domain;
 mod event;
 mod frame;
 pub mod grammar;
+pub mod hook;
 mod model;
 pub mod protocol;
 mod redact;
@@ -65,6 +66,7 @@ pub use event::{
 };
 pub use frame::{QueuedMessage, SessionFrame, UserFrame};
 pub use grammar::{GrammarError, check_turn};
+pub use hook::{Approver, HookDecision, HookEvent, HookInput, HookOutcome, HookRun, Hooks};
 pub use model::{
     Completion, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, TokenUsage,
     ToolCallRequest, ToolSpec,

@@ -23,11 +23,13 @@ mod browse;
 mod changes;
 mod env;
 mod guard;
+mod hooks;
 mod instructions;
 mod mcp;
 mod read;
 mod registry;
 mod settings;
+mod skill_gate;
 mod skills;
 mod truncate;
 mod web;
@@ -48,6 +50,10 @@ pub use guard::path::{
 pub use guard::protected::{DEFAULT_PROTECTED, ProtectedPaths, ProtectedPatternError};
 pub use guard::secret::{DEFAULT_ALLOW, DEFAULT_DENY, SecretGuard, SecretPatternError};
 pub use guard::url::{CheckedUrl, Fetched, UrlError, UrlGuard, blocked_reason};
+pub use hooks::{
+    CommandHooks, HOOK_OUTPUT_MAX_BYTES, HOOK_SETTINGS_MAX_BYTES, HOOK_TIMEOUT, HookCommand,
+    HookFiles, HookPolicy, HookScope, HookSettings, MatcherGroup, claude_tool_name,
+};
 pub use instructions::{
     INSTRUCTION_MAX_BYTES, Instruction, InstructionError, agent_infos, builtin_agents, load_agents,
     native_system_prompt, project_name_of, read_instruction, system_prompt,
@@ -59,6 +65,7 @@ pub use read::{
 };
 pub use registry::{Tier, read_tools};
 pub use settings::read_settings_file;
+pub use skill_gate::{ActiveSkills, SkillGate};
 pub use skills::{
     FoundSkill, MAX_BUNDLED_FILES, SKILL_MAX_BYTES, SkillArgs, SkillTool, Skills, load_skills,
     mentioned_skills, project_skills, skill_dirs, skill_text,

@@ -252,6 +252,7 @@ pub struct SkillArgs {
 pub struct SkillTool {
     skills: std::sync::Arc<BTreeMap<String, FoundSkill>>,
     root: PathBuf,
+    active: crate::skill_gate::ActiveSkills,
 }
 
 impl SkillTool {
@@ -264,7 +265,15 @@ impl SkillTool {
         Self {
             skills,
             root: root.into(),
+            active: crate::skill_gate::ActiveSkills::new(),
         }
+    }
+
+    /// The same tool, noting each skill it loads in `active` (whose `allowed-tools` then
+    /// narrow the turn's tools through a [`SkillGate`](crate::SkillGate)).
+    pub fn with_active(mut self, active: crate::skill_gate::ActiveSkills) -> Self {
+        self.active = active;
+        self
     }
 }
 
@@ -306,7 +315,11 @@ impl boocode_core::TypedTool for SkillTool {
         _ctx: &boocode_core::ToolContext,
     ) -> Result<boocode_core::ToolOutput, boocode_core::ToolError> {
         match self.skills.get(args.name.trim().trim_start_matches('$')) {
-            Some(found) => Ok(boocode_core::ToolOutput::new(skill_text(found, &self.root))),
+            Some(found) => {
+                self.active
+                    .activate(&found.skill.name, found.skill.allowed_tools.as_deref());
+                Ok(boocode_core::ToolOutput::new(skill_text(found, &self.root)))
+            }
             None => Err(boocode_core::ToolError::ToModel(format!(
                 "no skill {:?}; the skills are: {}",
                 args.name,

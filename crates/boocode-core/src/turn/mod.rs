@@ -6,6 +6,7 @@
 //! or SQL: it takes a [`ModelClient`], a [`ToolSet`] and an [`EventSink`], and returns the
 //! messages it produced.
 
+mod hooks;
 mod limits;
 mod steer;
 mod tools;
@@ -56,6 +57,13 @@ pub struct TurnConfig {
     /// Messages the user sends while the turn runs: each joins the history at the next step
     /// boundary, after what the assistant has said so far (see [`TurnResult::steered`]).
     pub steering: Option<Steering>,
+    /// Hooks run at the turn's events: `SessionStart` (a chat's first turn),
+    /// `UserPromptSubmit`, `PreToolUse`, `PermissionRequest`, `Notification`, `PostToolUse`
+    /// and `Stop` (see [`crate::hook`]). Each run shows as a notice in the message.
+    pub hooks: Option<std::sync::Arc<dyn crate::hook::Hooks>>,
+    /// Asks a person when a `PreToolUse` hook answers *ask*; without one such a call is
+    /// refused, never run unasked.
+    pub approver: Option<std::sync::Arc<dyn crate::hook::Approver>>,
 }
 
 /// What a turn produced.
@@ -109,6 +117,14 @@ struct Turn<'a> {
     used_ids: HashSet<String>,
     /// Steering messages taken so far, with the number of assistant parts before each.
     steered: Vec<(usize, String)>,
+    /// What hooks told the model mid-turn (a `Stop` hook's reason to go on), placed like
+    /// steering but not the user's words.
+    hook_messages: Vec<(usize, String)>,
+    /// Context hooks added to the user's prompt (`SessionStart`, `UserPromptSubmit`); sent
+    /// with it, never stored.
+    prompt_context: Option<String>,
+    /// How many times a `Stop` hook kept the turn going.
+    stop_continued: u32,
 }
 
 enum StreamEnd {
@@ -155,6 +171,9 @@ impl<'a> Turn<'a> {
             doom_tool: None,
             used_ids,
             steered: Vec::new(),
+            hook_messages: Vec::new(),
+            prompt_context: None,
+            stop_continued: 0,
         }
     }
 
@@ -162,6 +181,9 @@ impl<'a> Turn<'a> {
         self.sink.emit(AgentEvent::TurnStarted {
             message_id: Some(self.message.id.to_string()),
         });
+        if let Some(end) = self.opening_hooks().await {
+            return end;
+        }
         let limits = self.config.limits;
         let mut step = 0;
         loop {
@@ -212,6 +234,11 @@ impl<'a> Turn<'a> {
                         "The reply was cut off at the model's token limit.",
                     );
                 }
+                // A `Stop` hook may send the model back to work, with its reason.
+                if let Some(reason) = self.stop_hook().await {
+                    self.hook_messages.push((self.message.parts.len(), reason));
+                    continue;
+                }
                 return (TurnOutcome::Completed, None);
             }
             if let Some(end) = self.tool_phase(&calls).await {
@@ -232,18 +259,36 @@ impl<'a> Turn<'a> {
     }
 
     fn request(&self) -> ModelRequest {
-        let mut messages = Vec::with_capacity(self.history.len() + 1 + 2 * self.steered.len());
+        let mut messages = Vec::with_capacity(
+            self.history.len() + 1 + 2 * (self.steered.len() + self.hook_messages.len()),
+        );
         messages.extend_from_slice(self.history);
-        // The assistant's parts so far, with each steering message where it was taken.
+        // Hook context rides with the user's prompt (the last history message).
+        if let (Some(context), Some(last)) = (&self.prompt_context, messages.last_mut())
+            && last.role == Role::User
+        {
+            last.parts.push(Part::Text {
+                text: format!("\n\n<hook-context>\n{context}\n</hook-context>"),
+            });
+        }
+        // The assistant's parts so far, with each steering (or hook) message where it was
+        // taken; at one position, the user's words come first.
+        let mut interjections: Vec<(usize, &str)> = self
+            .steered
+            .iter()
+            .chain(&self.hook_messages)
+            .map(|(at, text)| (*at, text.as_str()))
+            .collect();
+        interjections.sort_by_key(|(at, _)| *at);
         let mut from = 0;
-        for (at, text) in &self.steered {
-            if *at > from {
+        for (at, text) in interjections {
+            if at > from {
                 let mut said = self.message.clone();
-                said.parts = self.message.parts[from..*at].to_vec();
+                said.parts = self.message.parts[from..at].to_vec();
                 messages.push(said);
             }
-            messages.push(Message::user(text.clone()));
-            from = *at;
+            messages.push(Message::user(text.to_owned()));
+            from = at;
         }
         if self.message.parts.len() > from {
             let mut said = self.message.clone();
@@ -440,6 +485,12 @@ impl<'a> Turn<'a> {
             }
         }
         let ran = runnable.len();
+        let hook_stop = self.pre_tool_hooks(&mut runnable).await;
+        // The arguments each call ran with (after hooks), for `PostToolUse`.
+        let ran_with: Vec<Option<serde_json::Value>> = runnable
+            .iter()
+            .map(|r| r.prepared.as_ref().ok().map(|(_, args)| args.clone()))
+            .collect();
         self.sink.emit(AgentEvent::Status {
             status: ChatStatus::ToolRunning,
         });
@@ -470,6 +521,7 @@ impl<'a> Turn<'a> {
             });
             results.push(result);
         }
+        self.post_tool_hooks(calls, &ran_with, &mut results).await;
         let fatal = results.iter().find(|r| r.fatal).map(|r| r.content.clone());
         let aborted = results.iter().any(|r| r.aborted);
         for (call, result) in calls.iter().zip(results) {
@@ -480,6 +532,13 @@ impl<'a> Turn<'a> {
         }
         if let Some(message) = fatal {
             return Some((TurnOutcome::Error, Some(message)));
+        }
+        if let Some(reason) = hook_stop {
+            self.notice(
+                NoticeLevel::Warning,
+                &format!("A hook stopped the turn: {reason}"),
+            );
+            return Some((TurnOutcome::Completed, None));
         }
         stop.map(|outcome| (outcome, None))
     }
