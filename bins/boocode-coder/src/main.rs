@@ -71,6 +71,9 @@ struct FileSettings {
     /// `[delegation]`: bounds on Boomerang delegation and the verify commands it may run.
     #[serde(default)]
     delegation: boocode_server::DelegationSettings,
+    /// `[hooks]`: how settings.json hooks run.
+    #[serde(default)]
+    hooks: boocode_server::HookSettings,
 }
 
 async fn shutdown_signal() {
@@ -117,6 +120,7 @@ async fn run(args: Args) -> Result<()> {
     config.runtime.providers = boocode_agents::providers_with(&settings.providers);
     config.runtime.mcp_servers = settings.mcp_servers;
     settings.delegation.apply(&mut config.runtime.delegation);
+    settings.hooks.apply(&mut config.runtime.hooks);
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

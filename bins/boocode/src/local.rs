@@ -41,6 +41,7 @@ impl LocalServer {
         config.runtime.worktree_dir = data.as_ref().map(|d| d.join("worktrees"));
         config.runtime.providers = boocode_agents::providers_with(&file.providers);
         file.delegation.apply(&mut config.runtime.delegation);
+        file.hooks.apply(&mut config.runtime.hooks);
         config.runtime.mcp_servers = settings.mcp_servers.clone();
         let token = format!("local-{}", uuid::Uuid::new_v4().simple());
         config.auth_token = Some(token.clone());

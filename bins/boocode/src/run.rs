@@ -184,12 +184,29 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         agent.as_ref(),
     )
     .text;
+    // The hooks of the settings.json files, as a server chat runs them (no one to ask: a
+    // hook's *ask* refuses the call here).
+    let mut hook_config = boocode_server::HookConfig::default();
+    settings::load_file(args.config.as_deref())?
+        .hooks
+        .apply(&mut hook_config);
+    let hooks: Option<Arc<dyn boocode_core::Hooks>> = hook_config.enabled.then(|| {
+        let files = boocode_tools::HookFiles::new(&root, settings::config_dir())
+            .with_claude_settings(hook_config.claude_settings);
+        let scope = boocode_tools::HookScope::new(format!("run-{}", std::process::id()), &root);
+        Arc::new(boocode_tools::CommandHooks::new(
+            files,
+            scope,
+            hook_config.policy,
+        )) as Arc<dyn boocode_core::Hooks>
+    });
     let turn = TurnConfig {
         model: None,
         system: Some(system),
         limits: TurnLimits::for_agent(agent.as_ref(), &tools),
         root: project.clone(),
         ctx_max,
+        hooks,
         ..TurnConfig::default()
     };
 

@@ -27,6 +27,9 @@ pub(crate) struct FileSettings {
     /// `[delegation]`: for servers this command runs (`boocode arena --local`).
     #[serde(default)]
     pub(crate) delegation: boocode_server::DelegationSettings,
+    /// `[hooks]`: how settings.json hooks run, for servers this command runs.
+    #[serde(default)]
+    pub(crate) hooks: boocode_server::HookSettings,
 }
 
 /// Values from the command line (highest precedence).

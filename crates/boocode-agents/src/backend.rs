@@ -62,6 +62,12 @@ pub struct SessionConfig {
     /// starts from it (a server's store, say, after a restart or a compaction). External agents
     /// keep their own history and resume by [`resume`](Self::resume) instead.
     pub history: Vec<Message>,
+    /// Hooks for the session: the native loop runs them at every event; an external agent's
+    /// permission requests go through `PreToolUse`, `PermissionRequest` and `Notification`.
+    pub hooks: Option<Arc<dyn boocode_core::Hooks>>,
+    /// Skill folders (each holding a `SKILL.md`) to offer an agent that does not find them
+    /// itself: Claude Code gets them as a plugin (`--plugin-dir`). Others find their own.
+    pub skills: Vec<PathBuf>,
 }
 
 /// A way of running an agent.
@@ -152,13 +158,19 @@ impl AgentBackend for NativeBackend {
                 None => system,
             });
         }
+        if config.hooks.is_some() {
+            turn.hooks = config.hooks;
+        }
+        // A call a hook wants confirmed is asked about like an external agent's.
+        let permissions = Arc::new(Permissions::new());
+        turn.approver = Some(permissions.clone());
         Ok(Box::new(NativeSession {
             model: self.model.clone(),
             tools: self.tools.clone(),
             config: turn,
             history: config.history,
             id: uuid::Uuid::new_v4().to_string(),
-            permissions: Arc::new(Permissions::new()),
+            permissions,
             last: None,
         }))
     }

@@ -4,8 +4,12 @@
 //! compound shell commands or inline programs; cancelling clears every prompt still waiting.
 
 use crate::review::Reviewer;
-use boocode_core::{AgentEvent, EventSink, NoticeLevel, PermissionDecision};
+use boocode_core::{
+    AgentEvent, Approver, CancellationToken, EventSink, HookDecision, HookEvent, HookInput, Hooks,
+    NoticeLevel, PermissionDecision,
+};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
@@ -140,6 +144,7 @@ pub struct Permissions {
     waiting: Mutex<HashMap<String, oneshot::Sender<PermissionDecision>>>,
     allowed: Mutex<HashSet<CallPattern>>,
     reviewer: Option<Reviewer>,
+    hooks: Option<Arc<dyn Hooks>>,
 }
 
 /// The answer a backend acts on.
@@ -152,6 +157,9 @@ pub enum Verdict {
     Allow,
     /// Refuse the call; the turn goes on.
     Deny,
+    /// Refuse the call for this reason (a hook's), which the agent is told where its protocol
+    /// carries one; the turn goes on.
+    Refused(String),
     /// Refuse the call and stop the turn.
     DenyAndStop,
 }
@@ -170,7 +178,16 @@ impl Permissions {
         }
     }
 
-    /// Asks the user about a call, unless an earlier "allow for this session" covers it. Emits
+    /// Runs `hooks` on every call asked about (`PreToolUse`, then `PermissionRequest` and
+    /// `Notification` before a person is asked), so one hook configuration guards every agent.
+    pub fn with_hooks(mut self, hooks: Option<Arc<dyn Hooks>>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// Asks about a call: `PreToolUse` hooks first (a denial refuses it, an allow skips the
+    /// person), then the reviewer for file writes, then the user — unless an earlier "allow
+    /// for this session" covers the call or a `PermissionRequest` hook answers. Emits
     /// `permission_requested` and waits for [`answer`](Self::answer); a cancelled prompt denies.
     pub async fn ask(
         &self,
@@ -180,6 +197,39 @@ impl Permissions {
         arguments: &serde_json::Value,
         summary: String,
     ) -> Verdict {
+        let mut hook_allowed = false;
+        if let Some(hooks) = &self.hooks {
+            let cancel = CancellationToken::new();
+            let pre = hooks
+                .run(
+                    HookInput::tool(
+                        HookEvent::PreToolUse,
+                        tool,
+                        arguments.clone(),
+                        call_id.as_deref(),
+                    ),
+                    &cancel,
+                )
+                .await;
+            pre.emit_notices(sink);
+            if let Some(reason) = &pre.stop_turn {
+                sink.emit(AgentEvent::Notice {
+                    level: NoticeLevel::Warning,
+                    message: format!("A hook stopped the turn: {reason}"),
+                });
+                return Verdict::DenyAndStop;
+            }
+            match pre.decision {
+                HookDecision::Deny => {
+                    return Verdict::Refused(format!(
+                        "Blocked by a PreToolUse hook: {}",
+                        pre.reason_or("no reason given")
+                    ));
+                }
+                HookDecision::Allow => hook_allowed = true,
+                _ => {}
+            }
+        }
         if let Some(reviewer) = &self.reviewer
             && let Some(outcome) = reviewer.0.review(tool, arguments).await
         {
@@ -193,12 +243,67 @@ impl Permissions {
             sink.emit(AgentEvent::Notice { level, message });
             return Verdict::Queued(outcome.unwrap_or_else(|e| e));
         }
+        if hook_allowed {
+            return Verdict::Allow;
+        }
+        if let Some(hooks) = &self.hooks {
+            let cancel = CancellationToken::new();
+            let answered = hooks
+                .run(
+                    HookInput::tool(
+                        HookEvent::PermissionRequest,
+                        tool,
+                        arguments.clone(),
+                        call_id.as_deref(),
+                    ),
+                    &cancel,
+                )
+                .await;
+            answered.emit_notices(sink);
+            match answered.decision {
+                HookDecision::Allow => return Verdict::Allow,
+                HookDecision::Deny => {
+                    return Verdict::Refused(format!(
+                        "Denied by a PermissionRequest hook: {}",
+                        answered.reason_or("no reason given")
+                    ));
+                }
+                _ => {}
+            }
+        }
+        self.prompt(sink, call_id, tool, arguments, summary, true)
+            .await
+    }
+
+    /// Asks the user (no reviewer), unless "allow for this session" covers the call; with
+    /// `notify`, `Notification` hooks run first.
+    async fn prompt(
+        &self,
+        sink: &dyn EventSink,
+        call_id: Option<String>,
+        tool: &str,
+        arguments: &serde_json::Value,
+        summary: String,
+        notify: bool,
+    ) -> Verdict {
         let pattern = CallPattern::of(tool, arguments);
         if pattern
             .as_ref()
             .is_some_and(|p| lock(&self.allowed).contains(p))
         {
             return Verdict::Allow;
+        }
+        if let Some(hooks) = self.hooks.as_ref().filter(|_| notify) {
+            hooks
+                .run(
+                    HookInput::notification(
+                        &format!("BooCode needs your permission to use {tool}"),
+                        "permission_prompt",
+                    ),
+                    &CancellationToken::new(),
+                )
+                .await
+                .emit_notices(sink);
         }
         let request_id = format!("perm_{}", uuid::Uuid::new_v4().simple());
         let (tx, rx) = oneshot::channel();
@@ -265,6 +370,26 @@ impl Permissions {
         for (_, tx) in waiting {
             let _ = tx.send(PermissionDecision::Deny);
         }
+    }
+}
+
+/// The native loop's way to ask a person about a call a hook wants confirmed: the same prompt
+/// (and inbox) as an external agent's.
+#[async_trait::async_trait]
+impl Approver for Permissions {
+    async fn approve(
+        &self,
+        sink: &dyn EventSink,
+        call_id: Option<String>,
+        tool: &str,
+        arguments: &serde_json::Value,
+        summary: String,
+    ) -> bool {
+        // The loop ran the hooks (Notification included) already.
+        let verdict = self
+            .prompt(sink, call_id, tool, arguments, summary, false)
+            .await;
+        verdict == Verdict::Allow
     }
 }
 

@@ -279,6 +279,8 @@ pub(crate) struct AgentTurn<'a> {
     /// For a native chat: the backend and session config of this turn (started here and
     /// closed after it, never kept warm).
     pub(crate) native: Option<crate::native_chats::NativeStart>,
+    /// Whether this is the chat's first turn (`SessionStart` hooks run).
+    pub(crate) first_turn: bool,
 }
 
 impl AgentTurn<'_> {
@@ -330,6 +332,31 @@ impl AgentTurn<'_> {
                 .into_reviewer(),
                 None => boocode_agents::RefuseWrites.into_reviewer(),
             }),
+            // Skills claude would not find itself (the project's `.claude/skills` it reads).
+            skills: {
+                let (root, config) = (
+                    env.paths().root().to_path_buf(),
+                    self.state.config.config_dir.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    let own = root.join(".claude/skills");
+                    boocode_tools::project_skills(&root, config.as_deref())
+                        .found
+                        .into_values()
+                        .map(|f| f.dir)
+                        .filter(|dir| !dir.starts_with(&own))
+                        .collect()
+                })
+                .await
+                .unwrap_or_default()
+            },
+            // Its permission requests pass through the hooks.
+            hooks: self.state.config.chat_hooks(
+                self.chat_id,
+                env.paths().root(),
+                self.mode,
+                self.provider,
+            ),
             ..SessionConfig::default()
         };
         // The backend session this chat had before (a restart, an idle close): resume it.
@@ -411,8 +438,34 @@ impl AgentTurn<'_> {
         }
     }
 
-    async fn run_warm(self, sink: Arc<dyn EventSink>) -> TurnResult {
-        let sink_ref: &dyn EventSink = sink.as_ref();
+    async fn run_warm(mut self, base: Arc<dyn EventSink>) -> TurnResult {
+        let hooks = self.state.config.chat_hooks(
+            self.chat_id,
+            &self.project_root,
+            self.mode,
+            self.provider,
+        );
+        let hook_sink =
+            hooks.map(|h| crate::agent_hooks::HookSink::new(base.clone(), h, self.cancel.clone()));
+        if let Some(h) = &hook_sink {
+            match h.opening(self.first_turn, &self.text, self.cancel).await {
+                crate::agent_hooks::Opening::Blocked(reason) => {
+                    h.blocked(&reason);
+                    h.finish(false, self.cancel).await;
+                    return self.result(Ok(TurnOutcome::Completed), base.as_ref());
+                }
+                crate::agent_hooks::Opening::Send(Some(context)) => self
+                    .text
+                    .push_str(&format!("\n\n<hook-context>\n{context}\n</hook-context>")),
+                crate::agent_hooks::Opening::Send(None) => {}
+            }
+        }
+        let sink: Arc<dyn EventSink> = match &hook_sink {
+            Some(h) => h.clone(),
+            None => base.clone(),
+        };
+        // Failures before or after the agent's turn end it directly (not held for `Stop`).
+        let sink_ref: &dyn EventSink = base.as_ref();
         let agents = &self.state.agents;
         let entry = agents
             .warm
@@ -458,6 +511,9 @@ impl AgentTurn<'_> {
         let outcome = self
             .drive(warm.session.as_mut(), warm.record_id.clone(), &sink)
             .await;
+        if let Some(h) = &hook_sink {
+            h.finish(outcome.is_ok(), self.cancel).await;
+        }
         warm.last_used = Instant::now();
         if outcome.is_err() {
             // A dead agent is not reused.

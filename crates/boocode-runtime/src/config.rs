@@ -53,6 +53,31 @@ pub struct RuntimeConfig {
     pub searxng_url: Option<String>,
     /// How far Boomerang delegation (the `delegate` tool) may go.
     pub delegation: DelegationLimits,
+    /// Hooks in Claude Code's format, for every chat whatever runs it.
+    pub hooks: HookConfig,
+}
+
+/// Where hooks come from and how they run: `<config>/settings.json` and the project's
+/// `.boocode/settings.json` (and `.claude/settings.json` when opted in), re-read at each event.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HookConfig {
+    /// Whether hooks run at all.
+    pub enabled: bool,
+    /// Whether the project's `.claude/settings.json` (and `.local.json`) hooks run too.
+    pub claude_settings: bool,
+    /// Time limit and failure policy.
+    pub policy: boocode_tools::HookPolicy,
+}
+
+impl Default for HookConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            claude_settings: false,
+            policy: boocode_tools::HookPolicy::default(),
+        }
+    }
 }
 
 /// Bounds on Boomerang delegation: a chat whose agent definition lists the `delegate` tool
@@ -110,11 +135,40 @@ impl Default for RuntimeConfig {
             agent_idle: Duration::from_secs(600),
             searxng_url: None,
             delegation: DelegationLimits::default(),
+            hooks: HookConfig::default(),
         }
     }
 }
 
 impl RuntimeConfig {
+    /// The hooks of a chat working in `root`: `None` when hooks are off.
+    pub fn chat_hooks(
+        &self,
+        chat_id: boocode_core::ChatId,
+        root: &std::path::Path,
+        mode: boocode_core::ChatMode,
+        provider: &str,
+    ) -> Option<std::sync::Arc<dyn boocode_core::Hooks>> {
+        if !self.hooks.enabled {
+            return None;
+        }
+        let files = boocode_tools::HookFiles::new(root, self.config_dir.clone())
+            .with_claude_settings(self.hooks.claude_settings);
+        let mode = match mode {
+            boocode_core::ChatMode::AutoApply => "acceptEdits",
+            boocode_core::ChatMode::Ask => "plan",
+            _ => "default",
+        };
+        let scope = boocode_tools::HookScope::new(chat_id.to_string(), root)
+            .permission_mode(mode)
+            .provider(provider);
+        Some(std::sync::Arc::new(boocode_tools::CommandHooks::new(
+            files,
+            scope,
+            self.hooks.policy,
+        )))
+    }
+
     /// The project root of the coder profile.
     pub fn coder_root(&self) -> Option<&std::path::Path> {
         match &self.profile {

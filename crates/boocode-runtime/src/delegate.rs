@@ -344,7 +344,8 @@ impl TypedTool for DelegateTool {
         self.state.delegations.leave(child.id);
         // A child answers once: its agent's process need not stay warm.
         self.state.agents.close_chat(child.id).await;
-        let result = self.result(child.id, &provider, verify).await;
+        let mut result = self.result(child.id, &provider, verify).await;
+        self.subagent_stop(&mut result, &ctx.cancel).await;
         self.budget.spend(result.tokens, result.cost_usd);
         let text = serde_json::to_string_pretty(&result)
             .map_err(|e| ToolError::Fatal(format!("cannot write the result: {e}")))?;
@@ -464,6 +465,48 @@ impl DelegateTool {
             }
         }
         result
+    }
+
+    /// `SubagentStop` hooks of the parent's chat: each run, and any objection or context, is
+    /// added to the result's note (what the parent's model reads).
+    async fn subagent_stop(
+        &self,
+        result: &mut DelegateResult,
+        cancel: &boocode_core::CancellationToken,
+    ) {
+        let Ok(parent) = self.state.store.get_chat(self.parent).await else {
+            return;
+        };
+        let root = match &parent.workdir {
+            Some(dir) => Some(std::path::PathBuf::from(dir)),
+            None => self.project_root().await,
+        };
+        let Some(hooks) = root.and_then(|root| {
+            self.state
+                .config
+                .chat_hooks(parent.id, &root, parent.mode, &parent.provider)
+        }) else {
+            return;
+        };
+        let outcome = hooks
+            .run(
+                boocode_core::HookInput::subagent_stop(&result.answer),
+                cancel,
+            )
+            .await;
+        for run in &outcome.runs {
+            result.note.push('\n');
+            result.note.push_str(&run.notice().1);
+        }
+        if outcome.decision == boocode_core::HookDecision::Deny {
+            result.note.push_str(&format!(
+                "\nA SubagentStop hook objects to this result: {}",
+                outcome.reason_or("no reason given")
+            ));
+        }
+        if let Some(context) = outcome.context_text() {
+            result.note.push_str(&format!("\n{context}"));
+        }
     }
 
     async fn project_root(&self) -> Option<std::path::PathBuf> {

@@ -32,6 +32,7 @@
 //! ```
 
 mod agent_chats;
+mod agent_hooks;
 pub mod arena;
 mod broker;
 mod config;
@@ -51,7 +52,7 @@ mod worktrees;
 
 pub use boocode_core::protocol::{Posted, StartedTurn, SteeringMessage};
 pub use broker::{Broker, Fanout, Snapshot};
-pub use config::{DelegationLimits, Profile, RuntimeConfig};
+pub use config::{DelegationLimits, HookConfig, Profile, RuntimeConfig};
 pub use error::RuntimeError;
 pub use native_chats::SEARXNG_SETTING;
 pub use queue::{post_message, publish_changes, publish_queue, run_next};

@@ -19,6 +19,8 @@ pub(crate) struct NativeStart {
     pub(crate) config: SessionConfig,
     /// The skills the turn may load (a `$name` in the prompt loads one up front).
     pub(crate) skills: Arc<std::collections::BTreeMap<String, boocode_tools::FoundSkill>>,
+    /// The skills loaded this turn whose `allowed-tools` narrow its tools.
+    pub(crate) active: boocode_tools::ActiveSkills,
 }
 
 impl TurnContext {
@@ -134,11 +136,12 @@ impl TurnContext {
                 depth,
             )));
         }
+        let active = boocode_tools::ActiveSkills::new();
         if !skills.is_empty() {
-            tools.insert(Arc::new(boocode_tools::SkillTool::new(
-                skills.clone(),
-                paths_root(&env),
-            )));
+            tools.insert(Arc::new(
+                boocode_tools::SkillTool::new(skills.clone(), paths_root(&env))
+                    .with_active(active.clone()),
+            ));
         }
         let unknown: Vec<&String> = unknown
             .iter()
@@ -200,8 +203,20 @@ impl TurnContext {
             .map_err(|e| e.to_string())?;
         // The history ends with the user's new message, which the prompt sends.
         let before = self.history.len().saturating_sub(1);
+        let cwd = env.paths().root().to_path_buf();
+        let mut hooks = state
+            .config
+            .chat_hooks(self.chat_id, &cwd, self.mode, &self.provider);
+        // A loaded skill's `allowed-tools` narrow the turn's tools, checked before any hook.
+        if skills.values().any(|f| f.skill.allowed_tools.is_some()) {
+            hooks = Some(Arc::new(boocode_tools::SkillGate::new(
+                active.clone(),
+                hooks,
+            )));
+        }
         let config = SessionConfig {
-            cwd: env.paths().root().to_path_buf(),
+            hooks,
+            cwd,
             model: model_id,
             effort: self.thinking.and_then(boocode_core::Thinking::effort),
             history: self.history[..before].to_vec(),
@@ -211,6 +226,7 @@ impl TurnContext {
             backend,
             config,
             skills,
+            active,
         })
     }
 }
@@ -263,6 +279,9 @@ pub(crate) fn preload_skills(
     }
     let mut text = text;
     for found in mentioned {
+        start
+            .active
+            .activate(&found.skill.name, found.skill.allowed_tools.as_deref());
         text.push_str(&format!(
             "\n\n<skill name=\"{}\">\n{}</skill>",
             found.skill.name,

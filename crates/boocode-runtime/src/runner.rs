@@ -157,7 +157,11 @@ pub async fn start_turn(
             },
         );
     }
-    let prepared = prepare(state, chat_id, session.id, &text, assistant_id).await;
+    let root = PathBuf::from(chat.workdir.as_deref().unwrap_or(&project.root));
+    let hooks = state
+        .config
+        .chat_hooks(chat_id, &root, chat.mode, &chat.provider);
+    let prepared = prepare(state, chat_id, session.id, &text, assistant_id, hooks).await;
     let (user, assistant, history) = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -180,7 +184,7 @@ pub async fn start_turn(
         read_grants: project.settings.read_grants.clone(),
         project_name: project.name.clone(),
         // A chat in an isolated worktree works there, never in the main tree.
-        project_root: PathBuf::from(chat.workdir.as_deref().unwrap_or(&project.root)),
+        project_root: root,
         usage_root: project.root.clone(),
         history,
         assistant: assistant.clone(),
@@ -202,6 +206,7 @@ async fn prepare(
     session_id: SessionId,
     text: &str,
     assistant_id: MessageId,
+    hooks: Option<std::sync::Arc<dyn boocode_core::Hooks>>,
 ) -> Result<(Message, Message, Vec<Message>), RuntimeError> {
     if !state.store.streaming_messages(chat_id).await?.is_empty() {
         return Err(RuntimeError::TurnRunning(
@@ -212,7 +217,7 @@ async fn prepare(
         .store
         .messages_since_kind(chat_id, MessageKind::Summary)
         .await?;
-    compact_if_needed(state, chat_id, session_id, &mut history).await;
+    compact_if_needed(state, chat_id, session_id, &mut history, hooks).await;
     let user = Message::user(text);
     state.store.append_message(chat_id, &user).await?;
     state.broker.publish_session(
@@ -246,6 +251,7 @@ async fn compact_if_needed(
     chat_id: ChatId,
     session_id: SessionId,
     history: &mut Vec<Message>,
+    hooks: Option<std::sync::Arc<dyn boocode_core::Hooks>>,
 ) {
     let ctx_max = state
         .model
@@ -255,6 +261,18 @@ async fn compact_if_needed(
         return;
     }
     tracing::info!(%chat_id, ?ctx_max, "compacting the chat history");
+    // `PreCompact` hooks run first; their runs show on the summary.
+    let pre_compact = match &hooks {
+        Some(hooks) => {
+            hooks
+                .run(
+                    boocode_core::HookInput::pre_compact("auto"),
+                    &CancellationToken::new(),
+                )
+                .await
+        }
+        None => boocode_core::HookOutcome::default(),
+    };
     let summary = match context::summarize(
         state.model.as_ref(),
         state.config.model.clone(),
@@ -269,7 +287,14 @@ async fn compact_if_needed(
             return;
         }
     };
-    let message = summary_message(summary);
+    let mut message = summary_message(summary);
+    for run in &pre_compact.runs {
+        let (level, text) = run.notice();
+        message.parts.push(boocode_core::Part::Notice {
+            level,
+            message: text,
+        });
+    }
     let stored = async {
         state
             .store

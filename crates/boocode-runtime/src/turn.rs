@@ -225,6 +225,10 @@ impl TurnContext {
             assistant: &self.assistant,
             cancel: &self.cancel,
             native,
+            first_turn: !self
+                .history
+                .iter()
+                .any(|m| m.role == boocode_core::Role::Assistant),
         }
         .run(sink.clone())
         .await

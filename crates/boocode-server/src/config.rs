@@ -181,3 +181,50 @@ impl DelegationSettings {
         limits.verify_allowed.clone_from(&self.verify_allowed);
     }
 }
+
+/// `[hooks]`: how Claude-Code-format hooks (`settings.json`) run; unset keys keep their
+/// defaults.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HookSettings {
+    /// `false` turns every hook off.
+    pub enabled: Option<bool>,
+    /// Also run the hooks of the project's `.claude/settings.json` (off by default: another
+    /// tool's file).
+    pub claude_settings: Option<bool>,
+    /// Seconds a hook may take unless it sets its own `timeout` (60).
+    pub timeout_secs: Option<u64>,
+    /// What a failed or timed-out `PreToolUse`/`PermissionRequest` hook does: `"deny"` (the
+    /// default) or `"allow"`.
+    pub on_error: Option<HookErrorPolicy>,
+}
+
+/// What a failing guard hook does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HookErrorPolicy {
+    /// Refuse the call.
+    Deny,
+    /// Let the call through.
+    Allow,
+}
+
+impl HookSettings {
+    /// Sets what this names in `hooks`.
+    pub fn apply(&self, hooks: &mut boocode_runtime::HookConfig) {
+        if let Some(v) = self.enabled {
+            hooks.enabled = v;
+        }
+        if let Some(v) = self.claude_settings {
+            hooks.claude_settings = v;
+        }
+        if let Some(v) = self.timeout_secs {
+            hooks.policy.timeout = std::time::Duration::from_secs(v.clamp(1, 3600));
+        }
+        if let Some(v) = self.on_error {
+            hooks.policy.error_denies = v == HookErrorPolicy::Deny;
+        }
+    }
+}

@@ -24,9 +24,9 @@ pub mod http_guard;
 mod routes;
 mod state;
 
-pub use boocode_runtime::{Profile, Runtime, RuntimeConfig};
+pub use boocode_runtime::{HookConfig, Profile, Runtime, RuntimeConfig};
 pub use boocode_tools::read_settings_file;
-pub use config::{DelegationSettings, ServerConfig};
+pub use config::{DelegationSettings, HookErrorPolicy, HookSettings, ServerConfig};
 pub use error::{ApiError, ApiJson};
 pub use routes::{openapi_document, route_list, router};
 pub use state::{AppState, Inner};

@@ -109,6 +109,8 @@ struct FileSettings {
     providers: std::collections::BTreeMap<String, boocode_agents::ProviderOverride>,
     #[serde(default)]
     delegation: boocode_server::DelegationSettings,
+    #[serde(default)]
+    hooks: boocode_server::HookSettings,
 }
 
 fn init_logging(args: &Args) {
@@ -183,6 +185,7 @@ async fn run(args: Args) -> Result<()> {
     config.runtime.mcp_servers = settings.mcp_servers;
     config.runtime.providers = boocode_agents::providers_with(&settings.providers);
     settings.delegation.apply(&mut config.runtime.delegation);
+    settings.hooks.apply(&mut config.runtime.hooks);
     if let Err(reason) = config.check_exposure() {
         bail!(reason);
     }

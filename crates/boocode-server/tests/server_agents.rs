@@ -740,3 +740,35 @@ async fn an_agent_in_ask_mode_cannot_write_and_nobody_is_asked() {
     let (_, inbox) = server.get("/api/inbox").await;
     assert_eq!(inbox, json!([]));
 }
+
+/// Claude Code finds `.claude/skills` itself; the skills in the other folders BooCode reads
+/// (`.agents/skills` here) reach it as a plugin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claude_chat_is_offered_the_skills_claude_would_not_find_itself() {
+    let sandbox = Sandbox::new();
+    let anthropic = ScriptedAnthropic::start().await.unwrap();
+    let config_dir = tempfile::tempdir().unwrap();
+    let Some(env) = claude_setup(&sandbox, &anthropic, config_dir.path()) else {
+        return;
+    };
+    let repo = sandbox.repo("claude-skills");
+    let skill = repo.join(".agents/skills/deploy-notes");
+    std::fs::create_dir_all(&skill).unwrap();
+    std::fs::write(
+        skill.join("SKILL.md"),
+        "---\nname: deploy-notes\ndescription: Write deploy notes from the release log.\n---\nRead RELEASES.md.\n",
+    )
+    .unwrap();
+    anthropic.push(AnthropicReply::new().text(&["Noted."]));
+    let server = agent_server(&sandbox, sandbox.sqlite_url(), env).await;
+    let (session, chat) = agent_chat(&server, &repo, json!({ "provider": "claude" })).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+    let done = turn(&server, &mut ws, &chat, "hello").await;
+    assert_eq!(done["status"], "complete", "{done}\n{}", server.log_text());
+    let offered = anthropic.message_requests().iter().any(|r| {
+        r.body
+            .to_string()
+            .contains("Write deploy notes from the release log.")
+    });
+    assert!(offered, "claude was not offered the skill");
+}

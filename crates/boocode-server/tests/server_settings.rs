@@ -482,4 +482,35 @@ async fn file_completion_and_agents_stay_inside_the_guards() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert_eq!(builtin, ["architect", "orchestrator", "refactorer"]);
+
+    // Without a project: the built-in agents and the user's own (one disabled).
+    let user_agents = sandbox.home.path().join("config/boocode/agents");
+    std::fs::create_dir_all(&user_agents).unwrap();
+    std::fs::write(
+        user_agents.join("mine.md"),
+        "---\nname: mine\ndescription: My own\n---\nHelp.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        user_agents.join("refactorer.md"),
+        "---\nname: refactorer\ndisabled: true\n---\n",
+    )
+    .unwrap();
+    let (status, global) = server.get("/api/agents").await;
+    assert_eq!(status, 200, "{global}");
+    let scoped: Vec<(&str, &str)> = global
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["scope"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        scoped,
+        [
+            ("architect", "builtin"),
+            ("mine", "global"),
+            ("orchestrator", "builtin"),
+            ("reviewer", "builtin")
+        ]
+    );
 }

@@ -141,3 +141,63 @@ async fn a_native_chat_lists_loads_and_preloads_skills() {
         assert!(status == 400 || status == 404, "{bad}: {status}");
     }
 }
+
+/// A skill's `allowed-tools` narrow the turn's tools once it is loaded, whether by the
+/// `skill` tool or by `$name`; a skill without the field leaves them alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_skills_allowed_tools_narrow_the_turn() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.repo("narrow");
+    skill(
+        &repo,
+        "read-only",
+        "name: read-only\ndescription: Look, never search.\nallowed-tools: view_file Read\n",
+        "Only read files.",
+    );
+    let model = ScriptedOpenAi::start().await.unwrap();
+    // Before the skill: grep runs. After `skill`: grep is refused, view_file runs.
+    model.push(Reply::stream().tool_call("g0", "grep", &[r#"{"pattern": "serve"}"#]));
+    model.push(Reply::stream().tool_call("s1", "skill", &[r#"{"name": "read-only"}"#]));
+    model.push(
+        Reply::stream()
+            .tool_call("g1", "grep", &[r#"{"pattern": "serve"}"#])
+            .tool_call("v1", "view_file", &[r#"{"path": "src/server.rs"}"#]),
+    );
+    model.push(Reply::text("Read it."));
+    // `$read-only` narrows from the first step.
+    model.push(Reply::stream().tool_call("g2", "grep", &[r#"{"pattern": "serve"}"#]));
+    model.push(Reply::text("Could not search."));
+    let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
+    let (session, chat) = server.session(&repo).await;
+    let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
+
+    let done = turn(&server, &mut ws, &chat, "look").await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let requests = model.completion_requests();
+    let result_of = |request: &Value, id: &str| -> String {
+        request["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == "tool" && m["tool_call_id"] == id)
+            .map(|m| m["content"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(result_of(&requests[1].body, "g0").contains("serve"));
+    let refused = result_of(&requests[3].body, "g1");
+    assert!(
+        refused.contains("`grep` is not among the tools the active skill read-only allows"),
+        "{refused}"
+    );
+    assert!(result_of(&requests[3].body, "v1").contains("pub fn serve"));
+
+    let done = turn(&server, &mut ws, &chat, "use $read-only and search").await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let last = model.completion_requests().last().unwrap().body.clone();
+    assert!(
+        result_of(&last, "g2").contains("not among the tools"),
+        "{last}"
+    );
+    let shown = done["parts"].to_string();
+    assert!(shown.contains("skill read-only allowed-tools"), "{shown}");
+}

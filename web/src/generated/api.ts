@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/agents`: the agents every project has — the built-in ones and the user's own
+         *     (`~/.config/boocode/agents`) — with their scope; a project's own are listed by
+         *     `GET /api/projects/{id}/agents`.
+         */
+        get: operations["list_global_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/arenas/{id}": {
         parameters: {
             query?: never;
@@ -1797,6 +1818,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_global_agents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentInfo"][];
+                };
+            };
+        };
+    };
     get_arena: {
         parameters: {
             query?: never;

@@ -2,7 +2,7 @@
 // user channel can refresh exactly what it changed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { components } from "../generated/api";
-import type { AgentInfo, Chat, TerminalInfo, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
+import type { AgentInfo, Chat, SkillList, TerminalInfo, EndpointProbe, EndpointSettings, EndpointView, ModelList, Project, ProjectSettings, ProviderInfo, Session, SessionCreated, SessionView, SetupState } from "../generated/types";
 import { ApiError, client, unwrap, unwrapAs } from "./api";
 
 /** What a chat's PATCH may change (provider, mode, model, thinking, agent, web, tool tier). */
@@ -200,6 +200,16 @@ export function useAgents(projectId: string | undefined) {
     queryKey: ["projects", projectId ?? "", "agents"],
     queryFn: () => unwrapAs<AgentInfo[]>(client.GET("/api/projects/{id}/agents", { params: { path: { id: projectId ?? "" } } })),
     enabled: Boolean(projectId),
+  });
+}
+
+/** The skills a project's chats may load (`$name` in a message), and what was skipped. */
+export function useSkills(projectId: string | undefined) {
+  return useQuery({
+    queryKey: ["projects", projectId ?? "", "skills"],
+    queryFn: () => unwrapAs<SkillList>(client.GET("/api/projects/{id}/skills", { params: { path: { id: projectId ?? "" } } })),
+    enabled: Boolean(projectId),
+    staleTime: 30_000,
   });
 }
 

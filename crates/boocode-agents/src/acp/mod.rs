@@ -165,6 +165,7 @@ impl AgentBackend for AcpBackend {
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
         let program = self.program.display().to_string();
         let reviewer = config.reviewer.clone();
+        let hooks = config.hooks.clone();
         let write_reviewer = reviewer.clone();
         let cwd = std::path::absolute(&config.cwd).map_err(|e| AgentError::Spawn {
             program: program.clone(),
@@ -370,7 +371,7 @@ impl AgentBackend for AcpBackend {
             Ok(Ok(Ok(opened))) => {
                 return Ok(Box::new(session::AcpSession::new(
                     opened,
-                    reviewer,
+                    crate::Permissions::with_reviewer(reviewer).with_hooks(hooks),
                     inbound,
                     child,
                     stop_tx,

@@ -51,7 +51,7 @@ impl AcpSession {
     /// than shown as the next turn's output.
     pub(super) fn new(
         opened: Opened,
-        reviewer: Option<crate::review::Reviewer>,
+        permissions: Permissions,
         mut inbound: mpsc::UnboundedReceiver<Inbound>,
         child: Child,
         stop: oneshot::Sender<()>,
@@ -77,7 +77,7 @@ impl AcpSession {
             modes: opened.modes,
             model_option: opened.model,
             inbound,
-            permissions: Arc::new(Permissions::with_reviewer(reviewer)),
+            permissions: Arc::new(permissions),
             child: Some(child),
             stop: Some(stop),
             connection: Some(connection),

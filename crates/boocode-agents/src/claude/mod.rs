@@ -103,7 +103,9 @@ impl AgentBackend for ClaudeSdkBackend {
     }
 
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
-        let permissions = Arc::new(Permissions::with_reviewer(config.reviewer.clone()));
+        let permissions = Arc::new(
+            Permissions::with_reviewer(config.reviewer.clone()).with_hooks(config.hooks.clone()),
+        );
         let mut session = ClaudeSession {
             backend: self.clone(),
             config,
@@ -111,6 +113,7 @@ impl AgentBackend for ClaudeSdkBackend {
             session_id: Arc::new(Mutex::new(None)),
             permissions,
             resume_dir: None,
+            plugin_dir: None,
             lost_session: None,
         };
         session.ensure_process().await?;
@@ -126,6 +129,8 @@ struct ClaudeSession {
     permissions: Arc<Permissions>,
     /// A config directory materialized from the transcript store, removed on close.
     resume_dir: Option<PathBuf>,
+    /// A plugin directory offering the session's skills to claude, removed on close.
+    plugin_dir: Option<PathBuf>,
     /// A session that could not be resumed, to be reported at the next prompt.
     lost_session: Option<String>,
 }
@@ -199,6 +204,15 @@ impl ClaudeSession {
         }
         if let Some(id) = resume {
             cmd.arg(format!("--resume={id}"));
+        }
+        if self.plugin_dir.is_none() && !self.config.skills.is_empty() {
+            match skills_plugin(&self.config.skills) {
+                Ok(dir) => self.plugin_dir = Some(dir),
+                Err(e) => tracing::warn!(error = %e, "cannot offer the skills to claude"),
+            }
+        }
+        if let Some(dir) = &self.plugin_dir {
+            cmd.arg("--plugin-dir").arg(dir);
         }
         if b.transcripts.is_some() {
             cmd.arg("--session-mirror");
@@ -344,6 +358,7 @@ impl ClaudeSession {
             Verdict::Deny => {
                 json!({"behavior": "deny", "message": "The user denied this tool call."})
             }
+            Verdict::Refused(reason) => json!({"behavior": "deny", "message": reason}),
             Verdict::DenyAndStop => {
                 json!({"behavior": "deny", "message": "The user denied this tool call and stopped the turn.", "interrupt": true})
             }
@@ -518,5 +533,33 @@ impl AgentSession for ClaudeSession {
         if let Some(dir) = self.resume_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
+        if let Some(dir) = self.plugin_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// A Claude Code plugin (a temporary directory) whose `skills/` links to each skill folder,
+/// so claude offers skills it would not find itself (`.agents/skills`, BooCode's folders).
+/// Claude names them `boocode-skills:<name>`.
+fn skills_plugin(skills: &[PathBuf]) -> std::io::Result<PathBuf> {
+    let dir =
+        std::env::temp_dir().join(format!("boocode-skills-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join(".claude-plugin"))?;
+    std::fs::create_dir_all(dir.join("skills"))?;
+    std::fs::write(
+        dir.join(".claude-plugin/plugin.json"),
+        serde_json::json!({
+            "name": "boocode-skills",
+            "description": "The project's and the user's skills, as BooCode found them",
+            "version": "1.0.0"
+        })
+        .to_string(),
+    )?;
+    for skill in skills {
+        if let Some(name) = skill.file_name() {
+            std::os::unix::fs::symlink(skill, dir.join("skills").join(name))?;
+        }
+    }
+    Ok(dir)
 }

@@ -131,6 +131,29 @@ pub(crate) async fn list_agents(
     Ok(ApiJson(agents))
 }
 
+/// `GET /api/agents`: the agents every project has — the built-in ones and the user's own
+/// (`~/.config/boocode/agents`) — with their scope; a project's own are listed by
+/// `GET /api/projects/{id}/agents`.
+#[utoipa::path(get, path = "/api/agents", tag = "projects", responses((status = 200, body = Vec<AgentInfo>)))]
+pub(crate) async fn list_global_agents(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Vec<AgentInfo>>, ApiError> {
+    let config = state.runtime.config.config_dir.clone();
+    let agents = tokio::task::spawn_blocking(move || {
+        let dirs: Vec<std::path::PathBuf> = config.iter().map(|c| c.join("agents")).collect();
+        let (registry, errors) =
+            boocode_tools::load_agents(&dirs, &boocode_tools::SecretGuard::default());
+        for e in errors {
+            tracing::warn!(error = %e, "skipping a bad agent definition");
+        }
+        // No project: nothing is the project's.
+        boocode_tools::agent_infos(&registry, std::path::Path::new("/nonexistent-project"))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(ApiJson(agents))
+}
+
 /// `GET /api/projects/{id}/skills`: the skills the project's chats may load (the user's and
 /// the project's, read through the guards) and what was wrong with the others.
 #[utoipa::path(get, path = "/api/projects/{id}/skills", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = boocode_core::skill::SkillList), (status = 404, body = ErrorBody)))]

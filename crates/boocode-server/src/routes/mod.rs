@@ -30,6 +30,7 @@ fn routes() -> (Router<AppState>, Vec<RouteInfo>) {
         .get("/projects/{id}/files", files::list_files)
         .get("/projects/{id}/file", files::read_project_file)
         .get("/projects/{id}/paths", files::find_paths)
+        .get("/agents", files::list_global_agents)
         .get("/projects/{id}/agents", files::list_agents)
         .get("/projects/{id}/skills", files::list_skills)
         .get("/projects/{id}/changes", chats::list_project_changes)

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         rest::create_chat, rest::patch_chat, rest::list_messages, rest::post_message, rest::stop,
         rest::discard_stale, rest::get_workspace, rest::put_workspace, rest::list_settings,
         rest::put_setting, rest::delete_setting, rest::tool_stats, rest::models,
-        files::list_files, files::read_project_file, files::find_paths, files::list_agents, files::list_skills, chats::get_chat, chats::discard_worktree, chats::merge_child, chats::list_changes, chats::list_project_changes,
+        files::list_files, files::read_project_file, files::find_paths, files::list_global_agents, files::list_agents, files::list_skills, chats::get_chat, chats::discard_worktree, chats::merge_child, chats::list_changes, chats::list_project_changes,
         chats::change_operation, chats::list_queue, chats::cancel_queued, usage::usage, chats::inbox, chats::answer, providers::providers,
         setup::setup, setup::test, setup::save,
         arenas::start_arena, arenas::list_arenas, arenas::leaderboard, arenas::get_arena, arenas::pick_arena, arenas::rerun_arena, arenas::discard_arena,

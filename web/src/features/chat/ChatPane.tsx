@@ -3,6 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import { client, unwrap } from "../../lib/api";
+import { useSkills } from "../../lib/queries";
 import type { Chat } from "../../generated/types";
 import { QueuedMessages } from "../queue/QueuedMessages";
 import { useChanges } from "../review/useChanges";
@@ -124,6 +125,7 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
     void attachMentions(text, read).then((full) => send.mutate({ text: full, steer }, { onError: () => fromDraft && setDraft(text) }));
   };
   const native = (settings?.provider ?? "boocode") === "boocode";
+  const skills = useSkills(native ? projectId : undefined);
 
   const running = chat.streamStart !== null || list.some((m) => m.status === "streaming");
   const lastUser = [...list].reverse().find((m) => m.role === "user" && m.kind === "regular");
@@ -196,6 +198,7 @@ export function ChatPane({ chatId, projectId, settings, chat, draft, setDraft, o
         onSubmit={submit}
         onStop={() => stop.mutate()}
         onArena={onArena}
+        skills={native ? (skills.data?.skills ?? []) : []}
         findPaths={(q) => unwrap(client.GET("/api/projects/{id}/paths", { params: { path: { id: projectId }, query: { q } } }))}
       />
       </div>

@@ -54,6 +54,26 @@ describe("Composer", () => {
     expect(sent).toEqual([["see @src/server.rs now", undefined]]);
   });
 
+  it("completes a $ skill with its description shown", async () => {
+    const user = userEvent.setup();
+    const sent: [string, boolean | undefined][] = [];
+    const skills = [
+      { name: "release-notes", description: "Write release notes from the changelog." },
+      { name: "csv-report", description: "Summarise a CSV file." },
+    ];
+    renderWith(<Harness sent={sent} stops={[]} skills={skills} />);
+    const box = screen.getByRole("textbox", { name: "Message" });
+    await user.type(box, "use $rel");
+    const list = await screen.findByRole("listbox", { name: "Skills" });
+    expect(list.querySelectorAll('[role="option"]')).toHaveLength(1);
+    expect(screen.getByRole("option", { name: /release-notes/ })).toHaveTextContent("Write release notes from the changelog.");
+    await user.keyboard("{Tab}");
+    await act(() => new Promise((r) => requestAnimationFrame(r)));
+    expect(box).toHaveValue("use $release-notes ");
+    await user.keyboard("for v2{Enter}");
+    expect(sent).toEqual([["use $release-notes for v2", undefined]]);
+  });
+
   it("Escape closes the completion and Shift+Enter starts a new line", async () => {
     const user = userEvent.setup();
     const sent: [string, boolean | undefined][] = [];

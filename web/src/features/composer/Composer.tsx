@@ -1,9 +1,15 @@
 // The message box: Enter sends (Shift+Enter for a new line); while a turn runs a message is
-// queued (or, on BooCode's own loop, steers the turn); `@` completes project file paths, and
-// the files mentioned are attached when the message is sent.
+// queued (or, on BooCode's own loop, steers the turn); `@` completes project file paths (the
+// files mentioned are attached when the message is sent) and `$` the skills the chat may load.
 import { useQuery } from "@tanstack/react-query";
 import { useId, useRef, useState } from "react";
-import { completeMention, mentionAt } from "./mentions";
+import { completeMention, matchSkills, mentionAt, type Trigger } from "./mentions";
+
+/** A skill `$` completion offers. */
+export interface SkillOption {
+  name: string;
+  description: string;
+}
 
 export interface ComposerProps {
   draft: string;
@@ -24,20 +30,28 @@ export interface ComposerProps {
   findPaths: (query: string) => Promise<string[]>;
   /** Sends the draft to an arena of several agents instead (when the workspace offers one). */
   onArena?: () => void;
+  /** The skills `$name` may load (BooCode's own loop). */
+  skills?: SkillOption[];
 }
 
-export function Composer({ draft, setDraft, running, native, lastText, hasMessages, pending, onSubmit, onStop, findPaths, onArena }: ComposerProps) {
+export function Composer({ draft, setDraft, running, native, lastText, hasMessages, pending, onSubmit, onStop, findPaths, onArena, skills = [] }: ComposerProps) {
   const box = useRef<HTMLTextAreaElement>(null);
   const listId = useId();
-  const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
+  const [mention, setMention] = useState<{ start: number; query: string; trigger: Trigger } | null>(null);
   const [active, setActive] = useState(0);
   const paths = useQuery({
     queryKey: ["mention-paths", mention?.query ?? ""],
     queryFn: () => findPaths(mention?.query ?? ""),
-    enabled: mention !== null,
+    enabled: mention?.trigger === "@",
     staleTime: 10_000,
   });
-  const options = mention ? (paths.data ?? []).slice(0, 8) : [];
+  const skillHits = mention?.trigger === "$" ? matchSkills(skills, mention.query) : [];
+  const options: { value: string; detail?: string }[] =
+    mention?.trigger === "$"
+      ? skillHits.map((s) => ({ value: s.name, detail: s.description }))
+      : mention
+        ? (paths.data ?? []).slice(0, 8).map((p) => ({ value: p }))
+        : [];
   const open = mention !== null && options.length > 0;
 
   const track = (text: string, caret: number) => {
@@ -48,7 +62,7 @@ export function Composer({ draft, setDraft, running, native, lastText, hasMessag
   const pick = (path: string) => {
     const el = box.current;
     if (!mention || !el) return;
-    const done = completeMention(draft, mention.start, el.selectionStart, path);
+    const done = completeMention(draft, mention.start, el.selectionStart, path, mention.trigger);
     setDraft(done.text);
     setMention(null);
     requestAnimationFrame(() => {
@@ -75,7 +89,7 @@ export function Composer({ draft, setDraft, running, native, lastText, hasMessag
           aria-activedescendant={open ? `${listId}-${active}` : undefined}
           data-testid="composer"
           value={draft}
-          placeholder="Ask about this project… (@ to mention a file)"
+          placeholder={skills.length ? "Ask about this project… (@ to mention a file, $ for a skill)" : "Ask about this project… (@ to mention a file)"}
           onChange={(e) => {
             setDraft(e.target.value);
             track(e.target.value, e.target.selectionStart);
@@ -92,7 +106,7 @@ export function Composer({ draft, setDraft, running, native, lastText, hasMessag
               }
               if (e.key === "Enter" || e.key === "Tab") {
                 e.preventDefault();
-                pick(options[Math.min(active, options.length - 1)]);
+                pick(options[Math.min(active, options.length - 1)].value);
                 return;
               }
               if (e.key === "Escape") {
@@ -107,22 +121,29 @@ export function Composer({ draft, setDraft, running, native, lastText, hasMessag
             }
           }}
         />
-        <span id={`${listId}-hint`} className="sr-only">Enter sends, Shift+Enter starts a new line, @ completes a file path.</span>
+        <span id={`${listId}-hint`} className="sr-only">Enter sends, Shift+Enter starts a new line, @ completes a file path, $ a skill.</span>
         {open && (
-          <ul id={listId} role="listbox" aria-label="Files" className="menu absolute bottom-full left-0 z-20 mb-1 max-h-64 w-full max-w-lg overflow-auto">
-            {options.map((path, i) => (
+          <ul id={listId} role="listbox" aria-label={mention?.trigger === "$" ? "Skills" : "Files"} className="menu absolute bottom-full left-0 z-20 mb-1 max-h-64 w-full max-w-lg overflow-auto">
+            {options.map((option, i) => (
               <li
-                key={path}
+                key={option.value}
                 id={`${listId}-${i}`}
                 role="option"
                 aria-selected={i === active}
-                className={`menu-item font-mono text-xs ${i === active ? "bg-selected" : ""}`}
+                className={`menu-item text-xs ${option.detail ? "" : "font-mono"} ${i === active ? "bg-selected" : ""}`}
                 onMouseDown={(e) => {
                   e.preventDefault();
-                  pick(path);
+                  pick(option.value);
                 }}
               >
-                {path}
+                {option.detail ? (
+                  <span className="flex flex-col">
+                    <span className="font-mono">${option.value}</span>
+                    <span className="truncate text-muted">{option.detail}</span>
+                  </span>
+                ) : (
+                  option.value
+                )}
               </li>
             ))}
           </ul>

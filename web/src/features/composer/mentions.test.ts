@@ -1,12 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { attachMentions, completeMention, MAX_ATTACHED, mentionAt, mentionedPaths } from "./mentions";
+import { attachMentions, completeMention, MAX_ATTACHED, matchSkills, mentionAt, mentionedPaths } from "./mentions";
 
 describe("mentions", () => {
   it("finds the mention being typed only right after whitespace or the start", () => {
-    expect(mentionAt("look at @src/ma", 15)).toEqual({ start: 8, query: "src/ma" });
-    expect(mentionAt("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionAt("look at @src/ma", 15)).toEqual({ start: 8, query: "src/ma", trigger: "@" });
+    expect(mentionAt("@", 1)).toEqual({ start: 0, query: "", trigger: "@" });
     expect(mentionAt("mail me@host", 12)).toBeNull();
     expect(mentionAt("@done and more", 14)).toBeNull();
+  });
+
+  it("finds a $skill being typed, and not a price or a shell variable mid-word", () => {
+    expect(mentionAt("use $rel", 8)).toEqual({ start: 4, query: "rel", trigger: "$" });
+    expect(mentionAt("costs 5$", 8)).toBeNull();
+    expect(mentionAt("echo $HOME", 10)).toBeNull();
+    expect(completeMention("use $rel now", 4, 8, "release-notes", "$")).toEqual({ text: "use $release-notes now", caret: 18 });
+  });
+
+  it("ranks skills starting with the query first", () => {
+    const skills = [{ name: "csv-report" }, { name: "report-bug" }, { name: "release-notes" }];
+    expect(matchSkills(skills, "re").map((s) => s.name)).toEqual(["release-notes", "report-bug", "csv-report"]);
+    expect(matchSkills(skills, "zzz")).toEqual([]);
   });
 
   it("completes the mention and puts the caret after it", () => {

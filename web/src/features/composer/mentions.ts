@@ -1,19 +1,35 @@
 // `@path` mentions in a message: the token being typed (for completion) and, on send, the files
 // mentioned, attached below the text so every provider sees their content.
 
-/** The `@query` being typed just before the caret, or null when the caret is not in one. */
-export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
+/** What is being completed: `@` a file path, `$` a skill's name. */
+export type Trigger = "@" | "$";
+
+/**
+ * The `@query` (a file) or `$query` (a skill) being typed just before the caret, or null when
+ * the caret is not in one. A skill's name is lowercase letters, digits and hyphens.
+ */
+export function mentionAt(text: string, caret: number): { start: number; query: string; trigger: Trigger } | null {
   const before = text.slice(0, caret);
-  const match = /(^|\s)@([^\s@]*)$/.exec(before);
-  if (!match) return null;
-  return { start: caret - match[2].length - 1, query: match[2] };
+  const file = /(^|\s)@([^\s@]*)$/.exec(before);
+  if (file) return { start: caret - file[2].length - 1, query: file[2], trigger: "@" };
+  const skill = /(^|\s)\$([a-z0-9-]*)$/.exec(before);
+  if (skill) return { start: caret - skill[2].length - 1, query: skill[2], trigger: "$" };
+  return null;
 }
 
-/** `text` with the mention starting at `start` (up to the caret) replaced by `@path `. */
-export function completeMention(text: string, start: number, caret: number, path: string): { text: string; caret: number } {
+/** `text` with the mention starting at `start` (up to the caret) replaced by `@path ` (or `$name `). */
+export function completeMention(text: string, start: number, caret: number, path: string, trigger: Trigger = "@"): { text: string; caret: number } {
   const spaced = /^\s/.test(text.slice(caret));
-  const inserted = spaced ? `@${path}` : `@${path} `;
+  const inserted = spaced ? `${trigger}${path}` : `${trigger}${path} `;
   return { text: text.slice(0, start) + inserted + text.slice(caret), caret: start + inserted.length };
+}
+
+/** The skills whose name contains `query`, those starting with it first, at most `limit`. */
+export function matchSkills<T extends { name: string }>(skills: T[], query: string, limit = 8): T[] {
+  const q = query.toLowerCase();
+  const hits = skills.filter((s) => s.name.includes(q));
+  hits.sort((a, b) => Number(!a.name.startsWith(q)) - Number(!b.name.startsWith(q)) || a.name.localeCompare(b.name));
+  return hits.slice(0, limit);
 }
 
 /** The distinct paths mentioned as `@path` (a mention ends at whitespace; trailing punctuation is dropped). */
