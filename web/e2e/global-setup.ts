@@ -42,6 +42,8 @@ export default async function globalSetup() {
   writeFileSync(join(repo, "src/main.rs"), "fn main() {\n    serve();\n}\n");
   writeFileSync(join(repo, "src/server.rs"), "pub fn serve() {\n    // listens on 8080\n}\n");
   // An agent definition limited to two tools, for the composer's agent picker.
+  mkdirSync(join(repo, ".agents/skills/release-notes"), { recursive: true });
+  writeFileSync(join(repo, ".agents/skills/release-notes/SKILL.md"), "---\nname: release-notes\ndescription: Write release notes from the changelog.\n---\nList each change under Added, Fixed or Removed.\n");
   mkdirSync(join(repo, ".boocode/agents"), { recursive: true });
   writeFileSync(join(repo, ".boocode/agents/reviewer.md"), "---\nname: reviewer\ndescription: Reads, never writes\ntools: [grep, view_file]\n---\nYou review code.\n");
 

@@ -585,6 +585,27 @@ test("@ completes a project file in the composer and the file goes with the mess
   expect(sent, "the mentioned file's content went with it").toContain("listens on 8080");
 });
 
+test("$ completes a skill in the composer and the skill goes with the message", async () => {
+  const composer = page.getByTestId("composer");
+  await composer.fill("");
+  await composer.pressSequentially("Use $rel");
+  const skills = page.getByRole("listbox", { name: "Skills" });
+  const option = skills.getByRole("option", { name: /release-notes/ });
+  await expect(option).toContainText("Write release notes from the changelog.");
+  await shot(page, "24b-skill-completion");
+  await expectAccessible(page, "the skill completion");
+  await composer.press("Tab");
+  await expect(composer).toHaveValue("Use $release-notes ");
+  await composer.pressSequentially("for v2");
+  await push({ text: ["Added: skills."] });
+  await page.getByTestId("send").click();
+  await expect(page.getByText("Added: skills.")).toBeVisible();
+  const last = (await modelRequests()).at(-1);
+  expect(JSON.stringify(last?.messages), "the skill's body went with the message").toContain("List each change under Added, Fixed or Removed.");
+  expect(String((last?.messages as { content: string }[])[0].content), "listed in the system prompt").toContain("- release-notes: Write release notes from the changelog.");
+  await expect(page.getByText("skill release-notes loaded")).toBeVisible();
+});
+
 test("the agent picker lists the project's agents with their tools, and the agent limits the next turn", async () => {
   const settings = page.getByRole("group", { name: "Chat settings" });
   await settings.getByRole("combobox", { name: "Agent" }).click();

@@ -19,8 +19,6 @@ pub(crate) struct NativeStart {
     pub(crate) config: SessionConfig,
     /// The skills the turn may load (a `$name` in the prompt loads one up front).
     pub(crate) skills: Arc<std::collections::BTreeMap<String, boocode_tools::FoundSkill>>,
-    /// The skills loaded this turn whose `allowed-tools` narrow its tools.
-    pub(crate) active: boocode_tools::ActiveSkills,
 }
 
 impl TurnContext {
@@ -178,6 +176,23 @@ impl TurnContext {
                 .map(|f| (f.skill.name.as_str(), f.skill.description.as_str())),
         );
         state.context.note_prompt(self.chat_id, &prompt);
+        // `$name` in the message loads those skills (their text goes with it, see
+        // `preload_skills`); a loaded skill's `allowed-tools` narrow the turn from the start.
+        let user_text = self
+            .history
+            .last()
+            .map(boocode_core::Message::text)
+            .unwrap_or_default();
+        let notices = boocode_tools::mentioned_skills(&user_text, &skills)
+            .into_iter()
+            .map(|found| {
+                active.activate(&found.skill.name, found.skill.allowed_tools.as_deref());
+                (
+                    boocode_core::NoticeLevel::Info,
+                    format!("skill {} loaded", found.skill.name),
+                )
+            })
+            .collect();
         let turn = TurnConfig {
             system: Some(prompt.text),
             limits: TurnLimits::for_agent(agent.as_ref(), &tools),
@@ -192,6 +207,7 @@ impl TurnContext {
             ctx_max,
             message_id: Some(self.assistant.id),
             steering: Some(self.steering.clone()),
+            notices,
             ..TurnConfig::default()
         };
         let backend = native_provider(&state.config.providers)
@@ -226,7 +242,6 @@ impl TurnContext {
             backend,
             config,
             skills,
-            active,
         })
     }
 }
@@ -265,32 +280,20 @@ fn paths_root(env: &ToolEnv) -> std::path::PathBuf {
     env.paths().root().to_path_buf()
 }
 
-/// `text` with each skill it names as `$name` appended in full (and a notice per skill), so
-/// the model starts with it.
-pub(crate) fn preload_skills(
-    text: String,
-    start: &NativeStart,
-    root: &std::path::Path,
-    sink: &dyn EventSink,
-) -> String {
+/// `text` with each skill it names as `$name` appended in full, so the model starts with it
+/// (the turn's notices say which were loaded).
+pub(crate) fn preload_skills(text: String, start: &NativeStart, root: &std::path::Path) -> String {
     let mentioned = boocode_tools::mentioned_skills(&text, &start.skills);
     if mentioned.is_empty() {
         return text;
     }
     let mut text = text;
     for found in mentioned {
-        start
-            .active
-            .activate(&found.skill.name, found.skill.allowed_tools.as_deref());
         text.push_str(&format!(
             "\n\n<skill name=\"{}\">\n{}</skill>",
             found.skill.name,
             boocode_tools::skill_text(found, root)
         ));
-        sink.emit(AgentEvent::Notice {
-            level: boocode_core::NoticeLevel::Info,
-            message: format!("skill {} loaded", found.skill.name),
-        });
     }
     text
 }

@@ -198,12 +198,7 @@ impl TurnContext {
         let native = if self.provider == boocode_core::NATIVE_PROVIDER {
             match self.native_start(sink.as_ref()).await {
                 Ok(start) => {
-                    text = crate::native_chats::preload_skills(
-                        text,
-                        &start,
-                        &start.config.cwd,
-                        sink.as_ref(),
-                    );
+                    text = crate::native_chats::preload_skills(text, &start, &start.config.cwd);
                     Some(start)
                 }
                 Err(e) => return failed_result(&self.assistant, e, sink.as_ref()),

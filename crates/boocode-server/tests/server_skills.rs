@@ -105,6 +105,11 @@ async fn a_native_chat_lists_loads_and_preloads_skills() {
         user.contains("<skill name=\\\"csv-report\\\">") && user.contains("Count the rows first."),
         "{user}"
     );
+    // The notice saying so is kept with the answer.
+    assert!(
+        done["parts"].to_string().contains("skill csv-report loaded"),
+        "{done}"
+    );
     // The stored message is what the user wrote.
     let messages = server.messages(&chat).await;
     let stored =

@@ -64,6 +64,9 @@ pub struct TurnConfig {
     /// Asks a person when a `PreToolUse` hook answers *ask*; without one such a call is
     /// refused, never run unasked.
     pub approver: Option<std::sync::Arc<dyn crate::hook::Approver>>,
+    /// Notices shown when the turn starts, and kept in its message: what the caller did
+    /// before it (the skills a `$name` loaded, say).
+    pub notices: Vec<(NoticeLevel, String)>,
 }
 
 /// What a turn produced.
@@ -181,6 +184,9 @@ impl<'a> Turn<'a> {
         self.sink.emit(AgentEvent::TurnStarted {
             message_id: Some(self.message.id.to_string()),
         });
+        for (level, message) in self.config.notices.clone() {
+            self.notice(level, &message);
+        }
         if let Some(end) = self.opening_hooks().await {
             return end;
         }
