@@ -42,11 +42,26 @@ async fn compaction_fires_past_85_percent_and_the_next_request_starts_from_the_s
     );
     model.push(Reply::stream().text("Answer three.").usage(200, 10));
     let server = Server::start(&sandbox, Options::new(sandbox.sqlite_url(), model.url())).await;
-    let (session, chat) = server.session(&sandbox.repo("compact")).await;
+    let repo = sandbox.repo("compact");
+    // A PreCompact hook notes each compaction's trigger.
+    std::fs::create_dir_all(repo.join(".boocode")).unwrap();
+    std::fs::write(
+        repo.join(".boocode/settings.json"),
+        json!({"hooks": {"PreCompact": [{"matcher": "auto", "hooks": [{"type": "command",
+            "command": "python3 -c 'import json, sys; print(json.load(sys.stdin)[\"trigger\"])' >> compactions.log"}]}]}})
+        .to_string(),
+    )
+    .unwrap();
+    let (session, chat) = server.session(&repo).await;
     let mut ws = server.ws(&format!("/api/sessions/{session}/ws")).await;
 
     turn(&server, &mut ws, &chat, "What does main do?").await;
+    assert!(!repo.join("compactions.log").exists());
     turn(&server, &mut ws, &chat, "And serve?").await;
+    assert_eq!(
+        std::fs::read_to_string(repo.join("compactions.log")).unwrap(),
+        "auto\n"
+    );
     let requests = model.completion_requests();
     assert_eq!(requests.len(), 3);
     let summarizer = &requests[1];
@@ -65,6 +80,10 @@ async fn compaction_fires_past_85_percent_and_the_next_request_starts_from_the_s
         "{first}"
     );
     assert!(first.ends_with("And serve?"), "{first}");
+    assert!(
+        !first.contains("hook PreCompact"),
+        "notices never reach the model: {first}"
+    );
     assert_eq!(
         turn2.len(),
         2,
@@ -76,6 +95,13 @@ async fn compaction_fires_past_85_percent_and_the_next_request_starts_from_the_s
     let summaries: Vec<&serde_json::Value> =
         messages.iter().filter(|m| m["kind"] == "summary").collect();
     assert_eq!(summaries.len(), 1, "one summary row per chat");
+    assert!(
+        summaries[0]["parts"]
+            .to_string()
+            .contains("hook PreCompact `python3 -c"),
+        "the hook's run shows on the summary: {}",
+        summaries[0]
+    );
     assert!(
         summaries[0]["parts"][0]["text"]
             .as_str()

@@ -107,7 +107,9 @@ async fn a_native_chat_lists_loads_and_preloads_skills() {
     );
     // The notice saying so is kept with the answer.
     assert!(
-        done["parts"].to_string().contains("skill csv-report loaded"),
+        done["parts"]
+            .to_string()
+            .contains("skill csv-report loaded"),
         "{done}"
     );
     // The stored message is what the user wrote.
