@@ -198,20 +198,13 @@ impl Permissions {
         summary: String,
     ) -> Verdict {
         let mut hook_allowed = false;
-        if let Some(hooks) = &self.hooks {
-            let cancel = CancellationToken::new();
-            let pre = hooks
-                .run(
-                    HookInput::tool(
-                        HookEvent::PreToolUse,
-                        tool,
-                        arguments.clone(),
-                        call_id.as_deref(),
-                    ),
-                    &cancel,
-                )
-                .await;
-            pre.emit_notices(sink);
+        let pre = HookInput::tool(
+            HookEvent::PreToolUse,
+            tool,
+            arguments.clone(),
+            call_id.as_deref(),
+        );
+        if let Some(pre) = self.hook(sink, pre).await {
             if let Some(reason) = &pre.stop_turn {
                 sink.emit(AgentEvent::Notice {
                     level: NoticeLevel::Warning,
@@ -246,20 +239,13 @@ impl Permissions {
         if hook_allowed {
             return Verdict::Allow;
         }
-        if let Some(hooks) = &self.hooks {
-            let cancel = CancellationToken::new();
-            let answered = hooks
-                .run(
-                    HookInput::tool(
-                        HookEvent::PermissionRequest,
-                        tool,
-                        arguments.clone(),
-                        call_id.as_deref(),
-                    ),
-                    &cancel,
-                )
-                .await;
-            answered.emit_notices(sink);
+        let asking = HookInput::tool(
+            HookEvent::PermissionRequest,
+            tool,
+            arguments.clone(),
+            call_id.as_deref(),
+        );
+        if let Some(answered) = self.hook(sink, asking).await {
             match answered.decision {
                 HookDecision::Allow => return Verdict::Allow,
                 HookDecision::Deny => {
@@ -273,6 +259,18 @@ impl Permissions {
         }
         self.prompt(sink, call_id, tool, arguments, summary, true)
             .await
+    }
+
+    /// Runs the hooks for `input` (none configured: `None`) and shows each run in `sink`.
+    async fn hook(
+        &self,
+        sink: &dyn EventSink,
+        input: HookInput,
+    ) -> Option<boocode_core::HookOutcome> {
+        let hooks = self.hooks.as_ref()?;
+        let outcome = hooks.run(input, &CancellationToken::new()).await;
+        outcome.emit_notices(sink);
+        Some(outcome)
     }
 
     /// Asks the user (no reviewer), unless "allow for this session" covers the call; with
@@ -293,17 +291,10 @@ impl Permissions {
         {
             return Verdict::Allow;
         }
-        if let Some(hooks) = self.hooks.as_ref().filter(|_| notify) {
-            hooks
-                .run(
-                    HookInput::notification(
-                        &format!("BooCode needs your permission to use {tool}"),
-                        "permission_prompt",
-                    ),
-                    &CancellationToken::new(),
-                )
-                .await
-                .emit_notices(sink);
+        if notify {
+            let message = format!("BooCode needs your permission to use {tool}");
+            self.hook(sink, HookInput::notification(&message, "permission_prompt"))
+                .await;
         }
         let request_id = format!("perm_{}", uuid::Uuid::new_v4().simple());
         let (tx, rx) = oneshot::channel();
