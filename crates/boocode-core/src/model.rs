@@ -96,6 +96,11 @@ pub enum ModelEvent {
         delta: String,
     },
     /// The response is complete. Always the last event of a successful stream.
+    ///
+    /// Its [`Completion`] is what the loop keeps: the tool calls to run, the finish reason and
+    /// usage. Its `text` and `reasoning` should repeat what the deltas carried; a client that
+    /// leaves them empty after streaming deltas still has the deltas kept (the loop falls back
+    /// to what it received). A stream that ends without `Done` is an interrupted response.
     Done(Completion),
 }
 
@@ -161,7 +166,29 @@ pub enum ModelError {
     Config(String),
 }
 
+impl Completion {
+    /// This completion, with `text` and `reasoning` (what the deltas carried) filling in where
+    /// it has none of its own.
+    pub fn or_streamed(mut self, text: String, reasoning: String) -> Self {
+        if self.text.is_empty() {
+            self.text = text;
+        }
+        if self.reasoning.is_empty() {
+            self.reasoning = reasoning;
+        }
+        self
+    }
+}
+
 impl ModelError {
+    /// A stream that closed without [`ModelEvent::Done`].
+    pub fn ended_without_done() -> Self {
+        ModelError::Interrupted {
+            url: "the model".into(),
+            message: "the response stream closed without its final `Done` event".into(),
+        }
+    }
+
     /// Whether retrying the same request could succeed (connect failures, timeouts before any
     /// output, 408/429 and 5xx statuses).
     pub fn is_retryable(&self) -> bool {
@@ -181,7 +208,12 @@ impl ModelError {
 
 /// A chat model: anything that turns a [`ModelRequest`] into a completion.
 ///
-/// `boocode-inference` implements it for OpenAI-compatible endpoints.
+/// `boocode-inference` implements it for OpenAI-compatible endpoints. Only
+/// [`stream`](Self::stream) is required; [`complete`](Self::complete) collects it.
+///
+/// This is an `#[async_trait]` trait: put `#[async_trait::async_trait]` on your `impl` block
+/// too (without it the compiler reports E0195, "lifetime parameters do not match", on a
+/// signature that looks identical).
 #[async_trait::async_trait]
 pub trait ModelClient: Send + Sync {
     /// Starts a streaming completion. The stream ends with [`ModelEvent::Done`] on success.
@@ -192,12 +224,29 @@ pub trait ModelClient: Send + Sync {
         cancel: CancellationToken,
     ) -> Result<ModelStream, ModelError>;
 
-    /// Runs a completion to the end and returns it whole.
+    /// Runs a completion to the end and returns it whole. The default collects
+    /// [`stream`](Self::stream): the `Done` completion, with the deltas' text and reasoning
+    /// where it left them empty.
     async fn complete(
         &self,
         request: ModelRequest,
         cancel: CancellationToken,
-    ) -> Result<Completion, ModelError>;
+    ) -> Result<Completion, ModelError> {
+        use futures::StreamExt;
+        let mut stream = self.stream(request, cancel).await?;
+        let (mut text, mut reasoning) = (String::new(), String::new());
+        while let Some(event) = stream.next().await {
+            match event? {
+                ModelEvent::TextDelta(delta) => text.push_str(&delta),
+                ModelEvent::ReasoningDelta(delta) => reasoning.push_str(&delta),
+                ModelEvent::Done(completion) => {
+                    return Ok(completion.or_streamed(text, reasoning));
+                }
+                ModelEvent::ToolCallStarted { .. } | ModelEvent::ToolCallArgsDelta { .. } => {}
+            }
+        }
+        Err(ModelError::ended_without_done())
+    }
 
     /// The context size of `model` (or the default model), when it can be discovered.
     async fn context_size(&self, _model: Option<&str>) -> Option<u64> {

@@ -344,10 +344,7 @@ impl<'a> Turn<'a> {
                 }
                 Some(None) => {
                     self.keep_partial(reasoning, text);
-                    return StreamEnd::Failed(ModelError::Interrupted {
-                        url: String::new(),
-                        message: "the model stream ended without completing".into(),
-                    });
+                    return StreamEnd::Failed(ModelError::ended_without_done());
                 }
                 Some(Some(Err(ModelError::Cancelled))) => {
                     self.keep_partial(reasoning, text);
@@ -382,7 +379,9 @@ impl<'a> Turn<'a> {
                         });
                     }
                 }
-                ModelEvent::Done(mut completion) => {
+                ModelEvent::Done(completion) => {
+                    // A client may stream deltas and leave the final text out: keep the deltas.
+                    let mut completion = completion.or_streamed(text, reasoning);
                     for (index, call) in completion.tool_calls.iter_mut().enumerate() {
                         call.id = match ids_by_index.remove(&index) {
                             Some(id) => id,
