@@ -202,7 +202,10 @@ pub enum AgentEvent {
         /// The complete arguments text.
         arguments: String,
     },
-    /// A tool call finished (or was refused or aborted).
+    /// A tool call finished (or was refused or aborted). The read-only calls of one step run
+    /// together, so their `tool_call_finished` events come in the order they finish, not the
+    /// order they were called: match results to calls by `call_id`. (The stored message keeps
+    /// results in call order.)
     ToolCallFinished {
         /// The call id.
         call_id: String,

@@ -60,7 +60,12 @@ impl ModelClient for Quirky {
 #[tokio::test]
 async fn deltas_are_kept_when_done_carries_no_text_and_complete_needs_no_code() {
     let server = ScriptedOpenAi::start().await.unwrap();
-    server.push(Reply::stream().reasoning("Think.").text("Hello ").text("there."));
+    server.push(
+        Reply::stream()
+            .reasoning("Think.")
+            .text("Hello ")
+            .text("there."),
+    );
     server.push(Reply::stream().text("Collected."));
     let model = Quirky(client(&server), Quirk::EmptyDone);
     let tools = tools();
@@ -102,10 +107,18 @@ async fn a_stream_without_done_is_an_error_that_says_so() {
     let error = result.error.unwrap();
     assert!(error.contains("without its final `Done` event"), "{error}");
     assert!(!error.starts_with(':'), "{error}");
-    assert_eq!(result.messages[0].text(), "Half", "the partial text is kept");
+    assert_eq!(
+        result.messages[0].text(),
+        "Half",
+        "the partial text is kept"
+    );
     let failed = model
         .complete(ModelRequest::default(), CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(failed.to_string().contains("without its final `Done` event"));
+    assert!(
+        failed
+            .to_string()
+            .contains("without its final `Done` event")
+    );
 }

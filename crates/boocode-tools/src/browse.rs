@@ -102,7 +102,9 @@ pub fn find_paths(env: &ToolEnv, query: &str, limit: usize) -> Result<Vec<String
     Ok(hits.into_iter().take(limit).map(|(_, _, p)| p).collect())
 }
 
-/// Up to `max_bytes` of a file's text; binary files are reported, not shown.
+/// Up to `max_bytes` of a file's text; binary files are reported, not shown. The path goes
+/// through the environment's path guard and the secret guard: a credential file (`.env`,
+/// `id_rsa`, …) is refused like a path outside the project.
 pub fn read_file(env: &ToolEnv, path: &str, max_bytes: usize) -> Result<FileContent, ToolError> {
     let guarded = env.resolve_read(path)?;
     let file = env

@@ -32,6 +32,12 @@ use tokio_util::sync::CancellationToken;
 use tools::{CallResult, Runnable, run_calls};
 
 /// Everything about a turn besides the model, the tools and the history.
+///
+/// `TurnConfig::default()` runs on the client's default model with no system prompt, at most
+/// [`MAX_STEPS`] steps and [`READ_ONLY_TOOL_BUDGET`] tool calls ([`TurnLimits::for_agent`]
+/// sets [`WRITE_TOOL_BUDGET`] instead when write tools are offered, or an agent's own
+/// numbers), each call bounded
+/// by [`ToolLimits::default`] (50 KiB of output, 120 s), no hooks, and a random message id.
 #[derive(Debug, Clone, Default)]
 pub struct TurnConfig {
     /// Model id; `None` uses the client's default.
