@@ -87,3 +87,18 @@ pub use typescript::typescript_bindings;
 
 /// Re-exported so callers name the same cancellation type the loop uses.
 pub use tokio_util::sync::CancellationToken;
+
+/// What an embedder writing a tool, a model client or hooks needs, with the exact versions of
+/// the crates the traits are built on: `use boocode_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AgentEvent, Approver, CancellationToken, Completion, EventSink, HookDecision, HookEvent,
+        HookInput, HookOutcome, HookRun, Hooks, Message, ModelClient, ModelError, ModelEvent,
+        ModelRequest, ModelStream, Tool, ToolContext, ToolError, ToolOutput, ToolSet, TurnConfig,
+        TurnLimits, TurnOutcome, TypedTool, run_turn,
+    };
+    pub use async_trait::async_trait;
+    pub use futures::{StreamExt, stream::BoxStream};
+    pub use schemars::{self, JsonSchema};
+    pub use serde::{self, Deserialize};
+}

@@ -90,6 +90,9 @@ impl ToolError {
 ///
 /// Implement [`TypedTool`] instead when the arguments are a Rust type: it derives the schema and
 /// turns malformed arguments into an error the model sees.
+///
+/// An `#[async_trait]` trait: put `#[async_trait]` (re-exported in [`crate::prelude`]) on your
+/// `impl` block too, or the compiler reports E0195 on a signature that looks identical.
 #[async_trait::async_trait]
 pub trait Tool: Send + Sync {
     /// The name the model calls it by.
@@ -109,6 +112,9 @@ pub trait Tool: Send + Sync {
 }
 
 /// A tool whose arguments are a typed struct.
+///
+/// An `#[async_trait]` trait (see [`Tool`]); `Args` derives `serde::Deserialize` and
+/// `schemars::JsonSchema` — both re-exported in [`crate::prelude`], so the versions match.
 #[async_trait::async_trait]
 pub trait TypedTool: Send + Sync + 'static {
     /// The arguments type; its `JsonSchema` is what the model sees.
