@@ -6,6 +6,10 @@
 //! `boocode-inference`'s OpenAI-compatible client) talks to the model, tools touch the disk, and
 //! whoever calls [`run_turn`] decides where events and messages go.
 //!
+//! Recipes (the workspace's `examples/`, each tested against a scripted model):
+//! `one_turn.rs` (a turn with your own tool), `custom_client.rs` (your own [`ModelClient`]),
+//! `cancel_turn.rs` (stopping a turn from another task). Hooks: `docs/HOOKS.md`.
+//!
 //! ```
 //! use boocode_core::{AgentDef, Message, MessageStatus, Part, Role, ToolSet, TurnLimits, repair_history};
 //!

@@ -1,5 +1,6 @@
 //! An OpenAI-compatible chat-completions client for BooCode: llama.cpp, llama-swap, vLLM,
-//! Ollama and OpenAI itself, streaming first.
+//! Ollama and OpenAI itself, streaming first. (Recipes: the workspace's `examples/one_turn.rs`
+//! and `examples/custom_client.rs`, which wraps this client in a rate limit.)
 //!
 //! [`OpenAiClient`] implements [`boocode_core::ModelClient`]. It streams SSE with a real event
 //! parser, assembles tool-call fragments by index, reads `reasoning_content` or `reasoning`,

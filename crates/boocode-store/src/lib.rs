@@ -1,4 +1,6 @@
 //! BooCode's session store: everything a user says and every token a model streams.
+//! (Recipe: the workspace's `examples/store_resume.rs` — a chat kept and resumed on SQLite or
+//! Postgres.)
 //!
 //! One [`Store`] API over sqlx with two backends chosen by URL: SQLite (the default, a file in
 //! the user's data directory, in WAL mode with foreign keys on) and Postgres (for deployments

@@ -1,4 +1,6 @@
 //! BooCode's guarded tools: the safety boundary between a model and a developer's machine.
+//! (Recipe: the workspace's `examples/review_queue.rs` — guarded search and read, then an edit
+//! proposed, applied and rewound, in a program of your own.)
 //!
 //! Every filesystem path goes through [`PathGuard`] (inside the project root or an explicit read
 //! grant, after canonicalization, symlinks included) and [`SecretGuard`] (a deny list of
