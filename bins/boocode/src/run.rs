@@ -192,6 +192,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
         .apply(&mut hook_config);
     let hooks: Option<Arc<dyn boocode_core::Hooks>> = hook_config.enabled.then(|| {
         let files = boocode_tools::HookFiles::new(&root, settings::config_dir())
+            .with_project_settings(hook_config.project_settings)
             .with_claude_settings(hook_config.claude_settings);
         let scope = boocode_tools::HookScope::new(format!("run-{}", std::process::id()), &root);
         Arc::new(boocode_tools::CommandHooks::new(

@@ -64,6 +64,9 @@ pub struct RuntimeConfig {
 pub struct HookConfig {
     /// Whether hooks run at all.
     pub enabled: bool,
+    /// Whether the project's `.boocode/settings.json` hooks run (adding a project trusts its
+    /// hooks, as opening a folder does in Claude Code; `false` runs only the user's own).
+    pub project_settings: bool,
     /// Whether the project's `.claude/settings.json` (and `.local.json`) hooks run too.
     pub claude_settings: bool,
     /// Time limit and failure policy.
@@ -74,6 +77,7 @@ impl Default for HookConfig {
     fn default() -> Self {
         Self {
             enabled: true,
+            project_settings: true,
             claude_settings: false,
             policy: boocode_tools::HookPolicy::default(),
         }
@@ -153,6 +157,7 @@ impl RuntimeConfig {
             return None;
         }
         let files = boocode_tools::HookFiles::new(root, self.config_dir.clone())
+            .with_project_settings(self.hooks.project_settings)
             .with_claude_settings(self.hooks.claude_settings);
         let mode = match mode {
             boocode_core::ChatMode::AutoApply => "acceptEdits",

@@ -190,6 +190,9 @@ impl DelegationSettings {
 pub struct HookSettings {
     /// `false` turns every hook off.
     pub enabled: Option<bool>,
+    /// `false`: only your own `~/.config/boocode/settings.json` hooks run, never a project's
+    /// `.boocode/settings.json` (on by default: adding a project trusts its hooks).
+    pub project_settings: Option<bool>,
     /// Also run the hooks of the project's `.claude/settings.json` (off by default: another
     /// tool's file).
     pub claude_settings: Option<bool>,
@@ -216,6 +219,9 @@ impl HookSettings {
     pub fn apply(&self, hooks: &mut boocode_runtime::HookConfig) {
         if let Some(v) = self.enabled {
             hooks.enabled = v;
+        }
+        if let Some(v) = self.project_settings {
+            hooks.project_settings = v;
         }
         if let Some(v) = self.claude_settings {
             hooks.claude_settings = v;

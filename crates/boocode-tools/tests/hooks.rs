@@ -411,6 +411,15 @@ fn settings_files_are_read_through_the_guards_and_the_claude_file_only_when_aske
     let files = HookFiles::new(root, Some(config.path().to_path_buf()));
     let plain = files.load();
     assert!(plain.has(HookEvent::PreCompact) && !plain.has(HookEvent::Stop));
-    let with_claude = files.with_claude_settings(true).load();
+    let with_claude = files.clone().with_claude_settings(true).load();
     assert!(with_claude.has(HookEvent::PreCompact) && with_claude.has(HookEvent::Stop));
+
+    // Project files off: the user's own hooks only, whatever the repository holds.
+    settings(root, one("SessionStart", "", "echo from the repo"));
+    let own_only = files
+        .with_claude_settings(true)
+        .with_project_settings(false)
+        .load();
+    assert!(own_only.has(HookEvent::PreCompact));
+    assert!(!own_only.has(HookEvent::Stop) && !own_only.has(HookEvent::SessionStart));
 }

@@ -662,6 +662,10 @@ mod tests {
             ".envrc",
             ".vscode/tasks.json",
             ".husky/pre-push",
+            ".boocode/settings.json",
+            ".boocode/hooks/guard.sh",
+            ".claude/settings.json",
+            ".claude/settings.local.json",
         ] {
             let err = guard.resolve(input, Access::Write).unwrap_err();
             assert_eq!(err.rule(), "protected_file", "{input}: {err}");

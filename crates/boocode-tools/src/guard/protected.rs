@@ -20,6 +20,13 @@ pub const DEFAULT_PROTECTED: &[&str] = &[
     ".vscode/settings.json",
     ".idea/workspace.xml",
     ".husky/**",
+    // Hook settings and the scripts beside them: what BooCode and Claude Code run as commands.
+    ".boocode/settings.json",
+    ".boocode/settings.local.json",
+    ".boocode/hooks/**",
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".claude/hooks/**",
 ];
 
 /// Why a protected-paths list could not be built.

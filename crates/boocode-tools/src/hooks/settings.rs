@@ -192,6 +192,8 @@ pub struct HookFiles {
     pub project: PathBuf,
     /// Whether Claude Code's project settings are read too.
     pub claude: bool,
+    /// Whether the project's own files are read at all (the user's always are).
+    pub project_files: bool,
 }
 
 impl HookFiles {
@@ -201,7 +203,15 @@ impl HookFiles {
             config_dir,
             project: project.into(),
             claude: false,
+            project_files: true,
         }
+    }
+
+    /// Reads the project's files (`.boocode/settings.json`, and Claude Code's when asked) or,
+    /// with `false`, only the user's own: a repository's hooks are commands it chose.
+    pub fn with_project_settings(mut self, read: bool) -> Self {
+        self.project_files = read;
+        self
     }
 
     /// Also reads the project's `.claude/settings.json` (opt-in: another tool's file).
@@ -215,6 +225,9 @@ impl HookFiles {
         let mut out = Vec::new();
         if let Some(dir) = &self.config_dir {
             out.push((dir.clone(), "settings.json", true));
+        }
+        if !self.project_files {
+            return out;
         }
         out.push((self.project.clone(), ".boocode/settings.json", false));
         if self.claude {
