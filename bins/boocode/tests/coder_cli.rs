@@ -571,14 +571,7 @@ async fn boocode_skills_lists_the_project_skills_and_names_a_skipped_one() {
         std::fs::create_dir_all(&at).unwrap();
         std::fs::write(at.join("SKILL.md"), format!("---\n{front}---\nBody.\n")).unwrap();
     }
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
-        .args(["skills", "--json"])
-        .current_dir(dir.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .output()
-        .await
-        .unwrap();
+    let out = boocode_at(dir.path(), home.path(), &["skills", "--json"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(list["skills"][0]["name"], "csv-report", "{list}");
@@ -588,19 +581,28 @@ async fn boocode_skills_lists_the_project_skills_and_names_a_skipped_one() {
         "{}",
         stderr(&out)
     );
-    let plain = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
-        .args(["skills"])
-        .current_dir(dir.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .output()
-        .await
-        .unwrap();
+    let plain = boocode_at(dir.path(), home.path(), &["skills"]).await;
     assert!(
         stdout(&plain).contains("$csv-report") && stdout(&plain).contains("Summarise a CSV file."),
         "{}",
         stdout(&plain)
     );
+}
+
+/// `boocode ARGS` run in `dir` with `home` as its home (and config) folder.
+async fn boocode_at(
+    dir: &std::path::Path,
+    home: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .output()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,14 +621,7 @@ async fn boocode_agents_lists_built_in_agents_a_projects_own_and_leaves_out_a_di
         "---\nname: architect\ndisabled: true\n---\n",
     )
     .unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_boocode"))
-        .args(["agents", "--json"])
-        .current_dir(dir.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .output()
-        .await
-        .unwrap();
+    let out = boocode_at(dir.path(), home.path(), &["agents", "--json"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let found: Vec<(String, String)> = list

@@ -268,6 +268,12 @@ impl HookRun {
         }
     }
 
+    /// The notice event a chat shows for this run.
+    pub fn notice_event(&self) -> crate::AgentEvent {
+        let (level, message) = self.notice();
+        crate::AgentEvent::Notice { level, message }
+    }
+
     /// The notice a chat shows for this run.
     pub fn notice(&self) -> (NoticeLevel, String) {
         let decision = match (self.failed, self.decision) {
@@ -345,8 +351,7 @@ impl HookOutcome {
     /// Emits one notice per run to `sink` (for callers that keep no message of their own).
     pub fn emit_notices(&self, sink: &dyn EventSink) {
         for run in &self.runs {
-            let (level, message) = run.notice();
-            sink.emit(crate::AgentEvent::Notice { level, message });
+            sink.emit(run.notice_event());
         }
     }
 }

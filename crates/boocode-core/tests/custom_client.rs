@@ -57,6 +57,20 @@ impl ModelClient for Quirky {
     }
 }
 
+/// One turn of "hi" on `model`, no sink.
+async fn say_hi(model: &Quirky) -> boocode_core::TurnResult {
+    let tools = tools();
+    boocode_core::run_turn(
+        model,
+        &tools,
+        &[Message::user("hi")],
+        &config(&tools),
+        &boocode_core::NullSink,
+        &CancellationToken::new(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn deltas_are_kept_when_done_carries_no_text_and_complete_needs_no_code() {
     let server = ScriptedOpenAi::start().await.unwrap();
@@ -68,16 +82,7 @@ async fn deltas_are_kept_when_done_carries_no_text_and_complete_needs_no_code() 
     );
     server.push(Reply::stream().text("Collected."));
     let model = Quirky(client(&server), Quirk::EmptyDone);
-    let tools = tools();
-    let result = boocode_core::run_turn(
-        &model,
-        &tools,
-        &[Message::user("hi")],
-        &config(&tools),
-        &boocode_core::NullSink,
-        &CancellationToken::new(),
-    )
-    .await;
+    let result = say_hi(&model).await;
     assert_eq!(result.outcome, TurnOutcome::Completed);
     assert_eq!(result.messages[0].text(), "Hello there.");
     let whole = model
@@ -93,16 +98,7 @@ async fn a_stream_without_done_is_an_error_that_says_so() {
     server.push(Reply::stream().text("Half"));
     server.push(Reply::stream().text("Half again"));
     let model = Quirky(client(&server), Quirk::NoDone);
-    let tools = tools();
-    let result = boocode_core::run_turn(
-        &model,
-        &tools,
-        &[Message::user("hi")],
-        &config(&tools),
-        &boocode_core::NullSink,
-        &CancellationToken::new(),
-    )
-    .await;
+    let result = say_hi(&model).await;
     assert_eq!(result.outcome, TurnOutcome::Error);
     let error = result.error.unwrap();
     assert!(error.contains("without its final `Done` event"), "{error}");

@@ -74,11 +74,16 @@ impl HookSink {
                 .hooks
                 .run(HookInput::session_start("startup"), cancel)
                 .await;
-            notices.extend(started.runs.iter().map(notice));
+            notices.extend(started.runs.iter().map(boocode_core::HookRun::notice_event));
             context.extend(started.context_text());
         }
         let submitted = self.hooks.run(HookInput::prompt(prompt), cancel).await;
-        notices.extend(submitted.runs.iter().map(notice));
+        notices.extend(
+            submitted
+                .runs
+                .iter()
+                .map(boocode_core::HookRun::notice_event),
+        );
         lock(&self.opening).extend(notices);
         if submitted.decision == HookDecision::Deny || submitted.stop_turn.is_some() {
             let reason = submitted
@@ -128,11 +133,6 @@ impl HookSink {
             self.inner.emit(event);
         }
     }
-}
-
-fn notice(run: &boocode_core::HookRun) -> AgentEvent {
-    let (level, message) = run.notice();
-    AgentEvent::Notice { level, message }
 }
 
 impl EventSink for HookSink {

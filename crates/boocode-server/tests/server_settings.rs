@@ -513,4 +513,13 @@ async fn file_completion_and_agents_stay_inside_the_guards() {
             ("reviewer", "builtin")
         ]
     );
+    // Behind the same request guard as every route: a rebinding Host is refused.
+    let rebound = server
+        .http
+        .get(format!("{}/api/agents", server.url))
+        .header("Host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
 }

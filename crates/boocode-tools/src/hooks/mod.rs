@@ -113,12 +113,6 @@ impl CommandHooks {
         }
     }
 
-    /// Whether any hook is configured now (for any event).
-    pub fn any(&self) -> bool {
-        let settings = self.files.load();
-        HookEvent::ALL.iter().any(|e| settings.has(*e))
-    }
-
     fn envelope(&self, input: &HookInput) -> serde_json::Value {
         let mut v = serde_json::json!({
             "session_id": self.scope.session_id,
