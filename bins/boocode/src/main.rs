@@ -3,9 +3,11 @@
 //! `boocode run "prompt"` runs one turn of the native loop on a local project against any
 //! OpenAI-compatible server, streaming the answer, reasoning and tool calls as they happen.
 //! `dispatch`, `inbox`, `pending`, `apply`, `reject` and `rewind` talk to a running coder
-//! daemon (`boocode-coder`) or BooCode server.
+//! daemon (`boocode-coder`) or BooCode server. `boocode acp` serves BooCode as an ACP agent on
+//! stdio, for editors.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod acp;
 mod arena;
 mod coder;
 mod local;
@@ -84,6 +86,9 @@ enum Command {
     /// One prompt to several providers at once, each in its own worktree, through a running
     /// server (or `--local`); `show`, `pick` and `discard` an arena.
     Arena(arena::ArenaArgs),
+    /// Serve BooCode as an Agent Client Protocol agent on stdio, for editors (Zed, JetBrains,
+    /// Neovim) and other ACP clients. See docs/EDITORS.md.
+    Acp(acp::AcpArgs),
     /// Queue a delegated child chat's changes in its parent's pending queue (Boomerang's
     /// explicit merge step).
     Merge(coder::MergeArgs),
@@ -236,6 +241,7 @@ fn main() -> ExitCode {
             Command::Reject(args) => coder::change(coder::ChangeOp::Reject, args).await,
             Command::Rewind(args) => coder::change(coder::ChangeOp::Rewind, args).await,
             Command::Arena(args) => arena::arena(args).await,
+            Command::Acp(args) => acp::acp(args).await,
         }
     });
     match result {

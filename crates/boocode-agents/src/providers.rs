@@ -220,7 +220,8 @@ impl Provider {
 }
 
 /// Overrides from the settings file: `[providers.NAME] enabled = false`, `command = "…"`,
-/// `args = […]`, `auth_method = "…"`.
+/// `args = […]`, `auth_method = "…"`; a new NAME is a provider of its own, a PTY CLI unless
+/// `kind` says otherwise (`kind = "acp"` for any ACP agent, such as `boocode acp`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderOverride {
@@ -234,6 +235,8 @@ pub struct ProviderOverride {
     pub auth_method: Option<String>,
     /// For a PTY provider: ms of silence that end a turn (0: only the exit does).
     pub idle_ms: Option<u64>,
+    /// The protocol of a provider this file adds (`acp`, `claude_sdk` or `pty`, the default).
+    pub kind: Option<BackendKind>,
 }
 
 fn provider(name: &str, kind: BackendKind, command: Option<&str>, args: &[&str]) -> Provider {
@@ -276,7 +279,11 @@ pub fn providers_with(
         let p = match list.iter_mut().find(|p| &p.name == name) {
             Some(p) => p,
             None => {
-                list.push(provider(name, BackendKind::Pty, Some(name), &[]));
+                let kind = match o.kind {
+                    Some(BackendKind::Native) | None => BackendKind::Pty,
+                    Some(kind) => kind,
+                };
+                list.push(provider(name, kind, Some(name), &[]));
                 let last = list.len() - 1;
                 &mut list[last]
             }
@@ -519,4 +526,36 @@ pub async fn probe_all(
         .iter()
         .map(|p| async move { (p.clone(), probe(p, limits).await) });
     futures::future::join_all(futures).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_the_settings_add_is_a_pty_cli_unless_its_kind_says_acp() {
+        let overrides: std::collections::BTreeMap<String, ProviderOverride> = toml::from_str(
+            r#"
+            [boocode-acp]
+            kind = "acp"
+            command = "boocode"
+            args = ["acp", "--model-url", "http://127.0.0.1:8080"]
+            [mycli]
+            command = "mycli"
+            [native-trick]
+            kind = "native"
+            "#,
+        )
+        .unwrap();
+        let list = providers_with(&overrides);
+        let find = |n: &str| list.iter().find(|p| p.name == n).unwrap();
+        assert_eq!(find("boocode-acp").kind, BackendKind::Acp);
+        assert_eq!(find("boocode-acp").args[0], "acp");
+        assert_eq!(find("mycli").kind, BackendKind::Pty);
+        // A file cannot add a second native loop under another name.
+        assert_eq!(find("native-trick").kind, BackendKind::Pty);
+        let bad: Result<std::collections::BTreeMap<String, ProviderOverride>, _> =
+            toml::from_str("[x]\nkind = \"telnet\"\n");
+        assert!(bad.is_err());
+    }
 }

@@ -39,6 +39,9 @@ pub enum RuntimeError {
     /// An isolated worktree could not be made, found or removed.
     #[error(transparent)]
     Worktree(#[from] boocode_worktree::WorktreeError),
+    /// The ACP connection (serving BooCode as an agent) failed.
+    #[error("the ACP connection failed")]
+    Acp(#[source] agent_client_protocol::Error),
     /// The store failed or refused.
     #[error(transparent)]
     Store(#[from] StoreError),

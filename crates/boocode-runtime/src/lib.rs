@@ -31,6 +31,7 @@
 //! # }
 //! ```
 
+pub mod acp_agent;
 mod agent_chats;
 mod agent_hooks;
 pub mod arena;

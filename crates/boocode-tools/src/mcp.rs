@@ -107,71 +107,85 @@ impl McpServers {
     pub fn start(configs: &BTreeMap<String, McpServerConfig>) -> Self {
         let this = Self::default();
         for (name, config) in configs {
-            let status = if config.enabled == Some(false) {
-                McpStatus::Disabled
-            } else {
-                McpStatus::Starting
-            };
-            let starting = status == McpStatus::Starting;
-            lock(&this.servers).insert(
-                name.clone(),
+            this.add(name, config);
+        }
+        this
+    }
+
+    /// Starts one more server in the background (as [`start`](Self::start) does for each),
+    /// unless one of that name is already known; returns whether it was added. For servers
+    /// that arrive after start-up, such as those an ACP client names when it opens a session.
+    pub fn add(&self, name: &str, config: &McpServerConfig) -> bool {
+        let status = if config.enabled == Some(false) {
+            McpStatus::Disabled
+        } else {
+            McpStatus::Starting
+        };
+        let starting = status == McpStatus::Starting;
+        {
+            let mut servers = lock(&self.servers);
+            if servers.contains_key(name) {
+                return false;
+            }
+            servers.insert(
+                name.to_owned(),
                 Server {
                     status,
                     tools: Vec::new(),
                     _service: None,
                 },
             );
-            if starting {
-                let (servers, name, config) = (this.servers.clone(), name.clone(), config.clone());
-                tokio::spawn(async move {
-                    let limit = Duration::from_secs(config.startup_timeout_secs.unwrap_or(20));
-                    // On a task of its own, so even a panic in a transport ends as a failure
-                    // rather than a server left "starting".
-                    let mut attempt = tokio::spawn({
-                        let (name, config) = (name.clone(), config.clone());
-                        async move { connect(&name, &config).await }
-                    });
-                    let result = match tokio::time::timeout(limit, &mut attempt).await {
-                        Ok(Ok(result)) => result,
-                        Ok(Err(e)) => Err(format!("the connection attempt failed: {e}")),
-                        Err(_) => {
-                            // Dropping the attempt kills a stdio server's process.
-                            attempt.abort();
-                            Err(format!(
-                                "did not connect and list its tools within {} s",
-                                limit.as_secs()
-                            ))
-                        }
-                    };
-                    let server = match result {
-                        Ok((service, tools, dropped)) => {
-                            tracing::info!(server = %name, tools = tools.len(), dropped = dropped.len(), "MCP server ready");
-                            for reason in &dropped {
-                                tracing::warn!(server = %name, "{reason}");
-                            }
-                            Server {
-                                status: McpStatus::Ready {
-                                    tools: tools.iter().map(|t| t.name().to_owned()).collect(),
-                                    dropped,
-                                },
-                                tools,
-                                _service: Some(service),
-                            }
-                        }
-                        Err(reason) => {
-                            tracing::warn!(server = %name, %reason, "MCP server skipped");
-                            Server {
-                                status: McpStatus::Failed { reason },
-                                tools: Vec::new(),
-                                _service: None,
-                            }
-                        }
-                    };
-                    lock(&servers).insert(name, server);
-                });
-            }
         }
-        this
+        if starting {
+            let (servers, name, config) = (self.servers.clone(), name.to_owned(), config.clone());
+            tokio::spawn(async move {
+                let limit = Duration::from_secs(config.startup_timeout_secs.unwrap_or(20));
+                // On a task of its own, so even a panic in a transport ends as a failure
+                // rather than a server left "starting".
+                let mut attempt = tokio::spawn({
+                    let (name, config) = (name.clone(), config.clone());
+                    async move { connect(&name, &config).await }
+                });
+                let result = match tokio::time::timeout(limit, &mut attempt).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(e)) => Err(format!("the connection attempt failed: {e}")),
+                    Err(_) => {
+                        // Dropping the attempt kills a stdio server's process.
+                        attempt.abort();
+                        Err(format!(
+                            "did not connect and list its tools within {} s",
+                            limit.as_secs()
+                        ))
+                    }
+                };
+                let server = match result {
+                    Ok((service, tools, dropped)) => {
+                        tracing::info!(server = %name, tools = tools.len(), dropped = dropped.len(), "MCP server ready");
+                        for reason in &dropped {
+                            tracing::warn!(server = %name, "{reason}");
+                        }
+                        Server {
+                            status: McpStatus::Ready {
+                                tools: tools.iter().map(|t| t.name().to_owned()).collect(),
+                                dropped,
+                            },
+                            tools,
+                            _service: Some(service),
+                        }
+                    }
+                    Err(reason) => {
+                        tracing::warn!(server = %name, %reason, "MCP server skipped");
+                        Server {
+                            status: McpStatus::Failed { reason },
+                            tools: Vec::new(),
+                            _service: None,
+                        }
+                    }
+                };
+                lock(&servers).insert(name, server);
+            });
+        }
+        true
     }
 
     /// The tools of every server ready now.
