@@ -581,3 +581,89 @@ async fn hostile_sessions_and_prompts_get_clear_errors_and_the_connection_lives_
 fn uuid_like() -> String {
     "0b9e7a52-3a63-4f43-9f6a-5f2d1c0e8b11".to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_servers_the_client_names_become_tool_sources_the_model_can_call() {
+    let Some(everything) = peer_bin("mcp-server-everything") else {
+        return;
+    };
+    let model = ScriptedOpenAi::start().await.unwrap();
+    let sandbox = Sandbox::new();
+    let mut raw = Raw::start(&sandbox, &model.url()).await;
+    raw.call(
+        0,
+        "initialize",
+        json!({"protocolVersion": 1, "clientCapabilities": {}}),
+    )
+    .await;
+    let created = raw
+        .call(
+            1,
+            "session/new",
+            json!({"cwd": sandbox.work(), "mcpServers": [
+                {"name": "everything", "command": everything, "args": [], "env": []}
+            ]}),
+        )
+        .await;
+    let session = created["result"]["sessionId"].as_str().unwrap().to_owned();
+    // The server starts in the background; its tools are offered from the turn after it is
+    // ready. Ask until the model is offered its echo tool (bounded).
+    let mut id = 2;
+    let offered = |model: &ScriptedOpenAi| {
+        model
+            .requests()
+            .last()
+            .is_some_and(|r| r.body.to_string().contains("everything__echo"))
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        model.push(Reply::text("Not yet."));
+        let done = raw
+            .call(
+                id,
+                "session/prompt",
+                json!({"sessionId": session, "prompt": [{"type": "text", "text": "ping"}]}),
+            )
+            .await;
+        assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+        id += 1;
+        if offered(&model) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the client's MCP server never became a tool source"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The model calls it; the result comes back as the tool call's update.
+    model.push(Reply::stream().tool_call(
+        "m1",
+        "everything__echo",
+        &[r#"{"message": "over acp"}"#],
+    ));
+    model.push(Reply::text("Echoed."));
+    let line = json!({"jsonrpc": "2.0", "id": id, "method": "session/prompt",
+        "params": {"sessionId": session, "prompt": [{"type": "text", "text": "echo it"}]}});
+    raw.send(&line.to_string()).await;
+    let mut result = None;
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), raw.lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        let update = &value["params"]["update"];
+        if update["sessionUpdate"] == "tool_call_update" && update["toolCallId"] == "m1" {
+            result = Some(update.clone());
+        }
+        if value["id"] == id {
+            assert_eq!(value["result"]["stopReason"], "end_turn", "{value}");
+            break;
+        }
+    }
+    let result = result.expect("the MCP call's result");
+    assert_eq!(result["status"], "completed", "{result}");
+    assert!(result.to_string().contains("over acp"), "{result}");
+}
