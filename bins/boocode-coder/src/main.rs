@@ -25,7 +25,7 @@ struct Args {
     /// Address to listen on. Non-loopback addresses need BOOCODE_CODER_TOKEN.
     #[arg(long, env = "BOOCODE_CODER_BIND", default_value = "127.0.0.1:7411")]
     bind: SocketAddr,
-    /// Host names the daemon answers to besides localhost, 127.0.0.1 and [::1] when no token
+    /// Host names the daemon answers to besides localhost, 127.0.0.1 and `[::1]` when no token
     /// is set (repeat, or ','-separated). Other names get 421: a defence against DNS
     /// rebinding.
     #[arg(

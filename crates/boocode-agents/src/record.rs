@@ -17,7 +17,7 @@ enum Write {
 /// An [`EventSink`] that passes every event on and records, in order, the backend session id
 /// (`backend_session`) and each finished turn's usage and cost (`turn_finished`, whose usage is
 /// the turn's own) on one `agent_sessions` row. Writes happen on a task of their own so a slow
-/// database never holds up the stream; [`finish`](Self::finish) waits for them.
+/// database never holds up the stream; [`RecorderTask::finish`] waits for them.
 pub struct UsageRecorder {
     inner: Arc<dyn EventSink>,
     writes: mpsc::UnboundedSender<Write>,
