@@ -189,6 +189,7 @@ async fn providers(json: bool, config: Option<&std::path::Path>) -> anyhow::Resu
                     " (version checked; no handshake without a model)"
                 }
             ),
+            other => format!("{other:?}"),
         };
         let kind = serde_json::to_value(p.kind)
             .ok()

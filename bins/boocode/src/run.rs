@@ -149,7 +149,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
                     "warning: MCP server {name} skipped: still starting after {} s",
                     settings.mcp_wait.as_secs()
                 ),
-                McpStatus::Disabled => {}
+                _ => {}
             }
         }
         for tool in mcp.tools() {
@@ -237,9 +237,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     Ok(match result.outcome {
         TurnOutcome::Completed => exit::COMPLETED,
         TurnOutcome::Cancelled => exit::CANCELLED,
-        TurnOutcome::Error => exit::ERROR,
         TurnOutcome::StepCap | TurnOutcome::BudgetExhausted | TurnOutcome::DoomLoop => {
             exit::STOPPED_EARLY
         }
+        _ => exit::ERROR,
     })
 }

@@ -25,6 +25,7 @@ pub enum BackendKind {
 
 /// Why an agent could not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AgentError {
     /// The agent program could not be started.
     #[error("cannot start {program}: {message}")]

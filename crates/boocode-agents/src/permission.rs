@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 /// Why a permission answer was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PermissionError {
     /// No prompt with that id is waiting (answered already, cancelled, or never asked).
     #[error("no permission prompt {0} is waiting")]
@@ -149,6 +150,7 @@ pub struct Permissions {
 
 /// The answer a backend acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Do not run the call: a [`Reviewer`] took the write into the change queue (or explained
     /// why it could not). The text is for the agent.

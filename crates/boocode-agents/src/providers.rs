@@ -310,6 +310,7 @@ pub fn providers_with(
 /// What the probe found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProbeStatus {
     /// Turned off in the settings.
     Disabled,

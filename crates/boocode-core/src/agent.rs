@@ -44,6 +44,7 @@ pub struct AgentDef {
 
 /// Why an agent definition could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AgentDefError {
     /// The file could not be read.
     #[error("{file}: cannot read: {message}")]

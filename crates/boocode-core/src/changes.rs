@@ -122,6 +122,7 @@ impl PendingChange {
 
 /// Why the queue refused or failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ChangeQueueError {
     /// No change has that id.
     #[error("no pending change {0}")]

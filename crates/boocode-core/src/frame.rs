@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SessionFrame {
     /// The state of a turn that is running, sent on (re)connect. Events with `seq` up to and
     /// including this one are already folded into `message`; live events follow.
@@ -88,6 +89,7 @@ pub struct QueuedMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum UserFrame {
     /// Sent once after connecting: the subscription is live.
     Ready {

@@ -74,6 +74,7 @@ pub struct Completion {
 
 /// An incremental event from a streaming model response.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ModelEvent {
     /// Visible text.
     TextDelta(String),
@@ -109,6 +110,7 @@ pub type ModelStream = BoxStream<'static, Result<ModelEvent, ModelError>>;
 
 /// Why a model request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// The endpoint could not be reached.
     #[error("cannot reach {url}: {message}")]

@@ -69,6 +69,7 @@ impl ToolOutput {
 
 /// A failed tool call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ToolError {
     /// A failure the model should see and can react to (bad arguments, a refused path, a missing
     /// file). The turn goes on.

@@ -14,6 +14,7 @@ pub(crate) const MAX_EVENT_BYTES: usize = 32 * 1024 * 1024;
 
 /// Why a stream could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// An event was not valid chunk JSON.
     BadChunk(String),

@@ -172,6 +172,7 @@ impl McpToolServer {
             return Ok(match tool.execute(arguments, &ctx).await {
                 Ok(output) => CallToolResult::success(vec![ContentBlock::text(output.content)]),
                 Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => tool_error(message),
+                Err(other) => tool_error(other.to_string()),
             });
         }
         match tool.execute(arguments, &ctx).await {
@@ -187,6 +188,7 @@ impl McpToolServer {
                 None => CallToolResult::success(vec![ContentBlock::text(output.content)]),
             }),
             Err(ToolError::ToModel(message) | ToolError::Fatal(message)) => Ok(tool_error(message)),
+            Err(other) => Ok(tool_error(other.to_string())),
         }
     }
 

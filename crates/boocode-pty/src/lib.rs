@@ -25,6 +25,7 @@ use tokio::sync::{broadcast, watch};
 
 /// Why a PTY operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PtyError {
     /// The terminal could not be opened.
     #[error("cannot open a terminal: {0}")]

@@ -2,6 +2,7 @@
 
 /// Why a store call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// No row with that id.
     #[error("{what} {id} does not exist")]

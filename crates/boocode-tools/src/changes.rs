@@ -25,6 +25,7 @@ pub const DEFAULT_FILE_MODE: u32 = 0o644;
 
 /// Why a queue operation could not run at all.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ChangeError {
     /// The queue failed or refused.
     #[error(transparent)]

@@ -19,6 +19,7 @@ pub const INSTRUCTION_MAX_BYTES: usize = 64 * 1024;
 
 /// Why an instruction file was not read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InstructionError {
     /// The path guard refused it (a link out of its folder, a device or FIFO, …).
     #[error("instruction file {file}: {source}")]

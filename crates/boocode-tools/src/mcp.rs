@@ -50,6 +50,7 @@ pub struct McpServerConfig {
 /// Where a server stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum McpStatus {
     /// Connecting and listing tools.
     Starting,

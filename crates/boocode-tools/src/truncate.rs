@@ -14,6 +14,7 @@ const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 /// Why a kept output could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TruncationError {
     /// The id is not of the form `tr_` + 12 base32 characters.
     #[error("invalid output id {0:?}: expected `tr_` followed by 12 characters a-z or 2-7")]

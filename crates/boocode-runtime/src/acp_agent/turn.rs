@@ -180,10 +180,10 @@ impl Agentside {
                 }
                 StopReason::MaxTurnRequests
             }
-            T::Error => {
-                return Err(internal(
-                    summary.unwrap_or_else(|| "the turn failed".to_owned()),
-                ));
+            _ => {
+                return Err(internal(summary.unwrap_or_else(|| {
+                    format!("the turn ended: {}", outcome.as_str())
+                })));
             }
         };
         Ok(PromptResponse::new(stop))

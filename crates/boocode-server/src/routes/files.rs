@@ -19,6 +19,7 @@ fn tool_error(e: boocode_core::ToolError) -> ApiError {
         }
         boocode_core::ToolError::ToModel(m) => ApiError::new(StatusCode::BAD_REQUEST, "refused", m),
         boocode_core::ToolError::Fatal(m) => ApiError::internal(m),
+        other => ApiError::internal(other.to_string()),
     }
 }
 

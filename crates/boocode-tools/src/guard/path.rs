@@ -22,6 +22,7 @@ pub enum Access {
 
 /// Which rule refused a path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PathError {
     /// The path contains a NUL byte.
     #[error("refused {path}: the path contains a NUL byte")]

@@ -13,6 +13,7 @@ use url::{Host, Url};
 
 /// Why a URL or a fetch was refused or failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// Not a URL.
     #[error("invalid URL {url:?}: {message}")]
