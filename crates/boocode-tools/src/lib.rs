@@ -1,6 +1,8 @@
 //! BooCode's guarded tools: the safety boundary between a model and a developer's machine.
 //! (Recipe: the workspace's `examples/review_queue.rs` — guarded search and read, then an edit
-//! proposed, applied and rewound, in a program of your own.)
+//! proposed, applied and rewound, in a program of your own.) Features, both on by default:
+//! `web` (the web tools and [`UrlGuard::fetch`]; reqwest, rustls, htmd) and `mcp`
+//! ([`McpServers`]; rmcp). Without them the crate is the guards and the read and write tools.
 //!
 //! Every filesystem path goes through [`PathGuard`] (inside the project root or an explicit read
 //! grant, after canonicalization, symlinks included) and [`SecretGuard`] (a deny list of
@@ -27,6 +29,7 @@ mod env;
 mod guard;
 mod hooks;
 mod instructions;
+#[cfg(feature = "mcp")]
 mod mcp;
 mod read;
 mod registry;
@@ -34,6 +37,7 @@ mod settings;
 mod skill_gate;
 mod skills;
 mod truncate;
+#[cfg(feature = "web")]
 mod web;
 mod write;
 
@@ -60,6 +64,7 @@ pub use instructions::{
     INSTRUCTION_MAX_BYTES, Instruction, InstructionError, agent_infos, builtin_agents, load_agents,
     native_system_prompt, project_name_of, read_instruction, system_prompt,
 };
+#[cfg(feature = "mcp")]
 pub use mcp::{McpServerConfig, McpServers, McpStatus};
 pub use read::{
     CaseMode, FindFiles, FindFilesArgs, Grep, GrepArgs, ListDir, ListDirArgs, ViewFile,
@@ -75,6 +80,7 @@ pub use skills::{
 pub use truncate::{
     TRUNCATION_MAX_BYTES, TRUNCATION_TTL, TruncationError, TruncationStore, is_valid_id,
 };
+#[cfg(feature = "web")]
 pub use web::{WebFetch, WebFetchArgs, WebSearch, WebSearchArgs, html_to_markdown};
 pub use write::{
     CreateFile, CreateFileArgs, DeleteFile, DeleteFileArgs, EditFile, EditFileArgs, Proposer,

@@ -2,6 +2,7 @@
 
 use crate::env::ToolEnv;
 use crate::read::{FindFiles, Grep, ListDir, ViewFile, ViewTruncatedOutput};
+#[cfg(feature = "web")]
 use crate::web::{WebFetch, WebSearch};
 use boocode_core::ToolSet;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub fn read_tools(
         set = set.with(ViewTruncatedOutput::new(env.clone()));
     }
     // Web tools come with web access, which a chat or project opts into explicitly: every tier.
+    #[cfg(feature = "web")]
     if let Some(web) = env.web() {
         if web.searxng.is_some() {
             set = set.with(WebSearch::new(env.clone()));

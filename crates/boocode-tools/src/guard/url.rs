@@ -93,6 +93,7 @@ pub struct UrlGuard {
     allow_hosts: Vec<String>,
     max_bytes: usize,
     timeout: Duration,
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     max_redirects: usize,
 }
 
@@ -225,6 +226,7 @@ impl UrlGuard {
         }
     }
 
+    #[cfg(feature = "web")]
     /// GETs `input`, following redirects (each one checked), within the size and time caps.
     pub async fn fetch(&self, input: &str) -> Result<Fetched, UrlError> {
         let secs = self.timeout.as_secs();
@@ -238,6 +240,7 @@ impl UrlGuard {
             })
     }
 
+    #[cfg(feature = "web")]
     async fn fetch_inner(&self, input: &str) -> Result<Fetched, UrlError> {
         let mut checked = self.check(input).await?;
         for _ in 0..=self.max_redirects {
@@ -295,6 +298,7 @@ impl UrlGuard {
         Err(UrlError::TooManyRedirects(self.max_redirects))
     }
 
+    #[cfg(feature = "web")]
     /// A client that connects only to the checked addresses and never follows redirects itself.
     fn pinned_client(&self, checked: &CheckedUrl) -> Result<reqwest::Client, reqwest::Error> {
         let Ok(builder) = boocode_inference::tls::client_builder() else {
@@ -315,6 +319,7 @@ impl UrlGuard {
     }
 }
 
+#[cfg(feature = "web")]
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
