@@ -4,7 +4,8 @@
 //! all reporting through the one
 //! [`boocode_core::AgentEvent`] stream. Permission prompts are parked one per request
 //! ([`Permissions`]); in review mode an agent's file writes become pending changes instead
-//! ([`QueueReview`]).
+//! ([`QueueReview`]). (Recipe: the workspace's `examples/acp_agent.rs` — an ACP agent driven
+//! from Rust, its permission prompts answered by your own policy.)
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), boocode_agents::AgentError> {

@@ -5,7 +5,8 @@
 //! into stored messages, fanned out to subscribers (and, with Postgres, to other instances);
 //! a message sent during a turn waits in the chat's queue; permission prompts wait in a durable
 //! inbox; what a crash leaves behind is failed, expired or resumed at start. Front-ends — the
-//! HTTP server, the coder daemon, an embedding program — drive it through [`Runtime`].
+//! HTTP server, the coder daemon, an embedding program — drive it through [`Runtime`];
+//! [`acp_agent::serve`] serves it to editors over the Agent Client Protocol.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
