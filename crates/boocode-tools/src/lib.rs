@@ -2,7 +2,8 @@
 //! (Recipe: the workspace's `examples/review_queue.rs` — guarded search and read, then an edit
 //! proposed, applied and rewound, in a program of your own.) Features, both on by default:
 //! `web` (the web tools and [`UrlGuard::fetch`]; reqwest, rustls, htmd) and `mcp`
-//! ([`McpServers`]; rmcp). Without them the crate is the guards and the read and write tools.
+//! ([`McpServers`]; rmcp — recipe: `examples/mcp_tools.rs`). Without them the crate is the
+//! guards and the read and write tools.
 //!
 //! Every filesystem path goes through [`PathGuard`] (inside the project root or an explicit read
 //! grant, after canonicalization, symlinks included) and [`SecretGuard`] (a deny list of
