@@ -1,6 +1,8 @@
 //! The BooCode server: the REST API, the WebSockets, authentication, the request guard and the
 //! web UI over a [`boocode_runtime::Runtime`]. The same router serves the workspace and the
-//! coder daemon (`ServerConfig::coder`: one project, chats in `review`, no pages).
+//! coder daemon (`ServerConfig::coder`: one project, chats in `review`, no pages). To mount it
+//! in an app of your own, with your own auth and model, see the workspace's
+//! `examples/embed_server.rs` ([`router`] and [`AppState::with_runtime`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
