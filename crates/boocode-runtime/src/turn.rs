@@ -324,6 +324,13 @@ impl TurnContext {
                 },
             );
         }
+        // Recorded before the finish is announced, so whoever sees it sees the tool stats too.
+        let calls = std::mem::take(&mut *lock(&sink.tool_calls));
+        for call in calls {
+            if let Err(e) = store.record_tool_call(&call).await {
+                tracing::warn!(error = %e, "could not record a tool call");
+            }
+        }
         state.broker.publish_session(
             self.session_id,
             SessionFrame::MessageFinished {
@@ -331,12 +338,6 @@ impl TurnContext {
                 message: final_message.clone(),
             },
         );
-        let calls = std::mem::take(&mut *lock(&sink.tool_calls));
-        for call in calls {
-            if let Err(e) = store.record_tool_call(&call).await {
-                tracing::warn!(error = %e, "could not record a tool call");
-            }
-        }
         if result.outcome == TurnOutcome::Completed && self.session_title.trim().is_empty() {
             let question = self.history.last().map(Message::text).unwrap_or_default();
             tokio::spawn(name_session(
