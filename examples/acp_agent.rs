@@ -1,10 +1,12 @@
-//! Recipe: drive any Agent Client Protocol agent — opencode, claude-agent-acp, goose,
-//! `boocode acp` — from Rust, answering its permission prompts with your own policy. The agent
-//! runs as a child process in the project directory; BooCode is the client: it streams the
-//! turn as `AgentEvent`s and serves the agent's `fs/*` through the path and secret guards.
+//! Recipe: drive Claude Code or any Agent Client Protocol agent — opencode, claude-agent-acp,
+//! goose, `boocode acp` — from Rust, answering its permission prompts with your own policy. The
+//! agent runs as a child process in the project directory; BooCode is the client: it streams
+//! the turn as `AgentEvent`s (the same events whichever protocol the agent speaks) and, over
+//! ACP, serves the agent's `fs/*` through the path and secret guards.
 //!
 //! ```text
 //! cargo run -p boocode-examples --example acp_agent -- /path/to/project "Add a NOTES.md" opencode acp
+//! cargo run -p boocode-examples --example acp_agent -- /path/to/project "Add a NOTES.md" claude
 //! ```
 //!
 //! In your own crate:
@@ -20,7 +22,7 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use boocode_agents::{AcpBackend, AgentBackend, SessionConfig};
+use boocode_agents::{AcpBackend, AgentBackend, ClaudeSdkBackend, SessionConfig};
 use boocode_core::{AgentEvent, CancellationToken, FnSink, PermissionDecision, TurnOutcome};
 use std::path::{Path, PathBuf};
 
@@ -44,23 +46,32 @@ struct Run {
     asked: Vec<(String, PermissionDecision)>,
 }
 
-/// Starts `agent` (program, then arguments, then extra environment) in `project`, runs
-/// `prompt`, answers its permission prompts with [`decide`], and closes it.
-async fn drive(
-    project: &Path,
-    program: &str,
-    args: &[String],
-    env: &[(String, String)],
-    prompt: &str,
-) -> Result<Run, Box<dyn std::error::Error>> {
+/// Claude Code (`program`, over its stream-json protocol) with extra `env`.
+fn claude_code(program: &str, env: &[(String, String)]) -> Box<dyn AgentBackend> {
+    let mut backend = ClaudeSdkBackend::new(program);
+    for (k, v) in env {
+        backend = backend.env(k, v);
+    }
+    Box::new(backend)
+}
+
+/// Any ACP agent: `program` with `args` and extra `env`.
+fn acp(program: &str, args: &[String], env: &[(String, String)]) -> Box<dyn AgentBackend> {
     let mut backend = AcpBackend::new(program, args.to_vec());
     for (k, v) in env {
         backend = backend.env(k, v);
     }
-    let config = SessionConfig {
-        cwd: project.to_path_buf(),
-        ..Default::default()
-    };
+    Box::new(backend)
+}
+
+/// Starts `backend` in `project`, runs `prompt`, answers its permission prompts with
+/// [`decide`], and closes it.
+async fn drive(
+    project: &Path,
+    backend: &dyn AgentBackend,
+    prompt: &str,
+) -> Result<Run, Box<dyn std::error::Error>> {
+    let config = SessionConfig::new(project);
     let mut session = backend.start(config).await?;
     // The sink must not block: it hands events to a task that prints and answers them.
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
@@ -116,7 +127,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if rest.is_empty() && program == "opencode" {
         rest.push("acp".into());
     }
-    let run = drive(&project, &program, &rest, &[], &prompt).await?;
+    let backend = if Path::new(&program)
+        .file_stem()
+        .is_some_and(|n| n == "claude")
+    {
+        claude_code(&program, &[])
+    } else {
+        acp(&program, &rest, &[])
+    };
+    let run = drive(&project, backend.as_ref(), &prompt).await?;
     println!(
         "{}\n-- {} ({} prompt(s) answered)",
         run.answer,
@@ -129,7 +148,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boocode_testkit::{Reply, ScriptedOpenAi, opencode_config, peer_bin};
+    use boocode_testkit::{
+        AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi, opencode_config, peer_bin,
+    };
 
     /// opencode (the real one, pinned in tests/peers) against the scripted model, with a home of
     /// its own so nothing of the machine's is read.
@@ -177,7 +198,8 @@ mod tests {
 
         let allowed = work.join("notes/TODO.md");
         script_write(&model, &allowed, "call_w1");
-        let run = drive(&work, &program, &["acp".into()], &env, "add the notes")
+        let backend = acp(&program, &["acp".into()], &env);
+        let run = drive(&work, backend.as_ref(), "add the notes")
             .await
             .unwrap();
         assert_eq!(run.outcome, TurnOutcome::Completed, "{run:?}");
@@ -187,7 +209,65 @@ mod tests {
 
         let refused = work.join("Cargo.toml");
         script_write(&model, &refused, "call_w2");
-        let run = drive(&work, &program, &["acp".into()], &env, "touch the manifest")
+        let run = drive(&work, backend.as_ref(), "touch the manifest")
+            .await
+            .unwrap();
+        assert_eq!(run.asked.len(), 1, "{run:?}");
+        assert_eq!(run.asked[0].1, PermissionDecision::Deny, "{run:?}");
+        assert!(!refused.exists(), "a refused write must not land");
+    }
+
+    /// Claude Code's Write of `target`, then its closing words.
+    fn script_claude_write(model: &ScriptedAnthropic, target: &Path, call: &str) {
+        let input = serde_json::json!({"file_path": target, "content": "written\n"});
+        model.push(AnthropicReply::new().text(&["Writing."]).tool_use(
+            call,
+            "Write",
+            &["", &input.to_string()],
+        ));
+        model.push(AnthropicReply::new().text(&["Done."]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_same_policy_answers_claude_code_over_its_own_protocol() {
+        let Some(claude) = peer_bin("claude") else {
+            return;
+        };
+        let model = ScriptedAnthropic::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(work.join("notes")).unwrap();
+        let work = work.canonicalize().unwrap();
+        let config = dir.path().join("claude-config");
+        std::fs::create_dir_all(&config).unwrap();
+        // Claude Code against the scripted Anthropic server, with a home of its own.
+        let env: Vec<(String, String)> = vec![
+            ("ANTHROPIC_BASE_URL".into(), model.url()),
+            ("ANTHROPIC_API_KEY".into(), "sk-test".into()),
+            ("CLAUDE_CONFIG_DIR".into(), config.display().to_string()),
+            ("HOME".into(), dir.path().display().to_string()),
+            ("DISABLE_TELEMETRY".into(), "1".into()),
+            (
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(),
+                "1".into(),
+            ),
+        ];
+        let backend = claude_code(&claude.display().to_string(), &env);
+
+        let allowed = work.join("notes/TODO.md");
+        script_claude_write(&model, &allowed, "toolu_w1");
+        let run = drive(&work, backend.as_ref(), "add the notes")
+            .await
+            .unwrap();
+        assert_eq!(run.outcome, TurnOutcome::Completed, "{run:?}");
+        assert_eq!(run.asked.len(), 1, "{run:?}");
+        assert_eq!(run.asked[0].1, PermissionDecision::AllowOnce, "{run:?}");
+        assert_eq!(std::fs::read_to_string(&allowed).unwrap(), "written\n");
+        assert!(run.answer.ends_with("Done."), "{run:?}");
+
+        let refused = work.join("Cargo.toml");
+        script_claude_write(&model, &refused, "toolu_w2");
+        let run = drive(&work, backend.as_ref(), "touch the manifest")
             .await
             .unwrap();
         assert_eq!(run.asked.len(), 1, "{run:?}");

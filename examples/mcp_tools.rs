@@ -85,11 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let servers = BTreeMap::from([(
         "everything".to_owned(),
-        McpServerConfig {
-            command: Some(command),
-            args: rest,
-            ..Default::default()
-        },
+        McpServerConfig::stdio(command, rest),
     )]);
     let (outcome, calls, status) = turn_with_mcp(&url, &prompt, &servers).await?;
     for (name, state) in status {
@@ -122,18 +118,11 @@ mod tests {
         let servers = BTreeMap::from([
             (
                 "everything".to_owned(),
-                McpServerConfig {
-                    command: Some(everything.display().to_string()),
-                    ..Default::default()
-                },
+                McpServerConfig::stdio(everything.display().to_string(), Vec::new()),
             ),
             (
                 "gone".to_owned(),
-                McpServerConfig {
-                    command: Some("sh".into()),
-                    args: vec!["-c".into(), "exit 3".into()],
-                    ..Default::default()
-                },
+                McpServerConfig::stdio("sh", vec!["-c".into(), "exit 3".into()]),
             ),
         ]);
         let (outcome, calls, status) = turn_with_mcp(&model.url(), "echo it", &servers)

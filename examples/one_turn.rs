@@ -100,10 +100,7 @@ async fn one_turn(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let client = OpenAiClient::new(OpenAiConfig::new(url))?;
     let tools = ToolSet::new().with(WordCount);
-    let config = TurnConfig {
-        limits: TurnLimits::for_agent(None, &tools),
-        ..TurnConfig::default()
-    };
+    let config = TurnConfig::default().limits(TurnLimits::for_agent(None, &tools));
     let sink = Transcript {
         echo,
         text: Mutex::new(String::new()),

@@ -26,16 +26,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Calls `tool` of `tools` with `args` as the loop would; its text (an error's too).
-async fn call(tools: &ToolSet, root: &Path, tool: &str, args: serde_json::Value) -> String {
+async fn call(tools: &ToolSet, tool: &str, args: serde_json::Value) -> String {
     let Some(found) = tools.get(tool) else {
         return format!("no tool {tool}");
     };
-    let ctx = ToolContext {
-        root: root.to_path_buf(),
-        call_id: format!("{tool}-1"),
-        cancel: CancellationToken::new(),
-        limits: Default::default(),
-    };
+    let ctx = ToolContext::new(format!("{tool}-1"));
     match found.execute(args, &ctx).await {
         Ok(output) => output.content,
         Err(e) => format!("refused: {e}"),
@@ -53,27 +48,15 @@ async fn walk_through(
     let env = Arc::new(ToolEnv::new(PathGuard::new(root)?));
     let (reads, _) = read_tools(env.clone(), Tier::Core, None);
     let mut log = vec![
-        call(
-            &reads,
-            root,
-            "grep",
-            serde_json::json!({ "pattern": needle }),
-        )
-        .await,
-        call(
-            &reads,
-            root,
-            "view_file",
-            serde_json::json!({ "path": ".env" }),
-        )
-        .await,
+        call(&reads, "grep", serde_json::json!({ "pattern": needle })).await,
+        call(&reads, "view_file", serde_json::json!({ "path": ".env" })).await,
     ];
     // Writes only propose: each edit waits in the queue until applied.
     let queue = Arc::new(MemoryChangeQueue::new());
     let scope = ChangeScope(ChatId::new());
     let writes = write_tools(env.clone(), queue.clone(), scope, WriteMode::Review);
     let edit = serde_json::json!({ "path": file, "old_string": needle, "new_string": replacement });
-    log.push(call(&writes, root, "edit_file", edit).await);
+    log.push(call(&writes, "edit_file", edit).await);
     for change in queue.list(&scope).await? {
         log.push(format!("pending {}:\n{}", change.path, change.diff));
     }

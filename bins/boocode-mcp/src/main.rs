@@ -110,16 +110,17 @@ async fn run(args: Args) -> Result<()> {
     let model = boocode_inference::OpenAiClient::new(model_config)
         .map_err(|e| anyhow::anyhow!("model server {}: {e}", args.model_url))?;
     let queue: Arc<dyn ChangeQueue> = Arc::new(store);
-    let server = McpToolServer::new(McpConfig {
-        env: Arc::new(ToolEnv::new(guard)),
+    let mut config = McpConfig::new(
+        Arc::new(ToolEnv::new(guard)),
         queue,
-        scope: ChangeScope(chat_id),
-        providers: boocode_agents::providers_with(&settings.providers),
-        model: Arc::new(model),
-        model_id: args.model.clone(),
-        config_dir: dirs::config_dir().map(|d| d.join("boocode")),
-        dispatch_timeout: Duration::from_secs(args.dispatch_timeout_secs.max(1)),
-    });
+        ChangeScope(chat_id),
+        Arc::new(model),
+    )
+    .providers(boocode_agents::providers_with(&settings.providers))
+    .dispatch_timeout(Duration::from_secs(args.dispatch_timeout_secs.max(1)));
+    config.model_id = args.model.clone();
+    config.config_dir = dirs::config_dir().map(|d| d.join("boocode"));
+    let server = McpToolServer::new(config);
     tracing::info!(root = %root.display(), chat = %chat_id, "boocode-mcp serving on stdio");
     let service = server
         .serve(rmcp::transport::stdio())

@@ -201,15 +201,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8> {
             hook_config.policy,
         )) as Arc<dyn boocode_core::Hooks>
     });
-    let turn = TurnConfig {
-        model: None,
-        system: Some(system),
-        limits: TurnLimits::for_agent(agent.as_ref(), &tools),
-        root: project.clone(),
-        ctx_max,
-        hooks,
-        ..TurnConfig::default()
-    };
+    let mut turn = TurnConfig::default()
+        .system(system)
+        .limits(TurnLimits::for_agent(agent.as_ref(), &tools));
+    turn.ctx_max = ctx_max;
+    turn.hooks = hooks;
 
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();

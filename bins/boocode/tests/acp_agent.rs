@@ -300,10 +300,10 @@ async fn boocodes_acp_backend_drives_boocode_acp_through_the_turn_grammar_and_re
     let model = ScriptedOpenAi::start().await.unwrap();
     let sandbox = Sandbox::new();
     let backend = backend(&sandbox, &model.url());
-    let config = |resume: Option<String>| SessionConfig {
-        cwd: sandbox.work(),
-        resume,
-        ..Default::default()
+    let config = |resume: Option<String>| {
+        let mut config = SessionConfig::new(sandbox.work());
+        config.resume = resume;
+        config
     };
     let mut session = backend.start(config(None)).await.unwrap();
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 /// Which protocol a backend speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BackendKind {
     /// BooCode's own loop.
     Native,
@@ -43,10 +44,18 @@ pub enum AgentError {
     Permission(#[from] PermissionError),
 }
 
-/// What a session starts with.
+/// What a session starts with: [`SessionConfig::new`], then a setter per field.
+///
+/// ```
+/// use boocode_agents::SessionConfig;
+/// let config = SessionConfig::new("/work/project").model("claude-sonnet-4-5");
+/// assert!(config.resume.is_none());
+/// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SessionConfig {
-    /// The project directory.
+    /// The project directory an external agent runs in. The native loop ignores it: its tools
+    /// carry their own root (the path guard's), so the two can never disagree.
     pub cwd: PathBuf,
     /// The backend's own session id to resume.
     pub resume: Option<String>,
@@ -69,6 +78,66 @@ pub struct SessionConfig {
     /// Skill folders (each holding a `SKILL.md`) to offer an agent that does not find them
     /// itself: Claude Code gets them as a plugin (`--plugin-dir`). Others find their own.
     pub skills: Vec<PathBuf>,
+}
+
+impl SessionConfig {
+    /// A new session in the project directory `cwd`.
+    pub fn new(cwd: impl Into<PathBuf>) -> Self {
+        Self {
+            cwd: cwd.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Resumes the backend's own session `value`.
+    pub fn resume(mut self, value: impl Into<String>) -> Self {
+        self.resume = Some(value.into());
+        self
+    }
+
+    /// Asks for model `value`.
+    pub fn model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+
+    /// Adds `value` to the system prompt.
+    pub fn system(mut self, value: impl Into<String>) -> Self {
+        self.system = Some(value.into());
+        self
+    }
+
+    /// Sets the reasoning effort (`low`, `medium`, `high`).
+    pub fn effort(mut self, value: impl Into<String>) -> Self {
+        self.effort = Some(value.into());
+        self
+    }
+
+    /// Sends the agent's file writes to `value` (review mode).
+    pub fn reviewer(mut self, value: crate::review::Reviewer) -> Self {
+        self.reviewer = Some(value);
+        self
+    }
+
+    /// Starts the native loop from the conversation `value`.
+    pub fn history(mut self, value: Vec<Message>) -> Self {
+        self.history = value;
+        self
+    }
+
+    /// Runs `value` at the session's events.
+    pub fn hooks(mut self, value: Arc<dyn boocode_core::Hooks>) -> Self {
+        self.hooks = Some(value);
+        self
+    }
+
+    /// Offers the skill folders `value` to an agent that does not find them itself.
+    pub fn skills(mut self, value: Vec<PathBuf>) -> Self {
+        self.skills = value;
+        self
+    }
 }
 
 /// A way of running an agent.
@@ -146,7 +215,6 @@ impl AgentBackend for NativeBackend {
 
     async fn start(&self, config: SessionConfig) -> Result<Box<dyn AgentSession>, AgentError> {
         let mut turn = self.config.clone();
-        turn.root = config.cwd;
         if config.model.is_some() {
             turn.model = config.model;
         }

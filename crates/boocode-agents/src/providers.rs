@@ -338,6 +338,7 @@ pub enum ProbeStatus {
 
 /// Limits for the probe.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct ProbeLimits {
     /// For `--version`.
     pub version: Duration,
@@ -351,6 +352,25 @@ impl Default for ProbeLimits {
             version: Duration::from_secs(5),
             handshake: Duration::from_secs(15),
         }
+    }
+}
+
+impl ProbeLimits {
+    /// `version` for `--version`, `handshake` for the protocol handshake.
+    pub const fn new(version: Duration, handshake: Duration) -> Self {
+        Self { version, handshake }
+    }
+
+    /// Waits at most `value` for `--version`.
+    pub fn version(mut self, value: Duration) -> Self {
+        self.version = value;
+        self
+    }
+
+    /// Waits at most `value` for the protocol handshake.
+    pub fn handshake(mut self, value: Duration) -> Self {
+        self.handshake = value;
+        self
     }
 }
 

@@ -8,10 +8,9 @@
 //! stacking on earlier proposals), and the agent is told no, with the reason, so the file on
 //! disk is untouched until a human applies the change.
 
-use boocode_core::{CancellationToken, ChangeQueue, ChangeScope, ToolContext, ToolLimits, ToolSet};
+use boocode_core::{ChangeQueue, ChangeScope, ToolContext, ToolSet};
 use boocode_tools::{ToolEnv, WriteMode, write_tools};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Decides, before the user is asked, whether a tool call is a file write to be queued.
@@ -37,7 +36,6 @@ impl std::fmt::Debug for Reviewer {
 /// Queues an agent's writes through BooCode's write tools.
 pub struct QueueReview {
     tools: ToolSet,
-    root: PathBuf,
     /// When set, every other permission prompt is refused with this reason instead of being
     /// put to a user (for callers that have nobody to ask).
     refuse_others: Option<String>,
@@ -52,10 +50,8 @@ impl QueueReview {
         scope: ChangeScope,
         mode: WriteMode,
     ) -> Self {
-        let root = env.paths().root().to_path_buf();
         Self {
             tools: write_tools(env, queue, scope, mode),
-            root,
             refuse_others: None,
         }
     }
@@ -76,12 +72,7 @@ impl QueueReview {
         let Some(t) = self.tools.get(tool) else {
             return Err(format!("no {tool} tool"));
         };
-        let ctx = ToolContext {
-            root: self.root.clone(),
-            call_id: "review".into(),
-            cancel: CancellationToken::new(),
-            limits: ToolLimits::default(),
-        };
+        let ctx = ToolContext::new("review");
         t.execute(args, &ctx)
             .await
             .map(|o| o.content)

@@ -62,15 +62,10 @@ async fn start_with(
         .env("DISABLE_TELEMETRY", "1")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .handshake_timeout(Duration::from_secs(60));
-    let session = backend
-        .start(SessionConfig {
-            cwd: work,
-            resume,
-            reviewer,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let mut config = SessionConfig::new(work);
+    config.resume = resume;
+    config.reviewer = reviewer;
+    let session = backend.start(config).await.unwrap();
     Some(session)
 }
 
@@ -249,10 +244,7 @@ async fn start_bad(script: &str, limit: Duration) -> (String, Duration) {
     let started = std::time::Instant::now();
     let err = match tokio::time::timeout(
         Duration::from_secs(20),
-        backend.start(SessionConfig {
-            cwd: dir.path().to_path_buf(),
-            ..Default::default()
-        }),
+        backend.start(SessionConfig::new(dir.path().to_path_buf())),
     )
     .await
     .expect("start must give up on its own")
@@ -296,10 +288,7 @@ async fn an_agent_that_never_answers_initialize_times_out() {
 async fn a_missing_agent_program_is_a_spawn_error() {
     let dir = tempfile::tempdir().unwrap();
     let err = AcpBackend::new("/nonexistent/acp-agent", vec![])
-        .start(SessionConfig {
-            cwd: dir.path().to_path_buf(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(dir.path().to_path_buf()))
         .await
         .err()
         .unwrap();

@@ -65,14 +65,9 @@ async fn setup_with(queue: Option<Arc<MemoryChangeQueue>>) -> Option<Setup> {
         .env("XDG_CACHE_HOME", home.join(".cache").display().to_string())
         .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
         .handshake_timeout(Duration::from_secs(60));
-    let session = backend
-        .start(SessionConfig {
-            cwd: work.clone(),
-            reviewer,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let mut config = SessionConfig::new(work.clone());
+    config.reviewer = reviewer;
+    let session = backend.start(config).await.unwrap();
     Some(Setup {
         server,
         _dir: dir,

@@ -39,10 +39,7 @@ fn agent() -> Option<AcpBackend> {
 
 async fn session(backend: &AcpBackend, cwd: &std::path::Path) -> Box<dyn AgentSession> {
     backend
-        .start(SessionConfig {
-            cwd: cwd.to_owned(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(cwd.to_owned()))
         .await
         .unwrap()
 }
@@ -222,10 +219,7 @@ async fn an_agent_that_requires_authentication_is_authenticated_or_explained() {
         }
         let started = std::time::Instant::now();
         let err = b
-            .start(SessionConfig {
-                cwd: dir.path().to_owned(),
-                ..Default::default()
-            })
+            .start(SessionConfig::new(dir.path().to_owned()))
             .await
             .err()
             .unwrap()
@@ -301,11 +295,7 @@ async fn fs_requests_are_guarded_and_review_mode_queues_writes() {
     let env = Arc::new(ToolEnv::new(PathGuard::new(&root).unwrap()));
     let reviewer = QueueReview::new(env, queue.clone(), scope, WriteMode::Review).into_reviewer();
     let mut s = backend
-        .start(SessionConfig {
-            cwd: root.clone(),
-            reviewer: Some(reviewer),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(root.clone()).reviewer(reviewer))
         .await
         .unwrap();
     let (report, _) = run(

@@ -43,10 +43,7 @@ async fn the_native_backend_keeps_the_conversation_across_prompts() {
     let client = OpenAiClient::new(OpenAiConfig::new(server.url())).unwrap();
     let backend = NativeBackend::new(Arc::new(client), ToolSet::new(), TurnConfig::default());
     let mut session = backend
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -81,21 +78,15 @@ async fn a_native_session_starts_from_the_callers_history_and_hands_back_the_tur
     let client = OpenAiClient::new(OpenAiConfig::new(server.url())).unwrap();
     let steering = Steering::new();
     let message_id = MessageId::new();
-    let config = TurnConfig {
-        message_id: Some(message_id),
-        steering: Some(steering.clone()),
-        ..TurnConfig::default()
-    };
+    let config = TurnConfig::default()
+        .message_id(message_id)
+        .steering(steering.clone());
     let backend = NativeBackend::new(Arc::new(client), ToolSet::new(), config);
     let mut session = backend
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            history: vec![
-                Message::user("earlier"),
-                Message::assistant("Earlier answer."),
-            ],
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()).history(vec![
+            Message::user("earlier"),
+            Message::assistant("Earlier answer."),
+        ]))
         .await
         .unwrap();
     assert!(session.take_turn().is_none(), "no turn ran yet");
@@ -163,10 +154,7 @@ async fn the_pty_backend_sends_the_prompt_streams_output_and_reports_the_exit() 
         vec!["-c".into(), "read q; echo \"you said $q\"; exit 4".into()],
     );
     let mut session = backend
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -191,10 +179,7 @@ async fn the_pty_backend_sends_the_prompt_streams_output_and_reports_the_exit() 
 async fn an_interactive_cli_answers_turn_after_turn_and_can_be_cancelled() {
     let backend = PtyBackend::new("cat", vec![]).idle_after(Duration::from_millis(300));
     let mut session = backend
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let cancel = CancellationToken::new();
@@ -215,10 +200,7 @@ async fn an_interactive_cli_answers_turn_after_turn_and_can_be_cancelled() {
         vec!["-c".into(), "read q; echo started; sleep 100".into()],
     );
     let mut session = slow
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let stop = CancellationToken::new();
@@ -249,10 +231,7 @@ done"#;
     let backend = PtyBackend::new("bash", vec!["-c".into(), script.into()])
         .idle_after(Duration::from_millis(1500));
     let mut session = backend
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let cancel = CancellationToken::new();

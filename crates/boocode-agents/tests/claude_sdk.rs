@@ -37,11 +37,7 @@ async fn setup() -> Option<Setup> {
         .env("DISABLE_TELEMETRY", "1")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
     let session = backend
-        .start(SessionConfig {
-            cwd: work,
-            model: Some("claude-sonnet-4-5".into()),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(work).model("claude-sonnet-4-5"))
         .await
         .unwrap();
     Some(Setup {
@@ -270,11 +266,7 @@ async fn a_session_resumes_from_a_postgres_transcript_store_on_a_fresh_process_a
     // Host A.
     let config_a = dir.path().join("config-a");
     let mut first = backend(&config_a)
-        .start(SessionConfig {
-            cwd: work.clone(),
-            model: Some("claude-sonnet-4-5".into()),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(work.clone()).model("claude-sonnet-4-5"))
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -308,12 +300,11 @@ async fn a_session_resumes_from_a_postgres_transcript_store_on_a_fresh_process_a
 
     // Host B: a fresh process and an empty config dir, resuming from the store alone.
     let mut second = backend(&dir.path().join("config-b"))
-        .start(SessionConfig {
-            cwd: work.clone(),
-            model: Some("claude-sonnet-4-5".into()),
-            resume: Some(session_id.clone()),
-            ..Default::default()
-        })
+        .start(
+            SessionConfig::new(work.clone())
+                .model("claude-sonnet-4-5")
+                .resume(session_id.clone()),
+        )
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -543,11 +534,7 @@ async fn a_session_claude_cannot_resume_becomes_a_new_one_and_says_so() {
     let unknown = "5f0c6a3e-0000-4000-8000-000000000000";
     let started = std::time::Instant::now();
     let mut session = backend
-        .start(SessionConfig {
-            cwd: dir.path().to_owned(),
-            resume: Some(unknown.into()),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(dir.path().to_owned()).resume(unknown))
         .await
         .unwrap();
     assert!(

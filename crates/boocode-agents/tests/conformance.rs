@@ -44,13 +44,12 @@ struct Fixture {
 
 impl Fixture {
     async fn start(&self) -> Box<dyn AgentSession> {
+        let mut config = SessionConfig::new(self.work.clone());
+        if matches!(self.model, Model::Anthropic(_)) {
+            config = config.model("claude-sonnet-4-5");
+        }
         self.backend
-            .start(SessionConfig {
-                cwd: self.work.clone(),
-                model: matches!(self.model, Model::Anthropic(_))
-                    .then(|| "claude-sonnet-4-5".to_owned()),
-                ..Default::default()
-            })
+            .start(config)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", self.name))
     }

@@ -33,10 +33,7 @@ fn acp(name: &str, command: String) -> Provider {
     }
 }
 
-const QUICK: ProbeLimits = ProbeLimits {
-    version: Duration::from_secs(2),
-    handshake: Duration::from_secs(2),
-};
+const QUICK: ProbeLimits = ProbeLimits::new(Duration::from_secs(2), Duration::from_secs(2));
 
 #[tokio::test]
 async fn every_builtin_provider_is_reported_truthfully_and_quickly() {
@@ -153,10 +150,7 @@ async fn a_provider_builds_its_backend_or_says_why_not() {
         .unwrap();
     assert_eq!(native.kind(), BackendKind::Native);
     let mut session = native
-        .start(SessionConfig {
-            cwd: std::env::temp_dir(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(std::env::temp_dir()))
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -198,10 +192,7 @@ async fn a_provider_builds_its_backend_or_says_why_not() {
     assert_eq!(backend.kind(), BackendKind::Pty);
     let dir = tempfile::tempdir().unwrap();
     let mut session = backend
-        .start(SessionConfig {
-            cwd: dir.path().to_path_buf(),
-            ..Default::default()
-        })
+        .start(SessionConfig::new(dir.path().to_path_buf()))
         .await
         .unwrap();
     let sink = CollectSink::new();
@@ -244,10 +235,9 @@ async fn the_builtin_qwen_provider_speaks_acp_with_the_pinned_qwen_code() {
         .unwrap();
     assert_eq!(provider.kind, BackendKind::Acp);
     provider.command = Some(qwen.display().to_string());
-    let limits = ProbeLimits {
-        version: Duration::from_secs(30),
-        handshake: Duration::from_secs(30),
-    };
+    let limits = ProbeLimits::default()
+        .version(Duration::from_secs(30))
+        .handshake(Duration::from_secs(30));
     match probe(&provider, limits).await {
         ProbeStatus::Ready {
             version: Some(version),

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 /// A tool as offered to the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolSpec {
     /// The tool's name.
     pub name: String,
@@ -17,8 +18,31 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
+impl ToolSpec {
+    /// The tool `name`, described to the model by `description`, taking arguments that match
+    /// the JSON Schema `parameters`.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: serde_json::Value,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            parameters,
+        }
+    }
+}
+
 /// One request to a model.
+///
+/// ```
+/// use boocode_core::{Message, ModelRequest};
+/// let request = ModelRequest::new(vec![Message::user("hi")]).system("Be brief.");
+/// assert_eq!(request.messages.len(), 1);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ModelRequest {
     /// The model id; `None` lets the client use its configured default.
     pub model: Option<String>,
@@ -35,6 +59,52 @@ pub struct ModelRequest {
     /// Reasoning effort (`low`, `medium`, `high`) for models that take one; sent as
     /// `reasoning_effort`.
     pub reasoning_effort: Option<String>,
+}
+
+impl ModelRequest {
+    /// A request carrying `messages`, on the client's default model, with no tools.
+    pub fn new(messages: Vec<Message>) -> Self {
+        Self {
+            messages,
+            ..Self::default()
+        }
+    }
+
+    /// Asks for model `id`.
+    pub fn model(mut self, id: impl Into<String>) -> Self {
+        self.model = Some(id.into());
+        self
+    }
+
+    /// Sends `prompt` as the system prompt.
+    pub fn system(mut self, prompt: impl Into<String>) -> Self {
+        self.system = Some(prompt.into());
+        self
+    }
+
+    /// Offers `tools` to the model.
+    pub fn tools(mut self, tools: Vec<ToolSpec>) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    /// Samples at `temperature`.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Caps the answer at `tokens` generated tokens.
+    pub fn max_tokens(mut self, tokens: u32) -> Self {
+        self.max_tokens = Some(tokens);
+        self
+    }
+
+    /// Sends `effort` as `reasoning_effort`.
+    pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
+        self.reasoning_effort = Some(effort.into());
+        self
+    }
 }
 
 /// Token counts a model endpoint reports for one request.

@@ -4,13 +4,13 @@ use crate::model::ToolSpec;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Bounds a tool must respect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ToolLimits {
     /// The most output (in bytes) that may reach the model; longer output is truncated.
     pub max_output_bytes: usize,
@@ -27,17 +27,57 @@ impl Default for ToolLimits {
     }
 }
 
+impl ToolLimits {
+    /// Keeps at most `bytes` of a call's output for the model.
+    pub fn max_output_bytes(mut self, bytes: usize) -> Self {
+        self.max_output_bytes = bytes;
+        self
+    }
+
+    /// Ends a call after `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
 /// What a tool is given besides its arguments.
+///
+/// There is no project root here: a tool that touches files holds its own guarded environment
+/// (BooCode's built-in tools hold a `boocode_tools::ToolEnv`, whose path guard has the one
+/// root), so two roots can never disagree.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ToolContext {
-    /// The project root every path is resolved against.
-    pub root: PathBuf,
     /// The id of the call being served.
     pub call_id: String,
     /// Cancelled when the turn is stopped; long tools should watch it.
     pub cancel: CancellationToken,
     /// Output and time bounds.
     pub limits: ToolLimits,
+}
+
+impl ToolContext {
+    /// A context for the call `call_id`, with default limits and a token nobody cancels.
+    pub fn new(call_id: impl Into<String>) -> Self {
+        Self {
+            call_id: call_id.into(),
+            cancel: CancellationToken::new(),
+            limits: ToolLimits::default(),
+        }
+    }
+
+    /// The call stops when `cancel` is cancelled.
+    pub fn cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The call is bounded by `limits`.
+    pub fn limits(mut self, limits: ToolLimits) -> Self {
+        self.limits = limits;
+        self
+    }
 }
 
 /// A successful tool result: what the model sees, plus structured facts for the caller.
@@ -285,12 +325,7 @@ mod tests {
     }
 
     fn ctx() -> ToolContext {
-        ToolContext {
-            root: PathBuf::from("/"),
-            call_id: "c1".into(),
-            cancel: CancellationToken::new(),
-            limits: ToolLimits::default(),
-        }
+        ToolContext::new("c1")
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 /// When and how often to retry a request that failed before any output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
@@ -36,8 +37,38 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Settings for an [`OpenAiClient`].
+impl RetryPolicy {
+    /// Retries at most `value` times after the first attempt.
+    pub fn max_retries(mut self, value: u32) -> Self {
+        self.max_retries = value;
+        self
+    }
+
+    /// Waits `value` before the first retry.
+    pub fn initial_backoff(mut self, value: Duration) -> Self {
+        self.initial_backoff = value;
+        self
+    }
+
+    /// Waits at most `value` between attempts.
+    pub fn max_backoff(mut self, value: Duration) -> Self {
+        self.max_backoff = value;
+        self
+    }
+}
+
+/// Settings for an [`OpenAiClient`]: [`OpenAiConfig::new`], then a setter per field.
+///
+/// ```
+/// use boocode_inference::OpenAiConfig;
+/// use std::time::Duration;
+/// let config = OpenAiConfig::new("http://127.0.0.1:8080")
+///     .model("qwen3-coder")
+///     .idle_timeout(Duration::from_secs(30));
+/// assert_eq!(config.model.as_deref(), Some("qwen3-coder"));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OpenAiConfig {
     /// The server's base URL, with or without a trailing `/v1` (`http://127.0.0.1:8080`).
     pub base_url: String,
@@ -74,6 +105,56 @@ impl OpenAiConfig {
             inline_tool_calls: true,
             discovery_timeout: Duration::from_secs(5),
         }
+    }
+}
+
+impl OpenAiConfig {
+    /// Sends `value` as a bearer token.
+    pub fn api_key(mut self, value: impl Into<String>) -> Self {
+        self.api_key = Some(value.into());
+        self
+    }
+
+    /// Uses model `value` when a request names none.
+    pub fn model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+
+    /// Gives up connecting after `value`.
+    pub fn connect_timeout(mut self, value: Duration) -> Self {
+        self.connect_timeout = value;
+        self
+    }
+
+    /// Gives up waiting for the response to start after `value`.
+    pub fn first_token_timeout(mut self, value: Duration) -> Self {
+        self.first_token_timeout = value;
+        self
+    }
+
+    /// Gives up after `value` of silence between two chunks.
+    pub fn idle_timeout(mut self, value: Duration) -> Self {
+        self.idle_timeout = value;
+        self
+    }
+
+    /// Retries failed requests by `value`.
+    pub fn retry(mut self, value: RetryPolicy) -> Self {
+        self.retry = value;
+        self
+    }
+
+    /// Whether to extract tool calls a server left in the content.
+    pub fn inline_tool_calls(mut self, value: bool) -> Self {
+        self.inline_tool_calls = value;
+        self
+    }
+
+    /// Bounds each context-discovery request by `value`.
+    pub fn discovery_timeout(mut self, value: Duration) -> Self {
+        self.discovery_timeout = value;
+        self
     }
 }
 

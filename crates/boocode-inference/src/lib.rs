@@ -14,10 +14,7 @@
 //!
 //! # async fn demo() -> Result<(), boocode_core::ModelError> {
 //! let client = OpenAiClient::new(OpenAiConfig::new("http://127.0.0.1:8080"))?;
-//! let request = ModelRequest {
-//!     messages: vec![Message::user("Say hi")],
-//!     ..ModelRequest::default()
-//! };
+//! let request = ModelRequest::new(vec![Message::user("Say hi")]);
 //! let completion = client.complete(request, CancellationToken::new()).await?;
 //! assert!(!completion.text.is_empty());
 //! let n_ctx = client.context_size(None).await; // llama.cpp: from GET /props

@@ -307,16 +307,9 @@ mod tests {
                 Part::text("Done."),
             ],
         );
-        let request = ModelRequest {
-            system: Some("sys".into()),
-            messages: vec![Message::user("hi"), assistant],
-            tools: vec![ToolSpec {
-                name: "grep".into(),
-                description: "d".into(),
-                parameters: json!({"type": "object"}),
-            }],
-            ..ModelRequest::default()
-        };
+        let request = ModelRequest::new(vec![Message::user("hi"), assistant])
+            .system("sys")
+            .tools(vec![ToolSpec::new("grep", "d", json!({"type": "object"}))]);
         let body = request_body(&request, Some("m"), true);
         insta::assert_json_snapshot!(body);
     }

@@ -177,11 +177,11 @@ async fn inline_qwen3_coder_calls_are_typed_by_the_offered_schema() {
     server.push(Reply::stream().text(
         "<tool_call>\n<function=view_file>\n<parameter=path>\nsrc/main.rs\n</parameter>\n<parameter=start>\n5\n</parameter>\n</function>\n</tool_call>",
     ));
-    let tools = vec![ToolSpec {
-        name: "view_file".into(),
-        description: "View a file.".into(),
-        parameters: json!({"type": "object", "properties": {"path": {"type": "string"}, "start": {"type": "integer"}}}),
-    }];
+    let tools = vec![ToolSpec::new(
+        "view_file",
+        "View a file.",
+        json!({"type": "object", "properties": {"path": {"type": "string"}, "start": {"type": "integer"}}}),
+    )];
     let (events, completion) = collect(&client(&server.url()), request(tools)).await;
     let completion = completion.unwrap();
     assert_eq!(text_of(&events), "");
@@ -282,11 +282,7 @@ async fn the_api_key_is_sent_as_a_bearer_token_and_tools_are_offered() {
     let mut config = config(&format!("{}/v1/", server.url()));
     config.api_key = Some("sk-test".into());
     let client = boocode_inference::OpenAiClient::new(config).unwrap();
-    let tools = vec![ToolSpec {
-        name: "grep".into(),
-        description: "Search.".into(),
-        parameters: json!({"type": "object"}),
-    }];
+    let tools = vec![ToolSpec::new("grep", "Search.", json!({"type": "object"}))];
     let (_, completion) = collect(&client, request(tools)).await;
     assert_eq!(completion.unwrap().text, "ok");
     let sent = &server.completion_requests()[0];

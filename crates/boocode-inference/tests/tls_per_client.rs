@@ -19,10 +19,7 @@ async fn a_client_installs_no_process_wide_tls_provider() {
     let client = OpenAiClient::new(OpenAiConfig::new(server.url())).unwrap();
     // An HTTPS endpoint builds the same way (the TLS configuration is the client's own).
     OpenAiClient::new(OpenAiConfig::new("https://127.0.0.1:9")).unwrap();
-    let request = ModelRequest {
-        messages: vec![Message::user("hi")],
-        ..ModelRequest::default()
-    };
+    let request = ModelRequest::new(vec![Message::user("hi")]);
     let completion = client
         .complete(request, CancellationToken::new())
         .await

@@ -18,16 +18,15 @@
 //! let model = boocode_inference::OpenAiClient::new(boocode_inference::OpenAiConfig::new(
 //!     "http://127.0.0.1:8080",
 //! ))?;
-//! let server = McpToolServer::new(McpConfig {
-//!     env,
-//!     queue: Arc::new(MemoryChangeQueue::new()),
-//!     scope: ChangeScope(boocode_core::ChatId::new()),
-//!     providers: boocode_agents::default_providers(),
-//!     model: Arc::new(model),
-//!     model_id: None,
-//!     dispatch_timeout: std::time::Duration::from_secs(600),
-//!     config_dir: None,
-//! });
+//! let server = McpToolServer::new(
+//!     McpConfig::new(
+//!         env,
+//!         Arc::new(MemoryChangeQueue::new()),
+//!         ChangeScope(boocode_core::ChatId::new()),
+//!         Arc::new(model),
+//!     )
+//!     .providers(boocode_agents::default_providers()),
+//! );
 //! server.serve(rmcp::transport::stdio()).await?.waiting().await?;
 //! # Ok(())
 //! # }
@@ -38,7 +37,7 @@ use boocode_agents::{
 };
 use boocode_core::{
     AgentEvent, CancellationToken, ChangeQueue, ChangeScope, CollectSink, ModelClient, ToolContext,
-    ToolError, ToolLimits, ToolSet, TurnConfig, TurnLimits, TurnOutcome,
+    ToolError, ToolSet, TurnConfig, TurnLimits, TurnOutcome,
 };
 use boocode_tools::{Tier, ToolEnv, WriteMode, read_tools, write_tools};
 use rmcp::ErrorData as McpError;
@@ -78,7 +77,8 @@ pub struct DispatchArgs {
     pub model: Option<String>,
 }
 
-/// How the MCP server is set up.
+/// How the MCP server is set up: [`McpConfig::new`], then a setter per optional field.
+#[non_exhaustive]
 pub struct McpConfig {
     /// The project's guards.
     pub env: Arc<ToolEnv>,
@@ -98,6 +98,53 @@ pub struct McpConfig {
     /// Where the global BOOCHAT.md lives (`~/.config/boocode`), for the native provider's
     /// system prompt.
     pub config_dir: Option<std::path::PathBuf>,
+}
+
+impl McpConfig {
+    /// Serves the project `env` guards, proposing changes into `queue` under `scope`, with
+    /// `model` as the native provider's model; no other provider, the model's default id, a
+    /// ten-minute dispatch limit and no global BOOCHAT.md.
+    pub fn new(
+        env: Arc<ToolEnv>,
+        queue: Arc<dyn ChangeQueue>,
+        scope: ChangeScope,
+        model: Arc<dyn ModelClient>,
+    ) -> Self {
+        Self {
+            env,
+            queue,
+            scope,
+            providers: Vec::new(),
+            model,
+            model_id: None,
+            dispatch_timeout: Duration::from_secs(600),
+            config_dir: None,
+        }
+    }
+
+    /// Lets `dispatch_agent` use `providers`.
+    pub fn providers(mut self, providers: Vec<Provider>) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// Asks the native provider's model for `id`.
+    pub fn model_id(mut self, id: impl Into<String>) -> Self {
+        self.model_id = Some(id.into());
+        self
+    }
+
+    /// Lets a dispatched prompt run at most `limit`.
+    pub fn dispatch_timeout(mut self, limit: Duration) -> Self {
+        self.dispatch_timeout = limit;
+        self
+    }
+
+    /// Reads the global BOOCHAT.md from `dir`.
+    pub fn config_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config_dir = Some(dir.into());
+        self
+    }
 }
 
 /// The MCP server (an rmcp `ServerHandler`).
@@ -162,12 +209,7 @@ impl McpToolServer {
                 None,
             ));
         };
-        let ctx = ToolContext {
-            root: self.config.env.paths().root().to_path_buf(),
-            call_id: format!("mcp_{}", uuid::Uuid::new_v4().simple()),
-            cancel,
-            limits: ToolLimits::default(),
-        };
+        let ctx = ToolContext::new(format!("mcp_{}", uuid::Uuid::new_v4().simple())).cancel(cancel);
         if name != "edit_file" {
             return Ok(match tool.execute(arguments, &ctx).await {
                 Ok(output) => CallToolResult::success(vec![ContentBlock::text(output.content)]),
@@ -221,11 +263,8 @@ impl McpToolServer {
             ));
         };
         let root = self.config.env.paths().root().to_path_buf();
-        let mut session_config = SessionConfig {
-            cwd: root.clone(),
-            model: args.model.clone(),
-            ..SessionConfig::default()
-        };
+        let mut session_config = SessionConfig::new(root.clone());
+        session_config.model = args.model.clone();
         let options = if provider.kind == BackendKind::Native {
             let (mut tools, _) = read_tools(self.config.env.clone(), Tier::Standard, None);
             tools.extend(write_tools(
@@ -237,13 +276,9 @@ impl McpToolServer {
             let system =
                 boocode_tools::native_system_prompt(root.clone(), self.config.config_dir.clone())
                     .await;
-            let turn = TurnConfig {
-                model: args.model.clone().or_else(|| self.config.model_id.clone()),
-                system,
-                limits: TurnLimits::for_agent(None, &tools),
-                root,
-                ..TurnConfig::default()
-            };
+            let mut turn = TurnConfig::default().limits(TurnLimits::for_agent(None, &tools));
+            turn.model = args.model.clone().or_else(|| self.config.model_id.clone());
+            turn.system = system;
             BackendOptions::new().native(NativeParts::new(self.config.model.clone(), tools, turn))
         } else {
             session_config.reviewer = Some(

@@ -317,48 +317,47 @@ impl AgentTurn<'_> {
             ChatMode::Review => Some(WriteMode::Review),
             _ => None,
         };
-        let config = SessionConfig {
-            cwd: env.paths().root().to_path_buf(),
-            model: self.model.clone(),
-            effort: self.thinking.and_then(Thinking::effort),
-            // Review and auto-apply: writes go to the chat's queue. Ask: writes are refused.
-            reviewer: Some(match write_mode {
-                Some(mode) => QueueReview::new(
-                    env.clone(),
-                    Arc::new(self.state.store.clone()),
-                    ChangeScope(self.chat_id),
-                    mode,
-                )
-                .into_reviewer(),
-                None => boocode_agents::RefuseWrites.into_reviewer(),
-            }),
-            // Skills claude would not find itself (the project's `.claude/skills` it reads).
-            skills: {
-                let (root, config) = (
-                    env.paths().root().to_path_buf(),
-                    self.state.config.config_dir.clone(),
-                );
-                tokio::task::spawn_blocking(move || {
-                    let own = root.join(".claude/skills");
-                    boocode_tools::project_skills(&root, config.as_deref())
-                        .found
-                        .into_values()
-                        .map(|f| f.dir)
-                        .filter(|dir| !dir.starts_with(&own))
-                        .collect()
-                })
-                .await
-                .unwrap_or_default()
-            },
-            // Its permission requests pass through the hooks.
-            hooks: self.state.config.chat_hooks(
-                self.chat_id,
-                env.paths().root(),
-                self.mode,
-                self.provider,
-            ),
-            ..SessionConfig::default()
+        // Review and auto-apply: writes go to the chat's queue. Ask: writes are refused.
+        let reviewer = match write_mode {
+            Some(mode) => QueueReview::new(
+                env.clone(),
+                Arc::new(self.state.store.clone()),
+                ChangeScope(self.chat_id),
+                mode,
+            )
+            .into_reviewer(),
+            None => boocode_agents::RefuseWrites.into_reviewer(),
         };
+        // Skills claude would not find itself (the project's `.claude/skills` it reads).
+        let skills = {
+            let (root, config) = (
+                env.paths().root().to_path_buf(),
+                self.state.config.config_dir.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let own = root.join(".claude/skills");
+                boocode_tools::project_skills(&root, config.as_deref())
+                    .found
+                    .into_values()
+                    .map(|f| f.dir)
+                    .filter(|dir| !dir.starts_with(&own))
+                    .collect()
+            })
+            .await
+            .unwrap_or_default()
+        };
+        let mut config = SessionConfig::new(env.paths().root())
+            .reviewer(reviewer)
+            .skills(skills);
+        config.model = self.model.clone();
+        config.effort = self.thinking.and_then(Thinking::effort);
+        // Its permission requests pass through the hooks.
+        config.hooks = self.state.config.chat_hooks(
+            self.chat_id,
+            env.paths().root(),
+            self.mode,
+            self.provider,
+        );
         // The backend session this chat had before (a restart, an idle close): resume it.
         let store = &self.state.store;
         let earlier = store

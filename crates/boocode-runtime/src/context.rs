@@ -126,13 +126,14 @@ pub(crate) async fn title_for(
     question: &str,
     answer: &str,
 ) -> Option<String> {
-    let request = ModelRequest {
-        model: model_id,
-        system: Some("Reply with only a title of about four words for this conversation. No quotes, no punctuation at the end.".into()),
-        messages: vec![Message::user(format!("Question: {}\n\nAnswer: {}", clip(question, 1000), clip(answer, 1000)))],
-        max_tokens: Some(24),
-        ..ModelRequest::default()
-    };
+    let mut request = ModelRequest::new(vec![Message::user(format!(
+        "Question: {}\n\nAnswer: {}",
+        clip(question, 1000),
+        clip(answer, 1000)
+    ))])
+    .system("Reply with only a title of about four words for this conversation. No quotes, no punctuation at the end.")
+    .max_tokens(24);
+    request.model = model_id;
     let completion = model
         .complete(request, CancellationToken::new())
         .await

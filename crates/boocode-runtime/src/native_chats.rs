@@ -193,23 +193,21 @@ impl TurnContext {
                 )
             })
             .collect();
-        let turn = TurnConfig {
-            system: Some(prompt.text),
-            limits: TurnLimits::for_agent(agent.as_ref(), &tools),
-            // A delegation waits for its child: the call may take as long as a child may run.
-            tool_limits: if delegates {
-                let mut limits = ToolLimits::default();
-                limits.timeout = limits.timeout.max(state.config.delegation.timeout);
-                limits
-            } else {
-                ToolLimits::default()
-            },
-            ctx_max,
-            message_id: Some(self.assistant.id),
-            steering: Some(self.steering.clone()),
-            notices,
-            ..TurnConfig::default()
+        // A delegation waits for its child: the call may take as long as a child may run.
+        let tool_limits = if delegates {
+            let limits = ToolLimits::default();
+            limits.timeout(limits.timeout.max(state.config.delegation.timeout))
+        } else {
+            ToolLimits::default()
         };
+        let mut turn = TurnConfig::default()
+            .system(prompt.text)
+            .limits(TurnLimits::for_agent(agent.as_ref(), &tools))
+            .tool_limits(tool_limits)
+            .message_id(self.assistant.id)
+            .steering(self.steering.clone());
+        turn.ctx_max = ctx_max;
+        turn.notices = notices;
         let backend = native_provider(&state.config.providers)
             .backend_with(BackendOptions::new().native(NativeParts::new(
                 state.model.clone(),
@@ -230,14 +228,10 @@ impl TurnContext {
                 hooks,
             )));
         }
-        let config = SessionConfig {
-            hooks,
-            cwd,
-            model: model_id,
-            effort: self.thinking.and_then(boocode_core::Thinking::effort),
-            history: self.history[..before].to_vec(),
-            ..SessionConfig::default()
-        };
+        let mut config = SessionConfig::new(cwd).history(self.history[..before].to_vec());
+        config.hooks = hooks;
+        config.model = model_id;
+        config.effort = self.thinking.and_then(boocode_core::Thinking::effort);
         Ok(NativeStart {
             backend,
             config,

@@ -31,6 +31,7 @@ pub use boocode_core::protocol::ToolStat as ToolStats;
 /// Which kind of backend ran an agent session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BackendName {
     /// BooCode's own loop.
     Native,

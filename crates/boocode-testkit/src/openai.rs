@@ -194,6 +194,7 @@ impl StreamReply {
 
 /// What the server does with one chat-completions request.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Reply {
     /// A streamed reply (collapsed into one JSON completion for non-streaming requests).
     Stream(StreamReply),

@@ -4,20 +4,13 @@
 //! `cargo bench -p boocode-tools --bench changes`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use boocode_core::{
-    CancellationToken, ChangeScope, MemoryChangeQueue, ToolContext, ToolLimits, ToolSet,
-};
+use boocode_core::{ChangeScope, MemoryChangeQueue, ToolContext, ToolSet};
 use boocode_tools::{PathGuard, ToolEnv, WriteMode, apply_pending, rewind, write_tools};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::sync::Arc;
 
-fn ctx(root: &std::path::Path) -> ToolContext {
-    ToolContext {
-        root: root.to_owned(),
-        call_id: "b".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    }
+fn ctx(_root: &std::path::Path) -> ToolContext {
+    ToolContext::new("b")
 }
 
 /// A 10,000-line source file.

@@ -4,7 +4,7 @@
 //! `cargo bench -p boocode-tools --bench mcp_call` (needs python3)
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use boocode_core::{CancellationToken, ToolContext, ToolLimits};
+use boocode_core::ToolContext;
 use boocode_tools::{McpServerConfig, McpServers, McpStatus};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::collections::BTreeMap;
@@ -22,11 +22,7 @@ fn bench(c: &mut Criterion) {
     let mut configs = BTreeMap::new();
     configs.insert(
         "odd".to_owned(),
-        McpServerConfig {
-            command: Some("python3".into()),
-            args: vec![script.display().to_string()],
-            ..McpServerConfig::default()
-        },
+        McpServerConfig::stdio("python3", vec![script.display().to_string()]),
     );
     let servers = rt.block_on(async {
         let servers = McpServers::start(&configs);
@@ -39,12 +35,7 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .find(|t| t.name() == "odd__ok_tool")
         .unwrap();
-    let ctx = ToolContext {
-        root: std::env::temp_dir(),
-        call_id: "b".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    };
+    let ctx = ToolContext::new("b");
     c.bench_function("mcp tool call (stdio, python server)", |b| {
         b.iter(|| {
             let out = rt

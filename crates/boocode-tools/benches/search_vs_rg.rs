@@ -14,7 +14,7 @@
     missing_docs
 )]
 
-use boocode_core::{CancellationToken, Tool, ToolContext, ToolLimits, ToolSet};
+use boocode_core::{Tool, ToolContext, ToolLimits, ToolSet};
 use boocode_tools::{PathGuard, Tier, ToolEnv, read_tools};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::PathBuf;
@@ -53,15 +53,11 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let ctx = ToolContext {
-        root: tree.clone(),
-        call_id: "bench".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits {
-            max_output_bytes: 64 * 1024 * 1024,
-            timeout: Duration::from_secs(600),
-        },
-    };
+    let ctx = ToolContext::new("bench").limits(
+        ToolLimits::default()
+            .max_output_bytes(64 * 1024 * 1024)
+            .timeout(Duration::from_secs(600)),
+    );
     let call = |name: &str, args: serde_json::Value| -> String {
         let tool: &Arc<dyn Tool> = tools.get(name).unwrap();
         rt.block_on(tool.execute(args, &ctx)).unwrap().content

@@ -11,6 +11,7 @@ use url::Url;
 
 /// Web access for one chat: the URL guard and, optionally, a SearXNG instance for search.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WebConfig {
     /// The network policy.
     pub guard: UrlGuard,

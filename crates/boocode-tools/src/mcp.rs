@@ -16,6 +16,7 @@ use std::time::Duration;
 /// One MCP server in the settings: `[mcp_servers.NAME]` with `command` (+ `args`, `env`) or `url`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct McpServerConfig {
     /// Program of a stdio server.
     #[serde(default)]
@@ -45,6 +46,63 @@ pub struct McpServerConfig {
     /// Seconds one tool call may take (default 120).
     #[serde(default)]
     pub call_timeout_secs: Option<u64>,
+}
+
+impl McpServerConfig {
+    /// A stdio server: `command` run with `args`.
+    pub fn stdio(command: impl Into<String>, args: Vec<String>) -> Self {
+        Self {
+            command: Some(command.into()),
+            args,
+            ..Self::default()
+        }
+    }
+
+    /// A streamable HTTP server at `url`.
+    pub fn http(url: impl Into<String>) -> Self {
+        Self {
+            url: Some(url.into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl McpServerConfig {
+    /// Gives a stdio server the extra environment `value`.
+    pub fn env(mut self, value: BTreeMap<String, String>) -> Self {
+        self.env = value;
+        self
+    }
+
+    /// Sends the request headers `value` to an HTTP server.
+    pub fn headers(mut self, value: BTreeMap<String, String>) -> Self {
+        self.headers = value;
+        self
+    }
+
+    /// Sends the bearer token held in the environment variable `value`.
+    pub fn bearer_token_env(mut self, value: impl Into<String>) -> Self {
+        self.bearer_token_env = Some(value.into());
+        self
+    }
+
+    /// Whether the server is used.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Waits at most `value` seconds to connect and list tools.
+    pub fn startup_timeout_secs(mut self, value: u64) -> Self {
+        self.startup_timeout_secs = Some(value);
+        self
+    }
+
+    /// Lets one tool call take at most `value` seconds.
+    pub fn call_timeout_secs(mut self, value: u64) -> Self {
+        self.call_timeout_secs = Some(value);
+        self
+    }
 }
 
 /// Where a server stands.

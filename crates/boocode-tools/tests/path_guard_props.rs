@@ -8,7 +8,7 @@
     unreachable_pub
 )]
 
-use boocode_core::{CancellationToken, ChangeScope, MemoryChangeQueue, ToolContext, ToolLimits};
+use boocode_core::{ChangeScope, MemoryChangeQueue, ToolContext};
 use boocode_tools::{
     Access, PathGuard, Tier, ToolEnv, WriteMode, apply_pending, read_tools, rewind, write_tools,
 };
@@ -154,13 +154,8 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
-fn ctx(root: &Path) -> ToolContext {
-    ToolContext {
-        root: root.to_owned(),
-        call_id: "p".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    }
+fn ctx(_root: &Path) -> ToolContext {
+    ToolContext::new("p")
 }
 
 fn inside(path: &Path, root: &Path) -> bool {

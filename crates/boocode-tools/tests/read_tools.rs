@@ -6,7 +6,7 @@
     unreachable_pub
 )]
 
-use boocode_core::{CancellationToken, Tool, ToolContext, ToolError, ToolLimits, ToolSet};
+use boocode_core::{Tool, ToolContext, ToolError, ToolLimits, ToolSet};
 use boocode_tools::{PathGuard, Tier, ToolEnv, TruncationStore, read_tools};
 use serde_json::{Value, json};
 use std::os::unix::fs::symlink;
@@ -79,15 +79,8 @@ async fn call_with(
     args: Value,
     max_output_bytes: usize,
 ) -> Result<String, ToolError> {
-    let ctx = ToolContext {
-        root: repo.root.path().to_owned(),
-        call_id: "t".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits {
-            max_output_bytes,
-            ..ToolLimits::default()
-        },
-    };
+    let ctx =
+        ToolContext::new("t").limits(ToolLimits::default().max_output_bytes(max_output_bytes));
     let tool: &Arc<dyn Tool> = repo.tools.get(tool).unwrap();
     tool.execute(args, &ctx).await.map(|o| o.content)
 }

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use boocode_core::{CancellationToken, ToolContext, ToolError, ToolLimits};
+use boocode_core::{ToolContext, ToolError};
 use boocode_tools::{PathGuard, Tier, ToolEnv, UrlError, UrlGuard, WebConfig, read_tools};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -183,12 +183,7 @@ async fn run(
     name: &str,
     args: serde_json::Value,
 ) -> Result<String, ToolError> {
-    let ctx = ToolContext {
-        root: std::env::temp_dir(),
-        call_id: "w".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    };
+    let ctx = ToolContext::new("w");
     set.get(name)
         .unwrap()
         .execute(args, &ctx)

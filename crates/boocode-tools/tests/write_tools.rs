@@ -10,8 +10,7 @@
 )]
 
 use boocode_core::{
-    CancellationToken, ChangeQueue, ChangeScope, ChangeState, MemoryChangeQueue, ToolContext,
-    ToolLimits, ToolSet,
+    ChangeQueue, ChangeScope, ChangeState, MemoryChangeQueue, ToolContext, ToolSet,
 };
 use boocode_store::Store;
 use boocode_tools::{
@@ -51,12 +50,7 @@ impl Fixture {
     }
 
     async fn call(&self, tool: &str, args: serde_json::Value) -> Result<String, String> {
-        let ctx = ToolContext {
-            root: self.dir.path().to_owned(),
-            call_id: "t".into(),
-            cancel: CancellationToken::new(),
-            limits: ToolLimits::default(),
-        };
+        let ctx = ToolContext::new("t");
         self.tools
             .get(tool)
             .unwrap()
@@ -509,12 +503,7 @@ async fn flip_forever(root: &Path, started: &Path) {
     let queue = Arc::new(MemoryChangeQueue::new());
     let scope = ChangeScope(boocode_core::ChatId::new());
     let tools = write_tools(env, queue, scope, WriteMode::AutoApply);
-    let ctx = ToolContext {
-        root: root.to_owned(),
-        call_id: "c".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    };
+    let ctx = ToolContext::new("c");
     loop {
         let now = std::fs::read(root.join("big.txt")).unwrap();
         let next = if now == version(0) {
@@ -620,12 +609,7 @@ async fn a_git_config_token_is_redacted_in_every_view_even_where_writes_are_allo
     let queue = Arc::new(MemoryChangeQueue::new());
     let scope = ChangeScope(boocode_core::ChatId::new());
     let tools = write_tools(env, queue.clone(), scope, WriteMode::Review);
-    let ctx = ToolContext {
-        root: dir.path().to_owned(),
-        call_id: "t".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    };
+    let ctx = ToolContext::new("t");
     let edit = tools
         .get("edit_file")
         .unwrap()
@@ -667,12 +651,7 @@ async fn a_write_names_the_change_it_proposed() {
     let env = Arc::new(ToolEnv::new(PathGuard::new(dir.path()).unwrap()));
     let queue = Arc::new(MemoryChangeQueue::new());
     let scope = ChangeScope(boocode_core::ChatId::new());
-    let ctx = ToolContext {
-        root: dir.path().to_owned(),
-        call_id: "t".into(),
-        cancel: CancellationToken::new(),
-        limits: ToolLimits::default(),
-    };
+    let ctx = ToolContext::new("t");
     for (mode, state) in [
         (WriteMode::Review, ChangeState::Pending),
         (WriteMode::AutoApply, ChangeState::Applied),

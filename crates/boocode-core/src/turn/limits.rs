@@ -16,6 +16,7 @@ pub const DOOM_LOOP_REPEATS: usize = 3;
 
 /// Bounds on one turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TurnLimits {
     /// The most model requests (steps) the turn may make; at least 1.
     pub max_steps: u32,
@@ -26,6 +27,24 @@ pub struct TurnLimits {
 }
 
 impl TurnLimits {
+    /// At most `steps` model requests (at least 1, at most [`MAX_STEPS`]).
+    pub fn max_steps(mut self, steps: u32) -> Self {
+        self.max_steps = steps.clamp(1, MAX_STEPS);
+        self
+    }
+
+    /// At most `calls` tool calls.
+    pub fn tool_budget(mut self, calls: u32) -> Self {
+        self.tool_budget = calls;
+        self
+    }
+
+    /// Offers no tools when `text_only` is true.
+    pub fn text_only(mut self, text_only: bool) -> Self {
+        self.text_only = text_only;
+        self
+    }
+
     /// The limits for a turn run by `agent` (or by no agent) with `tools`.
     ///
     /// `effective cap = min(agent.steps, MAX_STEPS)`; `steps: 0` means text-only; the budget is

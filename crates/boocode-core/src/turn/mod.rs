@@ -27,7 +27,6 @@ use crate::tool::{ToolLimits, ToolSet};
 use futures::StreamExt;
 use limits::{CallTally, DoomTracker, sentinel_summary};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 use tools::{CallResult, Runnable, run_calls};
 
@@ -38,7 +37,19 @@ use tools::{CallResult, Runnable, run_calls};
 /// sets [`WRITE_TOOL_BUDGET`] instead when write tools are offered, or an agent's own
 /// numbers), each call bounded
 /// by [`ToolLimits::default`] (50 KiB of output, 120 s), no hooks, and a random message id.
+///
+/// Built with its setters, each named after the field it sets:
+///
+/// ```
+/// use boocode_core::{TurnConfig, TurnLimits};
+/// let config = TurnConfig::default()
+///     .model("qwen3-coder")
+///     .system("Answer briefly.")
+///     .limits(TurnLimits::default().max_steps(8));
+/// assert_eq!(config.limits.max_steps, 8);
+/// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct TurnConfig {
     /// Model id; `None` uses the client's default.
     pub model: Option<String>,
@@ -46,8 +57,6 @@ pub struct TurnConfig {
     pub system: Option<String>,
     /// Step cap, tool budget, text-only.
     pub limits: TurnLimits,
-    /// Project root handed to tools.
-    pub root: PathBuf,
     /// Output and time bounds for each tool call.
     pub tool_limits: ToolLimits,
     /// The model's context size, reported in usage events.
@@ -73,6 +82,86 @@ pub struct TurnConfig {
     /// Notices shown when the turn starts, and kept in its message: what the caller did
     /// before it (the skills a `$name` loaded, say).
     pub notices: Vec<(NoticeLevel, String)>,
+}
+
+impl TurnConfig {
+    /// Asks for model `id` instead of the client's default.
+    pub fn model(mut self, id: impl Into<String>) -> Self {
+        self.model = Some(id.into());
+        self
+    }
+
+    /// Sends `prompt` as the system prompt.
+    pub fn system(mut self, prompt: impl Into<String>) -> Self {
+        self.system = Some(prompt.into());
+        self
+    }
+
+    /// Bounds the turn by `limits`.
+    pub fn limits(mut self, limits: TurnLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Bounds each tool call by `limits`.
+    pub fn tool_limits(mut self, limits: ToolLimits) -> Self {
+        self.tool_limits = limits;
+        self
+    }
+
+    /// Reports `tokens` as the model's context size in usage events.
+    pub fn ctx_max(mut self, tokens: u64) -> Self {
+        self.ctx_max = Some(tokens);
+        self
+    }
+
+    /// Samples at `temperature`.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Caps each model request at `tokens` generated tokens.
+    pub fn max_tokens(mut self, tokens: u32) -> Self {
+        self.max_tokens = Some(tokens);
+        self
+    }
+
+    /// Sends `effort` (`low`, `medium`, `high`) with each model request.
+    pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
+        self.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// Gives the assistant message the id `id`.
+    pub fn message_id(mut self, id: MessageId) -> Self {
+        self.message_id = Some(id);
+        self
+    }
+
+    /// Takes the user's messages from `steering` while the turn runs.
+    pub fn steering(mut self, steering: Steering) -> Self {
+        self.steering = Some(steering);
+        self
+    }
+
+    /// Runs `hooks` at the turn's events.
+    pub fn hooks(mut self, hooks: std::sync::Arc<dyn crate::hook::Hooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Asks `approver` when a hook answers *ask*.
+    pub fn approver(mut self, approver: std::sync::Arc<dyn crate::hook::Approver>) -> Self {
+        self.approver = Some(approver);
+        self
+    }
+
+    /// Shows `text` as a notice when the turn starts.
+    pub fn notice(mut self, level: NoticeLevel, text: impl Into<String>) -> Self {
+        self.notices.push((level, text.into()));
+        self
+    }
 }
 
 /// What a turn produced.
@@ -505,14 +594,8 @@ impl<'a> Turn<'a> {
         self.sink.emit(AgentEvent::Status {
             status: ChatStatus::ToolRunning,
         });
-        let mut results = run_calls(
-            runnable,
-            &self.config.root,
-            self.config.tool_limits,
-            self.sink,
-            self.cancel,
-        )
-        .await;
+        let mut results =
+            run_calls(runnable, self.config.tool_limits, self.sink, self.cancel).await;
         // Calls stopped by a budget or loop check still need a result for a valid history.
         let skipped_reason = match stop {
             Some(TurnOutcome::DoomLoop) => {

@@ -6,7 +6,6 @@ use crate::model::ToolCallRequest;
 use crate::sink::EventSink;
 use crate::tool::{Tool, ToolContext, ToolError, ToolLimits, ToolSet};
 use futures::future::join_all;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -118,7 +117,6 @@ fn parse_arguments(text: &str) -> Result<serde_json::Value, String> {
 /// and in order. Results come back in call order.
 pub(crate) async fn run_calls(
     runnables: Vec<Runnable<'_>>,
-    root: &Path,
     limits: ToolLimits,
     sink: &dyn EventSink,
     cancel: &CancellationToken,
@@ -130,22 +128,21 @@ pub(crate) async fn run_calls(
             batch.push(runnable);
             continue;
         }
-        results.extend(run_batch(std::mem::take(&mut batch), root, limits, sink, cancel).await);
-        results.extend(run_batch(vec![runnable], root, limits, sink, cancel).await);
+        results.extend(run_batch(std::mem::take(&mut batch), limits, sink, cancel).await);
+        results.extend(run_batch(vec![runnable], limits, sink, cancel).await);
     }
-    results.extend(run_batch(batch, root, limits, sink, cancel).await);
+    results.extend(run_batch(batch, limits, sink, cancel).await);
     results
 }
 
 async fn run_batch(
     batch: Vec<Runnable<'_>>,
-    root: &Path,
     limits: ToolLimits,
     sink: &dyn EventSink,
     cancel: &CancellationToken,
 ) -> Vec<CallResult> {
     let futures = batch.into_iter().map(|r| async move {
-        let result = run_one(&r, root, limits, cancel).await;
+        let result = run_one(&r, limits, cancel).await;
         sink.emit(AgentEvent::ToolCallFinished {
             call_id: r.call.id.clone(),
             name: r.call.name.clone(),
@@ -161,7 +158,6 @@ async fn run_batch(
 
 async fn run_one(
     runnable: &Runnable<'_>,
-    root: &Path,
     limits: ToolLimits,
     cancel: &CancellationToken,
 ) -> CallResult {
@@ -172,12 +168,9 @@ async fn run_one(
     if cancel.is_cancelled() {
         return CallResult::aborted();
     }
-    let ctx = ToolContext {
-        root: root.to_owned(),
-        call_id: runnable.call.id.clone(),
-        cancel: cancel.child_token(),
-        limits,
-    };
+    let ctx = ToolContext::new(runnable.call.id.clone())
+        .cancel(cancel.child_token())
+        .limits(limits);
     let started = Instant::now();
     let outcome = tokio::select! {
         biased;

@@ -21,11 +21,10 @@ use std::time::Duration;
 pub fn client(server: &ScriptedOpenAi) -> OpenAiClient {
     let mut config = OpenAiConfig::new(server.url());
     config.model = Some("scripted".into());
-    config.retry = RetryPolicy {
-        max_retries: 2,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(20),
-    };
+    config.retry = RetryPolicy::default()
+        .max_retries(2)
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(20));
     config.idle_timeout = Duration::from_secs(10);
     OpenAiClient::new(config).unwrap()
 }
@@ -131,11 +130,9 @@ pub fn tools() -> ToolSet {
 }
 
 pub fn config(tools: &ToolSet) -> TurnConfig {
-    TurnConfig {
-        limits: TurnLimits::for_agent(None, tools),
-        ctx_max: Some(8192),
-        ..TurnConfig::default()
-    }
+    TurnConfig::default()
+        .limits(TurnLimits::for_agent(None, tools))
+        .ctx_max(8192)
 }
 
 /// Runs one turn on `history` and returns its result and events.

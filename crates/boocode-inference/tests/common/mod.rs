@@ -17,11 +17,10 @@ use std::time::Duration;
 pub fn config(url: &str) -> OpenAiConfig {
     let mut config = OpenAiConfig::new(url);
     config.model = Some("scripted".into());
-    config.retry = RetryPolicy {
-        max_retries: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    };
+    config.retry = RetryPolicy::default()
+        .max_retries(3)
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20));
     config
 }
 
@@ -30,11 +29,7 @@ pub fn client(url: &str) -> OpenAiClient {
 }
 
 pub fn request(tools: Vec<ToolSpec>) -> ModelRequest {
-    ModelRequest {
-        messages: vec![Message::user("hi")],
-        tools,
-        ..ModelRequest::default()
-    }
+    ModelRequest::new(vec![Message::user("hi")]).tools(tools)
 }
 
 /// Streams a request to the end: the events before `Done`, then the completion or the error.

@@ -23,7 +23,7 @@ mod review;
 mod turn;
 mod updates;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -296,28 +296,25 @@ impl Agentside {
             let (name, config) = match server {
                 McpServer::Stdio(s) => (
                     s.name.clone(),
-                    boocode_tools::McpServerConfig {
-                        command: Some(s.command.display().to_string()),
-                        args: s.args.clone(),
-                        env: s
-                            .env
+                    boocode_tools::McpServerConfig::stdio(
+                        s.command.display().to_string(),
+                        s.args.clone(),
+                    )
+                    .env(
+                        s.env
                             .iter()
                             .map(|v| (v.name.clone(), v.value.clone()))
                             .collect(),
-                        ..Default::default()
-                    },
+                    ),
                 ),
                 McpServer::Http(h) => (
                     h.name.clone(),
-                    boocode_tools::McpServerConfig {
-                        url: Some(h.url.clone()),
-                        headers: h
-                            .headers
+                    boocode_tools::McpServerConfig::http(h.url.clone()).headers(
+                        h.headers
                             .iter()
                             .map(|v| (v.name.clone(), v.value.clone()))
-                            .collect::<BTreeMap<_, _>>(),
-                        ..Default::default()
-                    },
+                            .collect(),
+                    ),
                 ),
                 other => {
                     tracing::warn!(server = ?other, "ACP client named an MCP server of a transport BooCode does not take; skipped");

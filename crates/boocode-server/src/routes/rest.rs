@@ -47,10 +47,7 @@ pub(crate) async fn health(
         Ok(()) => "ok",
         Err(_) => "unavailable",
     };
-    let backend = match state.runtime.store.kind() {
-        boocode_store::BackendKind::Sqlite => "sqlite",
-        boocode_store::BackendKind::Postgres => "postgres",
-    };
+    let backend = state.runtime.store.kind().as_str();
     let status = if store == "ok" {
         StatusCode::OK
     } else {

@@ -13,6 +13,7 @@ use super::protected::ProtectedPaths;
 
 /// What the caller means to do with the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Access {
     /// Reading: the root and the read grants are allowed.
     Read,

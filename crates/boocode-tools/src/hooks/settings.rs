@@ -58,6 +58,7 @@ impl MatcherGroup {
 
 /// Hook settings read from one or more files, in order.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct HookSettings {
     /// Groups by event, from every file, in file order.
     pub events: BTreeMap<HookEvent, Vec<MatcherGroup>>,

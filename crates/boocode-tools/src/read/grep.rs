@@ -23,6 +23,7 @@ const MAX_LINE_CHARS: usize = 300;
 /// How letter case is matched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CaseMode {
     /// Case-insensitive unless the pattern has an uppercase letter.
     #[default]

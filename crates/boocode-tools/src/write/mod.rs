@@ -25,6 +25,7 @@ pub const WRITE_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// What happens to a proposal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WriteMode {
     /// It waits in the queue for a human.
     #[default]
