@@ -4,8 +4,10 @@
 //! all reporting through the one
 //! [`boocode_core::AgentEvent`] stream. Permission prompts are parked one per request
 //! ([`Permissions`]); in review mode an agent's file writes become pending changes instead
-//! ([`QueueReview`]). (Recipe: the workspace's `examples/acp_agent.rs` — an ACP agent driven
-//! from Rust, its permission prompts answered by your own policy.)
+//! ([`QueueReview`]). (Recipes in the workspace's `examples/`: `acp_agent.rs` — an ACP agent
+//! driven from Rust, its permission prompts answered by your own policy; `own_backend.rs` —
+//! an `AgentBackend` of your own for an in-house agent program, checked against the turn
+//! grammar with [`boocode_core::check_turn`].)
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), boocode_agents::AgentError> {
@@ -13,7 +15,7 @@
 //! use boocode_core::{CancellationToken, CollectSink};
 //!
 //! let backend = PtyBackend::new("bash", vec!["-c".into(), "read q; echo you said $q".into()]);
-//! let mut session = backend.start(SessionConfig { cwd: ".".into(), ..Default::default() }).await?;
+//! let mut session = backend.start(SessionConfig::new(".")).await?;
 //! let sink = CollectSink::new();
 //! session.prompt("hello", &sink, &CancellationToken::new()).await?;
 //! # Ok(())
