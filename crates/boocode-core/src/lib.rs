@@ -94,6 +94,10 @@ pub use tokio_util::sync::CancellationToken;
 
 /// What an embedder writing a tool, a model client or hooks needs, with the exact versions of
 /// the crates the traits are built on: `use boocode_core::prelude::*;`.
+///
+/// The derives a [`TypedTool`]'s arguments need (`#[derive(Deserialize, JsonSchema)]`) expand
+/// to paths through `serde` and `schemars`, so those two must also be dependencies of your
+/// crate: `serde = { version = "1", features = ["derive"] }` and `schemars = "1"`.
 pub mod prelude {
     pub use crate::{
         AgentEvent, Approver, CancellationToken, Completion, EventSink, HookDecision, HookEvent,

@@ -41,6 +41,10 @@ mod config;
 mod context;
 pub mod delegate;
 mod error;
+#[cfg(feature = "postgres")]
+mod fanout;
+#[cfg(not(feature = "postgres"))]
+#[path = "fanout_off.rs"]
 mod fanout;
 mod inbox;
 mod native_chats;
