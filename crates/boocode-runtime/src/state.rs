@@ -134,6 +134,22 @@ impl Runtime {
         }
     }
 
+    /// The directory a chat works in: its own worktree when it has one, else its project's
+    /// root. Changes are applied and rewound there, never in the main tree of a chat in a
+    /// worktree.
+    pub async fn chat_root(
+        &self,
+        chat_id: boocode_core::ChatId,
+    ) -> Result<std::path::PathBuf, crate::RuntimeError> {
+        let chat = self.store.get_chat(chat_id).await?;
+        if let Some(dir) = chat.workdir {
+            return Ok(dir.into());
+        }
+        let session = self.store.get_session(chat.session_id).await?;
+        let project = self.store.get_project(session.project_id).await?;
+        Ok(project.root.into())
+    }
+
     /// Stops a chat's turn: here, or (a turn still streaming in the store, with Postgres) on
     /// the instance that runs it. `false` when no turn runs.
     pub async fn stop(&self, chat_id: boocode_core::ChatId) -> Result<bool, crate::RuntimeError> {

@@ -101,16 +101,7 @@ pub(super) fn tell_status(
 
 /// The directory a chat works in: its worktree, else its project's root.
 pub(super) async fn root_of(runtime: &Runtime, chat_id: ChatId) -> Result<PathBuf, AcpError> {
-    let store = &runtime.store;
-    let chat = store.get_chat(chat_id).await.map_err(internal)?;
-    let session = store.get_session(chat.session_id).await.map_err(internal)?;
-    let project = store
-        .get_project(session.project_id)
-        .await
-        .map_err(internal)?;
-    Ok(PathBuf::from(
-        chat.workdir.as_deref().unwrap_or(&project.root),
-    ))
+    runtime.chat_root(chat_id).await.map_err(internal)
 }
 
 /// The native write tools: each successful call proposes (or, in auto-apply, writes) one change.

@@ -231,12 +231,9 @@ pub(crate) async fn list_project_changes(
 
 /// The chat's project guards, for applying or rewinding its changes.
 async fn env_of(state: &AppState, id: ChatId) -> Result<ToolEnv, ApiError> {
-    let chat = state.runtime.store.get_chat(id).await?;
-    let session = state.runtime.store.get_session(chat.session_id).await?;
-    let project = state.runtime.store.get_project(session.project_id).await?;
     // A chat in its own worktree applies and rewinds there, never in the main tree.
-    let root = chat.workdir.as_deref().unwrap_or(&project.root);
-    let guard = PathGuard::new(root).map_err(|e| {
+    let root = state.runtime.chat_root(id).await?;
+    let guard = PathGuard::new(&root).map_err(|e| {
         ApiError::new(
             StatusCode::CONFLICT,
             "project_unusable",
