@@ -62,6 +62,20 @@ fn now_micros() -> u64 {
 mod shared;
 use shared::{percentile, post, rss_kib};
 
+/// The send time stamped into a `text_delta` event frame (`"t12@<micros> "`), if `frame` is
+/// one. Only deltas count: the frame that carries a whole finished message holds every stamp
+/// of its turn, and reading one from it would add a sample as long as the turn.
+fn delta_stamp(frame: &str) -> Option<u64> {
+    let value: Value = serde_json::from_str(frame).ok()?;
+    if value["type"] != "event" || value["event"]["type"] != "text_delta" {
+        return None;
+    }
+    let text = value["event"]["text"].as_str()?;
+    let (_, after) = text.split_once('@')?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -155,18 +169,8 @@ async fn main() -> Result<()> {
                     continue;
                 };
                 frames.fetch_add(1, Ordering::Relaxed);
-                // Only text deltas carry a stamp: "t12@<micros> ".
-                if let Some(at) = text
-                    .find("\"text\":\"t")
-                    .and_then(|i| text[i..].find('@').map(|j| i + j + 1))
-                {
-                    let digits: String = text[at..]
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    if let Ok(sent) = digits.parse::<u64>() {
-                        mine.push(received.saturating_sub(sent));
-                    }
+                if let Some(sent) = delta_stamp(&text) {
+                    mine.push(received.saturating_sub(sent));
                 }
             }
             latencies.lock().await.extend(mine);
@@ -257,4 +261,21 @@ async fn main() -> Result<()> {
         end_rss.unwrap_or(0) / 1024
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delta_stamp;
+
+    #[test]
+    fn only_text_delta_frames_give_a_stamp() {
+        let delta = r#"{"type":"event","chat_id":"c","message_id":"m","seq":3,"event":{"type":"text_delta","text":"t7@1700000000123456 "}}"#;
+        assert_eq!(delta_stamp(delta), Some(1_700_000_000_123_456));
+        // A finished message carries every stamp of its turn: it must not count.
+        let finished = r#"{"type":"message_finished","chat_id":"c","message":{"parts":[{"type":"text","text":"t0@1 t1@2 "}]}}"#;
+        assert_eq!(delta_stamp(finished), None);
+        let reasoning = r#"{"type":"event","event":{"type":"reasoning_delta","text":"t1@5 "}}"#;
+        assert_eq!(delta_stamp(reasoning), None);
+        assert_eq!(delta_stamp("not json"), None);
+    }
 }
