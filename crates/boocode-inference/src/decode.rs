@@ -366,9 +366,22 @@ impl StreamDecoder {
                 _ => last,
             }
         });
+        // Ollama sends every call of a step with `index: 0`: a fragment with a new id and a
+        // name of its own is the next call, not more of the last one.
+        let starts_another = |slot: &CallSlot| {
+            let named = call
+                .function
+                .as_ref()
+                .and_then(|f| f.name.as_deref())
+                .is_some_and(|n| !n.is_empty());
+            match (&call.id, &slot.id) {
+                (Some(new), Some(old)) => named && !new.is_empty() && new != old,
+                _ => false,
+            }
+        };
         let position = match self.slot_by_index.get(&server_index) {
-            Some(&p) => p,
-            None => {
+            Some(&p) if !starts_another(&self.slots[p]) => p,
+            _ => {
                 self.slots.push(CallSlot::default());
                 let p = self.slots.len() - 1;
                 self.slot_by_index.insert(server_index, p);

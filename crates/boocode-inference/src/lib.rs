@@ -26,6 +26,7 @@
 mod client;
 mod context;
 mod decode;
+mod mistral;
 mod sse;
 mod switch;
 pub mod tls;

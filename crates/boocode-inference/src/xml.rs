@@ -1,10 +1,15 @@
 //! Inline tool calls left in `content` by servers that did not parse them, and `<think>` blocks
 //! left in content by servers that did not split reasoning.
 //!
-//! Two call shapes are understood: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`
-//! (Hermes, Qwen2.5/3) and `<tool_call><function=NAME><parameter=KEY>value</parameter>…
-//! </function></tool_call>` (Qwen3-Coder). The filter works while streaming: anything that could
-//! still become a tag is held back, so markup never reaches the user as text.
+//! Three call shapes are understood: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`
+//! (Hermes, Qwen2.5/3), `<tool_call><function=NAME><parameter=KEY>value</parameter>…
+//! </function></tool_call>` (Qwen3-Coder, Qwen3.5) and Mistral's `[TOOL_CALLS]` (see
+//! [`crate::mistral`]). The filter works while streaming: anything that could still become a
+//! tag is held back, so markup never reaches the user as text.
+//!
+//! Inside a leading `<think>` block a `<tool_call>` is a call only when a call body follows it
+//! (`<function=` or `{`): Qwen3.5 emits real calls there, and models also write about the tag
+//! in prose, which must stay reasoning. Markup that does not parse is shown, never dropped.
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -13,6 +18,7 @@ const OPEN: &str = "<tool_call>";
 const CLOSE: &str = "</tool_call>";
 const THINK_OPEN: &str = "<think>";
 const THINK_CLOSE: &str = "</think>";
+const MISTRAL: &str = crate::mistral::MARKER;
 
 /// What the filter lets through.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +48,10 @@ enum State {
     Text,
     /// Inside `<tool_call>`.
     Call,
+    /// Inside a `<tool_call>` within the leading `<think>` block.
+    ThinkCall,
+    /// After Mistral's `[TOOL_CALLS]`: the calls run to the end of the content.
+    Mistral,
 }
 
 /// Streaming filter over content deltas.
@@ -78,6 +88,19 @@ impl InlineFilter {
                 Some(call) => out.push(call),
                 None => push_text(out, format!("{OPEN}{rest}")),
             },
+            State::ThinkCall => match self.parse_call(&rest) {
+                Some(call) => out.push(call),
+                None => push_reasoning(out, format!("{OPEN}{rest}")),
+            },
+            State::Mistral => match crate::mistral::parse_calls(&rest) {
+                Some(calls) => out.extend(
+                    calls
+                        .into_iter()
+                        .map(|(name, arguments)| Filtered::Call { name, arguments }),
+                ),
+                // Not calls after all: show it rather than lose it.
+                None => push_text(out, format!("{MISTRAL}{rest}")),
+            },
             State::Think => push_reasoning(out, rest),
             State::Start | State::AfterThink | State::Text => push_text(out, rest),
         }
@@ -100,20 +123,25 @@ impl InlineFilter {
                         self.state = State::Text;
                     }
                 }
-                State::Think => match self.pending.find(THINK_CLOSE) {
-                    Some(i) => {
-                        let reasoning: String =
-                            self.pending.drain(..i + THINK_CLOSE.len()).collect();
-                        push_reasoning(out, reasoning[..i].to_owned());
-                        self.state = State::AfterThink;
-                    }
-                    None => {
-                        let keep = partial_suffix(&self.pending, THINK_CLOSE);
-                        let release = self.pending.len() - keep;
-                        let reasoning: String = self.pending.drain(..release).collect();
-                        push_reasoning(out, reasoning);
-                        return;
-                    }
+                State::Think => match self.think_call_start(out, at_end) {
+                    Some(true) => self.state = State::ThinkCall,
+                    Some(false) => return,
+                    None => match self.pending.find(THINK_CLOSE) {
+                        Some(i) => {
+                            let reasoning: String =
+                                self.pending.drain(..i + THINK_CLOSE.len()).collect();
+                            push_reasoning(out, reasoning[..i].to_owned());
+                            self.state = State::AfterThink;
+                        }
+                        None => {
+                            let keep = partial_suffix(&self.pending, THINK_CLOSE)
+                                .max(partial_suffix(&self.pending, OPEN));
+                            let release = self.pending.len() - keep;
+                            let reasoning: String = self.pending.drain(..release).collect();
+                            push_reasoning(out, reasoning);
+                            return;
+                        }
+                    },
                 },
                 State::AfterThink => {
                     // The answer usually starts after a newline or two.
@@ -124,14 +152,19 @@ impl InlineFilter {
                     }
                     self.state = State::Text;
                 }
-                State::Text => match self.pending.find(OPEN) {
-                    Some(i) => {
-                        let text: String = self.pending.drain(..i + OPEN.len()).collect();
+                State::Text => match first_of(&self.pending, &[OPEN, MISTRAL]) {
+                    Some((i, tag)) => {
+                        let text: String = self.pending.drain(..i + tag.len()).collect();
                         push_text(out, text[..i].to_owned());
-                        self.state = State::Call;
+                        self.state = if tag == OPEN {
+                            State::Call
+                        } else {
+                            State::Mistral
+                        };
                     }
                     None => {
-                        let keep = partial_suffix(&self.pending, OPEN);
+                        let keep = partial_suffix(&self.pending, OPEN)
+                            .max(partial_suffix(&self.pending, MISTRAL));
                         let release = self.pending.len() - keep;
                         let text: String = self.pending.drain(..release).collect();
                         push_text(out, text);
@@ -151,8 +184,53 @@ impl InlineFilter {
                     }
                     None => return,
                 },
+                State::ThinkCall => match self.pending.find(CLOSE) {
+                    Some(i) => {
+                        let body: String = self.pending.drain(..i + CLOSE.len()).collect();
+                        let body = &body[..i];
+                        match self.parse_call(body) {
+                            Some(call) => out.push(call),
+                            None => push_reasoning(out, format!("{OPEN}{body}{CLOSE}")),
+                        }
+                        self.state = State::Think;
+                    }
+                    None => return,
+                },
+                // Everything to the end belongs to the calls.
+                State::Mistral => return,
             }
         }
+    }
+
+    /// In the `<think>` block: whether a `<tool_call>` that opens a call comes before
+    /// `</think>`. `Some(true)`: the reasoning before it is released and the tag consumed.
+    /// `Some(false)`: it cannot be told yet (the body has not arrived); the reasoning before
+    /// it is released. `None`: no call starts here (a tag in prose is left as reasoning).
+    fn think_call_start(&mut self, out: &mut Vec<Filtered>, at_end: bool) -> Option<bool> {
+        let open = self.pending.find(OPEN)?;
+        if self
+            .pending
+            .find(THINK_CLOSE)
+            .is_some_and(|close| close < open)
+        {
+            return None;
+        }
+        let after = self.pending[open + OPEN.len()..].trim_start();
+        let is_call = after.starts_with("<function=") || after.starts_with('{');
+        let undecided = !at_end && (after.is_empty() || "<function=".starts_with(after));
+        if !is_call && !undecided {
+            // Prose that names the tag: release it as reasoning and go on looking.
+            let reasoning: String = self.pending.drain(..open + OPEN.len()).collect();
+            push_reasoning(out, reasoning);
+            return self.think_call_start(out, at_end);
+        }
+        let reasoning: String = self.pending.drain(..open).collect();
+        push_reasoning(out, reasoning);
+        if undecided {
+            return Some(false);
+        }
+        self.pending.drain(..OPEN.len());
+        Some(true)
     }
 
     fn parse_call(&self, body: &str) -> Option<Filtered> {
@@ -283,6 +361,13 @@ fn coerce(raw: &str, schema: Option<&Value>) -> Value {
 
 /// Length of the longest suffix of `text` that is a proper prefix of `tag` (text that could
 /// still become the tag).
+/// The earliest of `tags` in `text`: its position and which.
+fn first_of<'t>(text: &str, tags: &[&'t str]) -> Option<(usize, &'t str)> {
+    tags.iter()
+        .filter_map(|tag| text.find(tag).map(|i| (i, *tag)))
+        .min_by_key(|(i, _)| *i)
+}
+
 fn partial_suffix(text: &str, tag: &str) -> usize {
     let max = text.len().min(tag.len() - 1);
     (1..=max)
