@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cargo build --release -p boocode-server -p boocode-bench
-//! target/release/ws_load --server target/release/boocode-server --clients 200 --chats 50 --seconds 60
+//! target/release/ws_load --server target/release/boocode-server --clients 200 --chats 50 --seconds 60 \
+//!     --server-cpu 0 --client-cpu 1
 //! ```
 //!
 //! Everything runs on loopback: the scripted model in this process, the server as a child
@@ -49,6 +50,23 @@ struct Args {
     /// Milliseconds between deltas (20 ms = 50 tokens/s per chat).
     #[arg(long, default_value_t = 20)]
     delta_ms: u64,
+    /// Pin the server (all its threads) to this CPU, so the load generator does not share it.
+    #[arg(long)]
+    server_cpu: Option<u32>,
+    /// Pin this load generator (and the scripted model in it) to this CPU.
+    #[arg(long)]
+    client_cpu: Option<u32>,
+}
+
+/// Pins every thread of process `pid` to `cpu` (`taskset -a -p -c`).
+fn pin(pid: u32, cpu: u32) -> Result<()> {
+    let status = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("taskset (util-linux) is needed to pin a process")?;
+    anyhow::ensure!(status.success(), "taskset failed for pid {pid}");
+    Ok(())
 }
 
 fn now_micros() -> u64 {
@@ -115,6 +133,12 @@ async fn main() -> Result<()> {
         .spawn()
         .with_context(|| format!("cannot start {}", args.server.display()))?;
     let pid = child.id().context("no pid")?;
+    if let Some(cpu) = args.server_cpu {
+        pin(pid, cpu)?;
+    }
+    if let Some(cpu) = args.client_cpu {
+        pin(std::process::id(), cpu)?;
+    }
     let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
     let addr = loop {
         let line = lines.next_line().await?.context("the server exited")?;
