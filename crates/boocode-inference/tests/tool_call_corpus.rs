@@ -74,6 +74,20 @@ struct Seen {
     reasoning: String,
 }
 
+impl From<boocode_core::Completion> for Seen {
+    fn from(completion: boocode_core::Completion) -> Self {
+        Seen {
+            calls: completion
+                .tool_calls
+                .into_iter()
+                .map(|c| (c.name, c.arguments))
+                .collect(),
+            text: completion.text,
+            reasoning: completion.reasoning,
+        }
+    }
+}
+
 fn body(case: &Case) -> String {
     if let Some(raw) = &case.raw {
         return raw.clone();
@@ -158,15 +172,7 @@ fn decode_bytewise(case: &Case) -> Result<Seen, String> {
             .map_err(|e| e.to_string())?;
     }
     let completion = decoder.finish(&mut events).map_err(|e| e.to_string())?;
-    Ok(Seen {
-        calls: completion
-            .tool_calls
-            .into_iter()
-            .map(|c| (c.name, c.arguments))
-            .collect(),
-        text: completion.text,
-        reasoning: completion.reasoning,
-    })
+    Ok(Seen::from(completion))
 }
 
 /// Runs the case through `OpenAiClient` against the scripted server, over a socket.
@@ -180,15 +186,7 @@ async fn over_socket(server: &ScriptedOpenAi, case: &Case) -> Result<Seen, Strin
         .map_err(|e| e.to_string())?;
     while let Some(event) = stream.next().await {
         if let ModelEvent::Done(completion) = event.map_err(|e| e.to_string())? {
-            return Ok(Seen {
-                calls: completion
-                    .tool_calls
-                    .into_iter()
-                    .map(|c| (c.name, c.arguments))
-                    .collect(),
-                text: completion.text,
-                reasoning: completion.reasoning,
-            });
+            return Ok(Seen::from(completion));
         }
     }
     Err("the stream ended without Done".into())
