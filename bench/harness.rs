@@ -1,6 +1,9 @@
-//! The harness's own cost, side by side with its peers: the same scripted model answers a
-//! one-line prompt given to `boocode run` and to the peers' one-shot CLIs installed in
-//! `tests/peers` (`opencode run`, `claude -p`, `qwen`). Measured per run: wall time, CPU time
+//! The harness's own cost, side by side with its peers: the same scripted model drives
+//! `boocode run` and the peers' one-shot CLIs installed in `tests/peers` (`opencode run`,
+//! `claude -p`, `qwen`) through each scenario — `one-line` (a one-sentence answer) and
+//! `tool-loop` (ten steps alternating each harness's own grep and read tools over a small
+//! project, then the answer; the last request must carry what the files hold) and `big-read`
+//! (one read of a 200 KB file, then the answer). Measured per run: wall time, CPU time
 //! and peak resident memory of the whole process tree, and the requests and bytes sent to the
 //! model. Medians and spreads over `--runs` runs, all in one run of this program (the ratios
 //! are the claim, not the absolute times).
@@ -40,6 +43,13 @@ struct Args {
     /// Only these peers (comma-separated: boocode, opencode, claude, qwen).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// The scenarios to run (comma-separated: one-line, tool-loop, big-read).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "one-line,tool-loop,big-read"
+    )]
+    scenarios: Vec<String>,
     /// Write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -72,6 +82,92 @@ struct Models {
 
 const PROMPT: &str = "Say hello in one short sentence.";
 const ANSWER: &str = "Hello from the scripted model.";
+/// Written into every file of the tool-loop project: the read results must carry it back.
+const NEEDLE: &str = "needle-7f3a";
+/// Tool steps in the tool-loop scenario.
+const STEPS: usize = 10;
+
+/// Each peer's own grep and read tools: names and the argument objects they take.
+fn tools_of(peer: &str, work: &Path, step: usize) -> (&'static str, Value) {
+    let file = work.join(format!("src/mod{}.rs", step / 2));
+    let file = file.display().to_string();
+    let grep = step.is_multiple_of(2);
+    match (peer, grep) {
+        ("boocode", true) => ("grep", json!({"pattern": "fn handler"})),
+        ("boocode", false) => (
+            "view_file",
+            json!({"path": format!("src/mod{}.rs", step / 2)}),
+        ),
+        ("opencode", true) => ("grep", json!({"pattern": "fn handler"})),
+        ("opencode", false) => ("read", json!({"filePath": file})),
+        ("claude", true) => ("Grep", json!({"pattern": "fn handler"})),
+        ("claude", false) => ("Read", json!({"file_path": file})),
+        (_, true) => ("grep_search", json!({"pattern": "fn handler"})),
+        (_, false) => ("read_file", json!({"file_path": file})),
+    }
+}
+
+/// Makes `work` a git repository, as a real project is.
+fn git_init(work: &Path) -> Result<()> {
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(work)
+        .status()?;
+    anyhow::ensure!(init.success(), "git init failed in {}", work.display());
+    Ok(())
+}
+
+/// Scripts the model for one run of `scenario` by `peer` (in project `work`).
+fn script(peer: &str, scenario: &str, models: &Models, work: &Path) -> Result<()> {
+    if scenario == "tool-loop" {
+        git_init(work)?;
+        std::fs::create_dir_all(work.join("src"))?;
+        for i in 0..STEPS / 2 {
+            let body = format!("// {NEEDLE}\npub fn handler{i}() -> u32 {{\n    {i}\n}}\n");
+            std::fs::write(work.join(format!("src/mod{i}.rs")), body.repeat(20))?;
+        }
+    }
+    if scenario == "big-read" {
+        git_init(work)?;
+        std::fs::create_dir_all(work.join("src"))?;
+        // 200 KB; the needle opens it, so a harness that keeps only the head still passes it on.
+        let line = "let value = compute(previous, 0x5eed) + offset; // padding\n";
+        let body = format!("// {NEEDLE}\n{}", line.repeat(200 * 1024 / line.len()));
+        std::fs::write(work.join("src/mod0.rs"), body)?;
+    }
+    let steps = match scenario {
+        "tool-loop" => STEPS,
+        "big-read" => 1,
+        _ => 0,
+    };
+    for step in 0..steps {
+        // The big read is one read (an odd step) of src/mod0.rs.
+        let step = if scenario == "big-read" { 1 } else { step };
+        let (name, arguments) = tools_of(peer, work, step);
+        let id = format!("call_{step}");
+        if peer == "claude" {
+            models.anthropic.push(AnthropicReply::new().tool_use(
+                &id,
+                name,
+                &["", &arguments.to_string()],
+            ));
+        } else {
+            models.openai.push(
+                Reply::stream()
+                    .whole_tool_call(&id, name, &arguments.to_string())
+                    .finish("tool_calls"),
+            );
+        }
+    }
+    if peer == "claude" {
+        models
+            .anthropic
+            .push(AnthropicReply::new().text(&[ANSWER]).usage(100, 10));
+    } else {
+        models.openai.push(Reply::text(ANSWER));
+    }
+    Ok(())
+}
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -179,6 +275,7 @@ async fn measure(mut command: tokio::process::Command) -> Result<(f64, f64, u64)
 /// scripted; `None` when the peer is not installed.
 fn command_for(
     peer: &str,
+    scenario: &str,
     args: &Args,
     models: &Models,
     dir: &Path,
@@ -197,17 +294,22 @@ fn command_for(
     let program = program.canonicalize()?;
     let mut command = tokio::process::Command::new(&program);
     command.current_dir(&work).env("HOME", &home);
+    script(peer, scenario, models, &work)?;
+    let prompt = match scenario {
+        "tool-loop" => "Look through the handlers in src and summarise them.",
+        "big-read" => "Read src/mod0.rs and summarise it.",
+        _ => PROMPT,
+    };
     match peer {
         "boocode" => {
-            models.openai.push(Reply::text(ANSWER));
-            command.args(["run", "--model-url", &models.openai.url(), PROMPT]);
+            command.args(["run", "--model-url", &models.openai.url(), prompt]);
         }
         "opencode" => {
-            std::fs::write(
-                work.join("opencode.json"),
-                opencode_config(&models.openai.url()).to_string(),
-            )?;
-            models.openai.push(Reply::text(ANSWER));
+            let mut config = opencode_config(&models.openai.url());
+            // It takes the temporary project for another directory and would ask before
+            // each read; nobody is there to answer a one-shot run.
+            config["permission"]["external_directory"] = json!("allow");
+            std::fs::write(work.join("opencode.json"), config.to_string())?;
             let h = |p: &str| home.join(p);
             command
                 .env("XDG_CONFIG_HOME", h(".config"))
@@ -215,7 +317,7 @@ fn command_for(
                 .env("XDG_CACHE_HOME", h(".cache"))
                 .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
                 .env("OPENCODE_CONFIG", work.join("opencode.json"))
-                .args(["run", "--model", "scripted/scripted-model", PROMPT]);
+                .args(["run", "--model", "scripted/scripted-model", prompt]);
         }
         "qwen" => {
             let settings = json!({
@@ -228,24 +330,20 @@ fn command_for(
             });
             std::fs::create_dir_all(home.join(".qwen"))?;
             std::fs::write(home.join(".qwen/settings.json"), settings.to_string())?;
-            models.openai.push(Reply::text(ANSWER));
             command
                 .env("OPENAI_BASE_URL", format!("{}/v1", models.openai.url()))
                 .env("OPENAI_API_KEY", "sk-test")
                 .env("OPENAI_MODEL", "scripted-model")
-                .arg(PROMPT);
+                .arg(prompt);
         }
         "claude" => {
-            models
-                .anthropic
-                .push(AnthropicReply::new().text(&[ANSWER]).usage(100, 10));
             command
                 .env("ANTHROPIC_BASE_URL", models.anthropic.url())
                 .env("ANTHROPIC_API_KEY", "sk-test")
                 .env("CLAUDE_CONFIG_DIR", home.join(".claude"))
                 .env("DISABLE_TELEMETRY", "1")
                 .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-                .args(["-p", PROMPT, "--model", "claude-sonnet-4-5"]);
+                .args(["-p", prompt, "--model", "claude-sonnet-4-5"]);
         }
         other => bail!("unknown peer {other}"),
     }
@@ -284,6 +382,8 @@ fn stats(samples: &[Sample], figure: fn(&Sample) -> f64) -> (f64, f64, f64) {
     (m, values[0], values[values.len() - 1])
 }
 
+type Results = BTreeMap<(String, String), Result<Vec<Sample>, String>>;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -291,96 +391,123 @@ async fn main() -> Result<()> {
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.iter().any(|o| o == p))
         .collect();
-    let mut results: BTreeMap<&str, Result<Vec<Sample>, String>> = BTreeMap::new();
-    for peer in &peers {
-        // Fresh servers per peer: a reply one peer left unused cannot answer another.
-        let models = Models {
-            openai: ScriptedOpenAi::start().await?,
-            anthropic: ScriptedAnthropic::start().await?,
-        };
-        // Side requests a peer makes on its own (opencode's title) are answered outside the
-        // script.
-        models
-            .openai
-            .answer_matching("You are a title generator", Reply::text("Scripted title"));
-        let mut samples = Vec::new();
-        let mut failure = None;
-        // One warm-up run (disk caches, a peer's first-run set-up), not counted.
-        for run in 0..=args.runs {
-            let dir = tempfile::tempdir()?;
-            let Some(command) = command_for(peer, &args, &models, dir.path())? else {
-                failure = Some("not installed (npm install in tests/peers)".to_owned());
-                break;
-            };
-            let before = (
-                models.openai.completion_requests().len(),
-                models.anthropic.message_requests().len(),
-            );
-            match measure(command).await {
-                Ok((wall_ms, cpu_ms, peak_rss_kib)) => {
-                    let (requests, request_bytes) = requests_since(&models, before);
-                    if run > 0 {
-                        samples.push(Sample {
-                            wall_ms,
-                            cpu_ms,
-                            peak_rss_kib,
-                            requests,
-                            request_bytes,
-                        });
-                    }
-                }
-                Err(e) => {
-                    failure = Some(format!("failed: {e:#}"));
-                    break;
-                }
-            }
-            // A reply the peer did not ask for would answer its next run.
-            if models.openai.remaining() > 0 || models.anthropic.remaining() > 0 {
-                failure = Some("left a scripted reply unused".into());
-                break;
-            }
+    let mut results = Results::new();
+    for scenario in &args.scenarios {
+        if !["one-line", "tool-loop", "big-read"].contains(&scenario.as_str()) {
+            bail!("unknown scenario {scenario} (one-line, tool-loop, big-read)");
         }
-        match &failure {
-            Some(why) => eprintln!("{peer}: {} runs, then {why}", samples.len()),
-            None => eprintln!("{peer}: {} runs", samples.len()),
+        for peer in &peers {
+            let result = run_peer(&args, peer, scenario).await?;
+            match &result {
+                Err(why) => eprintln!("{scenario} / {peer}: {why}"),
+                Ok(samples) => eprintln!("{scenario} / {peer}: {} runs", samples.len()),
+            }
+            results.insert((scenario.clone(), (*peer).to_owned()), result);
         }
-        results.insert(peer, failure.map_or(Ok(samples), Err));
     }
     report(&args, &results)?;
     check(&args, &results)
 }
 
-fn report(args: &Args, results: &BTreeMap<&str, Result<Vec<Sample>, String>>) -> Result<()> {
-    let mut table = String::from(
-        "| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent |\n| --- | --- | --- | --- | --- | --- |\n",
-    );
-    let mut json_out = serde_json::Map::new();
-    for (peer, result) in results {
-        match result {
-            Ok(samples) if !samples.is_empty() => {
-                let wall = stats(samples, |s| s.wall_ms);
-                let cpu = stats(samples, |s| s.cpu_ms);
-                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                let req = stats(samples, |s| s.requests as f64);
-                let bytes = stats(samples, |s| s.request_bytes as f64);
-                table.push_str(&format!(
-                    "| `{peer}` | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} | {:.0} |\n",
-                    wall.0, wall.1, wall.2, cpu.0, rss.0, rss.1, rss.2, req.0, bytes.0
-                ));
-                json_out.insert(
-                    (*peer).to_owned(),
-                    json!({"runs": samples.len(), "wall_ms": wall, "cpu_ms": cpu,
-                           "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0}),
-                );
-            }
-            Ok(_) => {}
-            Err(why) => {
-                table.push_str(&format!("| `{peer}` | — | — | — | — | {why} |\n"));
-                json_out.insert((*peer).to_owned(), json!({"error": why}));
-            }
+/// One warm-up run, then `--runs` measured ones of `peer` in `scenario`; `Err` says why the
+/// peer could not be measured.
+async fn run_peer(args: &Args, peer: &str, scenario: &str) -> Result<Result<Vec<Sample>, String>> {
+    // Fresh servers per peer: a reply one peer left unused cannot answer another.
+    let models = Models {
+        openai: ScriptedOpenAi::start().await?,
+        anthropic: ScriptedAnthropic::start().await?,
+    };
+    // Side requests a peer makes on its own (opencode's title) are answered outside the script.
+    models
+        .openai
+        .answer_matching("You are a title generator", Reply::text("Scripted title"));
+    let mut samples = Vec::new();
+    for run in 0..=args.runs {
+        let dir = tempfile::tempdir()?;
+        let Some(command) = command_for(peer, scenario, args, &models, dir.path())? else {
+            return Ok(Err("not installed (npm install in tests/peers)".to_owned()));
+        };
+        let before = (
+            models.openai.completion_requests().len(),
+            models.anthropic.message_requests().len(),
+        );
+        let (wall_ms, cpu_ms, peak_rss_kib) = match measure(command).await {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(format!("failed: {e:#}"))),
+        };
+        // A reply the peer did not ask for would answer its next run.
+        if models.openai.remaining() > 0 || models.anthropic.remaining() > 0 {
+            return Ok(Err("left a scripted reply unused".into()));
+        }
+        if scenario != "one-line" && !last_request_has(&models, NEEDLE) {
+            return Ok(Err("the files' contents never reached the model".into()));
+        }
+        let (requests, request_bytes) = requests_since(&models, before);
+        if run > 0 {
+            samples.push(Sample {
+                wall_ms,
+                cpu_ms,
+                peak_rss_kib,
+                requests,
+                request_bytes,
+            });
         }
     }
-    println!("{table}");
+    Ok(Ok(samples))
+}
+
+/// Whether the last model request (either server) contains `needle`.
+fn last_request_has(models: &Models, needle: &str) -> bool {
+    let openai = models.openai.completion_requests();
+    let anthropic = models.anthropic.message_requests();
+    openai
+        .last()
+        .into_iter()
+        .chain(anthropic.last())
+        .any(|r| r.body.to_string().contains(needle))
+}
+
+fn report(args: &Args, results: &Results) -> Result<()> {
+    let mut markdown = String::new();
+    let mut json_out = serde_json::Map::new();
+    for scenario in &args.scenarios {
+        markdown.push_str(&format!(
+            "**{scenario}**\n\n| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent (per request) |\n| --- | --- | --- | --- | --- | --- |\n"
+        ));
+        let mut figures = serde_json::Map::new();
+        for ((s, peer), result) in results {
+            if s != scenario {
+                continue;
+            }
+            match result {
+                Ok(samples) if !samples.is_empty() => {
+                    let wall = stats(samples, |s| s.wall_ms);
+                    let cpu = stats(samples, |s| s.cpu_ms);
+                    let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+                    let req = stats(samples, |s| s.requests as f64);
+                    let bytes = stats(samples, |s| s.request_bytes as f64);
+                    markdown.push_str(&format!(
+                        "| `{peer}` | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} | {:.0} ({:.0}) |\n",
+                        wall.0, wall.1, wall.2, cpu.0, rss.0, rss.1, rss.2, req.0, bytes.0,
+                        bytes.0 / req.0.max(1.0)
+                    ));
+                    figures.insert(
+                        peer.clone(),
+                        json!({"runs": samples.len(), "wall_ms": wall, "cpu_ms": cpu,
+                               "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0}),
+                    );
+                }
+                Ok(_) => {}
+                Err(why) => {
+                    markdown.push_str(&format!("| `{peer}` | — | — | — | — | {why} |\n"));
+                    figures.insert(peer.clone(), json!({"error": why}));
+                }
+            }
+        }
+        markdown.push('\n');
+        json_out.insert(scenario.clone(), Value::Object(figures));
+    }
+    println!("{markdown}");
     if let Some(path) = &args.json {
         std::fs::write(
             path,
@@ -388,24 +515,24 @@ fn report(args: &Args, results: &BTreeMap<&str, Result<Vec<Sample>, String>>) ->
         )?;
     }
     if let Some(path) = &args.markdown {
-        std::fs::write(path, table)?;
+        std::fs::write(path, markdown)?;
     }
     Ok(())
 }
 
 /// The regression guard: boocode must stay this far ahead of opencode.
-fn check(args: &Args, results: &BTreeMap<&str, Result<Vec<Sample>, String>>) -> Result<()> {
+fn check(args: &Args, results: &Results) -> Result<()> {
     if args.min_speedup.is_none() && args.min_leaner.is_none() {
         return Ok(());
     }
     let figures = |peer: &str| -> Result<(f64, f64)> {
-        match results.get(peer) {
+        match results.get(&("one-line".to_owned(), peer.to_owned())) {
             Some(Ok(samples)) if !samples.is_empty() => Ok((
                 stats(samples, |s| s.wall_ms).0,
                 stats(samples, |s| s.peak_rss_kib as f64).0,
             )),
             Some(Err(why)) => bail!("{peer} could not be measured: {why}"),
-            _ => bail!("{peer} was not measured"),
+            _ => bail!("{peer} was not measured in the one-line scenario"),
         }
     };
     let (ours, theirs) = (figures("boocode")?, figures("opencode")?);
