@@ -46,6 +46,7 @@ mod fanout;
 #[cfg(not(feature = "postgres"))]
 #[path = "fanout_off.rs"]
 mod fanout;
+mod flusher;
 mod inbox;
 mod native_chats;
 mod profile;

@@ -34,6 +34,8 @@ pub struct Inner {
     pub(crate) agents: crate::agent_chats::AgentChats,
     pub(crate) delegations: crate::delegate::Delegations,
     pub(crate) remote: std::sync::OnceLock<Arc<crate::fanout::PgFanout>>,
+    /// Writes the running turns' flushes, many in one transaction.
+    pub(crate) flusher: crate::flusher::Flusher,
     stop_background: CancellationToken,
     background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -72,6 +74,7 @@ impl Runtime {
             runner: Runner::default(),
             model,
             remote: std::sync::OnceLock::new(),
+            flusher: crate::flusher::Flusher::default(),
             stop_background: CancellationToken::new(),
             background: std::sync::Mutex::new(Vec::new()),
         }))

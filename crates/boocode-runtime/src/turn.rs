@@ -439,7 +439,11 @@ async fn flush_loop(
                 .unwrap_or_default(),
             None => return,
         };
-        match state.store.update_parts(message_id, from, &parts).await {
+        match state
+            .flusher
+            .update_parts(&state.store, message_id, from, parts)
+            .await
+        {
             Ok(()) => {
                 pending = None;
                 since_write = Duration::ZERO;

@@ -96,6 +96,39 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, st
     });
     group.finish();
 
+    // Fifty chats streaming at once, flushed together in one transaction (as the runtime's
+    // flusher batches them): throughput in flushes.
+    const CHATS: usize = 50;
+    let mut streams = Vec::with_capacity(CHATS);
+    for _ in 0..CHATS {
+        let chat = rt.block_on(new_chat(store));
+        let m = Message::new(
+            Role::Assistant,
+            MessageStatus::Streaming,
+            vec![Part::Reasoning { text: "r".into() }],
+        );
+        rt.block_on(store.append_message(chat, &m)).unwrap();
+        streams.push(m.id);
+    }
+    let mut group = c.benchmark_group(format!("store/{name}"));
+    group.throughput(Throughput::Elements(CHATS as u64));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("update_parts_flush_50_chats_in_one_transaction", |b| {
+        b.iter(|| {
+            text.push_str("more tokens ");
+            if text.len() > 8 * 1024 {
+                text.clear();
+            }
+            let parts = [Part::text(text.clone())];
+            let updates: Vec<_> = streams.iter().map(|id| (*id, 1, &parts[..])).collect();
+            let results = rt.block_on(store.update_parts_many(&updates)).unwrap();
+            assert!(results.iter().all(Result::is_ok));
+        })
+    });
+    group.finish();
+
     // A 10,000-message chat.
     let big = rt.block_on(new_chat(store));
     let started = Instant::now();

@@ -232,39 +232,64 @@ impl Store {
         from: usize,
         parts: &[Part],
     ) -> Result<(), StoreError> {
-        let encoded: Vec<(String, &'static str)> = parts
-            .iter()
-            .map(|p| Ok((encode_part(p)?, part_kind(p))))
-            .collect::<Result<_, StoreError>>()?;
-        let id = message_id.to_string();
-        with_pool!(self, pool => {
+        self.update_parts_many(&[(message_id, from, parts)])
+            .await?
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// [`update_parts`](Self::update_parts) for several messages in one transaction: how a
+    /// server with many chats streaming at once flushes them all for the cost of about one.
+    /// The outer error is the transaction's (nothing was written); inside, one result per
+    /// update, in order (a message that no longer exists is `NotFound` and the rest are
+    /// written).
+    pub async fn update_parts_many(
+        &self,
+        updates: &[(MessageId, usize, &[Part])],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut encoded = Vec::with_capacity(updates.len());
+        for (message_id, from, parts) in updates {
+            let parts: Vec<(String, &'static str)> = parts
+                .iter()
+                .map(|p| Ok((encode_part(p)?, part_kind(p))))
+                .collect::<Result<_, StoreError>>()?;
+            encoded.push((message_id.to_string(), *from, parts));
+        }
+        let now = now_ms();
+        let results = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let touched = sqlx::query("UPDATE messages SET updated_at = $1 WHERE id = $2")
-                .bind(now_ms())
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if touched == 0 {
-                return Err(StoreError::NotFound { what: "message", id });
-            }
-            sqlx::query("DELETE FROM message_parts WHERE message_id = $1 AND idx >= $2")
-                .bind(&id)
-                .bind(from as i64)
-                .execute(&mut *tx)
-                .await?;
-            for (offset, (data, kind)) in encoded.iter().enumerate() {
-                sqlx::query("INSERT INTO message_parts (message_id, idx, kind, data) VALUES ($1, $2, $3, $4)")
-                    .bind(&id)
-                    .bind((from + offset) as i64)
-                    .bind(*kind)
-                    .bind(data)
+            let mut results = Vec::with_capacity(encoded.len());
+            for (id, from, parts) in &encoded {
+                let touched = sqlx::query("UPDATE messages SET updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if touched == 0 {
+                    results.push(Err(StoreError::NotFound { what: "message", id: id.clone() }));
+                    continue;
+                }
+                sqlx::query("DELETE FROM message_parts WHERE message_id = $1 AND idx >= $2")
+                    .bind(id)
+                    .bind(*from as i64)
                     .execute(&mut *tx)
                     .await?;
+                for (offset, (data, kind)) in parts.iter().enumerate() {
+                    sqlx::query("INSERT INTO message_parts (message_id, idx, kind, data) VALUES ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind((from + offset) as i64)
+                        .bind(*kind)
+                        .bind(data)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                results.push(Ok(()));
             }
             tx.commit().await?;
+            results
         });
-        Ok(())
+        Ok(results)
     }
 
     /// Keeps a streaming message from being swept while a long tool runs.

@@ -127,6 +127,51 @@ async fn projects_sessions_and_chats_can_be_created_renamed_archived_and_listed(
 }
 
 #[tokio::test]
+async fn many_chats_flush_in_one_transaction_and_a_vanished_message_spoils_only_its_own() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let (c1, c2) = (chat(s).await, chat(s).await);
+        let m1 = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
+        let m2 = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
+        s.append_message(c1, &m1).await.unwrap();
+        s.append_message(c2, &m2).await.unwrap();
+        let gone = MessageId::new();
+        let (p1, p2) = ([Part::text("one")], [Part::text("two"), tool_call("c9")]);
+        let results = s
+            .update_parts_many(&[(m1.id, 0, &p1[..]), (gone, 0, &p1[..]), (m2.id, 0, &p2[..])])
+            .await
+            .unwrap();
+        assert!(results[0].is_ok(), "{}", b.name);
+        assert!(
+            matches!(
+                &results[1],
+                Err(StoreError::NotFound {
+                    what: "message",
+                    ..
+                })
+            ),
+            "{}: {:?}",
+            b.name,
+            results[1]
+        );
+        assert!(results[2].is_ok(), "{}", b.name);
+        assert_eq!(s.get_message(m1.id).await.unwrap().parts, p1, "{}", b.name);
+        assert_eq!(s.get_message(m2.id).await.unwrap().parts, p2, "{}", b.name);
+        // A later flush from an index replaces only the tail.
+        let tail = [Part::text("two, more")];
+        let results = s.update_parts_many(&[(m2.id, 0, &tail[..])]).await.unwrap();
+        assert!(results[0].is_ok());
+        assert_eq!(
+            s.get_message(m2.id).await.unwrap().parts,
+            tail,
+            "{}",
+            b.name
+        );
+        assert!(s.update_parts_many(&[]).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn a_streaming_message_is_updated_in_place_then_finalized() {
     for b in common::backends().await {
         let s = &b.store;
