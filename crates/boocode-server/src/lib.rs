@@ -52,6 +52,13 @@ pub async fn serve(
         shutdown.await;
         let _ = tx.send(());
     };
+    // Streamed frames are small writes: without TCP_NODELAY, Nagle holds one back until the
+    // client's delayed ACK (~40 ms) whenever an earlier one is unacknowledged.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(signal);
     let runtime = state.runtime.clone();
     // Turns must stop when the shutdown begins, not after the last WebSocket closes.

@@ -1,6 +1,7 @@
 //! What every scripted server shares: a loopback listener and a shutdown on drop.
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -11,6 +12,13 @@ pub(crate) async fn serve_loopback(
 ) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // Each SSE frame is a small write: without TCP_NODELAY, Nagle holds one back until the
+    // client's delayed ACK (~40 ms) for every request, as no real model server does.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async {
