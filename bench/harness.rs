@@ -172,7 +172,7 @@ fn script(peer: &str, scenario: &str, models: &Models, work: &Path) -> Result<()
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// `(ppid, utime + stime ticks, rss KiB)` of a process, from `/proc`.
+/// `(ppid, utime + stime ticks, peak RSS KiB)` of a process, from `/proc`.
 fn proc_stat(pid: u32) -> Option<(u32, u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: fields start after its closing parenthesis.
@@ -180,8 +180,16 @@ fn proc_stat(pid: u32) -> Option<(u32, u64, u64)> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ppid = fields.get(1)?.parse().ok()?;
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    let rss_pages: u64 = fields.get(21)?.parse().ok()?;
-    Some((ppid, ticks, rss_pages * 4))
+    // The peak so far (VmHWM), not the current size: a 5 ms poll may miss a short peak, but
+    // never one that already happened.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let peak_kib = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Some((ppid, ticks, peak_kib))
 }
 
 /// CPU ticks of this process's waited-for descendants (`cutime + cstime`): what a child that
