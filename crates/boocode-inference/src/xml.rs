@@ -207,30 +207,30 @@ impl InlineFilter {
     /// `Some(false)`: it cannot be told yet (the body has not arrived); the reasoning before
     /// it is released. `None`: no call starts here (a tag in prose is left as reasoning).
     fn think_call_start(&mut self, out: &mut Vec<Filtered>, at_end: bool) -> Option<bool> {
-        let open = self.pending.find(OPEN)?;
-        if self
-            .pending
-            .find(THINK_CLOSE)
-            .is_some_and(|close| close < open)
-        {
-            return None;
-        }
-        let after = self.pending[open + OPEN.len()..].trim_start();
-        let is_call = after.starts_with("<function=") || after.starts_with('{');
-        let undecided = !at_end && (after.is_empty() || "<function=".starts_with(after));
-        if !is_call && !undecided {
-            // Prose that names the tag: release it as reasoning and go on looking.
-            let reasoning: String = self.pending.drain(..open + OPEN.len()).collect();
+        let close = self.pending.find(THINK_CLOSE);
+        // Tags named in prose are skipped over, not drained one by one: a model may name the
+        // tag any number of times, and the caller releases them with the rest as reasoning.
+        let mut from = 0;
+        loop {
+            let open = from + self.pending[from..].find(OPEN)?;
+            if close.is_some_and(|close| close < open) {
+                return None;
+            }
+            let after = self.pending[open + OPEN.len()..].trim_start();
+            let is_call = after.starts_with("<function=") || after.starts_with('{');
+            let undecided = !at_end && (after.is_empty() || "<function=".starts_with(after));
+            if !is_call && !undecided {
+                from = open + OPEN.len();
+                continue;
+            }
+            let reasoning: String = self.pending.drain(..open).collect();
             push_reasoning(out, reasoning);
-            return self.think_call_start(out, at_end);
+            if undecided {
+                return Some(false);
+            }
+            self.pending.drain(..OPEN.len());
+            return Some(true);
         }
-        let reasoning: String = self.pending.drain(..open).collect();
-        push_reasoning(out, reasoning);
-        if undecided {
-            return Some(false);
-        }
-        self.pending.drain(..OPEN.len());
-        Some(true)
     }
 
     fn parse_call(&self, body: &str) -> Option<Filtered> {
@@ -403,6 +403,25 @@ fn push_reasoning(out: &mut Vec<Filtered>, text: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_think_block_naming_the_tag_a_hundred_thousand_times_stays_reasoning() {
+        let mut filter = InlineFilter::new(HashMap::new());
+        let prose = "the <tool_call> tag. ".repeat(100_000);
+        let mut out = Vec::new();
+        filter.feed(&format!("<think>{prose}</think>Done."), &mut out);
+        filter.finish(&mut out);
+        let reasoning: String = out
+            .iter()
+            .filter_map(|f| match f {
+                Filtered::Reasoning(r) => Some(r.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasoning, prose);
+        assert!(!out.iter().any(|f| matches!(f, Filtered::Call { .. })));
+        assert!(out.contains(&Filtered::Text("Done.".into())));
+    }
     use serde_json::json;
 
     fn run(pieces: &[&str], schemas: HashMap<String, Value>) -> Vec<Filtered> {
