@@ -1,6 +1,7 @@
 //! The harness's own cost, side by side with its peers: the same scripted model drives
 //! `boocode run` and the peers' one-shot CLIs installed in `tests/peers` (`opencode run`,
-//! `claude -p`, `qwen`) through each scenario — `one-line` (a one-sentence answer) and
+//! `claude -p`, `qwen`) and `bench/peers` (`pi -p`, `codex exec`, `gemini -p`; Codex and
+//! gemini-cli against the testkit's scripted Responses and Gemini APIs) through each scenario — `one-line` (a one-sentence answer) and
 //! `tool-loop` (ten steps alternating each harness's own grep and read tools over a small
 //! project, then the answer; the last request must carry what the files hold) and `big-read`
 //! (one read of a 200 KB file, then the answer). Measured per run: wall time, CPU time
@@ -22,7 +23,10 @@
 )]
 
 use anyhow::{Context, Result, bail};
-use boocode_testkit::{AnthropicReply, Reply, ScriptedAnthropic, ScriptedOpenAi, opencode_config};
+use boocode_testkit::{
+    AnthropicReply, ApiReply, Reply, ScriptedAnthropic, ScriptedApi, ScriptedOpenAi,
+    opencode_config,
+};
 use clap::Parser;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -40,7 +44,10 @@ struct Args {
     /// Where the peers' programs are (`npm install` in tests/peers).
     #[arg(long, default_value = "tests/peers/node_modules/.bin")]
     peers: PathBuf,
-    /// Only these peers (comma-separated: boocode, opencode, claude, qwen).
+    /// Where the harnesses only the benchmark runs are (`npm install` in bench/peers).
+    #[arg(long, default_value = "bench/peers/node_modules/.bin")]
+    bench_peers: PathBuf,
+    /// Only these peers (comma-separated: boocode, opencode, claude, qwen, pi, codex, gemini).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The scenarios to run (comma-separated: one-line, tool-loop, big-read).
@@ -74,11 +81,19 @@ struct Sample {
     request_bytes: usize,
 }
 
-/// The scripted model servers: OpenAI-compatible and Anthropic.
+/// The scripted model servers: OpenAI chat completions, Anthropic Messages, OpenAI Responses
+/// (codex) and Gemini (gemini-cli).
 struct Models {
     openai: ScriptedOpenAi,
     anthropic: ScriptedAnthropic,
+    responses: ScriptedApi,
+    gemini: ScriptedApi,
 }
+
+/// The peers, in the order of the report.
+const PEERS: [&str; 7] = [
+    "boocode", "opencode", "claude", "qwen", "pi", "codex", "gemini",
+];
 
 const PROMPT: &str = "Say hello in one short sentence.";
 const ANSWER: &str = "Hello from the scripted model.";
@@ -102,6 +117,12 @@ fn tools_of(peer: &str, work: &Path, step: usize) -> (&'static str, Value) {
         ("opencode", false) => ("read", json!({"filePath": file})),
         ("claude", true) => ("Grep", json!({"pattern": "fn handler"})),
         ("claude", false) => ("Read", json!({"file_path": file})),
+        ("pi", true) => ("grep", json!({"pattern": "fn handler"})),
+        ("pi", false) => ("read", json!({"path": file})),
+        // Codex has no grep or read tool of its own: it runs commands.
+        ("codex", true) => ("exec_command", json!({"cmd": "rg -n 'fn handler' src"})),
+        ("codex", false) => ("exec_command", json!({"cmd": format!("cat {file}")})),
+        // qwen-code and gemini-cli (qwen-code is a fork of it).
         (_, true) => ("grep_search", json!({"pattern": "fn handler"})),
         (_, false) => ("read_file", json!({"file_path": file})),
     }
@@ -145,28 +166,96 @@ fn script(peer: &str, scenario: &str, models: &Models, work: &Path) -> Result<()
         let step = if scenario == "big-read" { 1 } else { step };
         let (name, arguments) = tools_of(peer, work, step);
         let id = format!("call_{step}");
-        if peer == "claude" {
-            models.anthropic.push(AnthropicReply::new().tool_use(
-                &id,
-                name,
-                &["", &arguments.to_string()],
-            ));
-        } else {
-            models.openai.push(
-                Reply::stream()
-                    .whole_tool_call(&id, name, &arguments.to_string())
-                    .finish("tool_calls"),
-            );
+        models.push_call(peer, &id, name, arguments);
+    }
+    models.push_answer(peer);
+    Ok(())
+}
+
+impl Models {
+    async fn start() -> Result<Self> {
+        let models = Self {
+            openai: ScriptedOpenAi::start().await?,
+            anthropic: ScriptedAnthropic::start().await?,
+            responses: ScriptedApi::responses().await?,
+            gemini: ScriptedApi::gemini().await?,
+        };
+        // Side requests a peer makes on its own (opencode's title) are answered outside the
+        // script.
+        models
+            .openai
+            .answer_matching("You are a title generator", Reply::text("Scripted title"));
+        Ok(models)
+    }
+
+    /// Scripts a tool call in the API `peer` speaks.
+    fn push_call(&self, peer: &str, id: &str, name: &str, arguments: Value) {
+        match peer {
+            "claude" => {
+                self.anthropic.push(AnthropicReply::new().tool_use(
+                    id,
+                    name,
+                    &["", &arguments.to_string()],
+                ));
+            }
+            "codex" => {
+                self.responses
+                    .push(ApiReply::tool_call(id, name, arguments));
+            }
+            "gemini" => {
+                self.gemini.push(ApiReply::tool_call(id, name, arguments));
+            }
+            _ => {
+                self.openai.push(
+                    Reply::stream()
+                        .whole_tool_call(id, name, &arguments.to_string())
+                        .finish("tool_calls"),
+                );
+            }
         }
     }
-    if peer == "claude" {
-        models
-            .anthropic
-            .push(AnthropicReply::new().text(&[ANSWER]).usage(100, 10));
-    } else {
-        models.openai.push(Reply::text(ANSWER));
+
+    /// Scripts the final answer in the API `peer` speaks.
+    fn push_answer(&self, peer: &str) {
+        match peer {
+            "claude" => {
+                self.anthropic
+                    .push(AnthropicReply::new().text(&[ANSWER]).usage(100, 10));
+            }
+            "codex" => {
+                self.responses.push(ApiReply::text(ANSWER));
+            }
+            "gemini" => {
+                self.gemini.push(ApiReply::text(ANSWER));
+            }
+            _ => {
+                self.openai.push(Reply::text(ANSWER));
+            }
+        }
     }
-    Ok(())
+
+    /// The bodies of every model request so far, server by server (a peer talks to one).
+    fn requests(&self) -> Vec<Value> {
+        let openai = self.openai.completion_requests();
+        let anthropic = self.anthropic.message_requests();
+        let responses = self.responses.model_requests();
+        let gemini = self.gemini.model_requests();
+        openai
+            .into_iter()
+            .chain(anthropic)
+            .chain(responses)
+            .chain(gemini)
+            .map(|r| r.body)
+            .collect()
+    }
+
+    /// Scripted replies no request has taken yet.
+    fn remaining(&self) -> usize {
+        self.openai.remaining()
+            + self.anthropic.remaining()
+            + self.responses.remaining()
+            + self.gemini.remaining()
+    }
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
@@ -293,6 +382,7 @@ fn command_for(
     std::fs::create_dir_all(&work)?;
     let program = match peer {
         "boocode" => args.boocode.clone(),
+        "pi" | "codex" | "gemini" => args.bench_peers.join(peer),
         other => args.peers.join(other),
     };
     if !program.exists() {
@@ -353,20 +443,60 @@ fn command_for(
                 .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
                 .args(["-p", prompt, "--model", "claude-sonnet-4-5"]);
         }
+        "pi" => {
+            let models_json = json!({"providers": {"fake": {
+                "baseUrl": format!("{}/v1", models.openai.url()),
+                "api": "openai-completions", "apiKey": "x",
+                "compat": {"supportsDeveloperRole": false, "supportsReasoningEffort": false},
+                "models": [{"id": "scripted"}]}}});
+            std::fs::create_dir_all(home.join(".pi/agent"))?;
+            std::fs::write(home.join(".pi/agent/models.json"), models_json.to_string())?;
+            command
+                .env("PI_OFFLINE", "1")
+                .args(["--provider", "fake", "--model", "scripted"])
+                .args(["--tools", "read,grep", "--no-session", "-p", prompt]);
+        }
+        "codex" => {
+            let config = format!(
+                "model = \"scripted\"\nmodel_provider = \"fake\"\n\
+                 check_for_update_on_startup = false\n\
+                 [analytics]\nenabled = false\n\
+                 [features]\nplugins = false\nremote_plugin = false\napps = false\n\
+                 [model_providers.fake]\nname = \"fake\"\nbase_url = \"{}/v1\"\n\
+                 env_key = \"FAKE_API_KEY\"\nwire_api = \"responses\"\n",
+                models.responses.url()
+            );
+            std::fs::create_dir_all(home.join(".codex"))?;
+            std::fs::write(home.join(".codex/config.toml"), config)?;
+            command
+                .env("CODEX_HOME", home.join(".codex"))
+                .env("FAKE_API_KEY", "x")
+                .args(["exec", "--skip-git-repo-check", prompt]);
+        }
+        "gemini" => {
+            let settings = json!({
+                "security": {"auth": {"selectedType": "gemini-api-key"}},
+                "privacy": {"usageStatisticsEnabled": false},
+                "telemetry": {"enabled": false},
+                "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false}
+            });
+            std::fs::create_dir_all(home.join(".gemini"))?;
+            std::fs::write(home.join(".gemini/settings.json"), settings.to_string())?;
+            command
+                .env("GOOGLE_GEMINI_BASE_URL", models.gemini.url())
+                .env("GEMINI_API_KEY", "x")
+                .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+                .args(["-m", "gemini-2.5-flash", "-p", prompt]);
+        }
         other => bail!("unknown peer {other}"),
     }
     Ok(Some(command))
 }
 
-/// The model requests made since `before` (OpenAI then Anthropic counts) and their bytes.
-fn requests_since(models: &Models, before: (usize, usize)) -> (usize, usize) {
-    let openai = models.openai.completion_requests();
-    let anthropic = models.anthropic.message_requests();
-    let new: Vec<&Value> = openai[before.0..]
-        .iter()
-        .chain(&anthropic[before.1..])
-        .map(|r| &r.body)
-        .collect();
+/// The model requests made since the first `before` ones and their bytes.
+fn requests_since(models: &Models, before: usize) -> (usize, usize) {
+    let all = models.requests();
+    let new = all.get(before..).unwrap_or_default();
     (new.len(), new.iter().map(|b| b.to_string().len()).sum())
 }
 
@@ -395,7 +525,7 @@ type Results = BTreeMap<(String, String), Result<Vec<Sample>, String>>;
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let peers: Vec<&str> = ["boocode", "opencode", "claude", "qwen"]
+    let peers: Vec<&str> = PEERS
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.iter().any(|o| o == p))
         .collect();
@@ -421,30 +551,22 @@ async fn main() -> Result<()> {
 /// peer could not be measured.
 async fn run_peer(args: &Args, peer: &str, scenario: &str) -> Result<Result<Vec<Sample>, String>> {
     // Fresh servers per peer: a reply one peer left unused cannot answer another.
-    let models = Models {
-        openai: ScriptedOpenAi::start().await?,
-        anthropic: ScriptedAnthropic::start().await?,
-    };
-    // Side requests a peer makes on its own (opencode's title) are answered outside the script.
-    models
-        .openai
-        .answer_matching("You are a title generator", Reply::text("Scripted title"));
+    let models = Models::start().await?;
     let mut samples = Vec::new();
     for run in 0..=args.runs {
         let dir = tempfile::tempdir()?;
         let Some(command) = command_for(peer, scenario, args, &models, dir.path())? else {
-            return Ok(Err("not installed (npm install in tests/peers)".to_owned()));
+            return Ok(Err(
+                "not installed (npm install in tests/peers and bench/peers)".to_owned(),
+            ));
         };
-        let before = (
-            models.openai.completion_requests().len(),
-            models.anthropic.message_requests().len(),
-        );
+        let before = models.requests().len();
         let (wall_ms, cpu_ms, peak_rss_kib) = match measure(command).await {
             Ok(m) => m,
             Err(e) => return Ok(Err(format!("failed: {e:#}"))),
         };
         // A reply the peer did not ask for would answer its next run.
-        if models.openai.remaining() > 0 || models.anthropic.remaining() > 0 {
+        if models.remaining() > 0 {
             return Ok(Err("left a scripted reply unused".into()));
         }
         if scenario != "one-line" && !last_request_has(&models, NEEDLE) {
@@ -464,15 +586,12 @@ async fn run_peer(args: &Args, peer: &str, scenario: &str) -> Result<Result<Vec<
     Ok(Ok(samples))
 }
 
-/// Whether the last model request (either server) contains `needle`.
+/// Whether the last model request contains `needle`.
 fn last_request_has(models: &Models, needle: &str) -> bool {
-    let openai = models.openai.completion_requests();
-    let anthropic = models.anthropic.message_requests();
-    openai
+    models
+        .requests()
         .last()
-        .into_iter()
-        .chain(anthropic.last())
-        .any(|r| r.body.to_string().contains(needle))
+        .is_some_and(|body| body.to_string().contains(needle))
 }
 
 fn report(args: &Args, results: &Results) -> Result<()> {

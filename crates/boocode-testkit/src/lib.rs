@@ -18,6 +18,7 @@
 
 mod anthropic;
 mod checked_in;
+mod dialects;
 mod openai;
 mod peers;
 #[cfg(feature = "postgres")]
@@ -26,6 +27,7 @@ mod serve;
 
 pub use anthropic::{AnthropicReply, ScriptedAnthropic, anthropic_reply_from_json};
 pub use checked_in::assert_checked_in;
+pub use dialects::{ApiReply, ScriptedApi};
 pub use openai::{RecordedRequest, Reply, ScriptedOpenAi, StreamReply, reply_from_json};
 pub use peers::{opencode_config, peer_bin};
 #[cfg(feature = "postgres")]
