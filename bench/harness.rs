@@ -79,6 +79,8 @@ struct Sample {
     peak_rss_kib: u64,
     requests: usize,
     request_bytes: usize,
+    /// From the model's last byte to the answer on the harness's standard output.
+    answer_ms: f64,
 }
 
 /// The scripted model servers: OpenAI chat completions, Anthropic Messages, OpenAI Responses
@@ -249,6 +251,23 @@ impl Models {
             .collect()
     }
 
+    /// The end of the last response any server finished before `shown`: the model's last
+    /// byte of the answer. A response that ended after the answer was shown cannot have
+    /// carried it; a side request (opencode's title) that ended between the two would shorten
+    /// the figure, but those run at the start of a turn.
+    fn last_byte_before(&self, shown: Instant) -> Option<Instant> {
+        [
+            self.openai.response_ends(),
+            self.anthropic.response_ends(),
+            self.responses.response_ends(),
+            self.gemini.response_ends(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|end| *end <= shown)
+        .max()
+    }
+
     /// Scripted replies no request has taken yet.
     fn remaining(&self) -> usize {
         self.openai.remaining()
@@ -324,8 +343,36 @@ fn tree(root: u32) -> BTreeMap<u32, (u64, u64)> {
     members
 }
 
+/// What one run of a peer measured.
+struct Measured {
+    wall_ms: f64,
+    cpu_ms: f64,
+    peak_rss_kib: u64,
+    /// When [`ANSWER`] first appeared on its standard output.
+    shown: Instant,
+}
+
+/// Reads a pipe to its end, noting when `needle` first appears in what was read so far.
+async fn read_watching(
+    mut pipe: impl tokio::io::AsyncRead + Unpin,
+    needle: &'static str,
+) -> std::io::Result<(Vec<u8>, Option<Instant>)> {
+    use tokio::io::AsyncReadExt;
+    let (mut all, mut seen, mut chunk) = (Vec::new(), None, [0u8; 8192]);
+    loop {
+        let n = pipe.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok((all, seen));
+        }
+        all.extend_from_slice(&chunk[..n]);
+        if seen.is_none() && String::from_utf8_lossy(&all).contains(needle) {
+            seen = Some(Instant::now());
+        }
+    }
+}
+
 /// Runs `command` to its end, polling its process tree; the answer must contain [`ANSWER`].
-async fn measure(mut command: tokio::process::Command) -> Result<(f64, f64, u64)> {
+async fn measure(mut command: tokio::process::Command) -> Result<Measured> {
     command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -333,11 +380,19 @@ async fn measure(mut command: tokio::process::Command) -> Result<(f64, f64, u64)
         .kill_on_drop(true);
     let ticks_before = children_ticks();
     let started = Instant::now();
-    let child = command.spawn().context("cannot start the peer")?;
+    let mut child = command.spawn().context("cannot start the peer")?;
     let pid = child.id().context("no pid")?;
-    let output = tokio::spawn(child.wait_with_output());
+    let stdout = tokio::spawn(read_watching(
+        child.stdout.take().context("no stdout")?,
+        ANSWER,
+    ));
+    let stderr = tokio::spawn(read_watching(
+        child.stderr.take().context("no stderr")?,
+        ANSWER,
+    ));
+    let status = tokio::spawn(async move { child.wait().await });
     let (mut peak, mut cpu) = (0u64, BTreeMap::<u32, u64>::new());
-    while !output.is_finished() {
+    while !status.is_finished() {
         let members = tree(pid);
         peak = peak.max(members.values().map(|(_, rss)| rss).sum());
         for (pid, (ticks, _)) in members {
@@ -346,26 +401,33 @@ async fn measure(mut command: tokio::process::Command) -> Result<(f64, f64, u64)
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let output = output.await??;
+    let status = status.await??;
     let wall = started.elapsed().as_secs_f64() * 1000.0;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() || !stdout.contains(ANSWER) {
+    let (stdout, shown) = stdout.await??;
+    let (stderr, _) = stderr.await??;
+    let stdout = String::from_utf8_lossy(&stdout);
+    let Some(shown) = shown.filter(|_| status.success()) else {
         bail!(
             "exit {:?}; stdout {:?}; stderr {:?}",
-            output.status.code(),
+            status.code(),
             stdout.chars().take(400).collect::<String>(),
-            String::from_utf8_lossy(&output.stderr)
+            String::from_utf8_lossy(&stderr)
                 .chars()
                 .take(400)
                 .collect::<String>()
         );
-    }
+    };
     // Descendants reaped by their parents count in `cutime`; ones that outlived them (a daemon
     // re-parented elsewhere) only in what the polling saw. The larger is the better estimate.
     let reaped = children_ticks().saturating_sub(ticks_before);
     let polled = cpu.values().sum::<u64>();
     let cpu_ms = reaped.max(polled) as f64 * 1000.0 / TICKS_PER_SECOND;
-    Ok((wall, cpu_ms, peak))
+    Ok(Measured {
+        wall_ms: wall,
+        cpu_ms,
+        peak_rss_kib: peak,
+        shown,
+    })
 }
 
 /// The command that runs `peer` once in `dir` (a fresh home and project), with its model
@@ -561,7 +623,7 @@ async fn run_peer(args: &Args, peer: &str, scenario: &str) -> Result<Result<Vec<
             ));
         };
         let before = models.requests().len();
-        let (wall_ms, cpu_ms, peak_rss_kib) = match measure(command).await {
+        let measured = match measure(command).await {
             Ok(m) => m,
             Err(e) => return Ok(Err(format!("failed: {e:#}"))),
         };
@@ -572,14 +634,18 @@ async fn run_peer(args: &Args, peer: &str, scenario: &str) -> Result<Result<Vec<
         if scenario != "one-line" && !last_request_has(&models, NEEDLE) {
             return Ok(Err("the files' contents never reached the model".into()));
         }
+        let Some(last_byte) = models.last_byte_before(measured.shown) else {
+            return Ok(Err("the answer was shown before the model sent it".into()));
+        };
         let (requests, request_bytes) = requests_since(&models, before);
         if run > 0 {
             samples.push(Sample {
-                wall_ms,
-                cpu_ms,
-                peak_rss_kib,
+                wall_ms: measured.wall_ms,
+                cpu_ms: measured.cpu_ms,
+                peak_rss_kib: measured.peak_rss_kib,
                 requests,
                 request_bytes,
+                answer_ms: measured.shown.duration_since(last_byte).as_secs_f64() * 1000.0,
             });
         }
     }
@@ -599,7 +665,7 @@ fn report(args: &Args, results: &Results) -> Result<()> {
     let mut json_out = serde_json::Map::new();
     for scenario in &args.scenarios {
         markdown.push_str(&format!(
-            "**{scenario}**\n\n| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent (per request) |\n| --- | --- | --- | --- | --- | --- |\n"
+            "**{scenario}**\n\n| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent (per request) | last byte → answer shown, ms |\n| --- | --- | --- | --- | --- | --- | --- |\n"
         ));
         let mut figures = serde_json::Map::new();
         for ((s, peer), result) in results {
@@ -613,20 +679,22 @@ fn report(args: &Args, results: &Results) -> Result<()> {
                     let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
                     let req = stats(samples, |s| s.requests as f64);
                     let bytes = stats(samples, |s| s.request_bytes as f64);
+                    let answer = stats(samples, |s| s.answer_ms);
                     markdown.push_str(&format!(
-                        "| `{peer}` | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} | {:.0} ({:.0}) |\n",
+                        "| `{peer}` | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} | {:.0} ({:.0}) | {:.1} ({:.1}–{:.1}) |\n",
                         wall.0, wall.1, wall.2, cpu.0, rss.0, rss.1, rss.2, req.0, bytes.0,
-                        bytes.0 / req.0.max(1.0)
+                        bytes.0 / req.0.max(1.0), answer.0, answer.1, answer.2
                     ));
                     figures.insert(
                         peer.clone(),
                         json!({"runs": samples.len(), "wall_ms": wall, "cpu_ms": cpu,
-                               "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0}),
+                               "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0,
+                               "answer_shown_ms": answer}),
                     );
                 }
                 Ok(_) => {}
                 Err(why) => {
-                    markdown.push_str(&format!("| `{peer}` | — | — | — | — | {why} |\n"));
+                    markdown.push_str(&format!("| `{peer}` | — | — | — | — | — | {why} |\n"));
                     figures.insert(peer.clone(), json!({"error": why}));
                 }
             }

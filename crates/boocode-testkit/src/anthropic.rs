@@ -7,7 +7,7 @@
 //! anything else complete what the CLI may call. Every request is recorded.
 
 use crate::openai::RecordedRequest;
-use crate::serve::lock;
+use crate::serve::{Served, lock};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -15,10 +15,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 #[derive(Debug, Clone)]
 enum Block {
@@ -205,9 +204,8 @@ type SharedState = Arc<Mutex<Shared>>;
 
 /// The running server; dropping it shuts it down.
 pub struct ScriptedAnthropic {
-    addr: SocketAddr,
+    served: Served,
     state: SharedState,
-    _shutdown: oneshot::Sender<()>,
 }
 
 impl ScriptedAnthropic {
@@ -215,17 +213,19 @@ impl ScriptedAnthropic {
     pub async fn start() -> std::io::Result<Self> {
         let state: SharedState = Arc::default();
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let (addr, tx) = crate::serve::serve_loopback(app).await?;
-        Ok(Self {
-            addr,
-            state,
-            _shutdown: tx,
-        })
+        let served = crate::serve::serve_loopback(app).await?;
+        Ok(Self { served, state })
     }
 
     /// The base URL for `ANTHROPIC_BASE_URL`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
+    }
+
+    /// When the last byte of each recent response (up to 256, oldest first) went to the
+    /// client: the model's "last byte", to time what the client does after it.
+    pub fn response_ends(&self) -> Vec<std::time::Instant> {
+        self.served.response_ends()
     }
 
     /// Appends a reply.

@@ -17,7 +17,7 @@
 //! ```
 
 use crate::openai::RecordedRequest;
-use crate::serve::lock;
+use crate::serve::{Served, lock};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -25,9 +25,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
 
 /// Which API a [`ScriptedApi`] speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +76,8 @@ struct Shared {
 
 /// A running scripted server of one API; dropping it shuts it down.
 pub struct ScriptedApi {
-    addr: SocketAddr,
+    served: Served,
     state: Arc<Mutex<Shared>>,
-    _shutdown: oneshot::Sender<()>,
 }
 
 impl ScriptedApi {
@@ -100,17 +97,19 @@ impl ScriptedApi {
         let app = Router::new()
             .fallback(handle)
             .with_state((dialect, state.clone()));
-        let (addr, tx) = crate::serve::serve_loopback(app).await?;
-        Ok(Self {
-            addr,
-            state,
-            _shutdown: tx,
-        })
+        let served = crate::serve::serve_loopback(app).await?;
+        Ok(Self { served, state })
     }
 
     /// The base URL (`http://127.0.0.1:PORT`, no path).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
+    }
+
+    /// When the last byte of each recent response (up to 256, oldest first) went to the
+    /// client: the model's "last byte", to time what the client does after it.
+    pub fn response_ends(&self) -> Vec<std::time::Instant> {
+        self.served.response_ends()
     }
 
     /// Appends a reply to the script.

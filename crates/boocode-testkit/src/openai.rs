@@ -5,7 +5,7 @@
 //! recorded for assertions. Context discovery endpoints (`/props`, `/v1/models`,
 //! `/upstream/<model>/props`) answer from settings the test chooses.
 
-use crate::serve::lock;
+use crate::serve::{Served, lock};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -13,10 +13,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// One recorded HTTP request.
 #[derive(Debug, Clone)]
@@ -279,9 +278,8 @@ type SharedState = Arc<Mutex<Shared>>;
 
 /// The running server. Dropping it shuts the server down.
 pub struct ScriptedOpenAi {
-    addr: SocketAddr,
+    served: Served,
     state: SharedState,
-    _shutdown: oneshot::Sender<()>,
 }
 
 impl ScriptedOpenAi {
@@ -289,17 +287,19 @@ impl ScriptedOpenAi {
     pub async fn start() -> std::io::Result<Self> {
         let state: SharedState = Arc::default();
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let (addr, tx) = crate::serve::serve_loopback(app).await?;
-        Ok(Self {
-            addr,
-            state,
-            _shutdown: tx,
-        })
+        let served = crate::serve::serve_loopback(app).await?;
+        Ok(Self { served, state })
     }
 
     /// The base URL, `http://127.0.0.1:PORT` (clients add `/v1/...`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
+    }
+
+    /// When the last byte of each recent response (up to 256, oldest first) went to the
+    /// client: the model's "last byte", to time what the client does after it.
+    pub fn response_ends(&self) -> Vec<std::time::Instant> {
+        self.served.response_ends()
     }
 
     /// Answers every completion request whose JSON body contains `marker` with `reply`, outside
@@ -312,8 +312,8 @@ impl ScriptedOpenAi {
     }
 
     /// The socket address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.served.addr
     }
 
     /// Makes a completion request with no reply for it wait up to `hold` for one to be pushed

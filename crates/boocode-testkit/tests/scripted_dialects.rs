@@ -16,6 +16,7 @@ fn client() -> reqwest::Client {
 
 #[tokio::test]
 async fn responses_stream_a_function_call_then_text_and_record_requests() {
+    let started = std::time::Instant::now();
     let server = ScriptedApi::responses().await.unwrap();
     server.push(ApiReply::tool_call(
         "c1",
@@ -51,6 +52,10 @@ async fn responses_stream_a_function_call_then_text_and_record_requests() {
         .unwrap();
     assert_eq!(third.status(), 500, "an empty script is an error");
     assert_eq!(server.model_requests().len(), 3);
+    let ends = server.response_ends();
+    assert_eq!(ends.len(), 3, "one end stamped per response");
+    assert!(ends.windows(2).all(|w| w[0] <= w[1]));
+    assert!(ends[0] >= started && ends[2] <= std::time::Instant::now());
     assert_eq!(server.remaining(), 0);
 }
 
