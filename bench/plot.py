@@ -20,7 +20,21 @@ PANELS = [
     ("peak_rss_mib", "peak memory of the process tree, MiB (log scale)", True),
     ("answer_shown_ms", "model's last byte → answer shown, ms", False),
 ]
+# Server mode: the wall time is for all sessions at once, and CPU replaces the last byte.
+SERVER_PANELS = [
+    ("wall_ms", "wall time for all sessions, ms (log scale)", True),
+    ("peak_rss_mib", "peak memory of the server, MiB (log scale)", True),
+    ("cpu_ms", "server CPU time, ms (log scale)", True),
+]
 OURS = "#d9480f"
+# A long chat resumed: from starting the server to the answer.
+RESUME_PANELS = [
+    ("wall_ms", "server start → answer, ms (log scale)", True),
+    ("peak_rss_mib", "peak memory of the server, MiB (log scale)", True),
+    ("cpu_ms", "server CPU time, ms (log scale)", True),
+]
+# How the server scenarios name its two servers.
+SERVER_NAMES = {"boocode": "boocode-server", "opencode": "opencode serve"}
 THEIRS = "#868e96"
 
 
@@ -34,11 +48,13 @@ def plot_scenario(name, peers, out_dir, stamp):
     if not measured:
         return []
     order = sorted(measured, key=lambda p: median(measured[p]["wall_ms"]))
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(13, 0.45 * len(order) + 1.6))
-    for ax, (key, title, log) in zip(axes, PANELS):
+    panels = {"sessions": SERVER_PANELS, "resume": RESUME_PANELS}.get(name, PANELS)
+    fig, axes = plt.subplots(1, len(panels), figsize=(13, 0.45 * len(order) + 1.6))
+    for ax, (key, title, log) in zip(axes, panels):
         values = [median(measured[p].get(key, 0)) for p in order]
         colors = [OURS if p == "boocode" else THEIRS for p in order]
-        bars = ax.barh(order, values, color=colors)
+        labels = [SERVER_NAMES.get(p, p) if name in ("sessions", "resume") else p for p in order]
+        bars = ax.barh(labels, values, color=colors)
         ax.invert_yaxis()
         if log:
             ax.set_xscale("log")

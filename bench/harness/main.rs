@@ -25,6 +25,8 @@
 mod models;
 mod peers;
 mod procs;
+mod resume;
+mod server;
 
 use anyhow::{Result, bail};
 use clap::Parser;
@@ -52,13 +54,22 @@ struct Args {
     /// Only these peers (comma-separated: boocode, opencode, claude, qwen, pi, codex, gemini).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// The scenarios to run (comma-separated: one-line, tool-loop, big-read).
+    /// The scenarios to run (comma-separated: one-line, tool-loop, big-read, sessions, resume).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "one-line,tool-loop,big-read"
+        default_value = "one-line,tool-loop,big-read,sessions,resume"
     )]
     scenarios: Vec<String>,
+    /// The `boocode-server` binary (the sessions scenario).
+    #[arg(long, default_value = "target/release/boocode-server")]
+    server: PathBuf,
+    /// Sessions served at once in the sessions scenario.
+    #[arg(long, default_value_t = 20)]
+    sessions: usize,
+    /// Turns of the long chat in the resume scenario.
+    #[arg(long, default_value_t = 200)]
+    turns: usize,
     /// Write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -133,10 +144,21 @@ async fn main() -> Result<()> {
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.iter().any(|o| o == p))
         .collect();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut results = Results::new();
+    let mut served = Vec::new();
+    let mut resumed = Vec::new();
     for scenario in &args.scenarios {
+        if scenario == "sessions" {
+            served = server::run(&args).await;
+            continue;
+        }
+        if scenario == "resume" {
+            resumed = resume::run(&args).await;
+            continue;
+        }
         if !["one-line", "tool-loop", "big-read"].contains(&scenario.as_str()) {
-            bail!("unknown scenario {scenario} (one-line, tool-loop, big-read)");
+            bail!("unknown scenario {scenario} (one-line, tool-loop, big-read, sessions, resume)");
         }
         for peer in &peers {
             let result = run_peer(&args, peer, scenario).await?;
@@ -147,7 +169,7 @@ async fn main() -> Result<()> {
             results.insert((scenario.clone(), (*peer).to_owned()), result);
         }
     }
-    report(&args, &results)?;
+    report(&args, &results, &served, &resumed)?;
     check(&args, &results)
 }
 
@@ -202,10 +224,35 @@ fn last_request_has(models: &Models, needle: &str) -> bool {
         .is_some_and(|body| body.to_string().contains(needle))
 }
 
-fn report(args: &Args, results: &Results) -> Result<()> {
+/// The Markdown image of a scenario's plot, which bench/plot.py draws from the JSON figures
+/// (docs/BENCHMARKS.md links into docs/img).
+fn plot_link(scenario: &str) -> String {
+    format!("![{scenario}: wall time, memory and more per harness](img/harness-{scenario}.svg)\n\n")
+}
+
+fn report(
+    args: &Args,
+    results: &Results,
+    served: &[(String, Result<Vec<server::ServerSample>, String>)],
+    resumed: &[(String, Result<Vec<resume::ResumeSample>, String>)],
+) -> Result<()> {
     let mut markdown = String::new();
     let mut json_out = serde_json::Map::new();
     for scenario in &args.scenarios {
+        if scenario == "sessions" {
+            let (table, figures) = server::report(args.sessions, served);
+            markdown.push_str(&table);
+            markdown.push_str(&plot_link(scenario));
+            json_out.insert(scenario.clone(), figures);
+            continue;
+        }
+        if scenario == "resume" {
+            let (table, figures) = resume::report(args.turns, resumed);
+            markdown.push_str(&table);
+            markdown.push_str(&plot_link(scenario));
+            json_out.insert(scenario.clone(), figures);
+            continue;
+        }
         markdown.push_str(&format!(
             "**{scenario}**\n\n| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent (per request) | last byte → answer shown, ms |\n| --- | --- | --- | --- | --- | --- | --- |\n"
         ));
@@ -242,6 +289,7 @@ fn report(args: &Args, results: &Results) -> Result<()> {
             }
         }
         markdown.push('\n');
+        markdown.push_str(&plot_link(scenario));
         json_out.insert(scenario.clone(), Value::Object(figures));
     }
     println!("{markdown}");
