@@ -7,7 +7,6 @@ use crate::workspace::missing_parent;
 use boocode_core::{
     ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Role, Usage, now_ms,
 };
-use sqlx::Row;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -90,10 +89,6 @@ fn encode_part(part: &Part) -> Result<String, StoreError> {
     })
 }
 
-fn decode_part(data: &str) -> Result<Part, StoreError> {
-    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("message part: {e}")))
-}
-
 fn to_db(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -102,60 +97,109 @@ fn from_db(n: Option<i64>) -> u64 {
     n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
 }
 
-/// A message row (without parts) as read from a joined query.
-macro_rules! message_head {
-    ($row:expr) => {{
-        let row = &$row;
-        let prompt: Option<i64> = row.try_get("prompt_tokens")?;
-        let completion: Option<i64> = row.try_get("completion_tokens")?;
-        let ctx_used: Option<i64> = row.try_get("ctx_used")?;
-        let ctx_max: Option<i64> = row.try_get("ctx_max")?;
-        let cost: Option<f64> = row.try_get("cost_usd")?;
-        let usage = (prompt.is_some() || completion.is_some()).then(|| Usage {
-            prompt_tokens: from_db(prompt),
-            completion_tokens: from_db(completion),
-            ctx_used: from_db(ctx_used),
-            ctx_max: ctx_max.and_then(|n| u64::try_from(n).ok()),
-            cost_usd: cost,
-        });
-        let id: String = row.try_get("id")?;
-        let seq: i64 = row.try_get("seq")?;
-        let message = Message {
-            id: id
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("message id {id:?}")))?,
-            role: role_from(&row.try_get::<String, _>("role")?)?,
-            status: status_from(&row.try_get::<String, _>("status")?)?,
-            kind: kind_from(&row.try_get::<String, _>("kind")?)?,
-            parts: Vec::new(),
-            usage,
-            created_at: row.try_get("created_at")?,
+/// A message as [`MESSAGE_JSON`] writes it.
+#[derive(serde::Deserialize)]
+struct StoredMessage {
+    id: String,
+    seq: i64,
+    role: String,
+    status: String,
+    kind: String,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+    ctx_used: Option<i64>,
+    ctx_max: Option<i64>,
+    /// As text, parsed by Rust: serde_json's float parsing may miss by the last bit.
+    cost_usd: Option<String>,
+    created_at: i64,
+    parts: Vec<Part>,
+}
+
+impl StoredMessage {
+    fn into_message(self) -> Result<(i64, Message), StoreError> {
+        let cost_usd = match &self.cost_usd {
+            Some(text) => Some(
+                text.parse::<f64>()
+                    .map_err(|_| StoreError::Corrupt(format!("message cost {text:?}")))?,
+            ),
+            None => None,
         };
-        (seq, message)
-    }};
+        let usage =
+            (self.prompt_tokens.is_some() || self.completion_tokens.is_some()).then(|| Usage {
+                prompt_tokens: from_db(self.prompt_tokens),
+                completion_tokens: from_db(self.completion_tokens),
+                ctx_used: from_db(self.ctx_used),
+                ctx_max: self.ctx_max.and_then(|n| u64::try_from(n).ok()),
+                cost_usd,
+            });
+        let message = Message {
+            id: self
+                .id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("message id {:?}", self.id)))?,
+            role: role_from(&self.role)?,
+            status: status_from(&self.status)?,
+            kind: kind_from(&self.kind)?,
+            parts: self.parts,
+            usage,
+            created_at: self.created_at,
+        };
+        Ok((self.seq, message))
+    }
 }
 
-/// Folds joined message/part rows (ordered by seq, idx) into messages.
-macro_rules! fold_rows {
-    ($rows:expr) => {{
-        let mut out: Vec<(i64, Message)> = Vec::new();
-        for row in &$rows {
-            let id: String = row.try_get("id")?;
-            let same = out.last().is_some_and(|(_, m)| m.id.to_string() == id);
-            if !same {
-                out.push(message_head!(row));
-            }
-            let data: Option<String> = row.try_get("data")?;
-            if let (Some(data), Some((_, message))) = (data, out.last_mut()) {
-                message.parts.push(decode_part(&data)?);
-            }
+/// Decodes what [`messages_query`] returns: `(seq, message)`, oldest first.
+fn decode_messages(json: Option<String>) -> Result<Vec<(i64, Message)>, StoreError> {
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let mut array = String::with_capacity(json.len() + 2);
+    array.push('[');
+    array.push_str(&json);
+    array.push(']');
+    let stored: Vec<StoredMessage> = serde_json::from_str(&array)
+        .map_err(|e| StoreError::Corrupt(format!("stored messages: {e}")))?;
+    stored
+        .into_iter()
+        .map(StoredMessage::into_message)
+        .collect()
+}
+
+/// One message row of `m` with its parts as a JSON object, built by SQL that both backends
+/// run alike (`||`, `CAST`, `COALESCE`, and `string_agg` with `ORDER BY`, which SQLite has
+/// since 3.44; the bundled one is 3.46). The text columns hold ids and enum names only, so
+/// they need no escaping; parts are stored as JSON already. `{cost}` is the cost as text (a
+/// JSON string: see [`StoredMessage::cost_usd`]).
+const MESSAGE_JSON: &str = r#"'{"id":"' || m.id || '","seq":' || CAST(m.seq AS TEXT)
+    || ',"role":"' || m.role || '","status":"' || m.status || '","kind":"' || m.kind
+    || '","prompt_tokens":' || COALESCE(CAST(m.prompt_tokens AS TEXT), 'null')
+    || ',"completion_tokens":' || COALESCE(CAST(m.completion_tokens AS TEXT), 'null')
+    || ',"ctx_used":' || COALESCE(CAST(m.ctx_used AS TEXT), 'null')
+    || ',"ctx_max":' || COALESCE(CAST(m.ctx_max AS TEXT), 'null')
+    || ',"cost_usd":' || COALESCE('"' || {cost} || '"', 'null')
+    || ',"created_at":' || CAST(m.created_at AS TEXT)
+    || ',"parts":[' || COALESCE((SELECT string_agg(p.data, ',' ORDER BY p.idx)
+        FROM message_parts p WHERE p.message_id = m.id), '') || ']}'"#;
+
+/// The messages of `from` (a `FROM` clause naming its rows `m`) and their parts, as ONE row:
+/// their JSON objects joined by commas in `seq` order, NULL when there are none. sqlx hands
+/// each row from SQLite's worker thread to the task on its own (a thread wake-up each); a row
+/// per part made loading a 10,000-message chat cost ~25,000 of them.
+fn messages_query(store: &Store, from: &str) -> String {
+    // A double as text, to the last bit: SQLite's CAST keeps 15 digits (0.1 + 0.2 would come
+    // back as 0.3); Postgres' CAST prints the shortest exact form.
+    let cost = match store.kind() {
+        // (printf turns NULL into 0.0: keep NULL.)
+        crate::BackendKind::Sqlite => {
+            "CASE WHEN m.cost_usd IS NULL THEN NULL ELSE printf('%!.17g', m.cost_usd) END"
         }
-        out
-    }};
+        _ => "CAST(m.cost_usd AS TEXT)",
+    };
+    let message = MESSAGE_JSON.replace("{cost}", cost);
+    format!(
+        "SELECT string_agg(rec, ',' ORDER BY seq) FROM (SELECT {message} AS rec, m.seq AS seq FROM {from}) r"
+    )
 }
-
-const SELECT_WITH_PARTS: &str = "SELECT m.id, m.seq, m.role, m.status, m.kind, m.prompt_tokens, m.completion_tokens, \
-     m.ctx_used, m.ctx_max, m.cost_usd, m.created_at, p.idx, p.data";
 
 impl Store {
     /// Appends a message (with its parts) at the end of a chat.
@@ -346,13 +390,11 @@ impl Store {
 
     /// One message with its parts.
     pub async fn get_message(&self, message_id: MessageId) -> Result<Message, StoreError> {
-        let sql = format!(
-            "{SELECT_WITH_PARTS} FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id WHERE m.id = $1 ORDER BY p.idx"
-        );
-        let mut found = with_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(message_id.to_string()).fetch_all(pool).await?;
-            fold_rows!(rows)
+        let sql = messages_query(self, "messages m WHERE m.id = $1");
+        let json: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar(&sql).bind(message_id.to_string()).fetch_one(pool).await?
         });
+        let mut found = decode_messages(json)?;
         found
             .pop()
             .map(|(_, m)| m)
@@ -371,19 +413,19 @@ impl Store {
         limit: usize,
     ) -> Result<MessagePage, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let sql = format!(
-            "{SELECT_WITH_PARTS} FROM (SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m \
-             LEFT JOIN message_parts p ON p.message_id = m.id ORDER BY m.seq, p.idx"
+        let sql = messages_query(
+            self,
+            "(SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m",
         );
-        let mut rows = with_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+        let json: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar(&sql)
                 .bind(chat_id.to_string())
                 .bind(before.unwrap_or(i64::MAX))
                 .bind((limit + 1) as i64)
-                .fetch_all(pool)
-                .await?;
-            fold_rows!(rows)
+                .fetch_one(pool)
+                .await?
         });
+        let mut rows = decode_messages(json)?;
         if rows.is_empty() {
             // Tell an empty chat from an unknown one.
             self.get_chat(chat_id).await?;
@@ -465,18 +507,15 @@ impl Store {
         .bind(kind_str(kind))
         .fetch_one(pool)
         .await?);
-        let sql = format!(
-            "{SELECT_WITH_PARTS} FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id \
-             WHERE m.chat_id = $1 AND m.seq >= $2 ORDER BY m.seq, p.idx"
-        );
-        let rows = with_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+        let sql = messages_query(self, "messages m WHERE m.chat_id = $1 AND m.seq >= $2");
+        let json: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar(&sql)
                 .bind(chat_id.to_string())
                 .bind(from.unwrap_or(0))
-                .fetch_all(pool)
-                .await?;
-            fold_rows!(rows)
+                .fetch_one(pool)
+                .await?
         });
+        let rows = decode_messages(json)?;
         if rows.is_empty() {
             self.get_chat(chat_id).await?;
         }

@@ -171,6 +171,42 @@ async fn many_chats_flush_in_one_transaction_and_a_vanished_message_spoils_only_
     }
 }
 
+/// Every stored field of a message comes back as it went in, on each backend: unknown costs
+/// stay unknown (not 0), odd floats keep their last bit, and a message without parts has none.
+#[tokio::test]
+async fn messages_come_back_field_for_field() {
+    for b in common::backends().await {
+        let s = &b.store;
+        let chat = chat(s).await;
+        let empty = Message::new(Role::Assistant, MessageStatus::Streaming, vec![]);
+        s.append_message(chat, &empty).await.unwrap();
+        let mut costs = Vec::new();
+        for cost in [None, Some(1e-20), Some(12_345.678_901_234_567), Some(0.0)] {
+            let mut m = Message::assistant("quote \" and \\ and \n and \u{0} and ü");
+            m.usage = Some(Usage {
+                prompt_tokens: 7,
+                completion_tokens: 0,
+                ctx_used: 7,
+                ctx_max: None,
+                cost_usd: cost,
+            });
+            s.append_message(chat, &m).await.unwrap();
+            s.finalize_message(m.id, MessageStatus::Complete, m.usage)
+                .await
+                .unwrap();
+            m.status = MessageStatus::Complete;
+            costs.push(m);
+        }
+        let page = s.list_messages(chat, None, 10).await.unwrap();
+        assert_eq!(page.messages[0], empty, "{}", b.name);
+        assert!(page.messages[0].parts.is_empty());
+        assert_eq!(&page.messages[1..], &costs[..], "{}", b.name);
+        for m in &costs {
+            assert_eq!(&s.get_message(m.id).await.unwrap(), m, "{}", b.name);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_streaming_message_is_updated_in_place_then_finalized() {
     for b in common::backends().await {
@@ -216,7 +252,7 @@ async fn a_streaming_message_is_updated_in_place_then_finalized() {
             completion_tokens: 20,
             ctx_used: 120,
             ctx_max: Some(8192),
-            cost_usd: Some(0.001),
+            cost_usd: Some(0.1 + 0.2), // 0.30000000000000004: kept to the last bit
         };
         s.finalize_message(assistant.id, MessageStatus::Complete, Some(usage))
             .await
