@@ -56,6 +56,23 @@ struct Args {
     /// Pin this load generator (and the scripted model in it) to this CPU.
     #[arg(long)]
     client_cpu: Option<u32>,
+    /// Spread the chats' first turns over one delta interval instead of starting them at
+    /// once. Started together, the chats' deltas arrive in bursts (every chat's delta within
+    /// the same millisecond), as they rarely would in real use.
+    #[arg(long)]
+    stagger: bool,
+}
+
+/// CPU time (user + system) a process has used so far, in milliseconds (`/proc`, USER_HZ 100).
+fn cpu_ms(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = stat[stat.rfind(')')? + 2..].to_owned();
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .map_or(0, |ticks| ticks * 10)
 }
 
 /// Pins every thread of process `pid` to `cpu` (`taskset -a -p -c`).
@@ -205,10 +222,18 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let turns = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_ms(pid);
+    let own_cpu_before = cpu_ms(std::process::id());
     let mut drivers = Vec::new();
-    for (_, chat) in chats.clone() {
+    for (i, (_, chat)) in chats.clone().into_iter().enumerate() {
         let (http, base, turns) = (http.clone(), base.clone(), turns.clone());
+        let offset = if args.stagger {
+            Duration::from_micros(args.delta_ms * 1000 * i as u64 / args.chats.max(1) as u64)
+        } else {
+            Duration::ZERO
+        };
         drivers.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
             while Instant::now() < deadline {
                 if post(
                     &http,
@@ -247,6 +272,8 @@ async fn main() -> Result<()> {
     }
     let counted = frames.load(Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = cpu_ms(pid).saturating_sub(cpu_before) as f64;
+    let own_cpu = cpu_ms(std::process::id()).saturating_sub(own_cpu_before) as f64;
     for d in drivers {
         let _ = d.await;
     }
@@ -277,6 +304,15 @@ async fn main() -> Result<()> {
         percentile(&lat, 0.50) as f64 / 1000.0,
         percentile(&lat, 0.99) as f64 / 1000.0,
         lat.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "server CPU: {:.0}% of one core, {:.1} µs per frame delivered",
+        server_cpu / (elapsed * 1000.0) * 100.0,
+        server_cpu * 1000.0 / counted.max(1) as f64
+    );
+    println!(
+        "load generator CPU (scripted model and clients): {:.0}% of one core",
+        own_cpu / (elapsed * 1000.0) * 100.0
     );
     println!(
         "server RSS: idle {} MiB, peak {} MiB, end {} MiB",
