@@ -61,6 +61,9 @@ struct Args {
     /// the same millisecond), as they rarely would in real use.
     #[arg(long)]
     stagger: bool,
+    /// How often each chat's driver asks the API whether its turn has finished.
+    #[arg(long, default_value_t = 200)]
+    poll_ms: u64,
 }
 
 /// CPU time (user + system) a process has used so far, in milliseconds (`/proc`, USER_HZ 100).
@@ -227,6 +230,7 @@ async fn main() -> Result<()> {
     let mut drivers = Vec::new();
     for (i, (_, chat)) in chats.clone().into_iter().enumerate() {
         let (http, base, turns) = (http.clone(), base.clone(), turns.clone());
+        let poll = Duration::from_millis(args.poll_ms);
         let offset = if args.stagger {
             Duration::from_micros(args.delta_ms * 1000 * i as u64 / args.chats.max(1) as u64)
         } else {
@@ -247,7 +251,7 @@ async fn main() -> Result<()> {
                     continue;
                 }
                 loop {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(poll).await;
                     let Ok(resp) = http
                         .get(format!("{base}/api/chats/{chat}/messages?limit=1"))
                         .send()

@@ -27,6 +27,8 @@ mod peers;
 mod procs;
 mod resume;
 mod server;
+#[path = "../shared.rs"]
+mod shared;
 
 use anyhow::{Result, bail};
 use clap::Parser;
@@ -129,7 +131,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Median and (min, max) of one figure over the samples.
-fn stats(samples: &[Sample], figure: fn(&Sample) -> f64) -> (f64, f64, f64) {
+fn stats<T>(samples: &[T], figure: impl Fn(&T) -> f64) -> (f64, f64, f64) {
     let mut values: Vec<f64> = samples.iter().map(figure).collect();
     let m = median(&mut values);
     (m, values[0], values[values.len() - 1])

@@ -9,7 +9,7 @@ use crate::procs::tree;
 use crate::server::{
     Chat, Started, add_project, open_chat, prompt, start_boocode, start_opencode, tree_ticks,
 };
-use crate::{ANSWER, Args, median};
+use crate::{ANSWER, Args, stats};
 use anyhow::{Result, bail};
 use boocode_testkit::Reply;
 use serde_json::{Value, json};
@@ -152,13 +152,6 @@ pub(crate) async fn run(args: &Args) -> Vec<(String, Result<Vec<ResumeSample>, S
     out
 }
 
-/// Median and (min, max) of one figure over the runs.
-fn spread(samples: &[ResumeSample], figure: impl Fn(&ResumeSample) -> f64) -> (f64, f64, f64) {
-    let mut values: Vec<f64> = samples.iter().map(figure).collect();
-    let m = median(&mut values);
-    (m, values[0], values[values.len() - 1])
-}
-
 /// The Markdown table and the JSON figures of the resume scenario.
 pub(crate) fn report(
     turns: usize,
@@ -175,11 +168,11 @@ pub(crate) fn report(
         };
         match result {
             Ok(samples) if !samples.is_empty() => {
-                let whole = spread(samples, |s| s.start_to_answer_ms);
-                let answer = spread(samples, |s| s.prompt_to_answer_ms);
-                let cpu = spread(samples, |s| s.cpu_ms);
-                let rss = spread(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                let bytes = spread(samples, |s| s.request_bytes as f64);
+                let whole = stats(samples, |s| s.start_to_answer_ms);
+                let answer = stats(samples, |s| s.prompt_to_answer_ms);
+                let cpu = stats(samples, |s| s.cpu_ms);
+                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+                let bytes = stats(samples, |s| s.request_bytes as f64);
                 markdown.push_str(&format!(
                     "| `{name}` | {:.0} ({:.0}–{:.0}) | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} |\n",
                     whole.0, whole.1, whole.2, answer.0, answer.1, answer.2, cpu.0, rss.0, rss.1,

@@ -6,7 +6,8 @@
 
 use crate::models::Models;
 use crate::procs::tree;
-use crate::{ANSWER, Args, PROMPT, median};
+use crate::shared::post;
+use crate::{ANSWER, Args, PROMPT, median, stats};
 use anyhow::{Context, Result, bail};
 use boocode_testkit::{Reply, opencode_config};
 use futures::StreamExt;
@@ -88,22 +89,6 @@ async fn start(mut command: tokio::process::Command, marker: &str) -> Result<Sta
         base: format!("http://{addr}"),
         ready_ms,
     })
-}
-
-/// POSTs JSON and returns the JSON answer; a non-2xx status is an error with the body.
-pub(crate) async fn post(http: &reqwest::Client, url: &str, body: Value) -> Result<Value> {
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        bail!("POST {url}: {status} {text}");
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// Starts `boocode-server` with the SQLite file `dir/db.sqlite` (made when missing).
@@ -353,13 +338,6 @@ pub(crate) async fn run(args: &Args) -> Vec<(String, Result<Vec<ServerSample>, S
     out
 }
 
-/// Median and (min, max) of one figure over the runs.
-fn spread(samples: &[ServerSample], figure: impl Fn(&ServerSample) -> f64) -> (f64, f64, f64) {
-    let mut values: Vec<f64> = samples.iter().map(figure).collect();
-    let m = median(&mut values);
-    (m, values[0], values[values.len() - 1])
-}
-
 /// The Markdown table and the JSON figures of server mode.
 pub(crate) fn report(
     sessions: usize,
@@ -376,10 +354,10 @@ pub(crate) fn report(
         };
         match result {
             Ok(samples) if !samples.is_empty() => {
-                let wall = spread(samples, |s| s.wall_ms);
-                let cpu = spread(samples, |s| s.cpu_ms);
-                let rss = spread(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                let ready = spread(samples, |s| s.ready_ms);
+                let wall = stats(samples, |s| s.wall_ms);
+                let cpu = stats(samples, |s| s.cpu_ms);
+                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+                let ready = stats(samples, |s| s.ready_ms);
                 let mut each: Vec<f64> =
                     samples.iter().flat_map(|s| s.session_ms.clone()).collect();
                 let one = median(&mut each);

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -312,25 +312,10 @@ fn error(status: u16, kind: &str, message: &str) -> Response {
 }
 
 async fn handle(State(state): State<SharedState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let path = parts.uri.path().to_owned();
-    let headers: HashMap<String, String> = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
-    lock(&state).requests.push(RecordedRequest {
-        method: parts.method.to_string(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers,
-        body: body.clone(),
-    });
-    match (&parts.method, path.as_str()) {
+    let (recorded, method) = RecordedRequest::read(request).await;
+    let (path, body) = (recorded.path.clone(), recorded.body.clone());
+    lock(&state).requests.push(recorded);
+    match (&method, path.as_str()) {
         (&Method::POST, "/v1/messages") => {}
         // Scripting over HTTP, for harnesses in other languages (the web UI's end-to-end tests).
         (&Method::POST, "/__push") => {

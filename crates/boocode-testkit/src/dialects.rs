@@ -24,7 +24,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// Which API a [`ScriptedApi`] speaks.
@@ -148,25 +148,10 @@ async fn handle(
     State((dialect, state)): State<(Dialect, Arc<Mutex<Shared>>)>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let path = parts.uri.path().to_owned();
-    let headers: HashMap<String, String> = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
-    lock(&state).requests.push(RecordedRequest {
-        method: parts.method.to_string(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers,
-        body: body.clone(),
-    });
-    let model_turn = match (dialect, &parts.method) {
+    let (recorded, method) = RecordedRequest::read(request).await;
+    let (path, body) = (recorded.path.clone(), recorded.body.clone());
+    lock(&state).requests.push(recorded);
+    let model_turn = match (dialect, &method) {
         (Dialect::Responses, &Method::POST) => path == "/v1/responses",
         (Dialect::Gemini, &Method::POST) if path.ends_with(":countTokens") => {
             let tokens = body.to_string().len() / 4;

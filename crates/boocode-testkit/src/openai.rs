@@ -33,6 +33,23 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Reads a request whole (a body of up to 64 MiB, parsed as JSON when it is) into a
+    /// record, and returns its method for routing.
+    pub(crate) async fn read(request: axum::extract::Request) -> (Self, Method) {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+            .await
+            .unwrap_or_default();
+        let recorded = Self {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: header_map(&parts.headers),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        };
+        (recorded, parts.method)
+    }
+
     /// The `messages` array of a chat-completions request.
     pub fn messages(&self) -> &[Value] {
         self.body["messages"].as_array().map_or(&[], Vec::as_slice)
@@ -368,23 +385,13 @@ impl ScriptedOpenAi {
 }
 
 async fn handle(State(state): State<SharedState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let recorded = RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: header_map(&parts.headers),
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    };
+    let (recorded, method) = RecordedRequest::read(request).await;
     let path = recorded.path.clone();
     if let Some(control) = path.strip_prefix("/__") {
-        return control_response(&state, parts.method, control, &recorded.body);
+        return control_response(&state, method, control, &recorded.body);
     }
     let stream = recorded.body["stream"].as_bool().unwrap_or(false);
-    let completion = parts.method == Method::POST && path.ends_with("/chat/completions");
+    let completion = method == Method::POST && path.ends_with("/chat/completions");
     let body = recorded.body.to_string();
     let (mut reply, discovery, hold) = {
         let mut shared = lock(&state);
@@ -400,7 +407,7 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response 
     match reply {
         Some(Some(reply)) => play(reply, stream).await,
         Some(None) => error_response(500, "scripted server: no reply left in the script"),
-        None => discovery_response(&parts.method, &path, &discovery),
+        None => discovery_response(&method, &path, &discovery),
     }
 }
 
