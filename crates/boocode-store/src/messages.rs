@@ -8,6 +8,7 @@ use boocode_core::{
     ChatId, Message, MessageId, MessageKind, MessageStatus, Part, Role, Usage, now_ms,
 };
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// How long a streaming row may go without an update before the sweep fails it.
@@ -148,16 +149,12 @@ impl StoredMessage {
     }
 }
 
-/// Decodes what [`messages_query`] returns: `(seq, message)`, oldest first.
+/// Decodes what a [`MessageQueries`] query returns: `(seq, message)`, oldest first.
 fn decode_messages(json: Option<String>) -> Result<Vec<(i64, Message)>, StoreError> {
     let Some(json) = json else {
         return Ok(Vec::new());
     };
-    let mut array = String::with_capacity(json.len() + 2);
-    array.push('[');
-    array.push_str(&json);
-    array.push(']');
-    let stored: Vec<StoredMessage> = serde_json::from_str(&array)
+    let stored: Vec<StoredMessage> = serde_json::from_str(&json)
         .map_err(|e| StoreError::Corrupt(format!("stored messages: {e}")))?;
     stored
         .into_iter()
@@ -181,24 +178,55 @@ const MESSAGE_JSON: &str = r#"'{"id":"' || m.id || '","seq":' || CAST(m.seq AS T
     || ',"parts":[' || COALESCE((SELECT string_agg(p.data, ',' ORDER BY p.idx)
         FROM message_parts p WHERE p.message_id = m.id), '') || ']}'"#;
 
-/// The messages of `from` (a `FROM` clause naming its rows `m`) and their parts, as ONE row:
-/// their JSON objects joined by commas in `seq` order, NULL when there are none. sqlx hands
-/// each row from SQLite's worker thread to the task on its own (a thread wake-up each); a row
-/// per part made loading a 10,000-message chat cost ~25,000 of them.
-fn messages_query(store: &Store, from: &str) -> String {
-    // A double as text, to the last bit: SQLite's CAST keeps 15 digits (0.1 + 0.2 would come
-    // back as 0.3); Postgres' CAST prints the shortest exact form.
-    let cost = match store.kind() {
-        // (printf turns NULL into 0.0: keep NULL.)
-        crate::BackendKind::Sqlite => {
-            "CASE WHEN m.cost_usd IS NULL THEN NULL ELSE printf('%!.17g', m.cost_usd) END"
+/// The message reads, each returning the messages it selects and their parts as ONE row: a
+/// JSON array of their objects in `seq` order, NULL when there are none. sqlx hands each row
+/// from SQLite's worker thread to the task on its own (a thread wake-up each); a row per part
+/// made loading a 10,000-message chat cost ~25,000 of them. Built once per backend.
+struct MessageQueries {
+    /// One message: `$1` its id.
+    one: String,
+    /// A page: `$1` the chat, `$2` the seq it ends before, `$3` how many.
+    page: String,
+    /// Everything from a seq on: `$1` the chat, `$2` the first seq.
+    since: String,
+}
+
+impl MessageQueries {
+    /// The queries with `cost` as the expression for the cost as text.
+    fn build(cost: &str) -> Self {
+        let message = MESSAGE_JSON.replace("{cost}", cost);
+        let select = |from: &str| {
+            format!(
+                "SELECT '[' || string_agg(rec, ',' ORDER BY seq) || ']' \
+                 FROM (SELECT {message} AS rec, m.seq AS seq FROM {from}) r"
+            )
+        };
+        Self {
+            one: select("messages m WHERE m.id = $1"),
+            page: select(
+                "(SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m",
+            ),
+            since: select("messages m WHERE m.chat_id = $1 AND m.seq >= $2"),
         }
-        _ => "CAST(m.cost_usd AS TEXT)",
-    };
-    let message = MESSAGE_JSON.replace("{cost}", cost);
-    format!(
-        "SELECT string_agg(rec, ',' ORDER BY seq) FROM (SELECT {message} AS rec, m.seq AS seq FROM {from}) r"
-    )
+    }
+
+    /// The queries for `store`'s backend.
+    fn of(store: &Store) -> &'static Self {
+        // A double as text, to the last bit: SQLite's CAST keeps 15 digits (0.1 + 0.2 would
+        // come back as 0.3), and printf turns NULL into 0.0; Postgres' CAST prints the
+        // shortest exact form.
+        static SQLITE: LazyLock<MessageQueries> = LazyLock::new(|| {
+            MessageQueries::build(
+                "CASE WHEN m.cost_usd IS NULL THEN NULL ELSE printf('%!.17g', m.cost_usd) END",
+            )
+        });
+        static POSTGRES: LazyLock<MessageQueries> =
+            LazyLock::new(|| MessageQueries::build("CAST(m.cost_usd AS TEXT)"));
+        match store.kind() {
+            crate::BackendKind::Sqlite => &SQLITE,
+            _ => &POSTGRES,
+        }
+    }
 }
 
 impl Store {
@@ -390,9 +418,9 @@ impl Store {
 
     /// One message with its parts.
     pub async fn get_message(&self, message_id: MessageId) -> Result<Message, StoreError> {
-        let sql = messages_query(self, "messages m WHERE m.id = $1");
+        let sql = &MessageQueries::of(self).one;
         let json: Option<String> = with_pool!(self, pool => {
-            sqlx::query_scalar(&sql).bind(message_id.to_string()).fetch_one(pool).await?
+            sqlx::query_scalar(sql).bind(message_id.to_string()).fetch_one(pool).await?
         });
         let mut found = decode_messages(json)?;
         found
@@ -413,12 +441,9 @@ impl Store {
         limit: usize,
     ) -> Result<MessagePage, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let sql = messages_query(
-            self,
-            "(SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m",
-        );
+        let sql = &MessageQueries::of(self).page;
         let json: Option<String> = with_pool!(self, pool => {
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind(chat_id.to_string())
                 .bind(before.unwrap_or(i64::MAX))
                 .bind((limit + 1) as i64)
@@ -507,9 +532,9 @@ impl Store {
         .bind(kind_str(kind))
         .fetch_one(pool)
         .await?);
-        let sql = messages_query(self, "messages m WHERE m.chat_id = $1 AND m.seq >= $2");
+        let sql = &MessageQueries::of(self).since;
         let json: Option<String> = with_pool!(self, pool => {
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind(chat_id.to_string())
                 .bind(from.unwrap_or(0))
                 .fetch_one(pool)
