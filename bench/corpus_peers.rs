@@ -26,6 +26,10 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[path = "shared.rs"]
+mod shared;
+use shared::isolate_opencode;
+
 #[derive(Parser)]
 struct Args {
     /// The corpus directory.
@@ -161,19 +165,13 @@ async fn run_case(args: &Args, case: &Value) -> Result<(Verdict, String)> {
     let mut config = opencode_config(&model.url());
     config["permission"] =
         json!({"edit": "deny", "bash": "deny", "webfetch": "deny", "external_directory": "allow"});
-    std::fs::write(work.join("opencode.json"), config.to_string())?;
     let program = args
         .opencode
         .canonicalize()
         .context("opencode not installed")?;
-    let run = tokio::process::Command::new(program)
-        .current_dir(&work)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-        .env("OPENCODE_CONFIG", work.join("opencode.json"))
+    let mut command = tokio::process::Command::new(program);
+    isolate_opencode(&mut command, &home, &work, &config)?;
+    let run = command
         .args(["run", "--model", "scripted/scripted-model", "go"])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)

@@ -85,3 +85,26 @@ pub(crate) async fn start_server(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((child, pid, addr))
 }
+
+/// Sets `command` (an `opencode` program) up to run isolated: `home` as its home and XDG
+/// directories, `work` as its project, and `config` — written to `work/opencode.json` — as its
+/// only settings; no auto-update.
+pub(crate) fn isolate_opencode(
+    command: &mut tokio::process::Command,
+    home: &Path,
+    work: &Path,
+    config: &Value,
+) -> Result<()> {
+    let config_path = work.join("opencode.json");
+    std::fs::write(&config_path, config.to_string())
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    command
+        .current_dir(work)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env("OPENCODE_CONFIG", config_path);
+    Ok(())
+}

@@ -226,6 +226,41 @@ fn last_request_has(models: &Models, needle: &str) -> bool {
         .is_some_and(|body| body.to_string().contains(needle))
 }
 
+/// One scenario's Markdown table and JSON figures: `heading`, a header of `columns`, then a
+/// row per peer — its `label` and the cells `row` makes of its samples, or dashes and the
+/// reason it could not be measured. A peer with no samples (`--runs 0`) gets no row.
+fn table<'a, T: 'a>(
+    heading: &str,
+    columns: &[&str],
+    results: impl IntoIterator<Item = (&'a str, &'a Result<Vec<T>, String>)>,
+    label: impl Fn(&str) -> String,
+    row: impl Fn(&[T]) -> (Vec<String>, Value),
+) -> (String, Value) {
+    let mut markdown = format!(
+        "{heading}\n\n| {} |\n|{}\n",
+        columns.join(" | "),
+        " --- |".repeat(columns.len())
+    );
+    let mut figures = serde_json::Map::new();
+    for (peer, result) in results {
+        match result {
+            Ok(samples) if !samples.is_empty() => {
+                let (cells, json) = row(samples);
+                markdown.push_str(&format!("| {} | {} |\n", label(peer), cells.join(" | ")));
+                figures.insert(peer.to_owned(), json);
+            }
+            Ok(_) => {}
+            Err(why) => {
+                let dashes = " — |".repeat(columns.len().saturating_sub(2));
+                markdown.push_str(&format!("| {} |{dashes} {why} |\n", label(peer)));
+                figures.insert(peer.to_owned(), json!({"error": why}));
+            }
+        }
+    }
+    markdown.push('\n');
+    (markdown, Value::Object(figures))
+}
+
 /// The Markdown image of a scenario's plot, which bench/plot.py draws from the JSON figures
 /// (docs/BENCHMARKS.md links into docs/img).
 fn plot_link(scenario: &str) -> String {
@@ -255,44 +290,46 @@ fn report(
             json_out.insert(scenario.clone(), figures);
             continue;
         }
-        markdown.push_str(&format!(
-            "**{scenario}**\n\n| harness | wall ms (median, min–max) | CPU ms | peak RSS MiB | model requests | bytes sent (per request) | last byte → answer shown, ms |\n| --- | --- | --- | --- | --- | --- | --- |\n"
-        ));
-        let mut figures = serde_json::Map::new();
-        for ((s, peer), result) in results {
-            if s != scenario {
-                continue;
-            }
-            match result {
-                Ok(samples) if !samples.is_empty() => {
-                    let wall = stats(samples, |s| s.wall_ms);
-                    let cpu = stats(samples, |s| s.cpu_ms);
-                    let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                    let req = stats(samples, |s| s.requests as f64);
-                    let bytes = stats(samples, |s| s.request_bytes as f64);
-                    let answer = stats(samples, |s| s.answer_ms);
-                    markdown.push_str(&format!(
-                        "| `{peer}` | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} | {:.0} ({:.0}) | {:.1} ({:.1}–{:.1}) |\n",
-                        wall.0, wall.1, wall.2, cpu.0, rss.0, rss.1, rss.2, req.0, bytes.0,
-                        bytes.0 / req.0.max(1.0), answer.0, answer.1, answer.2
-                    ));
-                    figures.insert(
-                        peer.clone(),
-                        json!({"runs": samples.len(), "wall_ms": wall, "cpu_ms": cpu,
-                               "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0,
-                               "answer_shown_ms": answer}),
-                    );
-                }
-                Ok(_) => {}
-                Err(why) => {
-                    markdown.push_str(&format!("| `{peer}` | — | — | — | — | — | {why} |\n"));
-                    figures.insert(peer.clone(), json!({"error": why}));
-                }
-            }
-        }
-        markdown.push('\n');
+        let (table, figures) = table(
+            &format!("**{scenario}**"),
+            &[
+                "harness",
+                "wall ms (median, min–max)",
+                "CPU ms",
+                "peak RSS MiB",
+                "model requests",
+                "bytes sent (per request)",
+                "last byte → answer shown, ms",
+            ],
+            results
+                .iter()
+                .filter(|((s, _), _)| s == scenario)
+                .map(|((_, peer), result)| (peer.as_str(), result)),
+            |peer| format!("`{peer}`"),
+            |samples: &[Sample]| {
+                let wall = stats(samples, |s| s.wall_ms);
+                let cpu = stats(samples, |s| s.cpu_ms);
+                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+                let req = stats(samples, |s| s.requests as f64);
+                let bytes = stats(samples, |s| s.request_bytes as f64);
+                let answer = stats(samples, |s| s.answer_ms);
+                let cells = vec![
+                    format!("{:.0} ({:.0}–{:.0})", wall.0, wall.1, wall.2),
+                    format!("{:.0}", cpu.0),
+                    format!("{:.1} ({:.1}–{:.1})", rss.0, rss.1, rss.2),
+                    format!("{:.0}", req.0),
+                    format!("{:.0} ({:.0})", bytes.0, bytes.0 / req.0.max(1.0)),
+                    format!("{:.1} ({:.1}–{:.1})", answer.0, answer.1, answer.2),
+                ];
+                let figures = json!({"runs": samples.len(), "wall_ms": wall, "cpu_ms": cpu,
+                       "peak_rss_mib": rss, "requests": req.0, "request_bytes": bytes.0,
+                       "answer_shown_ms": answer});
+                (cells, figures)
+            },
+        );
+        markdown.push_str(&table);
         markdown.push_str(&plot_link(scenario));
-        json_out.insert(scenario.clone(), Value::Object(figures));
+        json_out.insert(scenario.clone(), figures);
     }
     println!("{markdown}");
     if let Some(path) = &args.json {

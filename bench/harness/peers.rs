@@ -2,6 +2,7 @@
 //! command that runs it once.
 
 use crate::models::Models;
+use crate::shared::isolate_opencode;
 use crate::{Args, NEEDLE, PROMPT, STEPS};
 use anyhow::{Result, bail};
 use boocode_testkit::opencode_config;
@@ -117,15 +118,8 @@ pub(crate) fn command_for(
             // It takes the temporary project for another directory and would ask before
             // each read; nobody is there to answer a one-shot run.
             config["permission"]["external_directory"] = json!("allow");
-            std::fs::write(work.join("opencode.json"), config.to_string())?;
-            let h = |p: &str| home.join(p);
-            command
-                .env("XDG_CONFIG_HOME", h(".config"))
-                .env("XDG_DATA_HOME", h(".local/share"))
-                .env("XDG_CACHE_HOME", h(".cache"))
-                .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-                .env("OPENCODE_CONFIG", work.join("opencode.json"))
-                .args(["run", "--model", "scripted/scripted-model", prompt]);
+            isolate_opencode(&mut command, &home, &work, &config)?;
+            command.args(["run", "--model", "scripted/scripted-model", prompt]);
         }
         "qwen" => {
             let settings = json!({

@@ -7,9 +7,9 @@
 use crate::models::Models;
 use crate::procs::tree;
 use crate::server::{
-    Chat, Started, add_project, open_chat, prompt, start_boocode, start_opencode, tree_ticks,
+    Chat, Started, add_project, label, open_chat, prompt, start_boocode, start_opencode, tree_ticks,
 };
-use crate::{ANSWER, Args, stats};
+use crate::{ANSWER, Args, stats, table};
 use anyhow::{Result, bail};
 use boocode_testkit::Reply;
 use serde_json::{Value, json};
@@ -157,40 +157,35 @@ pub(crate) fn report(
     turns: usize,
     results: &[(String, Result<Vec<ResumeSample>, String>)],
 ) -> (String, Value) {
-    let mut markdown = format!(
-        "**resume** (a {turns}-turn chat: the server started again, one more prompt)\n\n| server | start → answer, ms (median, min–max) | prompt → answer, ms | server CPU ms | peak RSS MiB | bytes of the resumed request |\n| --- | --- | --- | --- | --- | --- |\n"
-    );
-    let mut figures = serde_json::Map::new();
-    for (server, result) in results {
-        let name = match server.as_str() {
-            "boocode" => "boocode-server",
-            _ => "opencode serve",
-        };
-        match result {
-            Ok(samples) if !samples.is_empty() => {
-                let whole = stats(samples, |s| s.start_to_answer_ms);
-                let answer = stats(samples, |s| s.prompt_to_answer_ms);
-                let cpu = stats(samples, |s| s.cpu_ms);
-                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                let bytes = stats(samples, |s| s.request_bytes as f64);
-                markdown.push_str(&format!(
-                    "| `{name}` | {:.0} ({:.0}–{:.0}) | {:.0} ({:.0}–{:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} |\n",
-                    whole.0, whole.1, whole.2, answer.0, answer.1, answer.2, cpu.0, rss.0, rss.1,
-                    rss.2, bytes.0
-                ));
-                figures.insert(
-                    server.clone(),
-                    json!({"runs": samples.len(), "wall_ms": whole, "prompt_to_answer_ms": answer,
-                           "cpu_ms": cpu, "peak_rss_mib": rss, "request_bytes": bytes.0}),
-                );
-            }
-            Ok(_) => {}
-            Err(why) => {
-                markdown.push_str(&format!("| `{name}` | — | — | — | — | {why} |\n"));
-                figures.insert(server.clone(), json!({"error": why}));
-            }
-        }
-    }
-    markdown.push('\n');
-    (markdown, Value::Object(figures))
+    table(
+        &format!("**resume** (a {turns}-turn chat: the server started again, one more prompt)"),
+        &[
+            "server",
+            "start → answer, ms (median, min–max)",
+            "prompt → answer, ms",
+            "server CPU ms",
+            "peak RSS MiB",
+            "bytes of the resumed request",
+        ],
+        results.iter().map(|(s, r)| (s.as_str(), r)),
+        label,
+        |samples: &[ResumeSample]| {
+            let whole = stats(samples, |s| s.start_to_answer_ms);
+            let answer = stats(samples, |s| s.prompt_to_answer_ms);
+            let cpu = stats(samples, |s| s.cpu_ms);
+            let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+            let bytes = stats(samples, |s| s.request_bytes as f64);
+            let cells = vec![
+                format!("{:.0} ({:.0}–{:.0})", whole.0, whole.1, whole.2),
+                format!("{:.0} ({:.0}–{:.0})", answer.0, answer.1, answer.2),
+                format!("{:.0}", cpu.0),
+                format!("{:.1} ({:.1}–{:.1})", rss.0, rss.1, rss.2),
+                format!("{:.0}", bytes.0),
+            ];
+            let figures = json!({"runs": samples.len(), "wall_ms": whole,
+                "prompt_to_answer_ms": answer, "cpu_ms": cpu, "peak_rss_mib": rss,
+                "request_bytes": bytes.0});
+            (cells, figures)
+        },
+    )
 }

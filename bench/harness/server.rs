@@ -6,8 +6,8 @@
 
 use crate::models::Models;
 use crate::procs::tree;
-use crate::shared::post;
-use crate::{ANSWER, Args, PROMPT, median, stats};
+use crate::shared::{isolate_opencode, post};
+use crate::{ANSWER, Args, PROMPT, median, stats, table};
 use anyhow::{Context, Result, bail};
 use boocode_testkit::{Reply, opencode_config};
 use futures::StreamExt;
@@ -239,17 +239,9 @@ pub(crate) async fn start_opencode(args: &Args, models: &Models, dir: &Path) -> 
     }
     let mut config = opencode_config(&models.openai.url());
     config["permission"]["external_directory"] = json!("allow");
-    std::fs::write(work.join("opencode.json"), config.to_string())?;
     let mut command = tokio::process::Command::new(program.canonicalize()?);
-    command
-        .current_dir(&work)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-        .env("OPENCODE_CONFIG", work.join("opencode.json"))
-        .args(["serve", "--port", "0", "--hostname", "127.0.0.1"]);
+    isolate_opencode(&mut command, &home, &work, &config)?;
+    command.args(["serve", "--port", "0", "--hostname", "127.0.0.1"]);
     start(command, "listening on http://").await
 }
 
@@ -338,47 +330,50 @@ pub(crate) async fn run(args: &Args) -> Vec<(String, Result<Vec<ServerSample>, S
     out
 }
 
+/// How the reports name a server.
+pub(crate) fn label(server: &str) -> String {
+    match server {
+        "boocode" => "`boocode-server`".to_owned(),
+        other => format!("`{other} serve`"),
+    }
+}
+
 /// The Markdown table and the JSON figures of server mode.
 pub(crate) fn report(
     sessions: usize,
     results: &[(String, Result<Vec<ServerSample>, String>)],
 ) -> (String, Value) {
-    let mut markdown = format!(
-        "**sessions** ({sessions} one-prompt sessions at once against one server)\n\n| server | wall ms for all (median, min–max) | one session's ms (median, slowest) | server CPU ms | peak RSS MiB | start to listening, ms |\n| --- | --- | --- | --- | --- | --- |\n"
-    );
-    let mut figures = serde_json::Map::new();
-    for (server, result) in results {
-        let name = match server.as_str() {
-            "boocode" => "boocode-server",
-            _ => "opencode serve",
-        };
-        match result {
-            Ok(samples) if !samples.is_empty() => {
-                let wall = stats(samples, |s| s.wall_ms);
-                let cpu = stats(samples, |s| s.cpu_ms);
-                let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
-                let ready = stats(samples, |s| s.ready_ms);
-                let mut each: Vec<f64> =
-                    samples.iter().flat_map(|s| s.session_ms.clone()).collect();
-                let one = median(&mut each);
-                let slowest = each.last().copied().unwrap_or(0.0);
-                markdown.push_str(&format!(
-                    "| `{name}` | {:.0} ({:.0}–{:.0}) | {one:.0} ({slowest:.0}) | {:.0} | {:.1} ({:.1}–{:.1}) | {:.0} |\n",
-                    wall.0, wall.1, wall.2, cpu.0, rss.0, rss.1, rss.2, ready.0
-                ));
-                figures.insert(
-                    server.clone(),
-                    json!({"runs": samples.len(), "wall_ms": wall, "session_ms": [one, slowest],
-                           "cpu_ms": cpu, "peak_rss_mib": rss, "ready_ms": ready}),
-                );
-            }
-            Ok(_) => {}
-            Err(why) => {
-                markdown.push_str(&format!("| `{name}` | — | — | — | — | {why} |\n"));
-                figures.insert(server.clone(), json!({"error": why}));
-            }
-        }
-    }
-    markdown.push('\n');
-    (markdown, Value::Object(figures))
+    table(
+        &format!("**sessions** ({sessions} one-prompt sessions at once against one server)"),
+        &[
+            "server",
+            "wall ms for all (median, min–max)",
+            "one session's ms (median, slowest)",
+            "server CPU ms",
+            "peak RSS MiB",
+            "start to listening, ms",
+        ],
+        results.iter().map(|(s, r)| (s.as_str(), r)),
+        label,
+        |samples: &[ServerSample]| {
+            let wall = stats(samples, |s| s.wall_ms);
+            let cpu = stats(samples, |s| s.cpu_ms);
+            let rss = stats(samples, |s| s.peak_rss_kib as f64 / 1024.0);
+            let ready = stats(samples, |s| s.ready_ms);
+            let mut each: Vec<f64> = samples.iter().flat_map(|s| s.session_ms.clone()).collect();
+            let one = median(&mut each);
+            let slowest = each.last().copied().unwrap_or(0.0);
+            let cells = vec![
+                format!("{:.0} ({:.0}–{:.0})", wall.0, wall.1, wall.2),
+                format!("{one:.0} ({slowest:.0})"),
+                format!("{:.0}", cpu.0),
+                format!("{:.1} ({:.1}–{:.1})", rss.0, rss.1, rss.2),
+                format!("{:.0}", ready.0),
+            ];
+            let figures = json!({"runs": samples.len(), "wall_ms": wall,
+                "session_ms": [one, slowest], "cpu_ms": cpu, "peak_rss_mib": rss,
+                "ready_ms": ready});
+            (cells, figures)
+        },
+    )
 }
