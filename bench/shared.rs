@@ -18,6 +18,33 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: u64 = 100;
+
+/// The fields of `/proc/<who>/stat` (`who`: a pid or `self`) after the command name, which
+/// may hold spaces: index 1 is the parent pid, 11 and 12 the user and system ticks, 13 and 14
+/// those of waited-for children.
+pub(crate) fn stat_fields(who: &str) -> Option<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    // Field 0 is the state letter; the numbers after it are what callers read.
+    Some(
+        rest.split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect(),
+    )
+}
+
+/// CPU ticks (user + system) a process has used, from its stat fields.
+pub(crate) fn own_ticks(fields: &[u64]) -> Option<u64> {
+    Some(fields.get(11)? + fields.get(12)?)
+}
+
+/// CPU ticks as milliseconds.
+pub(crate) fn ticks_ms(ticks: u64) -> f64 {
+    (ticks * 1000 / TICKS_PER_SECOND) as f64
+}
+
 /// The `p` quantile (0–1) of sorted values, nearest rank.
 pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {

@@ -66,16 +66,11 @@ struct Args {
     poll_ms: u64,
 }
 
-/// CPU time (user + system) a process has used so far, in milliseconds (`/proc`, USER_HZ 100).
-fn cpu_ms(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let rest = stat[stat.rfind(')')? + 2..].to_owned();
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-        })
-        .map_or(0, |ticks| ticks * 10)
+/// CPU time (user + system) a process has used so far, in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    shared::stat_fields(&pid.to_string())
+        .and_then(|f| shared::own_ticks(&f))
+        .map_or(0.0, shared::ticks_ms)
 }
 
 /// Pins every thread of process `pid` to `cpu` (`taskset -a -p -c`).
@@ -276,8 +271,8 @@ async fn main() -> Result<()> {
     }
     let counted = frames.load(Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
-    let server_cpu = cpu_ms(pid).saturating_sub(cpu_before) as f64;
-    let own_cpu = cpu_ms(std::process::id()).saturating_sub(own_cpu_before) as f64;
+    let server_cpu = cpu_ms(pid) - cpu_before;
+    let own_cpu = cpu_ms(std::process::id()) - own_cpu_before;
     for d in drivers {
         let _ = d.await;
     }

@@ -1,21 +1,16 @@
 //! Measuring a process tree from `/proc`: CPU time, peak memory, and when the answer showed.
 
 use crate::ANSWER;
+use crate::shared::{own_ticks, stat_fields, ticks_ms};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
-
 /// `(ppid, utime + stime ticks, peak RSS KiB)` of a process, from `/proc`.
 fn proc_stat(pid: u32) -> Option<(u32, u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces: fields start after its closing parenthesis.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ppid = fields.get(1)?.parse().ok()?;
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let fields = stat_fields(&pid.to_string())?;
+    let ppid = u32::try_from(*fields.get(1)?).ok()?;
+    let ticks = own_ticks(&fields)?;
     // The peak so far (VmHWM), not the current size: a 5 ms poll may miss a short peak, but
     // never one that already happened.
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -31,13 +26,8 @@ fn proc_stat(pid: u32) -> Option<(u32, u64, u64)> {
 /// CPU ticks of this process's waited-for descendants (`cutime + cstime`): what a child that
 /// exited spent, however short its life.
 fn children_ticks() -> u64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let rest = stat[stat.rfind(')')? + 2..].to_owned();
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            Some(fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?)
-        })
+    stat_fields("self")
+        .and_then(|f| Some(f.get(13)? + f.get(14)?))
         .unwrap_or(0)
 }
 
@@ -149,7 +139,7 @@ pub(crate) async fn measure(mut command: tokio::process::Command) -> Result<Meas
     // re-parented elsewhere) only in what the polling saw. The larger is the better estimate.
     let reaped = children_ticks().saturating_sub(ticks_before);
     let polled = cpu.values().sum::<u64>();
-    let cpu_ms = reaped.max(polled) as f64 * 1000.0 / TICKS_PER_SECOND;
+    let cpu_ms = ticks_ms(reaped.max(polled));
     Ok(Measured {
         wall_ms: wall,
         cpu_ms,

@@ -9,6 +9,7 @@ use crate::procs::tree;
 use crate::server::{
     Chat, Started, add_project, label, open_chat, prompt, start_boocode, start_opencode, tree_ticks,
 };
+use crate::shared::ticks_ms;
 use crate::{ANSWER, Args, stats, table};
 use anyhow::{Result, bail};
 use boocode_testkit::Reply;
@@ -112,7 +113,7 @@ async fn resume_once(
         prompt_to_answer_ms: prompt_to_answer.as_secs_f64() * 1000.0,
         request_bytes: request.to_string().len(),
         peak_rss_kib: peak,
-        cpu_ms: ticks.saturating_sub(ticks_before) as f64 * 10.0,
+        cpu_ms: ticks_ms(ticks.saturating_sub(ticks_before)),
     })
 }
 

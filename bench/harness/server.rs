@@ -6,7 +6,7 @@
 
 use crate::models::Models;
 use crate::procs::tree;
-use crate::shared::{isolate_opencode, post};
+use crate::shared::{isolate_opencode, post, ticks_ms};
 use crate::{ANSWER, Args, PROMPT, median, stats, table};
 use anyhow::{Context, Result, bail};
 use boocode_testkit::{Reply, opencode_config};
@@ -299,7 +299,7 @@ async fn run_once(args: &Args, server: &str) -> Result<ServerSample> {
     Ok(ServerSample {
         wall_ms,
         session_ms,
-        cpu_ms: ticks_after.saturating_sub(ticks_before) as f64 * 10.0,
+        cpu_ms: ticks_ms(ticks_after.saturating_sub(ticks_before)),
         peak_rss_kib: peak,
         ready_ms: started.ready_ms,
     })
