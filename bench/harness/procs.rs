@@ -61,6 +61,36 @@ pub(crate) fn tree(root: u32) -> BTreeMap<u32, (u64, u64)> {
     members
 }
 
+/// What watching a process tree saw.
+pub(crate) struct Watched {
+    /// The peak of the members' summed memory high-water marks, KiB.
+    pub(crate) peak_kib: u64,
+    /// CPU ticks: each member's latest seen, summed (a member that exited keeps its last).
+    pub(crate) ticks: u64,
+}
+
+/// Runs `work` to its end while polling the process tree of `root` every 5 ms. Nothing is
+/// polled after `work` ends, so a caller's clock read right after is not delayed by it.
+pub(crate) async fn watch<T>(root: u32, work: impl Future<Output = T>) -> (T, Watched) {
+    tokio::pin!(work);
+    let (mut peak_kib, mut cpu) = (0u64, BTreeMap::<u32, u64>::new());
+    loop {
+        let members = tree(root);
+        peak_kib = peak_kib.max(members.values().map(|(_, rss)| rss).sum());
+        for (pid, (ticks, _)) in members {
+            let seen = cpu.entry(pid).or_default();
+            *seen = (*seen).max(ticks);
+        }
+        tokio::select! {
+            out = &mut work => {
+                let ticks = cpu.values().sum();
+                return (out, Watched { peak_kib, ticks });
+            }
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
+}
+
 /// What one run of a peer measured.
 pub(crate) struct Measured {
     pub(crate) wall_ms: f64,
@@ -108,18 +138,8 @@ pub(crate) async fn measure(mut command: tokio::process::Command) -> Result<Meas
         child.stderr.take().context("no stderr")?,
         ANSWER,
     ));
-    let status = tokio::spawn(async move { child.wait().await });
-    let (mut peak, mut cpu) = (0u64, BTreeMap::<u32, u64>::new());
-    while !status.is_finished() {
-        let members = tree(pid);
-        peak = peak.max(members.values().map(|(_, rss)| rss).sum());
-        for (pid, (ticks, _)) in members {
-            let seen = cpu.entry(pid).or_default();
-            *seen = (*seen).max(ticks);
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let status = status.await??;
+    let (status, watched) = watch(pid, child.wait()).await;
+    let status = status?;
     let wall = started.elapsed().as_secs_f64() * 1000.0;
     let (stdout, shown) = stdout.await??;
     let (stderr, _) = stderr.await??;
@@ -138,12 +158,12 @@ pub(crate) async fn measure(mut command: tokio::process::Command) -> Result<Meas
     // Descendants reaped by their parents count in `cutime`; ones that outlived them (a daemon
     // re-parented elsewhere) only in what the polling saw. The larger is the better estimate.
     let reaped = children_ticks().saturating_sub(ticks_before);
-    let polled = cpu.values().sum::<u64>();
+    let polled = watched.ticks;
     let cpu_ms = ticks_ms(reaped.max(polled));
     Ok(Measured {
         wall_ms: wall,
         cpu_ms,
-        peak_rss_kib: peak,
+        peak_rss_kib: watched.peak_kib,
         shown,
     })
 }

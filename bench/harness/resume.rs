@@ -5,7 +5,7 @@
 //! model request that carried the whole history, and the server's peak memory and CPU time.
 
 use crate::models::Models;
-use crate::procs::tree;
+use crate::procs::watch;
 use crate::server::{
     Chat, Started, add_project, label, open_chat, prompt, start_boocode, start_opencode, tree_ticks,
 };
@@ -15,7 +15,7 @@ use anyhow::{Result, bail};
 use boocode_testkit::Reply;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One resumed run of one server.
 #[derive(Debug, Clone)]
@@ -86,20 +86,10 @@ async fn resume_once(
     let asked = Instant::now();
     let base = started.base.clone();
     let answer = prompt(&http, &base, chat, "One more question: and a revoked one?");
-    tokio::pin!(answer);
-    let mut peak = 0u64;
-    let mut ticks = ticks_before;
-    loop {
-        let members = tree(started.pid);
-        peak = peak.max(members.values().map(|(_, rss)| rss).sum());
-        ticks = ticks.max(members.values().map(|(t, _)| t).sum());
-        tokio::select! {
-            done = &mut answer => { done?; break; }
-            () = tokio::time::sleep(Duration::from_millis(5)) => {}
-        }
-    }
+    let (answered, watched) = watch(started.pid, answer).await;
+    answered?;
     let (start_to_answer, prompt_to_answer) = (begun.elapsed(), asked.elapsed());
-    let ticks = ticks.max(tree_ticks(started.pid));
+    let ticks = watched.ticks.max(tree_ticks(started.pid));
     started.stop().await?;
     let requests = models.requests();
     let Some(request) = requests.get(before..).and_then(<[Value]>::last) else {
@@ -112,7 +102,7 @@ async fn resume_once(
         start_to_answer_ms: start_to_answer.as_secs_f64() * 1000.0,
         prompt_to_answer_ms: prompt_to_answer.as_secs_f64() * 1000.0,
         request_bytes: request.to_string().len(),
-        peak_rss_kib: peak,
+        peak_rss_kib: watched.peak_kib,
         cpu_ms: ticks_ms(ticks.saturating_sub(ticks_before)),
     })
 }

@@ -5,7 +5,7 @@
 //! tree, and how long it took from start to accepting requests.
 
 use crate::models::Models;
-use crate::procs::tree;
+use crate::procs::{tree, watch};
 use crate::shared::{isolate_opencode, post, ticks_ms};
 use crate::{ANSWER, Args, PROMPT, median, stats, table};
 use anyhow::{Context, Result, bail};
@@ -276,23 +276,17 @@ async fn run_once(args: &Args, server: &str) -> Result<ServerSample> {
         let (http, base) = (http.clone(), started.base.clone());
         sessions.spawn(one_session(http, base, project.clone()));
     }
-    let mut peak = 0u64;
-    let mut session_ms = Vec::new();
-    let mut ticks_seen = ticks_before;
-    loop {
-        let members = tree(started.pid);
-        peak = peak.max(members.values().map(|(_, rss)| rss).sum());
-        ticks_seen = ticks_seen.max(members.values().map(|(t, _)| t).sum());
-        tokio::select! {
-            done = sessions.join_next() => match done {
-                Some(result) => session_ms.push(result??),
-                None => break,
-            },
-            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+    let all = async {
+        let mut session_ms = Vec::new();
+        while let Some(done) = sessions.join_next().await {
+            session_ms.push(done??);
         }
-    }
+        anyhow::Ok(session_ms)
+    };
+    let (session_ms, watched) = watch(started.pid, all).await;
+    let session_ms = session_ms?;
     let wall_ms = begun.elapsed().as_secs_f64() * 1000.0;
-    let ticks_after = tree_ticks(started.pid).max(ticks_seen);
+    let ticks_after = tree_ticks(started.pid).max(watched.ticks);
     if models.remaining() > 0 {
         bail!("{} scripted answers were not asked for", models.remaining());
     }
@@ -300,7 +294,7 @@ async fn run_once(args: &Args, server: &str) -> Result<ServerSample> {
         wall_ms,
         session_ms,
         cpu_ms: ticks_ms(ticks_after.saturating_sub(ticks_before)),
-        peak_rss_kib: peak,
+        peak_rss_kib: watched.peak_kib,
         ready_ms: started.ready_ms,
     })
 }
