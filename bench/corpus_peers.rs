@@ -270,3 +270,54 @@ async fn main() -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(calls: Value) -> Value {
+        json!({"id": "c", "expect": {"calls": calls}})
+    }
+
+    fn follow_up(calls: Value) -> Value {
+        json!({"messages": [{"role": "user", "content": "go"},
+                            {"role": "assistant", "tool_calls": calls}]})
+    }
+
+    #[test]
+    fn calls_read_back_from_the_follow_up_are_judged_against_the_case() {
+        let want = case(json!([{"name": "grep", "arguments": {"pattern": "TODO"}}]));
+        let right = follow_up(json!([{"function": {"name": "grep",
+            "arguments": "{\"pattern\":\"TODO\"}"}}]));
+        assert_eq!(judge(&want, &parsed_calls(&right)).0, Verdict::Pass);
+        let wrong_args = follow_up(json!([{"function": {"name": "grep",
+            "arguments": "{\"pattern\":\"FIXME\"}"}}]));
+        assert_eq!(judge(&want, &parsed_calls(&wrong_args)).0, Verdict::Fail);
+        // No follow-up request: the peer saw no call.
+        assert_eq!(judge(&want, &[]).0, Verdict::Fail);
+        // A case that expects no call passes when none was made.
+        assert_eq!(judge(&case(json!([])), &[]).0, Verdict::Pass);
+    }
+
+    #[test]
+    fn a_call_routed_to_the_invalid_tool_keeps_its_name_but_not_its_arguments() {
+        let want = case(json!([{"name": "get_weather", "arguments": {"city": "Paris"}}]));
+        let invalid = follow_up(json!([{"function": {"name": "invalid",
+            "arguments": "{\"tool\":\"get_weather\",\"error\":\"no such tool\"}"}}]));
+        let parsed = parsed_calls(&invalid);
+        assert_eq!(parsed[0].name, "get_weather");
+        assert!(parsed[0].arguments.is_none());
+        assert_eq!(judge(&want, &parsed).0, Verdict::NameOnly);
+        let other = follow_up(json!([{"function": {"name": "invalid",
+            "arguments": "{\"tool\":\"get_time\",\"error\":\"no such tool\"}"}}]));
+        assert_eq!(judge(&want, &parsed_calls(&other)).0, Verdict::Fail);
+    }
+
+    #[test]
+    fn colour_codes_are_stripped_from_what_the_peer_printed() {
+        assert_eq!(
+            plain("\u{1b}[91m\u{1b}[1mError: \u{1b}[0mbad"),
+            "Error: bad"
+        );
+    }
+}
